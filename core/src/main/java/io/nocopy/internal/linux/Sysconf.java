@@ -1,0 +1,35 @@
+package io.nocopy.internal.linux;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/** System constants read from libc through FFM; every native call of nocopy lives in this package. */
+public final class Sysconf {
+  private static final int SC_PAGESIZE = 30; // Linux, every architecture
+
+  private Sysconf() {}
+
+  /**
+   * The OS page size, or {@code -1} if it cannot be read (not Linux, or native access refused).
+   *
+   * @return the page size in bytes, or -1
+   */
+  public static long pageSizeOrMinusOne() {
+    if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+      return -1;
+    }
+    try {
+      Linker linker = Linker.nativeLinker();
+      MethodHandle sysconf =
+          linker.downcallHandle(
+              linker.defaultLookup().findOrThrow("sysconf"),
+              FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+      long v = (long) sysconf.invokeExact(SC_PAGESIZE);
+      return v > 0 ? v : -1;
+    } catch (Throwable t) {
+      return -1;
+    }
+  }
+}
