@@ -9,5 +9,6 @@
 module io.nocopy {
   requires jdk.jfr;
 
+  exports io.nocopy.buffer;
   exports io.nocopy.memory;
 }
