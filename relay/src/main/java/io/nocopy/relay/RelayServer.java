@@ -521,8 +521,31 @@ public final class RelayServer implements AutoCloseable {
     return address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
   }
 
-  private static void reply(SocketChannel ch, int status, String message) throws IOException {
+  /**
+   * Answers with an error and ends the connection gracefully: output is shut down first and unread
+   * request bytes are drained for a moment, so that the kernel does not answer them with a reset
+   * that could destroy the response before the client reads it.
+   */
+  private void reply(SocketChannel ch, int status, String message) throws IOException {
     write(ch, Responses.error(status, message));
+    ch.shutdownOutput();
+    ScheduledFuture<?> cut = watchdog.schedule(() -> closeQuietly(ch), 1, TimeUnit.SECONDS);
+    try {
+      ByteBuffer sink = ByteBuffer.allocate(4096); // error path only
+      long drained = 0;
+      while (drained < (1 << 20)) {
+        sink.clear();
+        int n = ch.read(sink);
+        if (n < 0) {
+          break;
+        }
+        drained += n;
+      }
+    } catch (IOException ignored) {
+      // closed by the cut-off, or reset by the peer: either way we are done
+    } finally {
+      cut.cancel(false);
+    }
   }
 
   private static void write(SocketChannel ch, byte[] bytes) throws IOException {
