@@ -650,6 +650,30 @@ public final class BufReader implements AutoCloseable {
   }
 
   /**
+   * Up to {@code maxBytes} of the stream as a {@link Slice}, waiting only for the first byte: what
+   * is buffered is returned at once, and when nothing is, one channel read is made. For live
+   * streams, where bytes should move on as they arrive and there is no frame length to wait for.
+   * Like {@link #readSlice}, the bytes are not copied and the slice outlives this reader.
+   *
+   * @param maxBytes the most bytes to return, at least 1
+   * @return a slice of 1 to {@code maxBytes} bytes owned by the caller, who closes it; null if the
+   *     stream ended with nothing buffered
+   * @throws IllegalArgumentException if {@code maxBytes < 1}
+   * @throws IOException from the channel or the allocator (pool exhausted)
+   * @throws IllegalStateException if the reader is closed
+   */
+  public Slice readSliceUpTo(long maxBytes) throws IOException {
+    checkUsable();
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be at least 1, got " + maxBytes);
+    }
+    if (buffered == 0 && fill(maxBytes) < 0) {
+      return null;
+    }
+    return readSlice(Math.min(buffered, maxBytes));
+  }
+
+  /**
    * Passes the next {@code n} bytes to {@code consumer} without consuming them: they are buffered
    * first (so memory held grows with {@code n}), then delivered as chunks valid only during each
    * {@code accept} call. The next read returns the same bytes.

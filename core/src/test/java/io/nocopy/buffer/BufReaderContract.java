@@ -324,6 +324,26 @@ abstract class BufReaderContract {
   }
 
   @Test
+  void readSliceUpToReturnsWhatArrivedWithoutWaitingForMore() throws IOException {
+    byte[] data = randomBytes(20_000, 11);
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    List<Slice> held = new ArrayList<>();
+    try (BufReader r = reader(data)) {
+      assertThrows(IllegalArgumentException.class, () -> r.readSliceUpTo(0));
+      for (Slice s; (s = r.readSliceUpTo(777)) != null; ) {
+        assertTrue(s.length() >= 1 && s.length() <= 777, "length " + s.length());
+        held.add(s);
+      }
+      assertNull(r.readSliceUpTo(10), "still at the end");
+    }
+    for (Slice s : held) { // the slices outlive the reader
+      got.writeBytes(s.toByteArray());
+      s.close();
+    }
+    assertArrayEquals(data, got.toByteArray());
+  }
+
+  @Test
   void readSliceAtEndConsumesNothing() throws IOException {
     byte[] data = randomBytes(300, 10);
     try (BufReader r = reader(data)) {
