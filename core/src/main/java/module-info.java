@@ -11,4 +11,5 @@ module io.nocopy {
 
   exports io.nocopy.buffer;
   exports io.nocopy.memory;
+  exports io.nocopy.pipe;
 }
