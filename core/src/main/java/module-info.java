@@ -10,4 +10,5 @@ module io.nocopy {
   requires jdk.jfr;
 
   exports io.nocopy.memory;
+  exports io.nocopy.drpc;
 }
