@@ -9,6 +9,7 @@
 module io.nocopy {
   requires jdk.jfr;
 
+  exports io.nocopy.buffer;
   exports io.nocopy.memory;
   exports io.nocopy.drpc;
 }
