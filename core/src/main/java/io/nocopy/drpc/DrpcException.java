@@ -50,6 +50,31 @@ public class DrpcException extends IOException {
   }
 
   /**
+   * An error without a stack trace, for states reached on hot paths (a stream that finished or
+   * was closed) where filling in the trace would cost more than the call.
+   *
+   * @param code the code
+   * @param message the text
+   * @return a new exception whose stack trace is empty
+   */
+  static DrpcException quiet(long code, String message) {
+    return new Quiet(code, message);
+  }
+
+  private static final class Quiet extends DrpcException {
+    private static final long serialVersionUID = 1L;
+
+    Quiet(long code, String message) {
+      super(code, message);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  /**
    * The drpc error code.
    *
    * @return the code (unsigned), 0 when none

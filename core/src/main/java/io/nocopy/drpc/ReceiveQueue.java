@@ -47,6 +47,8 @@ public final class ReceiveQueue<T> {
     OVERFLOW
   }
 
+  private static final Object[] NONE = new Object[0];
+
   private final Object[] ring;
   private final Consumer<? super T> release;
   private final OverflowPolicy policy;
@@ -258,7 +260,7 @@ public final class ReceiveQueue<T> {
         this.error = error;
       }
       n = count;
-      drop = new Object[n];
+      drop = n == 0 ? NONE : new Object[n];
       for (int i = 0; i < n; i++) {
         int slot = (head + i) % ring.length;
         drop[i] = ring[slot];
