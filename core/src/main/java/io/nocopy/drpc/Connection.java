@@ -93,19 +93,7 @@ final class Connection implements AutoCloseable {
     Slice[] out = new Slice[1];
     IOException cause = null;
     try {
-      while (true) {
-        int c;
-        try {
-          c = in.readByte();
-        } catch (EOFException e) {
-          break; // clean end between frames
-        }
-        h.setControl(c);
-        try {
-          readHeader(in, h);
-        } catch (EOFException e) {
-          throw new DrpcProtocolException("peer disconnected in the middle of a frame header");
-        }
+      while (h.readFrom(in)) {
         onFrame(in, h, out);
       }
     } catch (IOException e) {
@@ -124,13 +112,6 @@ final class Connection implements AutoCloseable {
       }
       in.close();
     }
-  }
-
-  private static void readHeader(BufReader in, FrameHeader h) throws IOException {
-    long sid = in.readVarint();
-    long mid = in.readVarint();
-    long len = in.readVarint();
-    h.set(h.kindCode(), h.done(), h.control(), sid, mid, len);
   }
 
   private void onFrame(BufReader in, FrameHeader h, Slice[] out)

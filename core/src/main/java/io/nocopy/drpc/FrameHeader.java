@@ -1,5 +1,6 @@
 package io.nocopy.drpc;
 
+import io.nocopy.buffer.BufReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -153,6 +154,34 @@ public final class FrameHeader {
     messageId = Varint.read(in);
     length = Varint.read(in);
     return this;
+  }
+
+  /**
+   * Reads the next frame header from a {@link BufReader}, leaving the reader at the frame's data.
+   *
+   * @param in the reader
+   * @return false if the input ended cleanly before the header (between frames)
+   * @throws DrpcProtocolException if the input ends inside the header or a varint is malformed
+   * @throws IOException from the reader's channel
+   */
+  public boolean readFrom(BufReader in) throws IOException {
+    int c;
+    try {
+      c = in.readByte();
+    } catch (EOFException e) {
+      return false;
+    }
+    setControl(c);
+    try {
+      streamId = in.readVarint();
+      messageId = in.readVarint();
+      length = in.readVarint();
+    } catch (EOFException e) {
+      throw new DrpcProtocolException("peer disconnected in the middle of a frame header");
+    } catch (java.net.ProtocolException e) {
+      throw e instanceof DrpcProtocolException d ? d : new DrpcProtocolException(e.getMessage());
+    }
+    return true;
   }
 
   void setControl(int b) {
