@@ -53,7 +53,7 @@ final class Connection implements AutoCloseable {
   private final LongAdder droppedFrames = new LongAdder();
   private final LongAdder overflows = new LongAdder();
   private final Thread readerThread;
-  private final Joiner joiner = new Joiner();
+  private final PacketAssembler.Joiner<Slice> joiner;
   private volatile IOException failure;
   private long lastLocalId; // client: guarded by the writer lock
   private volatile long lastLocalIdPublished;
@@ -72,6 +72,7 @@ final class Connection implements AutoCloseable {
     this.role = role;
     this.listener = listener;
     this.writer = new FrameWriter(g, allocator, opts.maxFrameSize());
+    this.joiner = PacketAssembler.sliceJoiner(allocator);
     this.readerThread =
         Thread.ofVirtual().name("drpc-reader-" + role.name().toLowerCase()).unstarted(this::readLoop);
   }
@@ -267,11 +268,7 @@ final class Connection implements AutoCloseable {
       try {
         writer.packet(sid, s.nextMessageId++, Kind.INVOKE, false, ByteBuffer.wrap(name));
         if (unary) {
-          if (unarySlice != null) {
-            writer.packet(sid, s.nextMessageId++, Kind.MESSAGE, false, unarySlice);
-          } else {
-            writer.packet(sid, s.nextMessageId++, Kind.MESSAGE, false, unaryBody);
-          }
+          writeMessage(s, unarySlice, unaryBody);
           s.claimEnd(Kind.CLOSE_SEND);
           writer.packet(sid, s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
         }
@@ -286,16 +283,19 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  void sendMessage(DrpcStream s, Slice slice, ByteBuffer buf) throws IOException {
+  /**
+   * Sends a message; with {@code last}, CloseSend follows in the same write (a server's unary
+   * response).
+   */
+  void sendMessage(DrpcStream s, Slice slice, ByteBuffer buf, boolean last) throws IOException {
     writer.lock();
     try {
       checkOpen();
       s.checkSendable();
       try {
-        if (slice != null) {
-          writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, slice);
-        } else {
-          writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, buf);
+        writeMessage(s, slice, buf);
+        if (last && s.claimEnd(Kind.CLOSE_SEND)) {
+          writer.packet(s.id(), s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
         }
         writer.flush();
       } catch (IOException e) {
@@ -307,24 +307,11 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  /** Server unary: the response and CloseSend in one write. */
-  void sendLast(DrpcStream s, Slice slice) throws IOException {
-    writer.lock();
-    try {
-      checkOpen();
-      s.checkSendable();
-      try {
-        writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, slice);
-        if (s.claimEnd(Kind.CLOSE_SEND)) {
-          writer.packet(s.id(), s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
-        }
-        writer.flush();
-      } catch (IOException e) {
-        fail(e);
-        throw e;
-      }
-    } finally {
-      writer.unlock();
+  private void writeMessage(DrpcStream s, Slice slice, ByteBuffer buf) throws IOException {
+    if (slice != null) {
+      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, slice);
+    } else {
+      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, buf);
     }
   }
 
@@ -470,13 +457,5 @@ final class Connection implements AutoCloseable {
 
   Thread readerThread() {
     return readerThread;
-  }
-
-  /** Joins the parts of a multi-frame packet into one slice without copying. */
-  private final class Joiner implements PacketAssembler.Joiner<Slice> {
-    @Override
-    public Slice join(java.util.List<Slice> parts) {
-      return Slices.concat(allocator, parts);
-    }
   }
 }

@@ -112,7 +112,7 @@ public final class DrpcStream implements AutoCloseable {
    *     the stream, this side closed its send direction, or the connection failed)
    */
   public void send(Slice message) throws IOException {
-    conn.sendMessage(this, message, null);
+    conn.sendMessage(this, message, null, false);
   }
 
   /**
@@ -122,7 +122,7 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IOException as {@link #send(Slice)}
    */
   public void send(ByteBuffer message) throws IOException {
-    conn.sendMessage(this, null, message);
+    conn.sendMessage(this, null, message, false);
   }
 
   /**
@@ -195,7 +195,7 @@ public final class DrpcStream implements AutoCloseable {
 
   /** Server unary: sends the response and CloseSend together. */
   void sendLast(Slice response) throws IOException {
-    conn.sendLast(this, response);
+    conn.sendMessage(this, response, null, true);
   }
 
   // --- state, called by the connection --------------------------------------------------------

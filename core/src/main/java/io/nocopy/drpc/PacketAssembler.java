@@ -1,5 +1,8 @@
 package io.nocopy.drpc;
 
+import io.nocopy.buffer.BufWriter;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -38,6 +41,29 @@ public final class PacketAssembler<P> {
      * @return one message owning the bytes of all parts
      */
     P join(List<P> parts);
+  }
+
+  /**
+   * The joiner the transport uses for {@link Slice} parts: the parts' blocks are shared by the
+   * joined slice (appended by reference through a {@link BufWriter}), nothing is copied, and the
+   * parts are closed.
+   *
+   * @param allocator the allocator of the parts' blocks
+   * @return a joiner; stateless, may be shared
+   */
+  public static Joiner<Slice> sliceJoiner(Allocator allocator) {
+    return parts -> {
+      try (BufWriter w = BufWriter.of(allocator)) {
+        for (Slice p : parts) {
+          w.write(p);
+        }
+        return w.toSlice();
+      } finally {
+        for (Slice p : parts) {
+          p.close();
+        }
+      }
+    };
   }
 
   private final long streamId;

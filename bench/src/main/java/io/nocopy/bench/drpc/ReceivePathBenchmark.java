@@ -1,7 +1,6 @@
 package io.nocopy.bench.drpc;
 
 import io.nocopy.buffer.BufReader;
-import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
 import io.nocopy.drpc.DrpcOptions;
 import io.nocopy.drpc.FrameHeader;
@@ -12,7 +11,6 @@ import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Tier;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -71,21 +69,8 @@ public class ReceivePathBenchmark {
     reader = BufReader.of(new ReplayChannel(size, count, MAX_FRAME), alloc, Tier.BIG);
     assembler = new PacketAssembler<>(1, DrpcOptions.DEFAULT_MAX_PACKET, Slice::close);
     queue = new ReceiveQueue<>(64, OverflowPolicy.BLOCK, Slice::close);
-    joiner = parts -> join(alloc, parts);
+    joiner = PacketAssembler.sliceJoiner(alloc);
     copying = new CopyingReceiver(new ReplayChannel(size, count, MAX_FRAME));
-  }
-
-  private static Slice join(Allocator alloc, List<Slice> parts) {
-    try (BufWriter w = BufWriter.of(alloc)) {
-      for (Slice p : parts) {
-        w.write(p);
-      }
-      return w.toSlice();
-    } finally {
-      for (Slice p : parts) {
-        p.close();
-      }
-    }
   }
 
   @TearDown(Level.Trial)
