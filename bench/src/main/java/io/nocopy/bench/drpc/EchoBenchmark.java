@@ -36,7 +36,16 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+    jvmArgsAppend = {
+      "--enable-native-access=ALL-UNNAMED",
+      "-Xms1g",
+      "-Xmx1g",
+      // gRPC's shaded Netty at its best: Unsafe allowed, leak detection off (both spellings of the
+      // property: plain and as relocated by grpc-netty-shaded)
+      "--sun-misc-unsafe-memory-access=allow",
+      "-Dio.netty.leakDetection.level=disabled",
+      "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled"
+    })
 public class EchoBenchmark {
   @Param({"64", "1024", "65536", "1048576"})
   public int size;
