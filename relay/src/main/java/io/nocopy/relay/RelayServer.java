@@ -211,6 +211,8 @@ public final class RelayServer implements AutoCloseable {
             String json = StatusJson.render(hostName(), hostName() + ":" + address.getPort(), started, mounts());
             write(ch, Responses.simple(200, "application/json; charset=utf-8", json,
                 "Access-Control-Allow-Origin: *"));
+          } else if (path.equals("/admin/nocopy-stats.json")) {
+            write(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
           } else if (path.equals("/")) {
             write(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
           } else {
@@ -503,6 +505,24 @@ public final class RelayServer implements AutoCloseable {
   }
 
   // --- helpers ------------------------------------------------------------------------------
+
+  /** The process's costs and the relay's totals, for the demo and benchmark harness. */
+  private String statsJson() {
+    ProcessStats.Reading r = ProcessStats.read();
+    long in = 0;
+    long out = 0;
+    int listeners = 0;
+    for (MountSnapshot m : mounts()) {
+      in += m.bytesIn();
+      out += m.bytesOut();
+      listeners += m.listeners();
+    }
+    return "{\"cpu_ns\":" + r.cpuNanos() + ",\"allocated_bytes\":" + r.allocatedBytes()
+        + ",\"gc_count\":" + r.gcCount() + ",\"gc_ms\":" + r.gcMillis() + ",\"rss_bytes\":"
+        + r.rssBytes() + ",\"pool_blocks_in_use\":" + allocator.inUse() + ",\"pool_reserved_bytes\":"
+        + allocator.reservedBytes() + ",\"mounts\":" + mounts.size() + ",\"listeners\":" + listeners
+        + ",\"bytes_in\":" + in + ",\"bytes_out\":" + out + ",\"engine\":\"" + engineName() + "\"}";
+  }
 
   private String indexPage() {
     StringBuilder b = new StringBuilder("nocopy relay\n\n");

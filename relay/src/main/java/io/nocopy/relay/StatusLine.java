@@ -1,8 +1,6 @@
 package io.nocopy.relay;
 
 import java.io.PrintStream;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,11 +17,6 @@ final class StatusLine implements AutoCloseable {
   private final boolean tty;
   private final PrintStream out;
   private final Thread thread;
-  private final com.sun.management.OperatingSystemMXBean os =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-  private final com.sun.management.ThreadMXBean threads =
-      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-  private final List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans();
   private volatile boolean stop;
 
   StatusLine(RelayServer server, long intervalMs, PrintStream out) {
@@ -41,8 +34,7 @@ final class StatusLine implements AutoCloseable {
   private void loop() {
     long lastIn = 0;
     long lastOut = 0;
-    long lastCpu = os.getProcessCpuTime();
-    long lastAlloc = threads.getTotalThreadAllocatedBytes();
+    ProcessStats.Reading last = ProcessStats.read();
     long lastT = System.nanoTime();
     while (!stop) {
       try {
@@ -61,17 +53,13 @@ final class StatusLine implements AutoCloseable {
         outBytes += m.bytesOut();
         listeners += m.listeners();
       }
-      long cpu = os.getProcessCpuTime();
-      long alloc = threads.getTotalThreadAllocatedBytes();
-      long gc = 0;
-      for (GarbageCollectorMXBean g : gcs) {
-        gc += Math.max(0, g.getCollectionCount());
-      }
+      ProcessStats.Reading r = ProcessStats.read();
       String line = String.format(Locale.ROOT,
           "mounts %d | listeners %d | in %.1f Mbit/s | out %.1f Mbit/s | cpu %.0f%% | alloc %.2f MB/s | gc %d",
           ms.size(), listeners, Math.max(0, in - lastIn) * 8 / 1e6 / secs,
-          Math.max(0, outBytes - lastOut) * 8 / 1e6 / secs, (cpu - lastCpu) / 1e7 / secs,
-          alloc < 0 ? 0 : (alloc - lastAlloc) / 1e6 / secs, gc);
+          Math.max(0, outBytes - lastOut) * 8 / 1e6 / secs, (r.cpuNanos() - last.cpuNanos()) / 1e7 / secs,
+          r.allocatedBytes() < 0 ? 0 : (r.allocatedBytes() - last.allocatedBytes()) / 1e6 / secs,
+          r.gcCount());
       if (tty) {
         out.print("\r" + line + "   ");
         out.flush();
@@ -80,8 +68,7 @@ final class StatusLine implements AutoCloseable {
       }
       lastIn = in;
       lastOut = outBytes;
-      lastCpu = cpu;
-      lastAlloc = alloc;
+      last = r;
       lastT = now;
     }
   }
