@@ -56,7 +56,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class Pipe implements AutoCloseable {
   private static final AtomicInteger TEE_VERSION = new AtomicInteger();
   private static final Pipe[] NO_PIPES = new Pipe[0];
-  private static final int POLLIN_BITS = 1 | 8 | 16; // POLLIN | POLLERR | POLLHUP
 
   private final KernelPipe k; // kernel path, or null
   private final UserPipe u; // userspace path, or null
@@ -348,169 +347,16 @@ public final class Pipe implements AutoCloseable {
     if (!k.r.enter()) {
       throw new ClosedChannelException();
     }
-    Syscalls sc = writerSc;
-    Op op = new Op(sc).watch(dst).watch(k.r);
+    Op op = new Op(writerSc).watch(dst).watch(k.r);
     int out = -1;
-    Block block = null;
     try {
       out = op.dup(dst);
-      long moved = 0;
-      if (out >= 0) {
-        while (true) {
-          op.check();
-          long n =
-              sc.splice(
-                  k.r.fd, out, k.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
-          if (n > 0) {
-            moved += n;
-            Accel.SPLICED.add(n);
-          } else if (n == 0) {
-            return moved;
-          } else if (n == -Syscalls.EAGAIN) {
-            int rev = sc.pollNow(k.r.fd, ChannelFds.POLLIN);
-            if (rev > 0 && (rev & POLLIN_BITS) != 0) {
-              op.await(out, ChannelFds.POLLOUT); // bytes waiting: the destination is full
-            } else {
-              op.await(k.r.fd, ChannelFds.POLLIN);
-            }
-          } else if (n != -Syscalls.EINTR) {
-            throw Op.failure("splice to destination", n);
-          }
-        }
-      }
-      // destination without a descriptor: read(2) into a pooled block, then the channel's write
-      Transfer.requireBlocking(dst);
-      Accel.reportNoFd(dst);
-      block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
-      ByteBuffer bb = block.byteBuffer();
-      long addr = block.segment().address();
-      while (true) {
-        op.check();
-        long n = sc.read(k.r.fd, addr, bb.capacity());
-        if (n > 0) {
-          bb.clear().limit((int) n);
-          while (bb.hasRemaining()) {
-            dst.write(bb);
-          }
-          moved += n;
-          Accel.COPIED.add(n);
-        } else if (n == 0) {
-          return moved;
-        } else if (n == -Syscalls.EAGAIN) {
-          op.await(k.r.fd, ChannelFds.POLLIN);
-        } else if (n != -Syscalls.EINTR) {
-          throw Op.failure("read from pipe", n);
-        }
-      }
+      return out >= 0 ? Egress.splice(op, k, out, null) : Egress.copyOut(op, k, dst, null);
     } finally {
-      if (block != null) {
-        block.release();
-      }
       if (out >= 0) {
-        sc.close(out);
+        writerSc.close(out);
       }
       k.r.exit();
-    }
-  }
-
-  /**
-   * Moves bytes from a source into a pipe's write end: splice(2) when the source has a
-   * descriptor, else the source's read into a pooled block and write(2) into the pipe.
-   */
-  private static final class Ingress {
-    static final long SOURCE_EMPTY = -1;
-    static final long PIPE_FULL = -2;
-    private final Op op;
-    private final ReadableByteChannel src;
-    private final int in;
-    private Block block;
-    private ByteBuffer bb;
-    private long addr;
-    private long pendingOff;
-    private long pending;
-
-    Ingress(Op op, ReadableByteChannel src, int in) throws IOException {
-      this.op = op;
-      this.src = src;
-      this.in = in;
-      if (in < 0) {
-        Transfer.requireBlocking(src);
-        Accel.reportNoFd(src);
-        block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
-        bb = block.byteBuffer();
-        addr = block.segment().address();
-      }
-    }
-
-    /** Bytes moved, 0 at the source's end, or SOURCE_EMPTY / PIPE_FULL. */
-    long fill(int pipeW, long max) throws IOException {
-      Syscalls sc = op.sc;
-      if (in >= 0) {
-        while (true) {
-          long n = sc.splice(in, pipeW, max, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
-          if (n >= 0) {
-            return n;
-          }
-          if (n == -Syscalls.EAGAIN) {
-            int rev = sc.pollNow(pipeW, ChannelFds.POLLOUT);
-            return rev > 0 && (rev & ChannelFds.POLLOUT) != 0 ? SOURCE_EMPTY : PIPE_FULL;
-          }
-          if (n != -Syscalls.EINTR) {
-            throw Op.failure("splice from source", n);
-          }
-          op.check();
-        }
-      }
-      if (pending == 0) {
-        bb.clear();
-        if (max < bb.capacity()) {
-          bb.limit((int) max);
-        }
-        int r = src.read(bb);
-        if (r < 0) {
-          return 0;
-        }
-        pendingOff = 0;
-        pending = r;
-        if (r == 0) {
-          return SOURCE_EMPTY;
-        }
-      }
-      while (true) {
-        long n = sc.write(pipeW, addr + pendingOff, pending);
-        if (n > 0) {
-          pendingOff += n;
-          pending -= n;
-          Accel.COPIED.add(n);
-          return n;
-        }
-        if (n == -Syscalls.EAGAIN) {
-          return PIPE_FULL;
-        }
-        if (n != -Syscalls.EINTR) {
-          throw Op.failure("write into pipe", n);
-        }
-        op.check();
-      }
-    }
-
-    void await(long why, int pipeW) throws IOException {
-      if (why == PIPE_FULL) {
-        op.await(pipeW, ChannelFds.POLLOUT);
-      } else if (in >= 0) {
-        op.await(in, ChannelFds.POLLIN);
-      } else {
-        op.check(); // a blocking source returned 0 bytes: read again
-      }
-    }
-
-    void close() {
-      if (in >= 0) {
-        op.sc.close(in);
-      }
-      if (block != null) {
-        block.release();
-      }
     }
   }
 
@@ -712,30 +558,8 @@ public final class Pipe implements AutoCloseable {
     if (closed) {
       throw new ClosedChannelException();
     }
-    ByteBuffer view = null;
-    MemorySegment viewOf = null;
-    long moved = 0;
     try {
-      while (u.take()) {
-        Block b = u.takenBlock;
-        try {
-          // Chunks of one block may be written by several consumers at once (tee), so each
-          // consumer writes through its own view of the block, made once per block.
-          MemorySegment seg = b.segment();
-          if (seg != viewOf) {
-            view = seg.asByteBuffer();
-            viewOf = seg;
-          }
-          view.clear().position(u.takenOff).limit(u.takenOff + u.takenLen);
-          while (view.hasRemaining()) {
-            dst.write(view);
-          }
-          moved += u.takenLen;
-        } finally {
-          b.release();
-        }
-      }
-      return moved;
+      return Egress.drainUser(u, dst, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Op.closeQuietly(dst);
@@ -744,4 +568,5 @@ public final class Pipe implements AutoCloseable {
       throw Transfer.closedMeanwhile(e);
     }
   }
+
 }

@@ -21,15 +21,28 @@ final class UserPipe {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final Block[] blocks = new Block[MAX_CHUNKS];
-  private final int[] offs = new int[MAX_CHUNKS];
-  private final int[] lens = new int[MAX_CHUNKS];
+  private final int maxChunks;
+  private final Block[] blocks;
+  private final int[] offs;
+  private final int[] lens;
   private int head;
   private int count;
   private long bytes;
-  private volatile int capacity = 64 * 1024;
+  private volatile int capacity;
   private boolean writeClosed;
   private boolean closed;
+
+  UserPipe() {
+    this(MAX_CHUNKS, 64 * 1024);
+  }
+
+  UserPipe(int maxChunks, int capacity) {
+    this.maxChunks = maxChunks;
+    this.blocks = new Block[maxChunks];
+    this.offs = new int[maxChunks];
+    this.lens = new int[maxChunks];
+    this.capacity = capacity;
+  }
 
   // consumer-side result of take(), valid until the consumer releases takenBlock
   Block takenBlock;
@@ -61,14 +74,14 @@ final class UserPipe {
   boolean put(Block b, int off, int len) throws InterruptedException {
     lock.lock();
     try {
-      while (!closed && !writeClosed && (count == MAX_CHUNKS || bytes >= capacity)) {
+      while (!closed && !writeClosed && (count == maxChunks || bytes >= capacity)) {
         changed.await();
       }
       if (closed || writeClosed) {
         b.release();
         return false;
       }
-      int i = (head + count) % MAX_CHUNKS;
+      int i = (head + count) % maxChunks;
       blocks[i] = b;
       offs[i] = off;
       lens[i] = len;
@@ -79,6 +92,32 @@ final class UserPipe {
     } catch (InterruptedException e) {
       b.release();
       throw e;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Queues a chunk if it fits now (no more than {@code capacity} bytes queued afterwards), never
+   * waiting.
+   *
+   * @return false if it does not fit or the pipe is closed (the reference was released)
+   */
+  boolean offer(Block b, int off, int len) {
+    lock.lock();
+    try {
+      if (closed || writeClosed || count == maxChunks || bytes + len > capacity) {
+        b.release();
+        return false;
+      }
+      int i = (head + count) % maxChunks;
+      blocks[i] = b;
+      offs[i] = off;
+      lens[i] = len;
+      count++;
+      bytes += len;
+      changed.signalAll();
+      return true;
     } finally {
       lock.unlock();
     }
@@ -107,7 +146,7 @@ final class UserPipe {
       takenOff = offs[head];
       takenLen = lens[head];
       blocks[head] = null;
-      head = (head + 1) % MAX_CHUNKS;
+      head = (head + 1) % maxChunks;
       count--;
       bytes -= takenLen;
       changed.signalAll();
@@ -148,7 +187,7 @@ final class UserPipe {
       while (count > 0) {
         blocks[head].release();
         blocks[head] = null;
-        head = (head + 1) % MAX_CHUNKS;
+        head = (head + 1) % maxChunks;
         count--;
       }
       bytes = 0;

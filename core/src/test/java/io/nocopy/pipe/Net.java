@@ -181,6 +181,71 @@ final class Net {
         Thread::startVirtualThread);
   }
 
+  /**
+   * Writes {@code total} pseudo-random bytes (seeded) at most {@code perMilli} bytes per
+   * millisecond, shuts the output down, and returns their "hex/count".
+   */
+  static Future<String> writePaced(SocketChannel ch, long total, long seed, int perMilli) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            MessageDigest md = sha256();
+            SplittableRandom r = new SplittableRandom(seed);
+            byte[] chunk = new byte[perMilli];
+            ByteBuffer bb = ByteBuffer.allocateDirect(perMilli);
+            long left = total;
+            long next = System.nanoTime();
+            while (left > 0) {
+              int n = (int) Math.min(chunk.length, left);
+              r.nextBytes(chunk);
+              md.update(chunk, 0, n);
+              bb.clear();
+              bb.put(chunk, 0, n).flip();
+              while (bb.hasRemaining()) {
+                ch.write(bb);
+              }
+              left -= n;
+              next += 1_000_000;
+              long wait = next - System.nanoTime();
+              if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+              }
+            }
+            ch.shutdownOutput();
+            return HexFormat.of().formatHex(md.digest()) + "/" + total;
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
+  /** Writes {@code data} at most {@code perMilli} bytes per millisecond, then shuts output. */
+  static Future<byte[]> writePaced(SocketChannel ch, byte[] data, int perMilli) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            long next = System.nanoTime();
+            for (int off = 0; off < data.length; off += perMilli) {
+              ByteBuffer bb = ByteBuffer.wrap(data, off, Math.min(perMilli, data.length - off));
+              while (bb.hasRemaining()) {
+                ch.write(bb);
+              }
+              next += 1_000_000;
+              long wait = next - System.nanoTime();
+              if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+              }
+            }
+            ch.shutdownOutput();
+            return data;
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
   static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
