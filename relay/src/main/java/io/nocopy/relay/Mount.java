@@ -1,10 +1,16 @@
 package io.nocopy.relay;
 
 import io.nocopy.buffer.Slice;
+import io.nocopy.pipe.Fanout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -22,8 +28,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>The lock is held for a handful of reference-count increments per chunk; subscribers write
  * outside it, each on its own thread.
+ *
+ * <h2>Fan-out (splice engine)</h2>
+ *
+ * With {@link #attach(Fanout)} the mount's bytes never enter the JVM: the pipe layer's {@link
+ * Fanout} splices the source socket into a pipe, tees it into each sink's pipe (and a burst pipe)
+ * and splices those to the sockets and recording files. The mount then only keeps the books:
+ * which sinks are listeners, how many bytes they took, when each ended.
  */
-final class Mount {
+final class Mount implements Fanout.Listener {
   private static final System.Logger LOG = System.getLogger(Mount.class.getName());
 
   final String name;
@@ -44,6 +57,11 @@ final class Mount {
   private volatile int listeners;
   private volatile int listenerPeak;
   private boolean ended;
+  private volatile Fanout fanout; // splice engine, else null
+  private final ConcurrentHashMap<WritableByteChannel, SpliceSink> spliceSinks = new ConcurrentHashMap<>();
+
+  /** The books of one splice-engine sink. */
+  private record SpliceSink(String label, boolean listener, int preambleBytes, CountDownLatch done) {}
 
   Mount(String name, String contentType, String iceName, String iceDescription, String iceGenre,
       int burstSize, String engine) {
@@ -178,8 +196,101 @@ final class Mount {
     }
   }
 
+  /** Serves this mount with the splice engine from now on (before any sink is added). */
+  void attach(Fanout f) {
+    this.fanout = f;
+  }
+
+  /** Whether the splice engine serves this mount. */
+  boolean spliced() {
+    return fanout != null;
+  }
+
+  /**
+   * Splice engine: adds a listener's socket or a recording's file. The fan-out writes {@code
+   * preamble} first, then the burst, then the live stream.
+   *
+   * @return a latch that opens when the sink has ended (its channel is the caller's again)
+   * @throws IOException if the sink's pipe cannot be made (for example the per-user pipe memory
+   *     limit of a non-root process)
+   * @throws IllegalStateException if the source has already ended
+   */
+  CountDownLatch addSink(String label, WritableByteChannel ch, byte[] preamble, boolean listener)
+      throws IOException {
+    SpliceSink info = new SpliceSink(label, listener, preamble.length, new CountDownLatch(1));
+    spliceSinks.put(ch, info);
+    if (listener) {
+      lock.lock();
+      try {
+        listenerCount++;
+        listeners = listenerCount;
+        listenerPeak = Math.max(listenerPeak, listenerCount);
+      } finally {
+        lock.unlock();
+      }
+    }
+    try {
+      fanout.add(ch, preamble.length == 0 ? null : ByteBuffer.wrap(preamble));
+    } catch (IOException | RuntimeException e) {
+      spliceSinks.remove(ch);
+      if (listener) {
+        lock.lock();
+        try {
+          listenerCount--;
+          listeners = listenerCount;
+        } finally {
+          lock.unlock();
+        }
+      }
+      throw e;
+    }
+    return info.done();
+  }
+
+  private final CountDownLatch sourceEnded = new CountDownLatch(1);
+
+  @Override
+  public void sourceEnded(long bytes, IOException error) {
+    if (error != null) {
+      LOG.log(System.Logger.Level.INFO, "{0}: source read failed: {1}", name, error.getMessage());
+    }
+    sourceEnded.countDown();
+  }
+
+  /** Splice engine: waits until the fan-out's source has ended. */
+  void awaitSourceEnd() throws InterruptedException {
+    sourceEnded.await();
+  }
+
+  @Override
+  public void sinkClosed(Fanout.Sink sink, Fanout.Reason reason, IOException error) {
+    SpliceSink info = spliceSinks.remove(sink.channel());
+    if (info == null) {
+      return;
+    }
+    if (reason == Fanout.Reason.TOO_SLOW) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: dropping {1}: more than the queue size behind", name,
+          info.label());
+    }
+    if (info.listener()) {
+      lock.lock();
+      try {
+        bytesOutOfGone += Math.max(0, sink.bytesWritten() - info.preambleBytes());
+        listenerCount--;
+        listeners = listenerCount;
+      } finally {
+        lock.unlock();
+      }
+    }
+    info.done().countDown();
+  }
+
   /** Drops every subscriber at once (server shutdown). */
   void dropAll() {
+    Fanout f = fanout;
+    if (f != null) {
+      f.close();
+    }
     lock.lock();
     try {
       for (Subscriber sub : subscribers) {
@@ -191,7 +302,8 @@ final class Mount {
   }
 
   long bytesIn() {
-    return bytesIn;
+    Fanout f = fanout;
+    return f != null ? f.bytesIn() : bytesIn;
   }
 
   int listeners() {
@@ -209,7 +321,16 @@ final class Mount {
     } finally {
       lock.unlock();
     }
+    Fanout f = fanout;
+    if (f != null) {
+      for (Fanout.Sink sk : f.sinks()) {
+        SpliceSink info = spliceSinks.get(sk.channel());
+        if (info != null && info.listener()) {
+          out += Math.max(0, sk.bytesWritten() - info.preambleBytes());
+        }
+      }
+    }
     return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listeners,
-        listenerPeak, started, bytesIn, out, engine);
+        listenerPeak, started, bytesIn(), out, f != null ? "splice" : engine);
   }
 }

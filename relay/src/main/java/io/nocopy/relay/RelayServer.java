@@ -3,6 +3,8 @@ package io.nocopy.relay;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
+import io.nocopy.pipe.Fanout;
+import io.nocopy.pipe.Transfer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -65,6 +68,8 @@ public final class RelayServer implements AutoCloseable {
   private final ScheduledExecutorService watchdog;
   private final Thread acceptor;
   private final AtomicLong connections = new AtomicLong();
+  private final boolean spliceAvailable;
+  private final int spliceBound; // per-sink pipe size: --queue-size, at most pipe-max-size
   private volatile boolean closed;
 
   private RelayServer(RelayConfig config) throws IOException {
@@ -78,6 +83,21 @@ public final class RelayServer implements AutoCloseable {
     server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
     server.bind(config.listen(), 1024);
     this.address = (InetSocketAddress) server.getLocalAddress();
+    this.spliceAvailable = Transfer.accelerated(server, server);
+    int pipeMax = io.nocopy.pipe.Pipe.maxSize();
+    this.spliceBound = Math.max(4096, Math.min(config.queueSize(), pipeMax));
+    if (spliceAvailable && config.engine() != RelayConfig.Engine.USERSPACE
+        && spliceBound < config.queueSize()) {
+      LOG.log(System.Logger.Level.INFO, "splice engine: a listener queue is its kernel pipe, at most"
+          + " {0} bytes here (/proc/sys/fs/pipe-max-size), not --queue-size {1}", spliceBound,
+          config.queueSize());
+    }
+    if (config.engine() == RelayConfig.Engine.SPLICE && !spliceAvailable) {
+      server.close();
+      allocator.close();
+      throw new IOException("--engine splice: splice(2) is not available here (it needs Linux and"
+          + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto");
+    }
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));
     this.acceptor = Thread.ofPlatform().name("relay-accept").unstarted(this::acceptLoop);
@@ -140,9 +160,17 @@ public final class RelayServer implements AutoCloseable {
     return open.size();
   }
 
-  /** The engine mounts use: the userspace engine is the one this build implements. */
+  /**
+   * The engine raw-body sources get: {@code splice} unless the userspace engine was chosen or
+   * splice is unavailable. Chunked sources always use the userspace engine (their framing is parsed
+   * in userspace; the chunk data still moves as slices of the blocks it was read into).
+   */
   String engineName() {
-    return "userspace";
+    return useSplice() ? "splice" : "userspace";
+  }
+
+  private boolean useSplice() {
+    return config.engine() != RelayConfig.Engine.USERSPACE && spliceAvailable;
   }
 
   // --- accepting and routing ----------------------------------------------------------------
@@ -265,6 +293,24 @@ public final class RelayServer implements AutoCloseable {
     }
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      if (mount.spliced()) {
+        CountDownLatch done;
+        try {
+          done = mount.addSink(peer, ch, Responses.listenerOk(mount.snapshot()), true);
+        } catch (IllegalStateException e) {
+          reply(ch, 404, "no source on " + mountName);
+          return;
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
+              e.getMessage());
+          reply(ch, 503, "cannot serve another listener now");
+          return;
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined (splice)", mountName, peer);
+        awaitUninterruptibly(done);
+        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left", mountName, peer);
+        return;
+      }
       Subscriber sub = new Subscriber(peer, true, ch,
           Responses.listenerOk(mount.snapshot()), config.queueSize());
       if (!mount.join(sub)) {
@@ -336,10 +382,17 @@ public final class RelayServer implements AutoCloseable {
         }
       }
       String type = head.header("Content-Type");
+      boolean splice = useSplice() && !head.chunked() && contentLength < 0;
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           head.header("ice-name"), head.header("ice-description"), head.header("ice-genre"),
-          config.burstSize(), engineName());
+          config.burstSize(), splice ? "splice" : "userspace");
+      // The splice engine is attached before the mount is visible, so no listener can join it as
+      // a userspace subscriber in between.
+      Fanout fanout = splice ? openFanout(mount, ch, in) : null;
       if (mounts.putIfAbsent(mountName, mount) != null) {
+        if (fanout != null) {
+          fanout.close();
+        }
         reply(ch, 403, "mountpoint in use");
         return;
       }
@@ -349,10 +402,14 @@ public final class RelayServer implements AutoCloseable {
           write(ch, Responses.CONTINUE);
         }
         write(ch, Responses.SOURCE_OK);
-        LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3})", mountName, peer,
-            mount.contentType, head.chunked() ? ", chunked" : "");
-        startRecording(mount);
-        pump(mount, new SourceBody(in, head.chunked(), contentLength, MAX_SLICE), peer);
+        LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
+            peer, mount.contentType, head.chunked() ? ", chunked" : "", splice ? "splice" : "userspace");
+        if (fanout != null) {
+          spliceSource(mount, fanout, peer);
+        } else {
+          startRecording(mount);
+          pump(mount, new SourceBody(in, head.chunked(), contentLength, MAX_SLICE), peer);
+        }
       } finally {
         mounts.remove(mountName, mount);
         sources.remove(mountName, ch);
@@ -360,6 +417,63 @@ public final class RelayServer implements AutoCloseable {
       }
     } finally {
       in.close();
+    }
+  }
+
+  /**
+   * Splice engine: the fan-out takes over the source socket (bytes read ahead with the request
+   * head go first); this thread waits for the source to end, frees the mount name, then waits for
+   * every sink to drain.
+   */
+  private void spliceSource(Mount mount, Fanout fanout, String peer) {
+    try (Fanout f = fanout) {
+      startRecording(mount);
+      f.start();
+      try {
+        mount.awaitSourceEnd();
+        mounts.remove(mount.name, mount);
+        LOG.log(System.Logger.Level.INFO, "{0}: source {1} ended after {2} bytes", mount.name, peer,
+            mount.bytesIn());
+        f.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Builds the splice engine's fan-out over the source socket and attaches it to the mount. */
+  private Fanout openFanout(Mount mount, SocketChannel ch, BufReader in) throws IOException {
+    ByteBuffer leading = null;
+    long ahead = in.buffered();
+    if (ahead > 0) {
+      try (Slice s = in.readSlice(ahead)) {
+        leading = ByteBuffer.wrap(s.toByteArray()); // once per source: what came with the head
+      }
+    }
+    in.close(); // from here on the fan-out alone reads the socket
+    Fanout f = Fanout.builder()
+        .sinkBound(spliceBound)
+        // at most half a listener's pipe, so a new listener has room for the live stream
+        .burst(Math.min(config.burstSize(), spliceBound / 2))
+        .leading(leading)
+        .listener(mount)
+        .open(ch);
+    mount.attach(f);
+    return f;
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -400,6 +514,22 @@ public final class RelayServer implements AutoCloseable {
       fc = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (IOException e) {
       LOG.log(System.Logger.Level.ERROR, "{0}: cannot record to {1}: {2}", mount.name, file, e.getMessage());
+      return;
+    }
+    if (mount.spliced()) {
+      CountDownLatch done;
+      try {
+        done = mount.addSink(file.getFileName().toString(), fc, new byte[0], false);
+      } catch (IOException | IllegalStateException e) {
+        LOG.log(System.Logger.Level.ERROR, "{0}: cannot record to {1}: {2}", mount.name, file, e.getMessage());
+        closeQuietly(fc);
+        return;
+      }
+      LOG.log(System.Logger.Level.INFO, "{0}: recording to {1} (splice)", mount.name, file);
+      spawn("relay-record " + mount.name, () -> {
+        awaitUninterruptibly(done);
+        closeQuietly(fc);
+      });
       return;
     }
     Subscriber rec = new Subscriber(file.getFileName().toString(), false, fc, new byte[0],

@@ -98,11 +98,13 @@ class RelayEndToEndTest {
     await(() -> server.allocator().inUse() == 0, "every pooled block released");
   }
 
-  @ParameterizedTest(name = "chunked={0} legacy={1}")
-  @CsvSource({"false,false", "true,false", "false,true"})
-  void everyListenerGetsExactlyTheSourceBytes(boolean chunked, boolean legacy) throws Exception {
+  @ParameterizedTest(name = "engine={0} chunked={1} legacy={2}")
+  @CsvSource({"splice,false,false", "splice,true,false", "splice,false,true",
+      "userspace,false,false", "userspace,true,false", "userspace,false,true"})
+  void everyListenerGetsExactlyTheSourceBytes(String engine, boolean chunked, boolean legacy)
+      throws Exception {
     byte[] data = random(3 << 20, 42);
-    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "4m"))) {
+    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m", "--engine", engine))) {
       InetSocketAddress at = server.address();
       List<Clients.Listener> ls = new ArrayList<>();
       try (Clients.Source src = Clients.source(at, "/live.mp3", chunked, legacy)) {
@@ -114,6 +116,8 @@ class RelayEndToEndTest {
           ls.add(l);
         }
         await(() -> server.mounts().get(0).listeners() == 3, "3 listeners");
+        // chunked sources are always served by the userspace engine
+        assertEquals(chunked ? "userspace" : engine, server.mounts().get(0).engine());
         sendPaced(src, data, 7, 8 << 20);
         src.finish();
         for (Clients.Listener l : ls) {
@@ -125,11 +129,12 @@ class RelayEndToEndTest {
     }
   }
 
-  @Test
-  void newListenerGetsTheBurstThenTheLiveStreamWithoutGapOrDuplicate() throws Exception {
+  @ParameterizedTest(name = "engine={0}")
+  @CsvSource({"splice", "userspace"})
+  void newListenerGetsTheBurstThenTheLiveStreamWithoutGapOrDuplicate(String engine) throws Exception {
     byte[] before = random(200_000, 1);
     byte[] after = random(300_000, 2);
-    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "64k"))) {
+    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "64k", "--engine", engine))) {
       InetSocketAddress at = server.address();
       try (Clients.Source src = Clients.source(at, "/b.mp3", false, false)) {
         sendAll(src, before, 3);
@@ -151,10 +156,11 @@ class RelayEndToEndTest {
     }
   }
 
-  @Test
-  void aSlowListenerIsDroppedWhileTenFastOnesGetEverything() throws Exception {
+  @ParameterizedTest(name = "engine={0}")
+  @CsvSource({"splice", "userspace"})
+  void aSlowListenerIsDroppedWhileTenFastOnesGetEverything(String engine) throws Exception {
     byte[] data = random(10 << 20, 5);
-    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m"))) {
+    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m", "--engine", engine))) {
       InetSocketAddress at = server.address();
       try (Clients.Source src = Clients.source(at, "/s.mp3", false, false)) {
         List<Clients.Listener> fast = new ArrayList<>();
@@ -224,10 +230,11 @@ class RelayEndToEndTest {
     }
   }
 
-  @Test
-  void aSourceThatDisconnectsAbruptlyEndsItsListenersCleanly() throws Exception {
+  @ParameterizedTest(name = "engine={0}")
+  @CsvSource({"splice", "userspace"})
+  void aSourceThatDisconnectsAbruptlyEndsItsListenersCleanly(String engine) throws Exception {
     byte[] data = random(100_000, 11);
-    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "0"))) {
+    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
       InetSocketAddress at = server.address();
       Clients.Source src = Clients.source(at, "/gone.mp3", false, false);
       try (Clients.Listener l = new Clients.Listener(at, "/gone.mp3")) {
