@@ -113,39 +113,27 @@ public final class GcCount {
     switch (scenario) {
       case "ConcurrentNetworkRead" -> {
         ConcurrentNetworkRead b = new ConcurrentNetworkRead();
-        out.add(new Contestant(scenario + ".seedBufio", () -> bh.consume(b.seedBufio(bufio))));
-        out.add(new Contestant(scenario + ".fairBufio", () -> bh.consume(b.fairBufio(bufio))));
-        out.add(new Contestant(scenario + ".nocopy", () -> bh.consume(b.nocopy(nocopy))));
-        out.add(new Contestant(scenario + ".netty", () -> bh.consume(b.netty(netty))));
-        out.add(new Contestant(scenario + ".okio", () -> bh.consume(b.okio(okio))));
-        out.add(new Contestant(scenario + ".memcpyFloor", () -> bh.consume(b.memcpyFloor(floor))));
+        six(out, scenario, () -> bh.consume(b.seedBufio(bufio)), () -> bh.consume(b.fairBufio(bufio)),
+            () -> bh.consume(b.nocopy(nocopy)), () -> bh.consume(b.netty(netty)),
+            () -> bh.consume(b.okio(okio)), () -> bh.consume(b.memcpyFloor(floor)));
       }
       case "ProtocolParsing" -> {
         ProtocolParsing b = new ProtocolParsing();
-        out.add(new Contestant(scenario + ".seedBufio", () -> bh.consume(b.seedBufio(bufio))));
-        out.add(new Contestant(scenario + ".fairBufio", () -> bh.consume(b.fairBufio(bufio))));
-        out.add(new Contestant(scenario + ".nocopy", () -> bh.consume(b.nocopy(nocopy))));
-        out.add(new Contestant(scenario + ".netty", () -> bh.consume(b.netty(netty))));
-        out.add(new Contestant(scenario + ".okio", () -> bh.consume(b.okio(okio))));
-        out.add(new Contestant(scenario + ".memcpyFloor", () -> bh.consume(b.memcpyFloor(floor))));
+        six(out, scenario, () -> bh.consume(b.seedBufio(bufio)), () -> bh.consume(b.fairBufio(bufio)),
+            () -> bh.consume(b.nocopy(nocopy)), () -> bh.consume(b.netty(netty)),
+            () -> bh.consume(b.okio(okio)), () -> bh.consume(b.memcpyFloor(floor)));
       }
       case "HighFrequencyReads" -> {
         HighFrequencyReads b = new HighFrequencyReads();
-        out.add(new Contestant(scenario + ".seedBufio", () -> bh.consume(b.seedBufio(bufio))));
-        out.add(new Contestant(scenario + ".fairBufio", () -> bh.consume(b.fairBufio(bufio))));
-        out.add(new Contestant(scenario + ".nocopy", () -> bh.consume(b.nocopy(nocopy))));
-        out.add(new Contestant(scenario + ".netty", () -> bh.consume(b.netty(netty))));
-        out.add(new Contestant(scenario + ".okio", () -> bh.consume(b.okio(okio))));
-        out.add(new Contestant(scenario + ".memcpyFloor", () -> bh.consume(b.memcpyFloor(floor))));
+        six(out, scenario, () -> bh.consume(b.seedBufio(bufio)), () -> bh.consume(b.fairBufio(bufio)),
+            () -> bh.consume(b.nocopy(nocopy)), () -> bh.consume(b.netty(netty)),
+            () -> bh.consume(b.okio(okio)), () -> bh.consume(b.memcpyFloor(floor)));
       }
       case "GCPressure" -> {
         GCPressure b = new GCPressure();
-        out.add(new Contestant(scenario + ".seedBufio", () -> bh.consume(b.seedBufio(bufio))));
-        out.add(new Contestant(scenario + ".fairBufio", () -> bh.consume(b.fairBufio(bufio))));
-        out.add(new Contestant(scenario + ".nocopy", () -> bh.consume(b.nocopy(nocopy))));
-        out.add(new Contestant(scenario + ".netty", () -> bh.consume(b.netty(netty))));
-        out.add(new Contestant(scenario + ".okio", () -> bh.consume(b.okio(okio))));
-        out.add(new Contestant(scenario + ".memcpyFloor", () -> bh.consume(b.memcpyFloor(floor))));
+        six(out, scenario, () -> bh.consume(b.seedBufio(bufio)), () -> bh.consume(b.fairBufio(bufio)),
+            () -> bh.consume(b.nocopy(nocopy)), () -> bh.consume(b.netty(netty)),
+            () -> bh.consume(b.okio(okio)), () -> bh.consume(b.memcpyFloor(floor)));
       }
       default -> {
         StreamingServer b = new StreamingServer();
@@ -167,5 +155,16 @@ public final class GcCount {
       }
     }
     return out;
+  }
+
+  /** The six contestants every packet scenario has, in the JMH order. */
+  private static void six(List<Contestant> out, String scenario, Op seed, Op fair, Op nocopy,
+      Op netty, Op okio, Op floor) {
+    out.add(new Contestant(scenario + ".seedBufio", seed));
+    out.add(new Contestant(scenario + ".fairBufio", fair));
+    out.add(new Contestant(scenario + ".nocopy", nocopy));
+    out.add(new Contestant(scenario + ".netty", netty));
+    out.add(new Contestant(scenario + ".okio", okio));
+    out.add(new Contestant(scenario + ".memcpyFloor", floor));
   }
 }
