@@ -13,6 +13,6 @@ run() { "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.buffer.GcCount "$OPS" "
 for s in ConcurrentNetworkRead ProtocolParsing HighFrequencyReads GCPressure; do
   for c in seedBufio fairBufio nocopy netty okio memcpyFloor; do run "$s.$c"; done
 done
-for c in seedBufio fairBufio nocopyRange nocopySlice nocopyWriters netty okio memcpyFloor; do
+for c in seedBufio fairBufio nocopyRange nocopySlice nocopySliceWrite nocopyWriters netty okio memcpyFloor; do
   run "StreamingServer.$c"
 done

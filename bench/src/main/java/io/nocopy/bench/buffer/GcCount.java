@@ -148,6 +148,7 @@ public final class GcCount {
         out.add(new Contestant(scenario + ".fairBufio", () -> b.fairBufio(bufio8k, f, bh)));
         out.add(new Contestant(scenario + ".nocopyRange", () -> b.nocopyRange(fanOut, f, bh)));
         out.add(new Contestant(scenario + ".nocopySlice", () -> b.nocopySlice(nocopy, f, bh)));
+        out.add(new Contestant(scenario + ".nocopySliceWrite", () -> bh.consume(b.nocopySliceWrite(writers, f))));
         out.add(new Contestant(scenario + ".nocopyWriters", () -> bh.consume(b.nocopyWriters(writers, f))));
         out.add(new Contestant(scenario + ".netty", () -> b.netty(netty, f, bh)));
         out.add(new Contestant(scenario + ".okio", () -> b.okio(okioFanOut, f, bh)));
