@@ -51,6 +51,16 @@ import java.util.Objects;
  * while held; pass {@link Tier#MEDIUM} (or smaller) to {@link #of(ReadableByteChannel, Allocator,
  * Tier)} when many small slices are held for a long time.
  *
+ * <h2>Cost</h2>
+ *
+ * Steady state allocates nothing: blocks come from the allocator, reads go through the block's own
+ * cached {@link ByteBuffer}, and the ring of blocks only grows when more blocks are buffered at
+ * once than ever before. The chunk views passed to a {@link ChunkConsumer} are {@link
+ * MemorySegment#asSlice} views; the JIT removes them when the consumer does not let the view
+ * escape (measured: 0 B/op in {@code io.nocopy.bench.buffer}), and a consumer that stores or
+ * passes the view on pays about 40 bytes per chunk. {@link #readSlice} allocates its handle and,
+ * for bytes spanning blocks, a small chunk table.
+ *
  * <h2>Ownership and threads</h2>
  *
  * The reader owns its blocks, not the channel: {@link #close()} returns the blocks and leaves the

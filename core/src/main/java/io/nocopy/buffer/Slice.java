@@ -256,7 +256,10 @@ public final class Slice implements AutoCloseable {
    * buffer per chunk, repeating until every byte is written or the channel accepts nothing (a
    * non-blocking channel whose send buffer is full). The slice keeps no cursor: a caller resumes a
    * partial write by passing {@code position + written} next time, so several writers can send
-   * the same handle (on one thread) at their own pace.
+   * the same handle (on one thread) at their own pace. A connection that sends many slices is
+   * better served by a {@link BufWriter}: {@code writer.write(slice)} appends by reference and its
+   * {@link BufWriter#writeTo} reuses its views, so steady-state sends allocate nothing, where the
+   * first {@code writeTo} of each slice handle creates that handle's views.
    *
    * @param channel the destination
    * @param position the first byte to write, 0 .. length()

@@ -399,8 +399,14 @@ abstract class BufReaderContract {
     BufReader r = reader(data);
     try (InputStream in = r.asInputStream()) {
       assertEquals(data[0] & 0xff, in.read());
+      assertEquals(r.buffered(), in.available());
+      long skipped = in.skip(10);
+      assertTrue(skipped >= 1 && skipped <= 10, "skipped " + skipped);
+      in.skipNBytes(10 - skipped);
       byte[] rest = in.readAllBytes();
-      assertArrayEquals(java.util.Arrays.copyOfRange(data, 1, data.length), rest);
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 11, data.length), rest);
+      assertEquals(0, in.skip(5));
+      assertEquals(0, in.available());
       assertEquals(-1, in.read());
       assertEquals(-1, in.read(new byte[4], 0, 4));
     }

@@ -128,6 +128,19 @@ public class StreamingServer extends BufferScenario {
   }
 
   @Benchmark
+  public long nocopySliceWrite(NocopyWriters s, Frames f) throws IOException {
+    long sent = 0;
+    try (Slice frame = s.reader.readSlice(f.next())) {
+      for (int i = 0; i < SUBSCRIBERS; i++) {
+        try (Slice mine = frame.retain()) {
+          sent += mine.writeTo(s.sink);
+        }
+      }
+    }
+    return sent;
+  }
+
+  @Benchmark
   public long nocopyWriters(NocopyWriters s, Frames f) throws IOException {
     long sent = 0;
     try (Slice frame = s.reader.readSlice(f.next())) {
