@@ -271,6 +271,9 @@ final class Mount implements Fanout.Listener {
     if (reason == Fanout.Reason.TOO_SLOW) {
       LOG.log(System.Logger.Level.WARNING, "{0}: dropping {1}: more than the queue size behind", name,
           info.label());
+    } else if (reason == Fanout.Reason.FAILED && !info.listener()) {
+      LOG.log(System.Logger.Level.ERROR, "{0}: recording {1} failed: {2}", name, info.label(),
+          String.valueOf(error));
     }
     if (info.listener()) {
       lock.lock();

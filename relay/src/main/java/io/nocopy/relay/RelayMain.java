@@ -58,6 +58,8 @@ public final class RelayMain {
       }
       System.out.println("nocopy relay: shutting down");
       server.close();
+      // System.out, not the logger: java.util.logging resets its handlers in its own shutdown hook
+      System.out.println("nocopy relay: stopped (recordings closed)");
       done.countDown();
     }));
     done.await();

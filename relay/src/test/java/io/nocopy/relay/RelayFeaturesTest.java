@@ -43,11 +43,12 @@ class RelayFeaturesTest {
     assertArrayEquals(data, Files.readAllBytes(files.get(0)));
   }
 
-  @Test
-  void shutdownClosesRecordingsWithEverythingReceived(@TempDir Path dir) throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest(name = "chunked={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void shutdownClosesRecordingsWithEverythingReceived(boolean chunked, @TempDir Path dir) throws Exception {
     byte[] data = RelayEndToEndTest.random(300_000, 33);
     RelayServer server = RelayServer.start(Clients.config("--record-dir", dir.toString()));
-    try (Clients.Source src = Clients.source(server.address(), "/cut.mp3", true, false)) {
+    try (Clients.Source src = Clients.source(server.address(), "/cut.mp3", chunked, false)) {
       RelayEndToEndTest.sendAll(src, data, 34);
       RelayEndToEndTest.await(() -> server.mounts().get(0).bytesIn() == data.length, "published");
       server.close(); // mid-stream, as SIGTERM does
@@ -55,6 +56,53 @@ class RelayFeaturesTest {
     try (var s = Files.list(dir)) {
       Path f = s.findFirst().orElseThrow();
       assertArrayEquals(data, Files.readAllBytes(f));
+    }
+  }
+
+  @Test
+  void sigtermStopsTheRelayCleanlyWithRecordingsComplete(@TempDir Path dir) throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process relay = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        RelayMain.class.getName(), "--listen", "127.0.0.1:" + port, "--source-password", Clients.PASSWORD,
+        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+    try {
+      InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
+      RelayEndToEndTest.await(() -> {
+        try {
+          return Clients.status(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")) == 200;
+        } catch (Exception e) {
+          return false;
+        }
+      }, "the relay to listen");
+      byte[] data = RelayEndToEndTest.random(500_000, 39);
+      try (Clients.Source src = Clients.source(at, "/term.mp3", false, false)) {
+        RelayEndToEndTest.sendPaced(src, data, 40, 4 << 20); // live, as sources are
+        RelayEndToEndTest.await(() -> {
+          try {
+            return Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+                .contains("\"total_bytes_read\":" + data.length);
+          } catch (Exception e) {
+            return false;
+          }
+        }, "all bytes received");
+        relay.destroy(); // SIGTERM
+        assertTrue(relay.waitFor(20, TimeUnit.SECONDS), "the relay exits on SIGTERM");
+      }
+      assertEquals(143, relay.exitValue(), "killed by SIGTERM after the shutdown hook ran");
+      String log = Files.readString(dir.resolve("relay.log"));
+      assertTrue(log.contains("shutting down") && log.contains("stopped"), log);
+      try (var files = Files.list(dir.resolve("rec"))) {
+        Path f = files.findFirst().orElseThrow();
+        assertArrayEquals(data, Files.readAllBytes(f), "the recording is complete; relay log:\n" + log);
+      }
+    } finally {
+      relay.destroyForcibly();
     }
   }
 
