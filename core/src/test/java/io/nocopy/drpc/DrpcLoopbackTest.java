@@ -325,6 +325,24 @@ class DrpcLoopbackTest {
   }
 
   @Test
+  void malformedPeerIsDisconnectedOthersAreServed() throws Exception {
+    try (DrpcClient good = client(DrpcOptions.DEFAULTS);
+        java.nio.channels.SocketChannel bad = java.nio.channels.SocketChannel.open(tcp)) {
+      // a Message for a stream that was never invoked, then garbage
+      bad.write(ByteBuffer.wrap(new Wire().frame(Kind.MESSAGE, true, 3, 1, new byte[4]).bytes()));
+      ByteBuffer sink = ByteBuffer.allocate(256);
+      int n = 0;
+      while (n >= 0) { // the server closes the connection: end of stream, nothing sent
+        sink.clear();
+        n = bad.read(sink);
+        assertTrue(n <= 0, "server wrote " + n + " bytes to a malformed peer");
+      }
+      await(() -> server.protocolErrors() == 1, "protocol error counted");
+      assertArrayEquals(new byte[] {5}, good.invoke(EchoService.UNARY, new byte[] {5}));
+    }
+  }
+
+  @Test
   void closedClientFailsCalls() throws Exception {
     DrpcClient c = client(DrpcOptions.DEFAULTS);
     DrpcStream s = c.openStream(EchoService.STREAM);
