@@ -108,6 +108,8 @@ class DrpcLoopbackTest {
         throw e;
       }
     });
+    server.register("/test/Meta", (StreamHandler) s -> s.send(Encoding.UTF8.encode(
+        new java.util.TreeMap<>(s.metadata()).toString())));
     tcp = server.bind(new InetSocketAddress("127.0.0.1", 0));
   }
 
@@ -339,6 +341,17 @@ class DrpcLoopbackTest {
       }
       await(() -> server.protocolErrors() == 1, "protocol error counted");
       assertArrayEquals(new byte[] {5}, good.invoke(EchoService.UNARY, new byte[] {5}));
+    }
+  }
+
+  @Test
+  void metadataReachesTheHandler() throws Exception {
+    try (DrpcClient c = client(DrpcOptions.DEFAULTS);
+        DrpcStream s = c.openStream("/test/Meta", java.util.Map.of("trace", "t-1", "user", "ü"))) {
+      try (Slice m = s.receive()) {
+        assertEquals("{trace=t-1, user=ü}", Encoding.UTF8.decode(m));
+      }
+      assertNull(s.receive());
     }
   }
 
