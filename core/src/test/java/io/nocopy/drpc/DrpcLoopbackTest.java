@@ -50,16 +50,20 @@ class DrpcLoopbackTest {
   @BeforeAll
   static void warmUp() throws Exception {
     Path dir = Files.createTempDirectory("drpc-warm");
-    try (Allocator a = Allocator.create();
-        DrpcServer s = EchoService.register(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
-      SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
-      SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
-      for (SocketAddress addr : List.of(t, u)) {
-        try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
-          c.invoke(EchoService.UNARY, new byte[10]);
+    Allocator a = Allocator.create();
+    try {
+      try (DrpcServer s = EchoService.register(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
+        SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
+        SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
+        for (SocketAddress addr : List.of(t, u)) {
+          try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
+            c.invoke(EchoService.UNARY, new byte[10]);
+          }
         }
       }
+      assertAllReleased(a);
     } finally {
+      a.close();
       Files.deleteIfExists(dir.resolve("w.sock"));
       Files.deleteIfExists(dir);
     }
