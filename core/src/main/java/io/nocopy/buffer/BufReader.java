@@ -624,29 +624,33 @@ public final class BufReader implements AutoCloseable {
       return Slice.empty();
     }
     require(n, "readSlice");
-    // count the chunks
-    int chunks = 0;
-    long left = n;
-    int mask = ring.length - 1;
-    for (int k = 0; left > 0; k++) {
-      left -= Math.min(left, limits[(head + k) & mask] - (k == 0 ? pos : 0));
-      chunks++;
+    if (headLimit - pos >= n) { // within the head block: no chunk table needed
+      Slice s = Slice.adopt(ring[head].retain(), pos, (int) n);
+      consume(n);
+      return s;
     }
-    Block[] blocks = new Block[chunks];
-    int[] offsets = new int[chunks];
-    int[] lengths = new int[chunks];
-    left = n;
-    for (int k = 0; k < chunks; k++) {
-      int slot = (head + k) & mask;
-      int start = k == 0 ? pos : 0;
-      int len = (int) Math.min(left, limits[slot] - start);
+    // count the chunks after the first
+    int mask = ring.length - 1;
+    int firstLen = headLimit - pos;
+    int more = 0;
+    for (long left = n - firstLen; left > 0; more++) {
+      left -= Math.min(left, limits[(head + 1 + more) & mask]);
+    }
+    Block[] blocks = new Block[more];
+    int[] offsets = new int[more];
+    int[] lengths = new int[more];
+    long left = n - firstLen;
+    for (int k = 0; k < more; k++) {
+      int slot = (head + 1 + k) & mask;
+      int len = (int) Math.min(left, limits[slot]);
       blocks[k] = ring[slot].retain();
-      offsets[k] = start;
       lengths[k] = len;
       left -= len;
     }
+    Slice s =
+        Slice.adopt(ring[head].retain(), pos, firstLen, blocks, offsets, lengths, more + 1, n);
     consume(n);
-    return Slice.adopt(blocks, offsets, lengths, chunks, n);
+    return s;
   }
 
   /**

@@ -391,11 +391,16 @@ public final class BufWriter implements AutoCloseable {
     if (n == 0) {
       return Slice.empty();
     }
-    Block[] b = java.util.Arrays.copyOfRange(blocks, first, count);
-    int[] o = java.util.Arrays.copyOfRange(offsets, first, count);
-    int[] l = java.util.Arrays.copyOfRange(lengths, first, count);
+    Slice s;
+    if (n == 1) {
+      s = Slice.adopt(blocks[first], offsets[first], lengths[first]);
+    } else {
+      s = Slice.adopt(blocks[first], offsets[first], lengths[first],
+          java.util.Arrays.copyOfRange(blocks, first + 1, count),
+          java.util.Arrays.copyOfRange(offsets, first + 1, count),
+          java.util.Arrays.copyOfRange(lengths, first + 1, count), n, pending);
+    }
     java.util.Arrays.fill(blocks, first, count, null);
-    Slice s = Slice.adopt(b, o, l, n, pending);
     first = 0;
     count = 0;
     pending = 0;

@@ -1,0 +1,120 @@
+package io.nocopy.pipe;
+
+import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Block;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Drains a pipe (kernel or userspace) into a channel until the pipe's end of stream: the write
+ * side shared by {@link Pipe#writeTo} and {@link Fanout}'s sinks. {@code counter}, when given, is
+ * advanced after every write so other threads can read progress.
+ */
+final class Egress {
+  private static final int POLLIN_BITS = 1 | 8 | 16; // POLLIN | POLLERR | POLLHUP
+
+  private Egress() {}
+
+  /** Kernel pipe to a channel with a descriptor ({@code out}, non-blocking): splice(2). */
+  static long splice(Op op, KernelPipe p, int out, AtomicLong counter) throws IOException {
+    Syscalls sc = op.sc;
+    int pr = p.r.fd;
+    long moved = 0;
+    while (true) {
+      op.check();
+      long n = sc.splice(pr, out, p.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+      if (n > 0) {
+        moved += n;
+        Accel.SPLICED.add(n);
+        if (counter != null) {
+          counter.setRelease(counter.getPlain() + n);
+        }
+      } else if (n == 0) {
+        return moved;
+      } else if (n == -Syscalls.EAGAIN) {
+        int rev = sc.pollNow(pr, ChannelFds.POLLIN);
+        if (rev > 0 && (rev & POLLIN_BITS) != 0) {
+          op.await(out, ChannelFds.POLLOUT); // bytes waiting: the destination is full
+        } else {
+          op.await(pr, ChannelFds.POLLIN);
+        }
+      } else if (n != -Syscalls.EINTR) {
+        throw Op.failure("splice to destination", n);
+      }
+    }
+  }
+
+  /** Kernel pipe to a channel without a descriptor: read(2) into a pooled block, then write. */
+  static long copyOut(Op op, KernelPipe p, WritableByteChannel dst, AtomicLong counter)
+      throws IOException {
+    Transfer.requireBlocking(dst);
+    Accel.reportNoFd(dst);
+    Syscalls sc = op.sc;
+    Block block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+    try {
+      ByteBuffer bb = block.byteBuffer();
+      long addr = block.segment().address();
+      long moved = 0;
+      while (true) {
+        op.check();
+        long n = sc.read(p.r.fd, addr, bb.capacity());
+        if (n > 0) {
+          bb.clear().limit((int) n);
+          while (bb.hasRemaining()) {
+            dst.write(bb);
+          }
+          moved += n;
+          Accel.COPIED.add(n);
+          if (counter != null) {
+            counter.setRelease(counter.getPlain() + n);
+          }
+        } else if (n == 0) {
+          return moved;
+        } else if (n == -Syscalls.EAGAIN) {
+          op.await(p.r.fd, ChannelFds.POLLIN);
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("read from pipe", n);
+        }
+      }
+    } finally {
+      block.release();
+    }
+  }
+
+  /**
+   * Userspace pipe to a blocking channel. Chunks of one block may be written by several consumers
+   * at once (tee, fan-out), so each consumer writes through its own view of the block, made once
+   * per block it meets.
+   */
+  static long drainUser(UserPipe u, WritableByteChannel dst, AtomicLong counter)
+      throws IOException, InterruptedException {
+    ByteBuffer view = null;
+    MemorySegment viewOf = null;
+    long moved = 0;
+    while (u.take()) {
+      Block b = u.takenBlock;
+      try {
+        MemorySegment seg = b.segment();
+        if (seg != viewOf) {
+          view = seg.asByteBuffer();
+          viewOf = seg;
+        }
+        view.clear().position(u.takenOff).limit(u.takenOff + u.takenLen);
+        while (view.hasRemaining()) {
+          dst.write(view);
+        }
+        moved += u.takenLen;
+        if (counter != null) {
+          counter.setRelease(counter.getPlain() + u.takenLen);
+        }
+      } finally {
+        b.release();
+      }
+    }
+    return moved;
+  }
+}
