@@ -303,6 +303,22 @@ class DrpcLoopbackTest {
   }
 
   @Test
+  void closingTheSlowStreamUnblocksTheReaderUnderBlock() throws Exception {
+    DrpcOptions opts =
+        DrpcOptions.builder().queueCapacity(2).overflowPolicy(OverflowPolicy.BLOCK).build();
+    try (DrpcClient c = client(opts)) {
+      DrpcStream flood = c.openStream("/test/Flood");
+      flood.send("-1".getBytes(StandardCharsets.UTF_8)); // floods until its sends fail
+      await(() -> flood.queue.size() == 2, "flood queue full, reader parked");
+      flood.close(); // releases the queued messages, wakes the reader, tells the server
+      byte[] u = pattern(300, 9);
+      assertArrayEquals(u, c.invoke(EchoService.UNARY, u), "the connection goes on");
+      Throwable serverSide = floodOutcome.get(10, TimeUnit.SECONDS);
+      assertTrue(serverSide instanceof DrpcException, String.valueOf(serverSide));
+    }
+  }
+
+  @Test
   void slowConsumerUnderCancelStreamIsCancelledOthersGoOn() throws Exception {
     DrpcOptions opts =
         DrpcOptions.builder().queueCapacity(2).overflowPolicy(OverflowPolicy.CANCEL_STREAM).build();
