@@ -11,6 +11,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.GatheringByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -229,7 +230,7 @@ final class Connection implements AutoCloseable {
           throw new DrpcProtocolException(
               "invoke metadata on existing stream " + Long.toUnsignedString(s.id()));
         }
-        s.metadata = data == null ? new byte[0] : data.toByteArray();
+        s.metadata = Metadata.decode(data == null ? new byte[0] : data.toByteArray());
       }
       case ERROR -> {
         DrpcException err = DrpcException.decode(data == null ? new byte[0] : data.toByteArray());
@@ -255,8 +256,10 @@ final class Connection implements AutoCloseable {
   // --- writing -----------------------------------------------------------------------------------
 
   /** Client: opens a stream; its Invoke is written (and flushed unless a unary body follows). */
-  DrpcStream open(String rpc, ByteBuffer unaryBody, Slice unarySlice, boolean unary)
+  DrpcStream open(
+      String rpc, Map<String, String> metadata, ByteBuffer unaryBody, Slice unarySlice, boolean unary)
       throws IOException {
+    byte[] meta = metadata == null || metadata.isEmpty() ? null : Metadata.encode(metadata);
     byte[] name = rpc.getBytes(StandardCharsets.UTF_8);
     writer.lock();
     try {
@@ -266,6 +269,9 @@ final class Connection implements AutoCloseable {
       streams.put(sid, s);
       lastLocalIdPublished = sid;
       try {
+        if (meta != null) {
+          writer.packet(sid, s.nextMessageId++, Kind.INVOKE_METADATA, false, ByteBuffer.wrap(meta));
+        }
         writer.packet(sid, s.nextMessageId++, Kind.INVOKE, false, ByteBuffer.wrap(name));
         if (unary) {
           writeMessage(s, unarySlice, unaryBody);

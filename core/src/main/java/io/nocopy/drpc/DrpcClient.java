@@ -124,7 +124,8 @@ public final class DrpcClient implements AutoCloseable {
    * @throws IOException if the connection failed
    */
   public Slice invoke(String rpc, Slice request) throws IOException {
-    return finishUnary(conn.open(rpc, null, Objects.requireNonNull(request, "request"), true));
+    Objects.requireNonNull(request, "request");
+    return finishUnary(conn.open(rpc, null, null, request, true));
   }
 
   /**
@@ -136,7 +137,8 @@ public final class DrpcClient implements AutoCloseable {
    * @throws IOException as {@link #invoke(String, Slice)}
    */
   public Slice invoke(String rpc, ByteBuffer request) throws IOException {
-    return finishUnary(conn.open(rpc, Objects.requireNonNull(request, "request"), null, true));
+    Objects.requireNonNull(request, "request");
+    return finishUnary(conn.open(rpc, null, request, null, true));
   }
 
   /**
@@ -190,7 +192,21 @@ public final class DrpcClient implements AutoCloseable {
    * @throws IOException if the connection failed
    */
   public DrpcStream openStream(String rpc) throws IOException {
-    return conn.open(rpc, null, null, false);
+    return conn.open(rpc, null, null, null, false);
+  }
+
+  /**
+   * Opens a stream with metadata: an InvokeMetadata packet (drpcmetadata's encoding) precedes the
+   * Invoke; the server reads it with {@link DrpcStream#metadata()}.
+   *
+   * @param rpc the rpc name
+   * @param metadata keys and values to send
+   * @return the stream, owned by the caller, who closes it
+   * @throws IOException if the connection failed
+   */
+  public DrpcStream openStream(String rpc, java.util.Map<String, String> metadata)
+      throws IOException {
+    return conn.open(rpc, metadata, null, null, false);
   }
 
   /**

@@ -4,6 +4,7 @@ import io.nocopy.buffer.Slice;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.Map;
 
 /**
  * One rpc on a DRPC connection: messages in both directions, multiplexed with the connection's
@@ -45,7 +46,7 @@ public final class DrpcStream implements AutoCloseable {
   private boolean detached; // unregistered: frames are dropped, assembler cleared
   private IOException sendFailure; // why sending fails now
   boolean invoked; // reader thread only (server side)
-  byte[] metadata; // reader thread only
+  volatile Map<String, String> metadata; // set by the reader before the Invoke is dispatched
 
   DrpcStream(Connection conn, long id, String rpc, DrpcOptions opts) {
     this.conn = conn;
@@ -74,14 +75,13 @@ public final class DrpcStream implements AutoCloseable {
   }
 
   /**
-   * The body of the InvokeMetadata packet that preceded the Invoke (a protobuf map in drpc), if
-   * the client sent one.
+   * The metadata the client sent with the Invoke (drpcmetadata's InvokeMetadata packet).
    *
-   * @return a copy the caller owns, or null
+   * @return an unmodifiable map, empty if none was sent (always empty on a client stream)
    */
-  public byte[] metadata() {
-    byte[] m = metadata;
-    return m == null ? null : m.clone();
+  public Map<String, String> metadata() {
+    Map<String, String> m = metadata;
+    return m == null ? Map.of() : m;
   }
 
   /**

@@ -49,7 +49,10 @@ public final class ReceiveQueue<T> {
 
   private static final Object[] NONE = new Object[0];
 
-  private final Object[] ring;
+  private static final int INITIAL_SLOTS = 4;
+
+  private final int capacity;
+  private Object[] ring; // grows by doubling up to capacity: most streams hold a message or two
   private final Consumer<? super T> release;
   private final OverflowPolicy policy;
   private final ReentrantLock lock = new ReentrantLock();
@@ -76,7 +79,8 @@ public final class ReceiveQueue<T> {
     if (capacity < 1) {
       throw new IllegalArgumentException("queue capacity must be at least 1, got " + capacity);
     }
-    this.ring = new Object[capacity];
+    this.capacity = capacity;
+    this.ring = new Object[Math.min(capacity, INITIAL_SLOTS)];
     this.policy = Objects.requireNonNull(policy, "policy");
     this.release = Objects.requireNonNull(release, "release");
   }
@@ -95,7 +99,10 @@ public final class ReceiveQueue<T> {
     Offer result;
     lock.lock();
     try {
-      while (!closed && count == ring.length && policy == OverflowPolicy.BLOCK) {
+      if (count == ring.length && ring.length < capacity) {
+        grow();
+      }
+      while (!closed && count == capacity && policy == OverflowPolicy.BLOCK) {
         try {
           notFull.await();
         } catch (InterruptedException e) {
@@ -111,7 +118,7 @@ public final class ReceiveQueue<T> {
       if (closed) {
         droppedAfterClose++;
         result = Offer.CLOSED;
-      } else if (count == ring.length) {
+      } else if (count == capacity) {
         result = Offer.OVERFLOW;
       } else {
         ring[(head + count) % ring.length] = msg;
@@ -127,9 +134,19 @@ public final class ReceiveQueue<T> {
       abort(
           new DrpcException(
               DrpcException.RESOURCE_EXHAUSTED,
-              "receive queue full (capacity " + ring.length + " messages): stream cancelled"));
+              "receive queue full (capacity " + capacity + " messages): stream cancelled"));
     }
     return result;
+  }
+
+  /** Doubles the ring (up to capacity), keeping the queued messages in order from slot 0. */
+  private void grow() {
+    Object[] bigger = new Object[Math.min(capacity, ring.length * 2)];
+    for (int i = 0; i < count; i++) {
+      bigger[i] = ring[(head + i) % ring.length];
+    }
+    ring = bigger;
+    head = 0;
   }
 
   /**
@@ -288,7 +305,7 @@ public final class ReceiveQueue<T> {
    * @return the capacity
    */
   public int capacity() {
-    return ring.length;
+    return capacity;
   }
 
   /**

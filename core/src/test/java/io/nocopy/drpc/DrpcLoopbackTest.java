@@ -50,16 +50,20 @@ class DrpcLoopbackTest {
   @BeforeAll
   static void warmUp() throws Exception {
     Path dir = Files.createTempDirectory("drpc-warm");
-    try (Allocator a = Allocator.create();
-        DrpcServer s = EchoService.register(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
-      SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
-      SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
-      for (SocketAddress addr : List.of(t, u)) {
-        try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
-          c.invoke(EchoService.UNARY, new byte[10]);
+    Allocator a = Allocator.create();
+    try {
+      try (DrpcServer s = EchoService.register(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
+        SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
+        SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
+        for (SocketAddress addr : List.of(t, u)) {
+          try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
+            c.invoke(EchoService.UNARY, new byte[10]);
+          }
         }
       }
+      assertAllReleased(a);
     } finally {
+      a.close();
       Files.deleteIfExists(dir.resolve("w.sock"));
       Files.deleteIfExists(dir);
     }
@@ -108,6 +112,8 @@ class DrpcLoopbackTest {
         throw e;
       }
     });
+    server.register("/test/Meta", (StreamHandler) s -> s.send(Encoding.UTF8.encode(
+        new java.util.TreeMap<>(s.metadata()).toString())));
     tcp = server.bind(new InetSocketAddress("127.0.0.1", 0));
   }
 
@@ -297,6 +303,22 @@ class DrpcLoopbackTest {
   }
 
   @Test
+  void closingTheSlowStreamUnblocksTheReaderUnderBlock() throws Exception {
+    DrpcOptions opts =
+        DrpcOptions.builder().queueCapacity(2).overflowPolicy(OverflowPolicy.BLOCK).build();
+    try (DrpcClient c = client(opts)) {
+      DrpcStream flood = c.openStream("/test/Flood");
+      flood.send("-1".getBytes(StandardCharsets.UTF_8)); // floods until its sends fail
+      await(() -> flood.queue.size() == 2, "flood queue full, reader parked");
+      flood.close(); // releases the queued messages, wakes the reader, tells the server
+      byte[] u = pattern(300, 9);
+      assertArrayEquals(u, c.invoke(EchoService.UNARY, u), "the connection goes on");
+      Throwable serverSide = floodOutcome.get(10, TimeUnit.SECONDS);
+      assertTrue(serverSide instanceof DrpcException, String.valueOf(serverSide));
+    }
+  }
+
+  @Test
   void slowConsumerUnderCancelStreamIsCancelledOthersGoOn() throws Exception {
     DrpcOptions opts =
         DrpcOptions.builder().queueCapacity(2).overflowPolicy(OverflowPolicy.CANCEL_STREAM).build();
@@ -321,6 +343,35 @@ class DrpcLoopbackTest {
       Throwable serverSide = floodOutcome.get(10, TimeUnit.SECONDS);
       assertTrue(serverSide instanceof DrpcException, String.valueOf(serverSide));
       assertEquals(DrpcException.RESOURCE_EXHAUSTED, ((DrpcException) serverSide).code());
+    }
+  }
+
+  @Test
+  void malformedPeerIsDisconnectedOthersAreServed() throws Exception {
+    try (DrpcClient good = client(DrpcOptions.DEFAULTS);
+        java.nio.channels.SocketChannel bad = java.nio.channels.SocketChannel.open(tcp)) {
+      // a Message for a stream that was never invoked, then garbage
+      bad.write(ByteBuffer.wrap(new Wire().frame(Kind.MESSAGE, true, 3, 1, new byte[4]).bytes()));
+      ByteBuffer sink = ByteBuffer.allocate(256);
+      int n = 0;
+      while (n >= 0) { // the server closes the connection: end of stream, nothing sent
+        sink.clear();
+        n = bad.read(sink);
+        assertTrue(n <= 0, "server wrote " + n + " bytes to a malformed peer");
+      }
+      await(() -> server.protocolErrors() == 1, "protocol error counted");
+      assertArrayEquals(new byte[] {5}, good.invoke(EchoService.UNARY, new byte[] {5}));
+    }
+  }
+
+  @Test
+  void metadataReachesTheHandler() throws Exception {
+    try (DrpcClient c = client(DrpcOptions.DEFAULTS);
+        DrpcStream s = c.openStream("/test/Meta", java.util.Map.of("trace", "t-1", "user", "ü"))) {
+      try (Slice m = s.receive()) {
+        assertEquals("{trace=t-1, user=ü}", Encoding.UTF8.decode(m));
+      }
+      assertNull(s.receive());
     }
   }
 

@@ -232,6 +232,47 @@ class ReceiveQueueTest {
   }
 
   @Test
+  void ringGrowsToCapacityKeepingOrderAcrossWrapAround() throws Exception {
+    var q = queue(16, OverflowPolicy.CANCEL_STREAM);
+    int next = 0;
+    int expect = 0;
+    for (int i = 0; i < 3; i++) {
+      q.enqueue(new Msg(next++));
+    }
+    for (int i = 0; i < 2; i++) {
+      assertEquals(expect++, q.dequeue().n);
+    }
+    while (q.size() < 16) { // grows 4 -> 8 -> 16 with the head in the middle of the ring
+      assertEquals(ReceiveQueue.Offer.QUEUED, q.enqueue(new Msg(next++)));
+    }
+    assertEquals(16, q.capacity());
+    assertEquals(ReceiveQueue.Offer.OVERFLOW, q.enqueue(new Msg(next)), "full at capacity");
+    var e = assertThrows(DrpcException.class, q::dequeue);
+    assertTrue(e.getMessage().contains("capacity 16"));
+    assertEquals(16, releasedByQueue.size() - 1, "16 queued plus the refused one released");
+  }
+
+  @Test
+  void ringGrowthKeepsFifo() throws Exception {
+    // at most 181 messages are ever queued here; a full queue would fail (CANCEL_STREAM), not block
+    var q = queue(256, OverflowPolicy.CANCEL_STREAM);
+    int next = 0;
+    int expect = 0;
+    for (int round = 0; round < 10; round++) {
+      for (int i = 0; i < 7 * round % 50 + 1; i++) {
+        assertEquals(ReceiveQueue.Offer.QUEUED, q.enqueue(new Msg(next++)));
+      }
+      for (int i = 0; i < 3 * round % 20 + 1 && q.size() > 0; i++) {
+        assertEquals(expect++, q.dequeue().n);
+      }
+    }
+    while (q.size() > 0) {
+      assertEquals(expect++, q.dequeue().n);
+    }
+    assertEquals(next, expect);
+  }
+
+  @Test
   void cancelStreamPolicyAbortsInsteadOfBlocking() throws Exception {
     var q = queue(2, OverflowPolicy.CANCEL_STREAM);
     Msg a = new Msg(0);
