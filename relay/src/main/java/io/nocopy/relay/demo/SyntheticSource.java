@@ -52,6 +52,7 @@ final class SyntheticSource implements AutoCloseable {
     SocketChannel ch = SocketChannel.open(at);
     try {
       ch.socket().setSoTimeout(10_000);
+      ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
       String auth = Base64.getEncoder().encodeToString(("source:" + password).getBytes(StandardCharsets.UTF_8));
       String req = "PUT " + mount + " HTTP/1.1\r\nHost: " + at.getHostString() + ":" + at.getPort() + "\r\n"
           + "Authorization: Basic " + auth + "\r\nContent-Type: audio/mpeg\r\n"
