@@ -20,6 +20,12 @@ class FrameVerifierTest {
     return b.array();
   }
 
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] s = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, s, a.length, b.length);
+    return s;
+  }
+
   /** Feeds bytes [from, to) in pieces of 1..maxPiece bytes, recording latency as if now = 5000. */
   private static FrameVerifier feed(byte[] data, int from, int to, int maxPiece, long seed) {
     FrameVerifier v = new FrameVerifier(new LatencyHistogram());
@@ -115,11 +121,7 @@ class FrameVerifierTest {
 
   @Test
   void aMissingFrameIsNamed() {
-    byte[] a = stream(0, 4);
-    byte[] b = stream(6, 9);
-    byte[] s = new byte[a.length + b.length];
-    System.arraycopy(a, 0, s, 0, a.length);
-    System.arraycopy(b, 0, s, a.length, b.length);
+    byte[] s = concat(stream(0, 4), stream(6, 9));
     FrameVerifier v = feed(s, 0, s.length, 999, 3);
     assertEquals("expected frame 5, got frame 6 (1 frame(s) missing)", v.failure());
     assertEquals(5, v.framesVerified());
@@ -128,11 +130,7 @@ class FrameVerifierTest {
 
   @Test
   void aRepeatedFrameIsOutOfOrder() {
-    byte[] a = stream(0, 2);
-    byte[] b = stream(2, 3);
-    byte[] s = new byte[a.length + b.length];
-    System.arraycopy(a, 0, s, 0, a.length);
-    System.arraycopy(b, 0, s, a.length, b.length);
+    byte[] s = concat(stream(0, 2), stream(2, 3));
     FrameVerifier v = feed(s, 0, s.length, 5000, 4);
     assertEquals("expected frame 3, got frame 2 (out of order)", v.failure());
   }
