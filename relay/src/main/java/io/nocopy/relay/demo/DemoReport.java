@@ -41,6 +41,9 @@ final class DemoReport {
     row(rows, results, "integrity", r -> r.ok() ? "OK" : "FAILED (" + r.errors().size() + " errors)");
 
     int[] width = new int[results.size() + 1];
+    for (int i = 0; i < results.size(); i++) {
+      width[i + 1] = title(results.get(i)).length();
+    }
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {
         width[i] = Math.max(width[i], r[i].length());
@@ -53,7 +56,7 @@ final class DemoReport {
         + " /admin/nocopy-stats.json and /proc)%n%n"));
     StringBuilder header = new StringBuilder(pad("", width[0]));
     for (int i = 0; i < results.size(); i++) {
-      header.append(" | ").append(pad(results.get(i).requested(), width[i + 1]));
+      header.append(" | ").append(pad(title(results.get(i)), width[i + 1]));
     }
     b.append(header).append('\n').append("-".repeat(header.length())).append('\n');
     for (String[] r : rows) {
@@ -69,6 +72,12 @@ final class DemoReport {
       }
     }
     return b.toString();
+  }
+
+  /** The column title: the engine requested, and the one used when the relay ran another. */
+  static String title(EngineResult r) {
+    return r.used().equals(r.requested()) || r.used().equals("?") ? r.requested()
+        : r.requested() + " (ran " + r.used() + ")";
   }
 
   private static void row(List<String[]> rows, List<EngineResult> results, String name,
