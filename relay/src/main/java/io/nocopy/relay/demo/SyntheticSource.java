@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One synthetic publisher: {@code PUT /<mount> HTTP/1.1} with Basic auth and
  * {@code Expect: 100-continue}, as Icecast sources speak, then {@link Frames} paced at a fixed rate
- * from its own virtual thread. Owns its socket and a direct buffer of {@value #MAX_BATCH} frames;
+ * from its own thread. Owns its socket and a direct buffer of {@value #MAX_BATCH} frames;
  * {@link #close()} ends the stream at a frame boundary and closes the socket.
  */
 final class SyntheticSource implements AutoCloseable {
@@ -73,9 +73,13 @@ final class SyntheticSource implements AutoCloseable {
     }
   }
 
-  /** Starts streaming from a virtual thread. */
+  /**
+   * Starts streaming from a platform thread of its own: the OS schedules it fairly beside the
+   * listeners' virtual threads, so a busy demo process (listeners verifying in the interpreter
+   * while the JIT warms up) does not delay the pace.
+   */
   void start() {
-    thread = Thread.ofVirtual().name("demo-source" + mount).start(this::run);
+    thread = Thread.ofPlatform().daemon().name("demo-source" + mount).start(this::run);
   }
 
   private void run() {
