@@ -122,7 +122,7 @@ public final class FrameVerifier {
       byte b = buf.get(p);
       if (pos < Frames.SEQ_AT) {
         if (b != Frames.expectedByte(seq, pos)) {
-          fail("frame " + seq + " (stream byte " + streamOffset(buf, p, end) + "): bad magic");
+          fail("frame " + seq + " (stream byte " + streamOffset(p, end) + "): bad magic");
           return;
         }
       } else if (pos < Frames.NANOS_AT) {
@@ -152,7 +152,7 @@ public final class FrameVerifier {
         byte want = (byte) (word >>> (8 * (j & 7)));
         if (b != want) {
           fail(String.format("frame %d byte %d (stream byte %d): 0x%02x, expected 0x%02x", seq, pos,
-              streamOffset(buf, p, end), b & 0xFF, want & 0xFF));
+              streamOffset(p, end), b & 0xFF, want & 0xFF));
           return;
         }
       }
@@ -166,8 +166,8 @@ public final class FrameVerifier {
     }
   }
 
-  /** The stream offset of buf[p] while checking buf[.., end) whose last byte is stream byte bytes-1. */
-  private long streamOffset(ByteBuffer buf, int p, int end) {
+  /** The stream offset of the byte at index p of a piece ending at index end (stream byte bytes-1). */
+  private long streamOffset(int p, int end) {
     return bytes - (end - p);
   }
 
