@@ -25,7 +25,8 @@ final class SyntheticSource implements AutoCloseable {
   private final double bytesPerSecond;
   private final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_BATCH * Frames.SIZE);
   private volatile boolean stopping;
-  private volatile long framesSent;
+  private volatile long lastSeq = -1;
+  private volatile boolean skipNext;
   private volatile int stalls;
   private volatile String failure;
   private Thread thread;
@@ -102,15 +103,20 @@ final class SyntheticSource implements AutoCloseable {
           due = 1;
         }
         int n = (int) Math.min(due, MAX_BATCH);
-        long seq = framesSent;
+        long seq = lastSeq;
         long sendNanos = System.nanoTime();
         buf.clear();
         for (int i = 0; i < n; i++) {
-          Frames.write(buf, i * Frames.SIZE, seq + i, sendNanos);
+          seq++;
+          if (skipNext) {
+            skipNext = false;
+            seq++; // fault injection for tests: this frame number is never sent
+          }
+          Frames.write(buf, i * Frames.SIZE, seq, sendNanos);
         }
         buf.limit(n * Frames.SIZE);
         writeFully(ch, buf);
-        framesSent = seq + n;
+        lastSeq = seq;
         scheduled += n;
       }
     } catch (IOException e) {
@@ -128,9 +134,17 @@ final class SyntheticSource implements AutoCloseable {
     }
   }
 
-  /** @return frames written so far (the last one's sequence number is this minus one) */
-  long framesSent() {
-    return framesSent;
+  /** @return the sequence number of the last frame written, -1 before the first */
+  long lastSeq() {
+    return lastSeq;
+  }
+
+  /**
+   * Fault injection for tests: the next frame number is never sent (the one after it follows its
+   * predecessor directly), so that every listener must report a gap.
+   */
+  void skipNextFrame() {
+    skipNext = true;
   }
 
   /** @return how often the source fell so far behind that it skipped ahead */

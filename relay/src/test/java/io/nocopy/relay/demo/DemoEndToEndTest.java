@@ -9,9 +9,11 @@ import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The demo against a real relay child process: 2 mounts x 2 listeners, both engines, ~8 s. */
+/** The demo against a real relay child process: 2 mounts x 2 listeners, both engines and a faulty source, ~14 s. */
 class DemoEndToEndTest {
   private static int openFds() {
     String[] fds = new File("/proc/self/fd").list();
@@ -51,6 +53,19 @@ class DemoEndToEndTest {
     assertTrue(report.contains("engine requested splice, used "), report);
     assertTrue(report.contains("listeners verified             | 4 / 4"), report);
     assertFalse(report.contains("error:"), report);
+
+    // A source that leaves out a frame: every listener must name the gap, and the run fails.
+    EngineResult gap = new DemoRun(new DemoConfig(1, 2, 2_000_000, 1, 1, List.of("userspace")), "userspace",
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).skippingFrame().run();
+    assertFalse(gap.ok());
+    assertEquals(0, gap.listenersVerified(), gap.errors().toString());
+    assertEquals(2, gap.errors().size(), gap.errors().toString());
+    for (int i = 0; i < 2; i++) {
+      Matcher m = Pattern.compile("listener " + (i + 1) + " of /mount1: expected frame (\\d+), got frame (\\d+) "
+          + "\\(1 frame\\(s\\) missing\\)").matcher(gap.errors().get(i));
+      assertTrue(m.matches(), gap.errors().get(i));
+      assertEquals(Long.parseLong(m.group(1)) + 1, Long.parseLong(m.group(2)));
+    }
 
     assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
         "a relay process outlived its run");
