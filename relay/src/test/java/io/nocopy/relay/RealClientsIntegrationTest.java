@@ -63,6 +63,28 @@ class RealClientsIntegrationTest {
   }
 
   @Test
+  void ffmpegListensAsAPlayerDoes(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Tools.ensure("ffmpeg"), "ffmpeg unavailable");
+    Path mp3 = tone(dir);
+    byte[] data = Files.readAllBytes(mp3);
+    try (RelayServer server = RelayServer.start(Clients.config())) {
+      InetSocketAddress at = server.address();
+      try (Clients.Source src = Clients.source(at, "/play.mp3", false, false)) {
+        Path out = dir.resolve("heard.wav");
+        // what ffplay/mpv do: open the URL with ffmpeg's http demuxer and decode the stream
+        Process player = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-i",
+            "http://127.0.0.1:" + at.getPort() + "/play.mp3", "-y", out.toString()).inheritIO().start();
+        RelayEndToEndTest.await(() -> server.mounts().get(0).listeners() == 1, "player connected");
+        RelayEndToEndTest.sendPaced(src, data, 1, 256 * 1024);
+        src.finish();
+        assertTrue(player.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, player.exitValue(), "the player decoded the stream");
+        assertTrue(Files.size(out) > 500_000, "seconds of decoded audio: " + Files.size(out));
+      }
+    }
+  }
+
+  @Test
   void ezstreamPublishes(@TempDir Path dir) throws Exception {
     Assumptions.assumeTrue(Tools.ensure("ffmpeg") && Tools.ensure("ezstream"), "ezstream unavailable");
     Path mp3 = tone(dir);

@@ -187,6 +187,20 @@ class RelayBadInputTest {
   }
 
   @Test
+  void theTotalListenerLimitIs503() throws Exception {
+    try (RelayServer small = RelayServer.start(Clients.config("--max-listeners", "2",
+            "--max-listeners-per-ip", "100"));
+        Clients.Source src = Clients.source(small.address(), "/total.mp3", false, false);
+        Clients.Listener a = new Clients.Listener(small.address(), "/total.mp3");
+        Clients.Listener b = new Clients.Listener(small.address(), "/total.mp3")) {
+      assertTrue(a.head.startsWith("HTTP/1.0 200") && b.head.startsWith("HTTP/1.0 200"));
+      String r = Clients.exchange(small.address(), "GET /total.mp3 HTTP/1.0\r\n\r\n");
+      assertEquals(503, Clients.status(r), "total limit of 2: " + r);
+      src.finish();
+    }
+  }
+
+  @Test
   void abruptDisconnectsMidRequestAreHarmless() throws Exception {
     for (String partial : new String[] {"", "GET", "GET /x HTTP/1.0\r\n", "PUT /x.mp3 HTTP/1.0\r\nAuthor"}) {
       try (Socket s = new Socket(at.getAddress(), at.getPort())) {
