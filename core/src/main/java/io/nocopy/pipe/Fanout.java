@@ -121,6 +121,7 @@ public final class Fanout implements AutoCloseable {
   private volatile Thread sourceThread;
   private final int burst;
   private final ByteBuffer leading;
+  private final long coalesceNanos;
   // Burst state: delivering a chunk and adding a sink hold chunkLock (only when burst > 0).
   private final ReentrantLock chunkLock = new ReentrantLock();
   private final KernelPipe burstPipe; // kernel path
@@ -141,6 +142,7 @@ public final class Fanout implements AutoCloseable {
     this.kernel = Accel.NATIVE;
     this.burst = b.burst;
     this.leading = b.leading;
+    this.coalesceNanos = b.coalesceNanos;
     if (burst > bound) {
       throw new IllegalArgumentException(
           "burst (" + burst + " bytes) is larger than the sink bound (" + bound + " bytes)");
@@ -590,6 +592,7 @@ public final class Fanout implements AutoCloseable {
         }
         if (n < 0) {
           ing.await(n, stage.w.fd);
+          coalesce();
           continue;
         }
         deliverKernelChunk(sc, n);
@@ -601,6 +604,37 @@ public final class Fanout implements AutoCloseable {
       stage.r.exit();
       stage.w.exit();
     }
+  }
+
+  /**
+   * After waiting for a quiet source: let {@link Builder#coalesce} more of it arrive, so the next
+   * step moves it in one splice and one tee per sink instead of one per packet. A source that
+   * keeps the staging pipe busy never waits here.
+   */
+  private void coalesce() {
+    if (coalesceNanos > 0 && !closed && slowSource()) {
+      LockSupport.parkNanos(this, coalesceNanos);
+    }
+  }
+
+  /** Sources slower than this are gathered ({@link #coalesce}); faster ones move at once. */
+  static final long COALESCE_BELOW_BYTES_PER_SECOND = 8L << 20;
+
+  private long windowStart;
+  private long windowBytes; // bytesIn at windowStart
+  private boolean windowSlow = true;
+
+  /** Whether the source delivered less than the coalescing threshold over the last 100 ms. */
+  private boolean slowSource() {
+    long now = System.nanoTime();
+    long elapsed = now - windowStart;
+    if (elapsed >= 100_000_000L) {
+      long in = bytesIn.getPlain();
+      windowSlow = (in - windowBytes) * 1_000_000_000L / elapsed < COALESCE_BELOW_BYTES_PER_SECOND;
+      windowStart = now;
+      windowBytes = in;
+    }
+    return windowSlow;
   }
 
   /** The chunk of {@code n} bytes in the staging pipe goes to every sink and the burst. */
@@ -936,6 +970,7 @@ public final class Fanout implements AutoCloseable {
     private int bound = 1 << 20;
     private int burst;
     private ByteBuffer leading;
+    private long coalesceNanos;
     private Listener listener = new Listener() {};
     private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
 
@@ -970,6 +1005,25 @@ public final class Fanout implements AutoCloseable {
         throw new IllegalArgumentException("negative burst: " + bytes);
       }
       this.burst = bytes;
+      return this;
+    }
+
+    /**
+     * How long the source thread lets a slow source's bytes gather after they start arriving,
+     * before it moves them (kernel path). A live stream that arrives packet by packet then costs
+     * one splice and one tee per sink per interval instead of per packet; the price is up to that
+     * much added latency. Sources above 8 MiB/s (measured over 100 ms windows), and any source
+     * whose bytes are already waiting, never wait. Default 0.
+     *
+     * @param time zero or more, at most one second
+     * @return this builder
+     * @throws IllegalArgumentException if negative or above one second
+     */
+    public Builder coalesce(java.time.Duration time) {
+      if (time.isNegative() || time.compareTo(java.time.Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("coalesce time outside 0..1 s: " + time);
+      }
+      this.coalesceNanos = time.toNanos();
       return this;
     }
 

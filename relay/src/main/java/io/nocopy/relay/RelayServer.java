@@ -49,6 +49,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class RelayServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RelayServer.class.getName());
   private static final int MAX_SLICE = 64 * 1024;
+  private static final long COALESCE_BELOW_BYTES_PER_SECOND = 8L << 20;
   private static final long RECORDING_BACKLOG = 16L << 20;
   private static final DateTimeFormatter FILE_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -456,6 +457,7 @@ public final class RelayServer implements AutoCloseable {
         // at most half a listener's pipe, so a new listener has room for the live stream
         .burst(Math.min(config.burstSize(), spliceBound / 2))
         .leading(leading)
+        .coalesce(config.coalesce())
         .listener(mount)
         .open(ch);
     mount.attach(f);
@@ -480,12 +482,35 @@ public final class RelayServer implements AutoCloseable {
   /** Moves the body into the mount until it ends. Errors end the source, never the server. */
   private void pump(Mount mount, SourceBody body, String peer) {
     String why = "end of stream";
+    long coalesceNanos = config.coalesce().toNanos();
+    long windowStart = System.nanoTime();
+    long windowBytes = 0;
+    boolean slow = true;
     try {
-      for (Slice s; (s = body.next()) != null; ) {
+      while (true) {
+        long t0 = System.nanoTime();
+        Slice s = body.next();
+        if (s == null) {
+          break;
+        }
+        boolean waited = System.nanoTime() - t0 > 200_000; // the read blocked: nothing was waiting
         try {
           mount.publish(s);
         } finally {
           s.close();
+        }
+        long now = System.nanoTime();
+        if (now - windowStart >= 100_000_000L) {
+          long in = mount.bytesIn();
+          slow = (in - windowBytes) * 1_000_000_000L / (now - windowStart) < COALESCE_BELOW_BYTES_PER_SECOND;
+          windowStart = now;
+          windowBytes = in;
+        }
+        if (waited && slow && coalesceNanos > 0) {
+          // A packet-paced source: let more of it gather so the next read, and each listener's
+          // next write, carries it in one system call (--coalesce-ms). Fast sources never wait;
+          // the same rule as the splice engine's Fanout.Builder.coalesce.
+          java.util.concurrent.locks.LockSupport.parkNanos(coalesceNanos);
         }
       }
     } catch (ProtocolException e) {

@@ -47,6 +47,8 @@ class RelayBadInputTest {
 
   @AfterEach
   void stillServingAndNothingLeaked() throws Exception {
+    // the test's own connections end first (a source's end reaches its listeners asynchronously)
+    RelayEndToEndTest.await(() -> server.openConnections() == 0, "the test's connections closed");
     byte[] data = RelayEndToEndTest.random(10_000, 99);
     try (Clients.Source src = Clients.source(at, "/after.mp3", false, false);
         Clients.Listener l = new Clients.Listener(at, "/after.mp3")) {

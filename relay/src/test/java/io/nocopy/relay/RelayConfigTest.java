@@ -31,7 +31,7 @@ class RelayConfigTest {
         "--max-listeners=50", "--max-listeners-per-ip", "5", "--burst-size", "32k", "--queue-size",
         "1MiB", "--engine", "userspace", "--record-dir", "/tmp/rec", "--relay",
         "http://10.0.0.1:8000/a.mp3", "--memory-cap", "64m", "--header-timeout", "3",
-        "--status-interval", "0");
+        "--status-interval", "0", "--coalesce-ms", "0");
     assertEquals(9000, c.listen().getPort());
     assertEquals("pw", c.sourcePassword());
     assertEquals(50, c.maxListeners());
@@ -44,6 +44,8 @@ class RelayConfigTest {
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
+    assertTrue(c.coalesce().isZero());
+    assertEquals(20, RelayConfig.parse().coalesce().toMillis(), "default");
   }
 
   @Test
@@ -52,7 +54,7 @@ class RelayConfigTest {
       {"--listen", "nohost"}, {"--listen", "h:99999"}, {"--max-listeners", "x"},
       {"--max-listeners", "0"}, {"--burst-size", "12q"}, {"--queue-size", "-1"},
       {"--engine", "warp"}, {"--relay", "ftp://x/y"}, {"--relay", "http://host/"},
-      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
+      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
     };
     for (String[] args : bad) {
       IllegalArgumentException e =
