@@ -102,12 +102,15 @@ public final class PeerLoad {
       if (!proc.alive()) {
         throw new IOException("no process " + c.pid());
       }
+      warmVerifier();
       SyntheticSource source = null;
       List<SyntheticListener> listeners = new ArrayList<>();
       try {
         source = SyntheticSource.connect(c.target(), c.mount(), c.password(), c.bitsPerSecond() / 8.0);
-        source.start();
+        // listeners join before the stream starts: at high rates a listener still reading its
+        // response head (a cold JVM) would fall a whole queue behind and be dropped
         connectListeners(listeners);
+        source.start();
         long start = System.nanoTime();
         progress(listeners, start, c.warmupSeconds(), "warm-up");
         long cpuA = proc.cpuNanos();
@@ -179,6 +182,29 @@ public final class PeerLoad {
           li.awaitEnd(2_000);
         }
       }
+    }
+
+    /**
+     * Runs the frame writer and verifier over 256 MiB in this process first, so that they are
+     * compiled before the listeners need them: at high rates an interpreted verifier falls a queue
+     * behind in the first second and the relay rightly drops it.
+     */
+    static long warmVerifier() {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(64 * Frames.SIZE);
+      FrameVerifier v = new FrameVerifier(new LatencyHistogram());
+      long seq = 0;
+      for (int round = 0; round < 4096; round++) {
+        buf.clear();
+        for (int i = 0; i < 64; i++) {
+          Frames.write(buf, i * Frames.SIZE, seq++, System.nanoTime());
+        }
+        buf.limit(64 * Frames.SIZE);
+        v.accept(buf, System.nanoTime(), true);
+      }
+      if (v.failure() != null) {
+        throw new IllegalStateException("the frame verifier rejects the frame writer's output: " + v.failure());
+      }
+      return v.framesVerified();
     }
 
     /**
