@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Relay fan-out benchmark: the same load (io.nocopy.relay.demo.PeerLoad: one synthetic source,
+# N listeners that verify every byte and measure delivery latency) against each relay in turn on
+# loopback: nocopy (splice), nocopy (userspace), Icecast 2.4, and the Netty baseline
+# (io.nocopy.bench.relay.NettyRelay). Each run gets a fresh relay process; the load generator is a
+# separate JVM. Relay CPU and peak RSS come from /proc/<pid>; allocation and GC from the JVM relays'
+# /admin/nocopy-stats.json (Icecast: n/a). Prints a Markdown table at the end.
+#
+# Settings (environment variables):
+#   PEERS="splice userspace icecast netty"  which relays
+#   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@100mbit"   listeners@rate-per-source
+#   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
+#   QUEUE=4194304                           per-listener backlog limit, the same for every relay
+#                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
+#   RESULTS=FILE                            also write the table there
+# Needs root (or sudo) only to install icecast2 when it is missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PEERS="${PEERS:-splice userspace icecast netty}"
+SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@100mbit}"
+SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
+WARMUP="${WARMUP:-3}"
+QUEUE="${QUEUE:-4194304}"
+PASSWORD="bench$$"
+MOUNT=/bench.mp3
+WORK="$(mktemp -d /tmp/relay-fanout.XXXXXX)"
+chmod 755 "$WORK" # Icecast runs as its own user and must read its config here
+ROWS="$WORK/rows.tsv"
+: > "$ROWS"
+
+die() { echo "relay-fanout: $*" >&2; exit 1; }
+
+# --- a JDK >= 25 -------------------------------------------------------------------------------
+find_jdk() {
+  local h
+  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
+    [ -n "$h" ] && [ -x "$h/bin/javac" ] || continue
+    if "$h/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then echo "$h"; return; fi
+  done
+}
+JDK="$(find_jdk)"
+[ -n "$JDK" ] || die "no JDK >= 25 found (set JAVA_HOME)"
+export JAVA_HOME="$JDK"
+JAVA="$JDK/bin/java"
+
+# --- peers -------------------------------------------------------------------------------------
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if [[ " $PEERS " == *" icecast "* ]] && ! command -v icecast2 >/dev/null 2>&1; then
+  echo "relay-fanout: installing icecast2 (apt-get)..."
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y icecast2 >/dev/null \
+    || { as_root apt-get update >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y icecast2 >/dev/null; }
+fi
+
+# --- build (package, never install) ------------------------------------------------------------
+echo "relay-fanout: building core, relay, bench..."
+MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
+  mvn -B -q -f "$ROOT/pom.xml" -DskipTests -pl core,relay,bench -am package >/dev/null
+jar_of() { ls "$ROOT/$1"/target/nocopy-"$1"-*.jar | grep -v -e sources -e javadoc | head -n1; }
+RELAY_CP="$(jar_of core):$(jar_of relay)"
+BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
+# the relay JVMs get ./nocopy relay's flags; the Netty baseline the same heap and collector
+RELAY_JVM=(--enable-native-access=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+  -XX:+UseSerialGC -Xms64m -Xmx256m)
+
+PEER_PID=""
+cleanup() {
+  if [ -n "$PEER_PID" ] && kill -0 "$PEER_PID" 2>/dev/null; then kill "$PEER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_port() { # port pid
+  local i
+  for i in $(seq 1 150); do
+    kill -0 "$2" 2>/dev/null || return 1
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+icecast_config() { # port logdir listeners
+  cat <<XML
+<icecast><location>bench</location><admin>root@localhost</admin>
+ <limits><clients>$(( $3 + 50 ))</clients><sources>2</sources><queue-size>$QUEUE</queue-size>
+  <client-timeout>30</client-timeout><header-timeout>15</header-timeout><source-timeout>10</source-timeout>
+  <burst-on-connect>1</burst-on-connect><burst-size>65535</burst-size></limits>
+ <authentication><source-password>$PASSWORD</source-password><admin-user>admin</admin-user>
+  <admin-password>admin$PASSWORD</admin-password></authentication>
+ <hostname>127.0.0.1</hostname>
+ <listen-socket><port>$1</port><bind-address>127.0.0.1</bind-address></listen-socket>
+ <fileserve>1</fileserve>
+ <paths><basedir>/usr/share/icecast2</basedir><logdir>$2</logdir>
+  <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
+ <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
+ <security><chroot>0</chroot></security></icecast>
+XML
+}
+
+start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
+  local peer=$1 port=$2 n=$3 log="$WORK/$1-$2.log"
+  STATS_ARGS=(--stats-path /admin/nocopy-stats.json)
+  case "$peer" in
+    splice|userspace)
+      PEER_NAME="nocopy $peer"
+      "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
+        --source-password "$PASSWORD" --engine "$peer" --status-interval 0 --queue-size "$QUEUE" \
+        --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) >"$log" 2>&1 &
+      PEER_PID=$! ;;
+    netty)
+      PEER_NAME="Netty baseline"
+      "$JAVA" "${RELAY_JVM[@]}" -cp "$BENCH_JAR" io.nocopy.bench.relay.NettyRelay "127.0.0.1:$port" "$PASSWORD" "$QUEUE" \
+        >"$log" 2>&1 &
+      PEER_PID=$! ;;
+    icecast)
+      PEER_NAME="Icecast $(dpkg-query -W -f '${Version}' icecast2 2>/dev/null | cut -d- -f1)"
+      STATS_ARGS=()
+      local dir="$WORK/icecast-$port"
+      mkdir -p "$dir"
+      icecast_config "$port" "$dir" "$n" > "$dir/icecast.xml"
+      if [ "$(id -u)" = 0 ]; then # Icecast refuses to run as root
+        chown -R icecast2:icecast "$dir"
+        setpriv --reuid=icecast2 --regid=icecast --init-groups icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
+      else
+        icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
+      fi
+      PEER_PID=$! ;;
+    *) die "unknown peer '$peer' (splice, userspace, icecast, netty)" ;;
+  esac
+  wait_port "$port" "$PEER_PID" || { cat "$log" >&2; die "$peer did not start on port $port"; }
+}
+
+stop_peer() {
+  kill "$PEER_PID" 2>/dev/null || true
+  wait "$PEER_PID" 2>/dev/null || true
+  PEER_PID=""
+}
+
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
+port=$(( 20000 + RANDOM % 20000 ))
+for scenario in $SCENARIOS; do
+  n=${scenario%@*}
+  rate=${scenario#*@}
+  for peer in $PEERS; do
+    port=$(( port + 1 ))
+    start_peer "$peer" "$port" "$n"
+    echo "== $PEER_NAME: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
+    set +e
+    "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$RELAY_CP" io.nocopy.relay.demo.PeerLoad --target "127.0.0.1:$port" \
+      --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
+      --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" "${STATS_ARGS[@]}" | tee "$WORK/out"
+    set -e
+    grep '^ROW' "$WORK/out" | cut -f2- >> "$ROWS" || true
+    stop_peer
+  done
+done
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the table -----------------------------------------------------------------------------------
+table() {
+  echo "Relay fan-out, 1 source, loopback, $STARTED; $(nproc) cores; $("$JAVA" -version 2>&1 | head -n1);"
+  echo "load average before $LOAD_BEFORE, after $LOAD_AFTER; ${WARMUP} s warm-up + ${SECONDS_PER_RUN} s measured per run;"
+  echo "per-listener queue limit $QUEUE bytes for every relay. CPU s/GB = relay CPU seconds per delivered 10^9 bytes."
+  echo
+  echo "| relay | listeners | rate per listener | delivered MB/s | relay CPU s/GB | relay CPU % | peak RSS MB | GCs | allocated MB | p50 ms | p99 ms | integrity | first problem |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14 }' "$ROWS"
+  echo
+  # the issue's targets, at 100 listeners when that scenario ran
+  awk -F'\t' '
+    $2 == 100 && $6 != "-" { cpu[$1] = $6 }
+    END {
+      s = ""; u = ""; i = ""; n = ""
+      for (k in cpu) {
+        if (k == "nocopy splice") s = cpu[k]; else if (k == "nocopy userspace") u = cpu[k];
+        else if (k ~ /^Icecast/) i = cpu[k]; else if (k == "Netty baseline") n = cpu[k]
+      }
+      if (s != "" && i != "") printf "- splice vs Icecast at 100 listeners: %.2fx (target <= 0.33x): %s\n", s / i, (s / i <= 1/3 ? "met" : "NOT met")
+      if (s != "" && n != "") printf "- splice vs Netty at 100 listeners: %.2fx (target <= 0.5x): %s\n", s / n, (s / n <= 0.5 ? "met" : "NOT met")
+      if (u != "" && n != "") printf "- userspace vs Netty at 100 listeners: %.2fx (target <= 0.8x): %s\n", u / n, (u / n <= 0.8 ? "met" : "NOT met")
+    }' "$ROWS"
+}
+echo
+table | tee "${RESULTS:-/dev/null}"
+cp "$ROWS" "${ROWS_OUT:-/dev/null}" 2>/dev/null || true
