@@ -8,17 +8,19 @@
 #
 # Settings (environment variables):
 #   PEERS="splice userspace icecast netty"  which relays
-#   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@100mbit"   listeners@rate-per-source
+#   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
 #                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
 #   RESULTS=FILE                            also write the table there
+#   ROWS_OUT=FILE                           also keep the raw rows (tab-separated) there
+#   CHART=FILE.png                          also draw CPU/GB and throughput per listener count
 # Needs root (or sudo) only to install icecast2 when it is missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PEERS="${PEERS:-splice userspace icecast netty}"
-SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@100mbit}"
+SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@50mbit}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
 WARMUP="${WARMUP:-3}"
 QUEUE="${QUEUE:-4194304}"
@@ -184,4 +186,7 @@ table() {
 }
 echo
 table | tee "${RESULTS:-/dev/null}"
-cp "$ROWS" "${ROWS_OUT:-/dev/null}" 2>/dev/null || true
+if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
+if [ -n "${CHART:-}" ]; then
+  "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART"
+fi

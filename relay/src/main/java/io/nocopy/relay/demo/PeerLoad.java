@@ -43,6 +43,9 @@ public final class PeerLoad {
   /** {@code SyntheticSource}'s pace for "max": far more than loopback carries, so it never waits. */
   static final long MAX_RATE_BITS = 10_000_000_000L;
 
+  /** Above this source rate the listeners connect before the source starts streaming. */
+  static final long LISTENERS_FIRST_ABOVE_BITS = 20_000_000L;
+
   private PeerLoad() {}
 
   /**
@@ -107,10 +110,17 @@ public final class PeerLoad {
       List<SyntheticListener> listeners = new ArrayList<>();
       try {
         source = SyntheticSource.connect(c.target(), c.mount(), c.password(), c.bitsPerSecond() / 8.0);
-        // listeners join before the stream starts: at high rates a listener still reading its
-        // response head (a cold JVM) would fall a whole queue behind and be dropped
-        connectListeners(listeners);
-        source.start();
+        if (c.bitsPerSecond() > LISTENERS_FIRST_ABOVE_BITS) {
+          // at high rates listeners join before the stream starts: one still reading its response
+          // head would fall a whole queue behind and be dropped
+          connectListeners(listeners);
+          source.start();
+        } else {
+          // at low rates the stream starts first: Icecast admits waiting listeners only as source
+          // data arrives and drops a source that sends nothing for its source-timeout
+          source.start();
+          connectListeners(listeners);
+        }
         long start = System.nanoTime();
         progress(listeners, start, c.warmupSeconds(), "warm-up");
         long cpuA = proc.cpuNanos();
