@@ -179,9 +179,9 @@ table() {
         if (k == "nocopy splice") s = cpu[k]; else if (k == "nocopy userspace") u = cpu[k];
         else if (k ~ /^Icecast/) i = cpu[k]; else if (k == "Netty baseline") n = cpu[k]
       }
-      if (s != "" && i != "") printf "- splice vs Icecast at 100 listeners: %.2fx (target <= 0.33x): %s\n", s / i, (s / i <= 1/3 ? "met" : "NOT met")
-      if (s != "" && n != "") printf "- splice vs Netty at 100 listeners: %.2fx (target <= 0.5x): %s\n", s / n, (s / n <= 0.5 ? "met" : "NOT met")
-      if (u != "" && n != "") printf "- userspace vs Netty at 100 listeners: %.2fx (target <= 0.8x): %s\n", u / n, (u / n <= 0.8 ? "met" : "NOT met")
+      if (s != "" && i != "") printf "- splice vs Icecast at 100 listeners: %.3fx (target <= 0.333x): %s\n", s / i, (s / i <= 1/3 ? "met" : "NOT met")
+      if (s != "" && n != "") printf "- splice vs Netty at 100 listeners: %.3fx (target <= 0.5x): %s\n", s / n, (s / n <= 0.5 ? "met" : "NOT met")
+      if (u != "" && n != "") printf "- userspace vs Netty at 100 listeners: %.3fx (target <= 0.8x): %s\n", u / n, (u / n <= 0.8 ? "met" : "NOT met")
     }' "$ROWS"
 }
 echo

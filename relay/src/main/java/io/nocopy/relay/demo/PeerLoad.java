@@ -1,11 +1,7 @@
 package io.nocopy.relay.demo;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -250,7 +246,7 @@ public final class PeerLoad {
       if (c.statsPath() == null) {
         return null;
       }
-      String j = get(c.target(), c.statsPath());
+      String j = RelayProcess.get(c.target(), c.statsPath());
       return new long[] {Json.number(j, "allocated_bytes"), Json.number(j, "gc_count")};
     }
 
@@ -288,28 +284,6 @@ public final class PeerLoad {
         n += li.received();
       }
       return n;
-    }
-  }
-
-  /**
-   * One GET over a fresh connection, HTTP/1.0.
-   *
-   * @return the body
-   * @throws IOException on a connection error, a 5 s timeout or a status other than 200
-   */
-  static String get(InetSocketAddress at, String path) throws IOException {
-    try (Socket s = new Socket()) {
-      s.connect(at, 5_000);
-      s.setSoTimeout(5_000);
-      s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      InputStream in = s.getInputStream();
-      String all = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
-      int split = all.indexOf("\r\n\r\n");
-      if (!all.startsWith("HTTP/1.") || split < 0 || !all.substring(9).startsWith("200")) {
-        throw new IOException("GET " + path + ": unexpected answer '" + all.lines().findFirst().orElse("") + "'");
-      }
-      return all.substring(split + 4);
     }
   }
 }

@@ -159,6 +159,18 @@ public final class RelayProcess implements AutoCloseable {
    * @throws IOException on a connection error, a 5 s timeout or a status other than 200
    */
   public String get(String path) throws IOException {
+    return get(address, path);
+  }
+
+  /**
+   * One GET over a fresh connection to any relay (also used by {@link PeerLoad}).
+   *
+   * @param address the relay
+   * @param path e.g. {@code /status-json.xsl}
+   * @return the response body
+   * @throws IOException on a connection error, a 5 s timeout or a status other than 200
+   */
+  static String get(InetSocketAddress address, String path) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(address, 5_000);
       s.setSoTimeout(5_000);
