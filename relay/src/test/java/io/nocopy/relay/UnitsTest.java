@@ -64,6 +64,17 @@ class UnitsTest {
   }
 
   @Test
+  void statusLineShowsRatesCpuAllocationAndGc() {
+    ProcessStats.Reading a = new ProcessStats.Reading(1_000_000_000L, 10_000_000L, 3, 20, 1 << 20);
+    ProcessStats.Reading b = new ProcessStats.Reading(1_500_000_000L, 12_000_000L, 4, 25, 1 << 20);
+    String line = StatusLine.render(2, 30, 250_000, 2_500_000, a, b, 1.0);
+    assertEquals("mounts 2 | listeners 30 | in 2.0 Mbit/s | out 20.0 Mbit/s | cpu 50% | alloc 2.00 MB/s"
+        + " | gc 4", line);
+    ProcessStats.Reading now = ProcessStats.read();
+    assertTrue(now.cpuNanos() > 0 && now.gcCount() >= 0 && now.rssBytes() > 0, now.toString());
+  }
+
+  @Test
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x", "n\r\nX: y", null, null, 0, 0,
         Instant.now(), 0, 0, "userspace");
