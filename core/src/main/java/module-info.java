@@ -9,5 +9,8 @@
 module io.nocopy {
   requires jdk.jfr;
 
+  exports io.nocopy.buffer;
   exports io.nocopy.memory;
+  exports io.nocopy.drpc;
+  exports io.nocopy.pipe;
 }

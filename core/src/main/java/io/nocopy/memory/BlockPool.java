@@ -153,7 +153,9 @@ public final class BlockPool implements AutoCloseable {
     int slots = Math.min(MAX_SLOTS_PER_STRIPE, capacity / (4 * stripeCount));
     this.slotsPerStripe = slots;
     this.stripeMask = slots == 0 ? 0 : stripeCount - 1;
-    this.stripes = new int[(slots == 0 ? 1 : stripeCount) * STRIPE_STRIDE];
+    // One stride of padding before the first stripe and after the last: the array header (read by
+    // every bounds check) and neighbouring heap objects must not share a line with a stripe.
+    this.stripes = new int[((slots == 0 ? 1 : stripeCount) + 2) * STRIPE_STRIDE];
     java.util.Arrays.fill(stripes, EMPTY);
   }
 
@@ -379,7 +381,7 @@ public final class BlockPool implements AutoCloseable {
   // --- hot path -----------------------------------------------------------------------------
 
   private int stripeBase() {
-    return ((int) Thread.currentThread().threadId() & stripeMask) * STRIPE_STRIDE;
+    return (((int) Thread.currentThread().threadId() & stripeMask) + 1) * STRIPE_STRIDE;
   }
 
   private int takeFromStripe(int base) {
@@ -454,7 +456,7 @@ public final class BlockPool implements AutoCloseable {
       return idx;
     }
     for (int s = 0; s <= stripeMask && slotsPerStripe > 0; s++) {
-      idx = takeFromStripe(s * STRIPE_STRIDE);
+      idx = takeFromStripe((s + 1) * STRIPE_STRIDE);
       if (idx != EMPTY) {
         return idx;
       }
@@ -614,7 +616,7 @@ public final class BlockPool implements AutoCloseable {
     if (slotsPerStripe > 0) {
       for (int s = 0; s <= stripeMask; s++) {
         for (int k = 0; k < slotsPerStripe; k++) {
-          if ((int) SLOT.getOpaque(stripes, s * STRIPE_STRIDE + k) != EMPTY) {
+          if ((int) SLOT.getOpaque(stripes, (s + 1) * STRIPE_STRIDE + k) != EMPTY) {
             free++;
           }
         }

@@ -36,8 +36,15 @@ import java.lang.invoke.VarHandle;
  *       (full fence); the value slot itself is plain.
  * </ul>
  *
- * <p>{@link #poll()} may report empty while a producer that already won its ticket has not yet
- * published its value; callers treat "empty" as a hint and retry where it matters.
+ * <h2>Progress</h2>
+ *
+ * Vyukov's original returns "full" (or "empty") when the cell is still being worked on by a thread
+ * of the previous lap (a consumer, or producer, between its ticket CAS and its sequence store). As
+ * in JCTools' {@code MpmcArrayQueue}, {@link #offer} reports full only when the counters say so
+ * ({@code tail - head >= n}) and {@link #poll} reports empty only when {@code head == tail};
+ * otherwise they wait for that thread's next store. So neither fails spuriously (a pool whose queue
+ * holds every block must never see "full"), at the price that a thread descheduled inside that
+ * two-instruction window delays the one thread that wants the same cell; all others go on.
  */
 final class IndexQueue extends IndexQueueHead {
   static final int EMPTY = -1;
@@ -94,7 +101,13 @@ final class IndexQueue extends IndexQueueHead {
         }
         t = tailAcquire();
       } else if (d < 0) {
-        return false; // the cell still holds the value of the previous lap: full
+        // The cell is still owned by the consumer of the previous lap. Full only if that lap's
+        // ticket has not been claimed; otherwise its consumer is between its CAS and its release
+        // store: wait for it (a few instructions) instead of failing spuriously.
+        if (t - headAcquire() >= mask + 1) {
+          return false;
+        }
+        Thread.onSpinWait();
       } else {
         t = tailAcquire(); // another producer took ticket t
       }
@@ -120,7 +133,12 @@ final class IndexQueue extends IndexQueueHead {
         }
         h = headAcquire();
       } else if (d < 0) {
-        return EMPTY; // not yet filled for this lap
+        // Not yet filled for this lap. Empty only if no producer holds ticket h; otherwise that
+        // producer is between its CAS and its release store: wait for it.
+        if (h >= tailAcquire()) {
+          return EMPTY;
+        }
+        Thread.onSpinWait();
       } else {
         h = headAcquire(); // another consumer took ticket h
       }

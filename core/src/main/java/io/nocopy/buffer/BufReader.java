@@ -1,0 +1,822 @@
+package io.nocopy.buffer;
+
+import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Block;
+import io.nocopy.memory.Tier;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.ProtocolException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * Reads a byte stream from a channel straight into pooled blocks and hands the bytes out as views
+ * of those blocks: one copy (kernel to pooled memory), none after that.
+ *
+ * <h2>Buffering</h2>
+ *
+ * The reader keeps a queue of blocks holding bytes received but not yet consumed. Each channel read
+ * goes into the free tail of the last block (through the block's cached direct {@link ByteBuffer},
+ * so no buffer is allocated per read), or into a new block from the {@link Allocator} when the last
+ * one is full. A block goes back to the allocator as soon as every byte in it is consumed, unless a
+ * {@link Slice} still holds it; the slice then returns it when closed. Operations buffer only what
+ * they need: {@link #readRange} and {@link #skip} stream through at most one read's worth of
+ * blocks; {@link #readSlice}, {@link #peek} and the fixed-size reads buffer exactly the bytes they
+ * return; {@link #readLine} stops at its limit.
+ *
+ * <h2>Failures and what they consume</h2>
+ *
+ * Operations that return a value ({@link #readByte}, {@link #readBE}, {@link #readLE}, {@link
+ * #readVarint}, {@link #readLine}, {@link #readSlice}, {@link #peek}) consume nothing when they
+ * fail: after an {@link EOFException} or {@link ProtocolException} the bytes they looked at are
+ * still buffered and the next call sees them. Streaming operations ({@link #readRange}, {@link
+ * #skip}) consume what they delivered or skipped before the stream ended, and their {@code
+ * EOFException} says how much that was. A channel that returns 0 bytes {@value #MAX_ZERO_READS}
+ * times in a row fails with an {@link IOException} instead of spinning (the reader is for blocking
+ * channels).
+ *
+ * <h2>Block size</h2>
+ *
+ * The default tier is {@link Tier#BIG} (32 KiB). GoMem uses 16 KiB, which is not a tier; the
+ * choice was between 8 KiB and 32 KiB. 32 KiB lets one {@code read(2)} take up to 32 KiB from a
+ * busy socket (fewer system calls under load) and costs nothing when idle, because a block is
+ * returned as soon as it is consumed. The price is that a small {@link Slice} pins a whole block
+ * while held; pass {@link Tier#MEDIUM} (or smaller) to {@link #of(ReadableByteChannel, Allocator,
+ * Tier)} when many small slices are held for a long time.
+ *
+ * <h2>Ownership and threads</h2>
+ *
+ * The reader owns its blocks, not the channel: {@link #close()} returns the blocks and leaves the
+ * channel open. It is used by one thread at a time. After {@link #close()} every method except
+ * {@code close} throws {@link IllegalStateException}; so does calling the reader from inside one of
+ * its own {@link ChunkConsumer} callbacks.
+ */
+public final class BufReader implements AutoCloseable {
+  /** Consecutive zero-byte reads after which a fill gives up with an {@link IOException}. */
+  public static final int MAX_ZERO_READS = 64;
+
+  /** The default block tier: 32 KiB (see the class comment). */
+  public static final Tier DEFAULT_TIER = Tier.BIG;
+
+  private static final ValueLayout.OfShort SHORT_BE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfInt INT_BE =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfLong LONG_BE =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfShort SHORT_LE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfInt INT_LE =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfLong LONG_LE =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  private final ReadableByteChannel source;
+  private final Allocator allocator;
+  private final int blockSize;
+
+  // Queue of blocks with unconsumed bytes: a ring of power-of-two size. Block k (0 = head) holds
+  // bytes [k == 0 ? pos : 0, limits[slot]). Every block in the ring holds at least one unconsumed
+  // byte: fully consumed blocks are released at once.
+  private Block[] ring = new Block[4];
+  private int[] limits = new int[4];
+  private int head;
+  private int count;
+  private int pos; // read position in the head block
+  private MemorySegment headSeg; // cached segment of the head block (null when count == 0)
+  private int headLimit; // cached limits[head] (0 when count == 0)
+  private long buffered;
+  private boolean eof;
+  private boolean closed;
+  private boolean inCallback;
+
+  private BufReader(ReadableByteChannel source, Allocator allocator, Tier tier) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.allocator = Objects.requireNonNull(allocator, "allocator");
+    Objects.requireNonNull(tier, "tier");
+    if (tier.size() > (1 << 30)) {
+      throw new IllegalArgumentException("block tier " + tier + " is above 1 GiB");
+    }
+    this.blockSize = (int) tier.size();
+  }
+
+  /**
+   * A reader of {@code source} with blocks of {@link #DEFAULT_TIER}.
+   *
+   * @param source a blocking channel; the reader does not close it
+   * @param allocator where blocks come from; must outlive the reader and every slice it returns
+   * @return a new reader, owned by the caller, who closes it
+   */
+  public static BufReader of(ReadableByteChannel source, Allocator allocator) {
+    return new BufReader(source, allocator, DEFAULT_TIER);
+  }
+
+  /**
+   * A reader of {@code source} with blocks of {@code blockTier}.
+   *
+   * @param source a blocking channel; the reader does not close it
+   * @param allocator where blocks come from; must outlive the reader and every slice it returns
+   * @param blockTier the size of each block, which is also the most one channel read can return
+   * @return a new reader, owned by the caller, who closes it
+   */
+  public static BufReader of(ReadableByteChannel source, Allocator allocator, Tier blockTier) {
+    return new BufReader(source, allocator, blockTier);
+  }
+
+  /**
+   * A reader of an {@link InputStream}, for code that only has a stream. Streams cannot read into
+   * native memory, so each read goes through the JDK's stream-to-channel adapter ({@link
+   * Channels#newChannel(InputStream)}), which copies from a reused heap array: two copies, not one.
+   * Prefer a channel where there is one.
+   *
+   * @param in the stream; the reader does not close it
+   * @param allocator where blocks come from
+   * @param blockTier the size of each block
+   * @return a new reader, owned by the caller, who closes it
+   */
+  public static BufReader of(InputStream in, Allocator allocator, Tier blockTier) {
+    return new BufReader(Channels.newChannel(Objects.requireNonNull(in, "in")), allocator, blockTier);
+  }
+
+  // --- filling --------------------------------------------------------------------------------
+
+  /**
+   * One successful channel read of at most {@code maxBytes} into the tail block (a new one if the
+   * tail is full). Returns the bytes read, or -1 at end of stream.
+   */
+  private int fill(long maxBytes) throws IOException {
+    if (eof) {
+      return -1;
+    }
+    Block block;
+    int start;
+    boolean fresh;
+    int tail = (head + count - 1) & (ring.length - 1);
+    if (count > 0 && limits[tail] < blockSize) {
+      block = ring[tail];
+      start = limits[tail];
+      fresh = false;
+    } else {
+      block = allocator.allocate(blockSize);
+      start = 0;
+      fresh = true;
+    }
+    int r;
+    try {
+      ByteBuffer bb = block.byteBuffer(); // scratch state of the block's filler: us
+      bb.limit(start + (int) Math.min(blockSize - start, maxBytes)).position(start);
+      int zeros = 0;
+      while ((r = source.read(bb)) == 0) {
+        if (++zeros >= MAX_ZERO_READS) {
+          throw new IOException(
+              "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
+                  + " channel, or no progress); giving up instead of spinning");
+        }
+        Thread.yield();
+      }
+    } catch (Throwable t) {
+      if (fresh) {
+        block.release();
+      }
+      throw t;
+    }
+    if (r < 0) {
+      eof = true;
+      if (fresh) {
+        block.release();
+      }
+      return -1;
+    }
+    if (fresh) {
+      push(block, r);
+    } else {
+      limits[tail] += r;
+      if (count == 1) {
+        headLimit += r;
+      }
+    }
+    buffered += r;
+    return r;
+  }
+
+  private void push(Block block, int limit) {
+    if (count == ring.length) {
+      grow();
+    }
+    int slot = (head + count) & (ring.length - 1);
+    ring[slot] = block;
+    limits[slot] = limit;
+    count++;
+    if (count == 1) {
+      pos = 0;
+      loadHead();
+    }
+  }
+
+  private void grow() {
+    int n = ring.length;
+    Block[] r = new Block[n * 2];
+    int[] l = new int[n * 2];
+    for (int k = 0; k < count; k++) {
+      r[k] = ring[(head + k) & (n - 1)];
+      l[k] = limits[(head + k) & (n - 1)];
+    }
+    ring = r;
+    limits = l;
+    head = 0;
+  }
+
+  private void loadHead() {
+    if (count > 0) {
+      headSeg = ring[head].segment();
+      headLimit = limits[head];
+    } else {
+      headSeg = null;
+      headLimit = 0;
+    }
+  }
+
+  /** Fills until at least {@code n} bytes are buffered; false if the stream ends first. */
+  private boolean ensure(long n) throws IOException {
+    while (buffered < n) {
+      if (fill(Long.MAX_VALUE) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // --- consuming ------------------------------------------------------------------------------
+
+  /** Consumes {@code n <= headLimit - pos} bytes of the head block. */
+  private void consumeHead(int n) {
+    pos += n;
+    buffered -= n;
+    if (pos == headLimit) {
+      dropHead();
+    }
+  }
+
+  /** Consumes {@code n <= buffered} bytes, across blocks. */
+  private void consume(long n) {
+    while (n > 0) {
+      int k = (int) Math.min(n, headLimit - pos);
+      consumeHead(k);
+      n -= k;
+    }
+  }
+
+  private void dropHead() {
+    Block b = ring[head];
+    ring[head] = null;
+    head = (head + 1) & (ring.length - 1);
+    count--;
+    pos = 0;
+    loadHead();
+    b.release();
+  }
+
+  /** The buffered byte at logical index {@code i < buffered} (0 = next unread byte). */
+  private int byteAt(long i) {
+    long inHead = headLimit - pos;
+    if (i < inHead) {
+      return headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff;
+    }
+    i -= inHead;
+    int mask = ring.length - 1;
+    for (int k = 1; ; k++) {
+      int slot = (head + k) & mask;
+      if (i < limits[slot]) {
+        return ring[slot].segment().get(ValueLayout.JAVA_BYTE, i) & 0xff;
+      }
+      i -= limits[slot];
+    }
+  }
+
+  private void checkUsable() {
+    if (closed) {
+      throw new IllegalStateException("BufReader is closed");
+    }
+    if (inCallback) {
+      throw new IllegalStateException("BufReader called from inside its own ChunkConsumer");
+    }
+  }
+
+  // --- reads ----------------------------------------------------------------------------------
+
+  /**
+   * The next byte.
+   *
+   * @return the byte, 0..255
+   * @throws EOFException if the stream has ended (nothing consumed)
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public int readByte() throws IOException {
+    checkUsable();
+    if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+      throw new EOFException("readByte: end of stream");
+    }
+    int b = headSeg.get(ValueLayout.JAVA_BYTE, pos) & 0xff;
+    consumeHead(1);
+    return b;
+  }
+
+  /**
+   * The next {@code n} bytes as an unsigned big-endian number (network order).
+   *
+   * @param n 1..8
+   * @return the value; for n = 8 all 64 bits (may be negative as a {@code long})
+   * @throws IllegalArgumentException if {@code n} is outside 1..8
+   * @throws EOFException if the stream ends before {@code n} bytes (nothing consumed)
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public long readBE(int n) throws IOException {
+    checkWidth(n);
+    checkUsable();
+    require(n, "readBE");
+    long v;
+    if (headLimit - pos >= n) {
+      v =
+          switch (n) {
+            case 2 -> headSeg.get(SHORT_BE, pos) & 0xffffL;
+            case 4 -> headSeg.get(INT_BE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(LONG_BE, pos);
+            default -> {
+              long x = 0;
+              for (int i = 0; i < n; i++) {
+                x = (x << 8) | (headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff);
+              }
+              yield x;
+            }
+          };
+    } else {
+      v = 0;
+      for (int i = 0; i < n; i++) {
+        v = (v << 8) | byteAt(i);
+      }
+    }
+    consume(n);
+    return v;
+  }
+
+  /**
+   * The next {@code n} bytes as an unsigned little-endian number.
+   *
+   * @param n 1..8
+   * @return the value; for n = 8 all 64 bits (may be negative as a {@code long})
+   * @throws IllegalArgumentException if {@code n} is outside 1..8
+   * @throws EOFException if the stream ends before {@code n} bytes (nothing consumed)
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public long readLE(int n) throws IOException {
+    checkWidth(n);
+    checkUsable();
+    require(n, "readLE");
+    long v;
+    if (headLimit - pos >= n) {
+      v =
+          switch (n) {
+            case 2 -> headSeg.get(SHORT_LE, pos) & 0xffffL;
+            case 4 -> headSeg.get(INT_LE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(LONG_LE, pos);
+            default -> {
+              long x = 0;
+              for (int i = n - 1; i >= 0; i--) {
+                x = (x << 8) | (headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff);
+              }
+              yield x;
+            }
+          };
+    } else {
+      v = 0;
+      for (int i = n - 1; i >= 0; i--) {
+        v = (v << 8) | byteAt(i);
+      }
+    }
+    consume(n);
+    return v;
+  }
+
+  private static void checkWidth(int n) {
+    if (n < 1 || n > 8) {
+      throw new IllegalArgumentException("width must be 1..8 bytes, got " + n);
+    }
+  }
+
+  private void require(long n, String op) throws IOException {
+    if (!ensure(n)) {
+      throw new EOFException(
+          op + ": stream ended with " + buffered + " of " + n + " bytes available (nothing"
+              + " consumed)");
+    }
+  }
+
+  /**
+   * Skips {@code n} bytes, streaming: at most one block is buffered at a time.
+   *
+   * @param n bytes to skip, 0 or more
+   * @throws IllegalArgumentException if {@code n} is negative
+   * @throws EOFException if the stream ends first; the bytes before the end were skipped and the
+   *     message says how many
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public void skip(long n) throws IOException {
+    checkUsable();
+    if (n < 0) {
+      throw new IllegalArgumentException("negative skip: " + n);
+    }
+    long done = 0;
+    while (done < n) {
+      if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+        throw new EOFException("skip(" + n + "): stream ended after " + done + " bytes skipped");
+      }
+      int k = (int) Math.min(n - done, headLimit - pos);
+      consumeHead(k);
+      done += k;
+    }
+  }
+
+  /**
+   * An unsigned LEB128 varint (7 bits per byte, least significant group first, high bit set on
+   * every byte but the last), as used by protobuf and DRPC; at most 10 bytes.
+   *
+   * @return the value (all 64 bits; may be negative as a {@code long})
+   * @throws ProtocolException if the varint is longer than 10 bytes or overflows 64 bits (nothing
+   *     consumed)
+   * @throws EOFException if the stream ends inside the varint (nothing consumed)
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public long readVarint() throws IOException {
+    checkUsable();
+    long v = 0;
+    for (int i = 0; i < 10; i++) {
+      if (i >= buffered && !ensure(i + 1)) {
+        throw new EOFException(
+            "readVarint: stream ended inside a varint after " + i + " bytes (nothing consumed)");
+      }
+      int b = (pos + i < headLimit) ? headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff : byteAt(i);
+      if (i == 9 && b > 1) {
+        throw new ProtocolException("varint overflows 64 bits (10th byte 0x"
+            + Integer.toHexString(b) + "; nothing consumed)");
+      }
+      v |= (long) (b & 0x7f) << (7 * i);
+      if (b < 0x80) {
+        consume(i + 1);
+        return v;
+      }
+    }
+    throw new AssertionError("unreachable: the 10th byte either ends the varint or overflows");
+  }
+
+  /**
+   * The next line, ended by LF or CR LF, without its terminator, decoded as UTF-8. At most {@code
+   * maxBytes + 2} bytes are ever buffered looking for the end: the channel reads are limited so.
+   *
+   * @param maxBytes the longest line content accepted, in bytes (terminator excluded)
+   * @return the line, or null if the stream ended with nothing buffered
+   * @throws ProtocolException if the line is longer than {@code maxBytes} (nothing consumed)
+   * @throws EOFException if the stream ends inside a line (nothing consumed)
+   * @throws IllegalArgumentException if {@code maxBytes} is negative
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the reader is closed
+   */
+  public String readLine(int maxBytes) throws IOException {
+    checkUsable();
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("negative maxBytes: " + maxBytes);
+    }
+    long limit = maxBytes + 2L;
+    long scanned = 0;
+    while (true) {
+      long lf = indexOf((byte) '\n', scanned, Math.min(buffered, limit));
+      if (lf >= 0) {
+        long len = (lf > 0 && byteAt(lf - 1) == '\r') ? lf - 1 : lf;
+        if (len > maxBytes) {
+          throw new ProtocolException(
+              "line of " + len + " bytes is longer than the limit of " + maxBytes);
+        }
+        byte[] bytes = new byte[(int) len];
+        copyOut(bytes, (int) len);
+        consume(lf + 1);
+        return new String(bytes, StandardCharsets.UTF_8);
+      }
+      scanned = Math.min(buffered, limit);
+      if (buffered >= limit) {
+        throw new ProtocolException(
+            "no line end within " + limit + " bytes: line longer than the limit of " + maxBytes);
+      }
+      if (fill(limit - buffered) < 0) {
+        if (buffered == 0) {
+          return null;
+        }
+        throw new EOFException(
+            "readLine: stream ended inside a line of " + buffered + " bytes (nothing consumed)");
+      }
+    }
+  }
+
+  /** Index of the first {@code b} in buffered bytes [from, to), or -1. */
+  private long indexOf(byte b, long from, long to) {
+    long base = 0; // logical index of the current block's first unconsumed byte
+    int mask = ring.length - 1;
+    for (int k = 0; k < count && base < to; k++) {
+      int slot = (head + k) & mask;
+      int start = k == 0 ? pos : 0;
+      int end = limits[slot];
+      long blockLen = end - start;
+      if (base + blockLen > from) {
+        MemorySegment seg = k == 0 ? headSeg : ring[slot].segment();
+        long s = Math.max(from - base, 0);
+        long e = Math.min(blockLen, to - base);
+        for (long i = s; i < e; i++) {
+          if (seg.get(ValueLayout.JAVA_BYTE, start + i) == b) {
+            return base + i;
+          }
+        }
+      }
+      base += blockLen;
+    }
+    return -1;
+  }
+
+  /** Copies the first {@code n <= buffered} buffered bytes into {@code dst[0..n)}; no consuming. */
+  private void copyOut(byte[] dst, int n) {
+    int at = 0;
+    int mask = ring.length - 1;
+    for (int k = 0; at < n; k++) {
+      int slot = (head + k) & mask;
+      int start = k == 0 ? pos : 0;
+      int len = Math.min(limits[slot] - start, n - at);
+      MemorySegment.copy(
+          k == 0 ? headSeg : ring[slot].segment(), ValueLayout.JAVA_BYTE, start, dst, at, len);
+      at += len;
+    }
+  }
+
+  /**
+   * Passes the next {@code n} bytes to {@code consumer} as chunks of pooled blocks, in order, as
+   * they arrive: memory held is bounded by the block size, not by {@code n}. Each chunk is valid
+   * only during its {@code accept} call and is consumed when that call returns.
+   *
+   * @param n bytes to deliver, 0 or more
+   * @param consumer receives the chunks; must not call this reader
+   * @throws IllegalArgumentException if {@code n} is negative
+   * @throws EOFException if the stream ends first; the message says how many bytes were delivered
+   *     (and consumed)
+   * @throws IOException from the channel or the consumer (the chunk being handled when the
+   *     consumer threw is not consumed)
+   * @throws IllegalStateException if the reader is closed
+   */
+  public void readRange(long n, ChunkConsumer consumer) throws IOException {
+    checkUsable();
+    if (n < 0) {
+      throw new IllegalArgumentException("negative length: " + n);
+    }
+    Objects.requireNonNull(consumer, "consumer");
+    long delivered = 0;
+    inCallback = true;
+    try {
+      while (delivered < n) {
+        if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+          throw new EOFException(
+              "readRange(" + n + "): stream ended after " + delivered + " bytes delivered");
+        }
+        int k = (int) Math.min(n - delivered, headLimit - pos);
+        consumer.accept(headSeg.asSlice(pos, k));
+        consumeHead(k);
+        delivered += k;
+      }
+    } finally {
+      inCallback = false;
+    }
+  }
+
+  /**
+   * The next {@code n} bytes as a {@link Slice} that stays valid after this reader's next calls and
+   * after its {@link #close()}, until the slice is closed. The bytes are not copied: the slice
+   * holds the blocks they are in. All {@code n} bytes are buffered before the slice is returned.
+   *
+   * @param n bytes, 0 or more
+   * @return a slice owned by the caller, who closes it
+   * @throws IllegalArgumentException if {@code n} is negative
+   * @throws EOFException if the stream ends first (nothing consumed)
+   * @throws IOException from the channel or the allocator (pool exhausted)
+   * @throws IllegalStateException if the reader is closed
+   */
+  public Slice readSlice(long n) throws IOException {
+    checkUsable();
+    if (n < 0) {
+      throw new IllegalArgumentException("negative length: " + n);
+    }
+    if (n == 0) {
+      return Slice.empty();
+    }
+    require(n, "readSlice");
+    if (headLimit - pos >= n) { // within the head block: no chunk table needed
+      Slice s = Slice.adopt(ring[head].retain(), pos, (int) n);
+      consume(n);
+      return s;
+    }
+    // count the chunks after the first
+    int mask = ring.length - 1;
+    int firstLen = headLimit - pos;
+    int more = 0;
+    for (long left = n - firstLen; left > 0; more++) {
+      left -= Math.min(left, limits[(head + 1 + more) & mask]);
+    }
+    Block[] blocks = new Block[more];
+    int[] offsets = new int[more];
+    int[] lengths = new int[more];
+    long left = n - firstLen;
+    for (int k = 0; k < more; k++) {
+      int slot = (head + 1 + k) & mask;
+      int len = (int) Math.min(left, limits[slot]);
+      blocks[k] = ring[slot].retain();
+      lengths[k] = len;
+      left -= len;
+    }
+    Slice s =
+        Slice.adopt(ring[head].retain(), pos, firstLen, blocks, offsets, lengths, more + 1, n);
+    consume(n);
+    return s;
+  }
+
+  /**
+   * Up to {@code maxBytes} of the stream as a {@link Slice}, waiting only for the first byte: what
+   * is buffered is returned at once, and when nothing is, one channel read is made. For live
+   * streams, where bytes should move on as they arrive and there is no frame length to wait for.
+   * Like {@link #readSlice}, the bytes are not copied and the slice outlives this reader.
+   *
+   * @param maxBytes the most bytes to return, at least 1
+   * @return a slice of 1 to {@code maxBytes} bytes owned by the caller, who closes it; null if the
+   *     stream ended with nothing buffered
+   * @throws IllegalArgumentException if {@code maxBytes < 1}
+   * @throws IOException from the channel or the allocator (pool exhausted)
+   * @throws IllegalStateException if the reader is closed
+   */
+  public Slice readSliceUpTo(long maxBytes) throws IOException {
+    checkUsable();
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be at least 1, got " + maxBytes);
+    }
+    if (buffered == 0 && fill(maxBytes) < 0) {
+      return null;
+    }
+    return readSlice(Math.min(buffered, maxBytes));
+  }
+
+  /**
+   * Passes the next {@code n} bytes to {@code consumer} without consuming them: they are buffered
+   * first (so memory held grows with {@code n}), then delivered as chunks valid only during each
+   * {@code accept} call. The next read returns the same bytes.
+   *
+   * @param n bytes, 0 or more
+   * @param consumer receives the chunks; must not call this reader
+   * @throws IllegalArgumentException if {@code n} is negative
+   * @throws EOFException if the stream ends first (nothing consumed)
+   * @throws IOException from the channel or the consumer
+   * @throws IllegalStateException if the reader is closed
+   */
+  public void peek(long n, ChunkConsumer consumer) throws IOException {
+    checkUsable();
+    if (n < 0) {
+      throw new IllegalArgumentException("negative length: " + n);
+    }
+    Objects.requireNonNull(consumer, "consumer");
+    require(n, "peek");
+    inCallback = true;
+    try {
+      long left = n;
+      int mask = ring.length - 1;
+      for (int k = 0; left > 0; k++) {
+        int slot = (head + k) & mask;
+        int start = k == 0 ? pos : 0;
+        int len = (int) Math.min(left, limits[slot] - start);
+        MemorySegment seg = k == 0 ? headSeg : ring[slot].segment();
+        consumer.accept(seg.asSlice(start, len));
+        left -= len;
+      }
+    } finally {
+      inCallback = false;
+    }
+  }
+
+  /**
+   * The number of bytes received and not yet consumed: what can be read without touching the
+   * channel.
+   *
+   * @return buffered bytes
+   * @throws IllegalStateException if the reader is closed
+   */
+  public long buffered() {
+    checkUsable();
+    return buffered;
+  }
+
+  /**
+   * A stream view of this reader for code that wants an {@link InputStream}. Bytes read through it
+   * are consumed from this reader; {@code read(byte[])} copies out of the blocks (the one copy a
+   * stream API cannot avoid) and blocks on the channel only when nothing is buffered. Closing the
+   * stream closes this reader (not the channel). Use one thread at a time, like the reader.
+   *
+   * @return a new stream over this reader; the reader stays its owner
+   * @throws IllegalStateException if the reader is closed
+   */
+  public InputStream asInputStream() {
+    checkUsable();
+    return new InputStream() {
+      @Override
+      public int read() throws IOException {
+        checkUsable();
+        if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+          return -1;
+        }
+        int b = headSeg.get(ValueLayout.JAVA_BYTE, pos) & 0xff;
+        consumeHead(1);
+        return b;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        checkUsable();
+        if (len == 0) {
+          return 0;
+        }
+        if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+          return -1;
+        }
+        int done = 0;
+        while (done < len && buffered > 0) {
+          int k = Math.min(len - done, headLimit - pos);
+          MemorySegment.copy(headSeg, ValueLayout.JAVA_BYTE, pos, b, off + done, k);
+          consumeHead(k);
+          done += k;
+        }
+        return done;
+      }
+
+      @Override
+      public long skip(long n) throws IOException {
+        checkUsable();
+        if (n <= 0 || (buffered == 0 && fill(Long.MAX_VALUE) < 0)) {
+          return 0;
+        }
+        long k = Math.min(n, buffered);
+        consume(k);
+        return k;
+      }
+
+      @Override
+      public int available() {
+        checkUsable();
+        return (int) Math.min(Integer.MAX_VALUE, buffered);
+      }
+
+      @Override
+      public void close() {
+        BufReader.this.close();
+      }
+    };
+  }
+
+  /**
+   * Returns every buffered block to the allocator (blocks held by slices stay with the slices) and
+   * makes every later call throw {@link IllegalStateException}. The channel is not closed.
+   * Idempotent.
+   *
+   * @throws IllegalStateException if called from inside one of this reader's consumer callbacks
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    if (inCallback) {
+      throw new IllegalStateException("BufReader closed from inside its own ChunkConsumer");
+    }
+    closed = true;
+    while (count > 0) {
+      dropHead();
+    }
+    buffered = 0;
+  }
+
+  @Override
+  public String toString() {
+    return "BufReader[" + (closed ? "closed" : buffered + " bytes buffered in " + count + " blocks")
+        + ", block " + blockSize + " B" + (eof ? ", at end of stream" : "") + "]";
+  }
+}

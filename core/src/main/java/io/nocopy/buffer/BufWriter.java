@@ -1,0 +1,499 @@
+package io.nocopy.buffer;
+
+import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Block;
+import io.nocopy.memory.Tier;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.GatheringByteChannel;
+import java.util.Objects;
+
+/**
+ * Builds outgoing bytes in pooled blocks: numbers, varints and copied bytes are written into the
+ * writer's current block; {@link Slice}s are appended by reference (their blocks join the output,
+ * nothing is copied). The result leaves as a {@link Slice} ({@link #toSlice()}) or through
+ * gathering writes ({@link #writeTo(GatheringByteChannel)}).
+ *
+ * <h2>Layout</h2>
+ *
+ * Pending output is a list of chunks, each a (block, offset, length) holding one reference to its
+ * block, followed by the open chunk: the bytes written into the current block since the last chunk
+ * was closed. Appending a slice or taking the output closes the open chunk; later writes continue
+ * in the same block after it, so a block is shared by the output taken so far and the writer
+ * (never the same bytes: taken bytes are not written again). A number or varint never straddles
+ * two blocks: if it does not fit the rest of the block, the rest is left unused (at most 9 bytes).
+ *
+ * <h2>Ownership and threads</h2>
+ *
+ * The writer owns its blocks until they are written out or handed over in a slice; {@link
+ * #close()} releases whatever is still pending. It is used by one thread at a time. After {@code
+ * close()} every method except {@code close} throws {@link IllegalStateException}.
+ *
+ * <h2>Cost</h2>
+ *
+ * Steady state allocates nothing: blocks come from the allocator (and once fully written and held
+ * by no slice, the current block is reused from its start), and the {@link ByteBuffer} views
+ * given to the channel come from a small per-writer cache of views keyed by block. The chunk table
+ * grows by doubling if a message has more chunks than it has seen before.
+ */
+public final class BufWriter implements AutoCloseable {
+  private static final ValueLayout.OfShort SHORT_BE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfInt INT_BE =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfLong LONG_BE =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final ValueLayout.OfShort SHORT_LE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfInt INT_LE =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfLong LONG_LE =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  private final Allocator allocator;
+  private final int blockSize;
+  private final ViewCache viewCache = new ViewCache();
+
+  // closed chunks [first, count): one block reference each
+  private Block[] blocks = new Block[8];
+  private int[] offsets = new int[8];
+  private int[] lengths = new int[8];
+  private int first;
+  private int count;
+  private ByteBuffer[] gather = new ByteBuffer[8];
+
+  // the current block (writer's own reference) and the open chunk [openStart, cursor)
+  private Block current;
+  private MemorySegment seg;
+  private int openStart;
+  private int cursor;
+
+  private long pending;
+  private boolean closed;
+
+  private BufWriter(Allocator allocator, Tier tier) {
+    this.allocator = Objects.requireNonNull(allocator, "allocator");
+    Objects.requireNonNull(tier, "tier");
+    if (tier.size() > (1 << 30)) {
+      throw new IllegalArgumentException("block tier " + tier + " is above 1 GiB");
+    }
+    this.blockSize = (int) tier.size();
+  }
+
+  /**
+   * A writer with blocks of {@link BufReader#DEFAULT_TIER} (32 KiB).
+   *
+   * @param allocator where blocks come from; must outlive the writer and every slice it returns
+   * @return a new writer, owned by the caller, who closes it
+   */
+  public static BufWriter of(Allocator allocator) {
+    return new BufWriter(allocator, BufReader.DEFAULT_TIER);
+  }
+
+  /**
+   * A writer with blocks of {@code tier}.
+   *
+   * @param allocator where blocks come from; must outlive the writer and every slice it returns
+   * @param tier the block size (any tier up to GIANT; a number never straddles blocks)
+   * @return a new writer, owned by the caller, who closes it
+   */
+  public static BufWriter of(Allocator allocator, Tier tier) {
+    return new BufWriter(allocator, tier);
+  }
+
+  // --- room ---------------------------------------------------------------------------------
+
+  /** Makes {@code n <= blockSize} contiguous bytes writable at {@code cursor}. */
+  private void room(int n) throws IOException {
+    if (current != null && blockSize - cursor >= n) {
+      return;
+    }
+    checkOpen();
+    closeOpenChunk();
+    if (current != null) {
+      current.release();
+      current = null;
+      seg = null;
+    }
+    Block b = allocator.allocate(blockSize);
+    current = b;
+    seg = b.segment();
+    openStart = 0;
+    cursor = 0;
+  }
+
+  /** Turns [openStart, cursor) into a closed chunk holding its own reference to the block. */
+  private void closeOpenChunk() {
+    if (cursor > openStart) {
+      add(current.retain(), openStart, cursor - openStart);
+      openStart = cursor;
+    }
+  }
+
+  private void add(Block b, int offset, int length) {
+    if (count == blocks.length) {
+      if (first > 0) {
+        int n = count - first;
+        System.arraycopy(blocks, first, blocks, 0, n);
+        System.arraycopy(offsets, first, offsets, 0, n);
+        System.arraycopy(lengths, first, lengths, 0, n);
+        java.util.Arrays.fill(blocks, n, count, null);
+        count = n;
+        first = 0;
+      } else {
+        int cap = blocks.length * 2;
+        blocks = java.util.Arrays.copyOf(blocks, cap);
+        offsets = java.util.Arrays.copyOf(offsets, cap);
+        lengths = java.util.Arrays.copyOf(lengths, cap);
+      }
+    }
+    blocks[count] = b;
+    offsets[count] = offset;
+    lengths[count] = length;
+    count++;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("BufWriter is closed");
+    }
+  }
+
+  // --- writes -------------------------------------------------------------------------------
+
+  /**
+   * Appends one byte.
+   *
+   * @param b the byte (low 8 bits)
+   * @return this writer
+   * @throws IOException if the allocator has no block (PoolExhaustedException)
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter writeByte(int b) throws IOException {
+    checkOpen();
+    room(1);
+    seg.set(ValueLayout.JAVA_BYTE, cursor++, (byte) b);
+    pending++;
+    return this;
+  }
+
+  /**
+   * Appends the low {@code n} bytes of {@code v}, most significant first (network order).
+   *
+   * @param v the value
+   * @param n 1..8
+   * @return this writer
+   * @throws IllegalArgumentException if {@code n} is outside 1..8
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter writeBE(long v, int n) throws IOException {
+    checkWidth(n);
+    checkOpen();
+    room(n);
+    switch (n) {
+      case 2 -> seg.set(SHORT_BE, cursor, (short) v);
+      case 4 -> seg.set(INT_BE, cursor, (int) v);
+      case 8 -> seg.set(LONG_BE, cursor, v);
+      default -> {
+        for (int i = n - 1; i >= 0; i--) {
+          seg.set(ValueLayout.JAVA_BYTE, cursor + i, (byte) v);
+          v >>>= 8;
+        }
+      }
+    }
+    cursor += n;
+    pending += n;
+    return this;
+  }
+
+  /**
+   * Appends the low {@code n} bytes of {@code v}, least significant first.
+   *
+   * @param v the value
+   * @param n 1..8
+   * @return this writer
+   * @throws IllegalArgumentException if {@code n} is outside 1..8
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter writeLE(long v, int n) throws IOException {
+    checkWidth(n);
+    checkOpen();
+    room(n);
+    switch (n) {
+      case 2 -> seg.set(SHORT_LE, cursor, (short) v);
+      case 4 -> seg.set(INT_LE, cursor, (int) v);
+      case 8 -> seg.set(LONG_LE, cursor, v);
+      default -> {
+        for (int i = 0; i < n; i++) {
+          seg.set(ValueLayout.JAVA_BYTE, cursor + i, (byte) v);
+          v >>>= 8;
+        }
+      }
+    }
+    cursor += n;
+    pending += n;
+    return this;
+  }
+
+  private static void checkWidth(int n) {
+    if (n < 1 || n > 8) {
+      throw new IllegalArgumentException("width must be 1..8 bytes, got " + n);
+    }
+  }
+
+  /**
+   * Appends {@code v} as an unsigned LEB128 varint (1..10 bytes), the encoding {@link
+   * BufReader#readVarint()} reads.
+   *
+   * @param v the value, all 64 bits unsigned
+   * @return this writer
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter writeVarint(long v) throws IOException {
+    checkOpen();
+    room(10);
+    int at = cursor;
+    while ((v & ~0x7fL) != 0) {
+      seg.set(ValueLayout.JAVA_BYTE, at++, (byte) ((v & 0x7f) | 0x80));
+      v >>>= 7;
+    }
+    seg.set(ValueLayout.JAVA_BYTE, at++, (byte) v);
+    pending += at - cursor;
+    cursor = at;
+    return this;
+  }
+
+  /**
+   * The size of {@code v} as an unsigned LEB128 varint.
+   *
+   * @param v the value, all 64 bits unsigned
+   * @return 1..10
+   */
+  public static int varintSize(long v) {
+    int bits = 64 - Long.numberOfLeadingZeros(v | 1);
+    return (bits + 6) / 7;
+  }
+
+  /**
+   * Appends a copy of {@code src[offset .. offset+length)}.
+   *
+   * @param src the bytes; not retained
+   * @param offset first byte
+   * @param length bytes to copy
+   * @return this writer
+   * @throws IndexOutOfBoundsException if the range is outside {@code src}
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter write(byte[] src, int offset, int length) throws IOException {
+    Objects.checkFromIndexSize(offset, length, src.length);
+    checkOpen();
+    while (length > 0) {
+      room(1);
+      int k = Math.min(length, blockSize - cursor);
+      MemorySegment.copy(src, offset, seg, ValueLayout.JAVA_BYTE, cursor, k);
+      cursor += k;
+      pending += k;
+      offset += k;
+      length -= k;
+    }
+    return this;
+  }
+
+  /**
+   * Appends a copy of all of {@code src}.
+   *
+   * @param src the bytes; not retained
+   * @return this writer
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter write(byte[] src) throws IOException {
+    return write(src, 0, src.length);
+  }
+
+  /**
+   * Appends a copy of the bytes of {@code src} (for example a chunk passed to a {@link
+   * ChunkConsumer}, which cannot be kept).
+   *
+   * @param src the bytes; not retained
+   * @return this writer
+   * @throws IOException if the allocator has no block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter write(MemorySegment src) throws IOException {
+    checkOpen();
+    long at = 0;
+    long n = src.byteSize();
+    while (at < n) {
+      room(1);
+      int k = (int) Math.min(n - at, blockSize - cursor);
+      MemorySegment.copy(src, at, seg, cursor, k);
+      cursor += k;
+      pending += k;
+      at += k;
+    }
+    return this;
+  }
+
+  /**
+   * Appends the bytes of {@code slice} by reference: its blocks join this writer's output without
+   * a copy. The writer takes its own references; the caller still owns (and closes) {@code slice}.
+   *
+   * @param slice the bytes to append
+   * @return this writer
+   * @throws IllegalStateException if the writer or the slice is closed
+   */
+  public BufWriter write(Slice slice) {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    slice.retainChunks(this::addRetained);
+    return this;
+  }
+
+  private void addRetained(Block b, int offset, int length) {
+    add(b, offset, length);
+    pending += length;
+  }
+
+  /**
+   * The bytes written and not yet taken by {@link #toSlice()} or written out by {@link #writeTo}.
+   *
+   * @return pending bytes
+   * @throws IllegalStateException if the writer is closed
+   */
+  public long length() {
+    checkOpen();
+    return pending;
+  }
+
+  /**
+   * Takes every pending byte as a slice, without copying; the writer is then empty and can go on
+   * (later bytes go after the taken ones in the same block, never over them).
+   *
+   * @return a slice of the pending bytes, owned by the caller, who closes it
+   * @throws IllegalStateException if the writer is closed
+   */
+  public Slice toSlice() {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    int n = count - first;
+    if (n == 0) {
+      return Slice.empty();
+    }
+    Slice s;
+    if (n == 1) {
+      s = Slice.adopt(blocks[first], offsets[first], lengths[first]);
+    } else {
+      s = Slice.adopt(blocks[first], offsets[first], lengths[first],
+          java.util.Arrays.copyOfRange(blocks, first + 1, count),
+          java.util.Arrays.copyOfRange(offsets, first + 1, count),
+          java.util.Arrays.copyOfRange(lengths, first + 1, count), n, pending);
+    }
+    java.util.Arrays.fill(blocks, first, count, null);
+    first = 0;
+    count = 0;
+    pending = 0;
+    return s;
+  }
+
+  /**
+   * Writes pending bytes to {@code channel} with gathering writes, repeating until all are written
+   * or the channel accepts nothing (a full non-blocking socket). Written bytes leave the writer,
+   * and blocks no longer needed go back to the allocator; whatever was not accepted stays pending,
+   * so calling again resumes where this call stopped.
+   *
+   * @param channel the destination
+   * @return the bytes written by this call
+   * @throws IOException from the channel (what it accepted before failing is gone from the writer)
+   * @throws IllegalStateException if the writer is closed
+   */
+  public long writeTo(GatheringByteChannel channel) throws IOException {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    long total = 0;
+    while (count > first) {
+      int n = count - first;
+      if (gather.length < n) {
+        gather = new ByteBuffer[Math.max(n, gather.length * 2)];
+      }
+      viewCache.begin();
+      for (int i = 0; i < n; i++) {
+        int c = first + i;
+        gather[i] = viewCache.view(blocks[c].segment(), offsets[c], lengths[c]);
+      }
+      long w = channel.write(gather, 0, n);
+      if (w <= 0) {
+        break;
+      }
+      total += w;
+      pending -= w;
+      while (w > 0) {
+        int len = lengths[first];
+        if (w >= len) {
+          w -= len;
+          Block b = blocks[first];
+          blocks[first] = null;
+          first++;
+          b.release();
+        } else {
+          offsets[first] += (int) w;
+          lengths[first] = len - (int) w;
+          w = 0;
+        }
+      }
+    }
+    if (first == count) {
+      first = 0;
+      count = 0;
+      if (current != null && current.refCount() == 1) {
+        openStart = 0; // nobody else holds the block: reuse it from the start
+        cursor = 0;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Releases every pending block and the current one. Idempotent. Slices taken earlier are not
+   * affected.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int i = first; i < count; i++) {
+      blocks[i].release();
+      blocks[i] = null;
+    }
+    first = 0;
+    count = 0;
+    pending = 0;
+    if (current != null) {
+      current.release();
+      current = null;
+      seg = null;
+    }
+    viewCache.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "BufWriter[" + (closed ? "closed" : pending + " bytes pending in " + (count - first)
+        + " chunks") + ", block " + blockSize + " B]";
+  }
+}

@@ -1,0 +1,419 @@
+package io.nocopy.buffer;
+
+import io.nocopy.memory.Block;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+
+/**
+ * A reference-counted, read-only, possibly non-contiguous run of bytes held in pooled blocks: the
+ * bytes of one frame, message or chunk of a stream, kept without copying.
+ *
+ * <h2>Ownership and lifetime</h2>
+ *
+ * A {@code Slice} object is a <em>handle</em>. Whoever receives one (from {@link
+ * BufReader#readSlice}, {@link BufWriter#toSlice}, {@link #retain()} or {@link #slice(long, long)})
+ * owns it and calls {@link #close()} exactly once. The blocks under a slice stay out of their pool
+ * until every handle sharing them is closed, independent of the reader or writer that produced them
+ * (a slice survives {@link BufReader#close()}). Using a handle after its {@code close()} and
+ * closing it twice throw {@link IllegalStateException}; each holder's mistakes are caught on its
+ * own handle because every holder has its own.
+ *
+ * <h2>Threads</h2>
+ *
+ * One handle is used by one thread at a time (it caches the {@link ByteBuffer} views {@link
+ * #writeTo} gathers from, so its state is not shareable). To give the same bytes to another thread
+ * (a subscriber writing at its own pace), {@link #retain()} and hand over the new handle;
+ * retaining and closing are safe from any thread. The bytes themselves are never written after the
+ * slice is created, so readers on different threads need no further synchronization.
+ *
+ * <h2>Cost</h2>
+ *
+ * {@code retain()} and {@code slice()} allocate one small handle and touch one atomic counter, not
+ * the blocks. {@link #forEachChunk} passes the block's own segment for chunks that cover a whole
+ * block and a view ({@link MemorySegment#asSlice}) otherwise. The first {@link #writeTo} of a
+ * handle creates one direct {@code ByteBuffer} view per block it covers (these views are private
+ * to the handle, because {@link Block#byteBuffer()} is scratch state of whoever fills the block);
+ * later writes, including resumed partial writes, allocate nothing.
+ */
+public final class Slice implements AutoCloseable {
+  private static final VarHandle HANDLES;
+
+  static {
+    try {
+      HANDLES = MethodHandles.lookup().findVarHandle(Data.class, "handles", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * The chunk table shared by all handles of one slice, and the count of open handles. The first
+   * chunk is kept in fields, so a slice within one block (the common case) needs no arrays.
+   */
+  static final class Data {
+    final int count;
+    final Block block0; // one reference owned per chunk
+    final int offset0;
+    final int length0;
+    final Block[] blocks; // chunks 1 .. count-1 at index i-1; null when count <= 1
+    final int[] offsets;
+    final int[] lengths;
+    volatile int handles = 1;
+
+    Data(Block block0, int offset0, int length0, Block[] blocks, int[] offsets, int[] lengths,
+        int count) {
+      this.block0 = block0;
+      this.offset0 = offset0;
+      this.length0 = length0;
+      this.blocks = blocks;
+      this.offsets = offsets;
+      this.lengths = lengths;
+      this.count = count;
+    }
+
+    Block block(int i) {
+      return i == 0 ? block0 : blocks[i - 1];
+    }
+
+    int offset(int i) {
+      return i == 0 ? offset0 : offsets[i - 1];
+    }
+
+    int length(int i) {
+      return i == 0 ? length0 : lengths[i - 1];
+    }
+
+    void acquire() {
+      while (true) {
+        int h = handles;
+        if (h <= 0) {
+          throw new IllegalStateException("slice memory already released");
+        }
+        if (HANDLES.compareAndSet(this, h, h + 1)) {
+          return;
+        }
+      }
+    }
+
+    void releaseHandle() {
+      int h = (int) HANDLES.getAndAdd(this, -1);
+      if (h == 1) {
+        for (int i = 0; i < count; i++) {
+          block(i).release();
+        }
+      } else if (h <= 0) {
+        throw new IllegalStateException("slice memory released more often than retained");
+      }
+    }
+  }
+
+  private static final Data EMPTY_DATA = new Data(null, 0, 0, null, null, null, 0);
+
+  private final Data data;
+  private final int firstChunk; // index into data of the first chunk this handle covers
+  private final int firstSkip; // bytes of that chunk before this handle's first byte
+  private final long length;
+  private boolean closed;
+  private ByteBuffer[] views; // per data chunk from firstChunk, created on first writeTo
+
+  private Slice(Data data, int firstChunk, int firstSkip, long length) {
+    this.data = data;
+    this.firstChunk = firstChunk;
+    this.firstSkip = firstSkip;
+    this.length = length;
+  }
+
+  /**
+   * Makes a slice of one chunk that takes over one reference of {@code block} (the caller retained
+   * it for the slice).
+   */
+  static Slice adopt(Block block, int offset, int length) {
+    return new Slice(new Data(block, offset, length, null, null, null, 1), 0, 0, length);
+  }
+
+  /**
+   * Makes a slice of {@code count >= 2} chunks that takes over one reference of each chunk's block:
+   * the first chunk is given apart, the others in the arrays (index 0 = the second chunk).
+   */
+  static Slice adopt(Block block0, int offset0, int length0, Block[] rest, int[] restOffsets,
+      int[] restLengths, int count, long length) {
+    return new Slice(
+        new Data(block0, offset0, length0, rest, restOffsets, restLengths, count), 0, 0, length);
+  }
+
+  /**
+   * A new empty slice. Closing it is still required (and checked) for symmetry.
+   *
+   * @return an empty slice owned by the caller
+   */
+  public static Slice empty() {
+    return new Slice(EMPTY_DATA, 0, 0, 0); // EMPTY_DATA holds no blocks and is never counted
+  }
+
+  /**
+   * The number of bytes in this slice.
+   *
+   * @return the length, 0 or more
+   * @throws IllegalStateException if this handle is closed
+   */
+  public long length() {
+    checkOpen();
+    return length;
+  }
+
+  /**
+   * Passes the bytes, in order, as one or more non-empty chunks (none for an empty slice). Each
+   * chunk is valid while this handle is open; the consumer must not write to it.
+   *
+   * @param consumer receives the chunks
+   * @throws IOException what the consumer throws; the remaining chunks are not delivered
+   * @throws IllegalStateException if this handle is closed
+   */
+  public void forEachChunk(ChunkConsumer consumer) throws IOException {
+    checkOpen();
+    Data d = data;
+    long remaining = length;
+    int skip = firstSkip;
+    for (int i = firstChunk; remaining > 0; i++) {
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      consumer.accept(chunk(d, i, d.offset(i) + skip, len));
+      remaining -= len;
+      skip = 0;
+    }
+  }
+
+  private static MemorySegment chunk(Data d, int i, int offset, int len) {
+    MemorySegment seg = d.block(i).segment();
+    if (offset == 0 && len == seg.byteSize()) {
+      return seg;
+    }
+    return seg.asSlice(offset, len);
+  }
+
+  /**
+   * A new handle on the same bytes for another owner. No bytes are copied.
+   *
+   * @return a new slice the caller owns and must close, independent of this one
+   * @throws IllegalStateException if this handle is closed
+   */
+  public Slice retain() {
+    checkOpen();
+    if (data != EMPTY_DATA) {
+      data.acquire();
+    }
+    return new Slice(data, firstChunk, firstSkip, length);
+  }
+
+  /**
+   * A new handle on {@code length} bytes of this slice starting at {@code offset}. No bytes are
+   * copied; the blocks stay out of the pool until the new handle is closed too.
+   *
+   * @param offset first byte, 0 .. length()
+   * @param length bytes, 0 .. length() - offset
+   * @return a new slice the caller owns and must close
+   * @throws IndexOutOfBoundsException if the range is outside this slice
+   * @throws IllegalStateException if this handle is closed
+   */
+  public Slice slice(long offset, long length) {
+    checkOpen();
+    if (offset < 0 || length < 0 || offset > this.length - length) {
+      throw new IndexOutOfBoundsException(
+          "slice(" + offset + ", " + length + ") of a slice of " + this.length + " bytes");
+    }
+    Data d = data;
+    int i = firstChunk;
+    long skip = firstSkip + offset;
+    while (length > 0 && skip >= d.length(i)) {
+      skip -= d.length(i);
+      i++;
+    }
+    if (length == 0) {
+      return empty();
+    }
+    d.acquire();
+    return new Slice(d, i, (int) skip, length);
+  }
+
+  /**
+   * Writes every byte of this slice to {@code channel}; the same as {@code writeTo(channel, 0)}.
+   *
+   * @param channel the destination
+   * @return the bytes written by this call (less than {@link #length()} only if a non-blocking
+   *     channel stopped accepting bytes; resume with {@link #writeTo(GatheringByteChannel, long)})
+   * @throws IOException from the channel
+   * @throws IllegalStateException if this handle is closed
+   */
+  public long writeTo(GatheringByteChannel channel) throws IOException {
+    return writeTo(channel, 0);
+  }
+
+  /**
+   * Writes the bytes from {@code position} to the end with gathering writes ({@code writev}), one
+   * buffer per chunk, repeating until every byte is written or the channel accepts nothing (a
+   * non-blocking channel whose send buffer is full). The slice keeps no cursor: a caller resumes a
+   * partial write by passing {@code position + written} next time, so several writers can send
+   * the same handle (on one thread) at their own pace.
+   *
+   * @param channel the destination
+   * @param position the first byte to write, 0 .. length()
+   * @return the bytes written by this call
+   * @throws IOException from the channel
+   * @throws IndexOutOfBoundsException if {@code position} is outside 0 .. length()
+   * @throws IllegalStateException if this handle is closed
+   */
+  public long writeTo(GatheringByteChannel channel, long position) throws IOException {
+    checkOpen();
+    if (position < 0 || position > length) {
+      throw new IndexOutOfBoundsException(
+          "position " + position + " outside a slice of " + length + " bytes");
+    }
+    long total = 0;
+    while (position < length) {
+      long n = writeOnce(channel, position);
+      if (n <= 0) {
+        break;
+      }
+      total += n;
+      position += n;
+    }
+    return total;
+  }
+
+  /** Positions the views for [position, length) and issues one gathering write. */
+  private long writeOnce(GatheringByteChannel channel, long position) throws IOException {
+    Data d = data;
+    ByteBuffer[] v = views;
+    if (v == null) {
+      v = createViews();
+    }
+    // find the chunk holding 'position'
+    int i = firstChunk;
+    long skip = firstSkip + position;
+    while (skip >= d.length(i)) {
+      skip -= d.length(i);
+      i++;
+    }
+    int first = i - firstChunk;
+    long remaining = length - position;
+    int k = first;
+    for (; remaining > 0; i++, k++) {
+      int off = d.offset(i) + (int) skip;
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      ByteBuffer b = v[k];
+      b.limit(off + len).position(off);
+      remaining -= len;
+      skip = 0;
+    }
+    return channel.write(v, first, k - first);
+  }
+
+  private ByteBuffer[] createViews() {
+    Data d = data;
+    int n = 0;
+    long remaining = length;
+    int skip = firstSkip;
+    for (int i = firstChunk; remaining > 0; i++) {
+      remaining -= Math.min(d.length(i) - skip, remaining);
+      skip = 0;
+      n++;
+    }
+    ByteBuffer[] v = new ByteBuffer[n];
+    for (int k = 0; k < n; k++) {
+      v[k] = d.block(firstChunk + k).segment().asByteBuffer();
+    }
+    views = v;
+    return v;
+  }
+
+  /**
+   * Copies the bytes into a new array: a convenience for tests, logging and small values, not for
+   * hot paths.
+   *
+   * @return a new array of {@link #length()} bytes, owned by the caller
+   * @throws IllegalStateException if this handle is closed or the slice is longer than an array
+   */
+  public byte[] toByteArray() {
+    checkOpen();
+    if (length > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("slice of " + length + " bytes does not fit a byte array");
+    }
+    byte[] out = new byte[(int) length];
+    Data d = data;
+    long remaining = length;
+    int skip = firstSkip;
+    int at = 0;
+    for (int i = firstChunk; remaining > 0; i++) {
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      MemorySegment.copy(
+          d.block(i).segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, d.offset(i) + skip,
+          out, at, len);
+      at += len;
+      remaining -= len;
+      skip = 0;
+    }
+    return out;
+  }
+
+  /**
+   * Whether {@link #close()} has been called on this handle.
+   *
+   * @return true once closed
+   */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Gives up this handle. When the last handle sharing the blocks is closed, every block goes
+   * back to its pool (unless another owner still holds it).
+   *
+   * @throws IllegalStateException if this handle was already closed (double release)
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      throw new IllegalStateException("double close of " + this);
+    }
+    closed = true;
+    views = null;
+    if (data != EMPTY_DATA) {
+      data.releaseHandle();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("use of a closed Slice (" + length + " bytes)");
+    }
+  }
+
+  // --- for BufWriter: appending a slice by reference ------------------------------------------
+
+  /** Calls {@code sink} once per chunk with a new reference to the chunk's block. */
+  void retainChunks(ChunkSink sink) {
+    checkOpen();
+    Data d = data;
+    long remaining = length;
+    int skip = firstSkip;
+    for (int i = firstChunk; remaining > 0; i++) {
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      sink.add(d.block(i).retain(), d.offset(i) + skip, len);
+      remaining -= len;
+      skip = 0;
+    }
+  }
+
+  /** Receives chunk entries with their block reference (used by {@link BufWriter}). */
+  interface ChunkSink {
+    void add(Block block, int offset, int length);
+  }
+
+  @Override
+  public String toString() {
+    return "Slice[" + length + " bytes" + (closed ? ", closed]" : "]");
+  }
+}

@@ -1,0 +1,64 @@
+package io.nocopy.pipe;
+
+import io.nocopy.internal.linux.Syscalls;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A native descriptor that several threads may use while one of them closes it, without any of
+ * them ever touching a closed (and possibly reused) descriptor number.
+ *
+ * <p>State is one int: {@code 2 * users + closedBit}, or {@code -1} once the descriptor is really
+ * closed. {@link #enter()} adds a user unless the closed bit is set; {@link #close()} sets the bit;
+ * whoever brings the state to exactly {@code 1} (closed, no users) swaps it to {@code -1} and
+ * calls close(2). So a close requested during a splice happens after that splice returns.
+ */
+final class GuardedFd {
+  final int fd;
+  private final AtomicInteger state = new AtomicInteger();
+
+  GuardedFd(int fd) {
+    this.fd = fd;
+  }
+
+  /** Becomes a user. Returns false if the descriptor is closed or closing (then do not use it). */
+  boolean enter() {
+    while (true) {
+      int s = state.get();
+      if ((s & 1) != 0 || s < 0) {
+        return false;
+      }
+      if (state.compareAndSet(s, s + 2)) {
+        return true;
+      }
+    }
+  }
+
+  /** Stops being a user; closes the descriptor if a close was requested and this was the last. */
+  void exit() {
+    if (state.addAndGet(-2) == 1 && state.compareAndSet(1, -1)) {
+      new Syscalls().close(fd);
+    }
+  }
+
+  /** Requests the close: immediate without users, otherwise done by the last {@link #exit()}. */
+  void close() {
+    while (true) {
+      int s = state.get();
+      if ((s & 1) != 0 || s < 0) {
+        return;
+      }
+      if (state.compareAndSet(s, s | 1)) {
+        if (s == 0 && state.compareAndSet(1, -1)) {
+          new Syscalls().close(fd);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Whether a close was requested. */
+  boolean closed() {
+    int s = state.get();
+    return (s & 1) != 0 || s < 0;
+  }
+}

@@ -1,0 +1,151 @@
+package io.nocopy.pipe;
+
+import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Syscalls;
+import java.io.IOException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The state of one running operation (a transfer, a pipe's read or write loop, a fan-out worker):
+ * its syscall scratch, the channels and pipe ends whose close ends it, and the readiness wait.
+ *
+ * <h2>Closing and interrupts</h2>
+ *
+ * The operation never uses a channel's own descriptor: {@link #dup} makes a private duplicate,
+ * after which a concurrent {@code close()} of the channel cannot make the number refer to another
+ * file. {@link #check()} runs before every system call and after every wait: an interrupted
+ * thread closes the operation's channels (as {@link java.nio.channels.InterruptibleChannel} does)
+ * and gets {@link ClosedByInterruptException}; a closed channel or pipe gives {@link
+ * AsynchronousCloseException}. Waits park in slices of {@link Accel#WAIT_SLICE_NANOS} at most, so
+ * a close by another thread is seen within one slice even though a JDK close does not wake a
+ * thread parked on a duplicate descriptor; interrupts and pipe closes wake it at once.
+ *
+ * <p>Not thread-safe: one thread runs an operation.
+ */
+final class Op implements BooleanSupplier {
+  final Syscalls sc;
+  private Channel c1;
+  private Channel c2;
+  private GuardedFd g1;
+  private GuardedFd g2;
+
+  Op(Syscalls sc) {
+    this.sc = sc;
+  }
+
+  /** Makes the close of {@code ch} end this operation. */
+  Op watch(Channel ch) {
+    if (c1 == null) {
+      c1 = ch;
+    } else {
+      c2 = ch;
+    }
+    return this;
+  }
+
+  /** Makes the close of {@code g} end this operation. */
+  Op watch(GuardedFd g) {
+    if (g1 == null) {
+      g1 = g;
+    } else {
+      g2 = g;
+    }
+    return this;
+  }
+
+  /**
+   * A private duplicate of the channel's descriptor, set non-blocking (sockets and pipes), owned
+   * by the caller who closes it with {@code sc.close}; or -1 if the channel has none.
+   *
+   * @throws ClosedChannelException if the channel is closed
+   */
+  int dup(Channel ch) throws IOException {
+    int fd = ChannelFds.fdOf(ch);
+    if (fd < 0) {
+      if (!ch.isOpen()) {
+        throw new ClosedChannelException();
+      }
+      return -1;
+    }
+    int d = sc.dup(fd);
+    // The channel marks itself closed before closing its descriptor: open after the dup means the
+    // duplicate refers to the channel's file.
+    if (!ch.isOpen()) {
+      sc.close(d);
+      throw new ClosedChannelException();
+    }
+    if (!(ch instanceof FileChannel)) {
+      try {
+        sc.setNonBlocking(d);
+      } catch (IOException e) {
+        sc.close(d);
+        throw e;
+      }
+    }
+    return d;
+  }
+
+  /** Still wanted: not interrupted, nothing watched closed. Used by the poller after registering. */
+  @Override
+  public boolean getAsBoolean() {
+    return !Thread.currentThread().isInterrupted()
+        && (c1 == null || c1.isOpen())
+        && (c2 == null || c2.isOpen())
+        && (g1 == null || !g1.closed())
+        && (g2 == null || !g2.closed());
+  }
+
+  /**
+   * Throws if the operation must end.
+   *
+   * @throws ClosedByInterruptException if the thread is interrupted (its channels are closed)
+   * @throws AsynchronousCloseException if a watched channel or pipe end was closed
+   */
+  void check() throws IOException {
+    if (Thread.currentThread().isInterrupted()) {
+      closeQuietly(c1);
+      closeQuietly(c2);
+      throw new ClosedByInterruptException();
+    }
+    if ((c1 != null && !c1.isOpen())
+        || (c2 != null && !c2.isOpen())
+        || (g1 != null && g1.closed())
+        || (g2 != null && g2.closed())) {
+      throw new AsynchronousCloseException();
+    }
+  }
+
+  /** Parks until {@code fd} is ready for {@code event} (or a slice passes), checking before/after. */
+  void await(int fd, int event) throws IOException {
+    check();
+    ChannelFds.await(fd, event, Accel.WAIT_SLICE_NANOS, this);
+    check();
+  }
+
+  static void closeQuietly(Channel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing on interrupt: the interrupt is what gets reported
+      }
+    }
+  }
+
+  /** Converts a failed call's errno into the exception to throw. */
+  static IOException failure(String call, long negErrno) {
+    int errno = (int) -negErrno;
+    if (errno == Syscalls.EPIPE) {
+      return new IOException("Broken pipe: the reader closed its end (" + call + ")");
+    }
+    if (errno == Syscalls.ECONNRESET) {
+      return new IOException("Connection reset by peer (" + call + ")");
+    }
+    return Syscalls.exception(call, errno);
+  }
+}

@@ -1,0 +1,747 @@
+package io.nocopy.pipe;
+
+import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Block;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A pipe between a producer that {@link #readFrom reads a channel into it} and a consumer that
+ * {@link #writeTo writes it out to a channel}, optionally {@link #tee duplicating} everything that
+ * enters it into other pipes. A kernel pipe moved with splice(2)/tee(2) when {@link
+ * #accelerated()}, a bounded queue of pooled blocks otherwise; the bytes are the same.
+ *
+ * <pre>{@code
+ * try (Pipe cam = Pipe.open(); Pipe rec = Pipe.open()) {
+ *   cam.tee(rec);                                  // before bytes flow
+ *   Thread.startVirtualThread(() -> { cam.readFrom(camera); cam.closeWrite(); });
+ *   Thread.startVirtualThread(() -> rec.writeTo(recording));
+ *   cam.writeTo(client);                           // until the camera's end of stream
+ * }
+ * }</pre>
+ *
+ * <h2>Threads</h2>
+ *
+ * One thread at a time may run {@link #readFrom} and one {@link #writeTo} (each throws {@link
+ * IllegalStateException} if already running); they are meant to run concurrently. Both block,
+ * and from virtual threads they unmount instead of pinning a carrier. {@link #close()}, {@link
+ * #closeWrite()}, {@link #tee} and the size methods may be called from any thread.
+ *
+ * <h2>Ownership and lifetime</h2>
+ *
+ * The caller owns the pipe and closes it; channels passed in stay the caller's and are not closed
+ * (except when the thread is interrupted: then, as with JDK channels, the channel of the
+ * interrupted call is closed and {@link ClosedByInterruptException} thrown). Closing the pipe
+ * while a call runs makes that call throw {@link AsynchronousCloseException} (within 100 ms on
+ * the kernel path; on the userspace path a reader blocked in its source's {@code read} notices at
+ * the read's return). Bytes still in a closed pipe are discarded.
+ */
+public final class Pipe implements AutoCloseable {
+  private static final AtomicInteger TEE_VERSION = new AtomicInteger();
+  private static final Pipe[] NO_PIPES = new Pipe[0];
+  private static final int POLLIN_BITS = 1 | 8 | 16; // POLLIN | POLLERR | POLLHUP
+
+  private final KernelPipe k; // kernel path, or null
+  private final UserPipe u; // userspace path, or null
+  private final Syscalls readerSc;
+  private final Syscalls writerSc;
+  private final AtomicBoolean reading = new AtomicBoolean();
+  private final AtomicBoolean writing = new AtomicBoolean();
+  private final List<Pipe> tees = new CopyOnWriteArrayList<>();
+  private volatile Thread readerThread;
+  private volatile Thread writerThread;
+  private volatile boolean closed;
+  // reader-owned cache of the transitive tee targets
+  private Pipe[] closure = NO_PIPES;
+  private int closureVersion = -1;
+
+  private Pipe(KernelPipe k, Syscalls sc) {
+    this.k = k;
+    this.u = k == null ? new UserPipe() : null;
+    this.readerSc = sc;
+    this.writerSc = k == null ? null : new Syscalls();
+  }
+
+  /**
+   * Opens a pipe: a kernel pipe (non-blocking, close-on-exec, the system's default size, usually
+   * 64 KiB) when acceleration is on, otherwise a userspace pipe of pooled blocks with the same
+   * default bound. The reason acceleration is off is logged once.
+   *
+   * @return a new pipe owned by the caller, who closes it
+   * @throws IOException if the kernel refuses a pipe (descriptor limits)
+   */
+  public static Pipe open() throws IOException {
+    if (Accel.NATIVE) {
+      Syscalls sc = new Syscalls();
+      return new Pipe(KernelPipe.open(sc), sc);
+    }
+    Accel.reportOff();
+    return new Pipe(null, null);
+  }
+
+  /**
+   * Whether this pipe is a kernel pipe moved by splice(2) and tee(2).
+   *
+   * @return true for a kernel pipe
+   */
+  public boolean accelerated() {
+    return k != null;
+  }
+
+  /**
+   * The pipe's capacity: bytes it holds before {@link #readFrom} waits for {@link #writeTo}.
+   *
+   * @return the capacity in bytes
+   */
+  public int bufferSize() {
+    return k != null ? k.capacity() : u.capacity();
+  }
+
+  /**
+   * Sets the capacity (F_SETPIPE_SZ on the kernel path; the kernel rounds up to a power-of-two
+   * number of pages).
+   *
+   * @param bytes the wanted capacity, above 0
+   * @throws IOException if the kernel refuses: above {@code /proc/sys/fs/pipe-max-size} without
+   *     {@code CAP_SYS_RESOURCE} (EPERM, the message names the limit) or below the bytes held
+   * @throws IllegalArgumentException if {@code bytes <= 0}
+   */
+  public void bufferSize(int bytes) throws IOException {
+    if (k != null) {
+      k.resize(new Syscalls(), bytes);
+    } else {
+      u.capacity(bytes);
+    }
+  }
+
+  /**
+   * Duplicates everything that enters this pipe from now on (by {@link #readFrom} or by a tee into
+   * this pipe) into {@code other}, which gets its own copy to write out; on the kernel path the
+   * bytes are duplicated by tee(2), without copying. A slow {@code other} slows this pipe's reader
+   * (use {@link Fanout} to drop slow consumers instead). {@link #closeWrite()} also closes the
+   * write side of every tee target. A closed target is skipped.
+   *
+   * @param other a pipe opened by {@link #open()} in this process; not owned by this pipe
+   * @throws IllegalArgumentException if {@code other} is this pipe or already tees (directly or
+   *     not) into this pipe
+   */
+  public void tee(Pipe other) {
+    Objects.requireNonNull(other, "other");
+    if (other == this || other.closureOf().contains(this)) {
+      throw new IllegalArgumentException("tee would form a cycle");
+    }
+    if (other.accelerated() != accelerated()) {
+      throw new IllegalArgumentException("cannot tee between a kernel pipe and a userspace pipe");
+    }
+    tees.add(other);
+    TEE_VERSION.incrementAndGet();
+  }
+
+  private List<Pipe> closureOf() {
+    List<Pipe> out = new ArrayList<>();
+    for (Pipe t : tees) {
+      collect(t, out);
+    }
+    return out;
+  }
+
+  private static void collect(Pipe p, List<Pipe> out) {
+    if (!out.contains(p)) {
+      out.add(p);
+      for (Pipe t : p.tees) {
+        collect(t, out);
+      }
+    }
+  }
+
+  private Pipe[] teeTargets() {
+    int v = TEE_VERSION.get();
+    if (v != closureVersion) {
+      closure = tees.isEmpty() ? NO_PIPES : closureOf().toArray(NO_PIPES);
+      closureVersion = v;
+    }
+    return closure;
+  }
+
+  /**
+   * Reads {@code src} into this pipe until its end of stream, waiting while the pipe is full, and
+   * duplicates what it reads into the tee targets. Does not close the write side: call {@link
+   * #closeWrite()} when the stream is complete.
+   *
+   * @param src the source; not closed (except on interrupt)
+   * @return the bytes read
+   * @throws ClosedChannelException if this pipe or its write side is closed, or {@code src} is
+   * @throws AsynchronousCloseException if the pipe or {@code src} is closed meanwhile
+   * @throws ClosedByInterruptException if the thread is interrupted
+   * @throws IllegalStateException if another thread is running {@code readFrom}
+   * @throws IOException on an I/O error
+   */
+  public long readFrom(ReadableByteChannel src) throws IOException {
+    Objects.requireNonNull(src, "src");
+    if (!reading.compareAndSet(false, true)) {
+      throw new IllegalStateException("readFrom is already running on this pipe");
+    }
+    readerThread = Thread.currentThread();
+    try {
+      return k != null ? kernelReadFrom(src) : userReadFrom(src);
+    } finally {
+      readerThread = null;
+      reading.set(false);
+    }
+  }
+
+  /**
+   * Writes what enters this pipe to {@code dst} until the pipe's end of stream (its write side
+   * closed and everything written).
+   *
+   * @param dst the destination; not closed (except on interrupt)
+   * @return the bytes written
+   * @throws ClosedChannelException if this pipe or {@code dst} is closed
+   * @throws AsynchronousCloseException if the pipe or {@code dst} is closed meanwhile
+   * @throws ClosedByInterruptException if the thread is interrupted
+   * @throws IllegalStateException if another thread is running {@code writeTo}
+   * @throws IOException on an I/O error (a reset peer, a broken pipe)
+   */
+  public long writeTo(WritableByteChannel dst) throws IOException {
+    Objects.requireNonNull(dst, "dst");
+    if (!writing.compareAndSet(false, true)) {
+      throw new IllegalStateException("writeTo is already running on this pipe");
+    }
+    writerThread = Thread.currentThread();
+    try {
+      return k != null ? kernelWriteTo(dst) : userWriteTo(dst);
+    } finally {
+      writerThread = null;
+      writing.set(false);
+    }
+  }
+
+  /**
+   * Signals end of stream downstream: once the bytes in the pipe are written, {@link #writeTo}
+   * returns. Also closes the write side of every pipe this one tees into. Idempotent. A {@link
+   * #readFrom} still running ends with {@link AsynchronousCloseException}.
+   */
+  public void closeWrite() {
+    if (k != null) {
+      k.w.close();
+    } else {
+      u.closeWrite();
+    }
+    for (Pipe t : tees) {
+      t.closeWrite();
+    }
+  }
+
+  /**
+   * Closes the pipe; bytes still in it are discarded and running calls end with {@link
+   * AsynchronousCloseException}. Tee targets are not closed (their write side is not closed
+   * either: call {@link #closeWrite()} first for that). Idempotent.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    if (k != null) {
+      k.close();
+    } else {
+      u.close();
+    }
+    TEE_VERSION.incrementAndGet();
+    Thread t = readerThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+    t = writerThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // kernel path
+
+  private long kernelReadFrom(ReadableByteChannel src) throws IOException {
+    if (!k.w.enter()) {
+      throw new ClosedChannelException();
+    }
+    Op op = new Op(readerSc).watch(src).watch(k.w);
+    Ingress ing = null;
+    Teeing tee = null;
+    try {
+      ing = new Ingress(op, src, op.dup(src));
+      long moved = 0;
+      long staged = 0; // bytes in the staging pipe, already teed
+      while (true) {
+        Pipe[] targets = teeTargets();
+        if (targets.length == 0 && staged == 0) {
+          op.check();
+          long n = ing.fill(k.w.fd, k.capacity());
+          if (n > 0) {
+            moved += n;
+          } else if (n == 0) {
+            return moved;
+          } else {
+            ing.await(n, k.w.fd);
+          }
+          continue;
+        }
+        // With tee targets the bytes go through a private staging pipe: tee(2) copies from a
+        // pipe's head, and this pipe's head belongs to writeTo.
+        if (tee == null) {
+          tee = new Teeing(op);
+        }
+        if (staged == 0) {
+          op.check();
+          long n = ing.fill(tee.stage.w.fd, tee.stage.capacity());
+          if (n == 0) {
+            return moved;
+          }
+          if (n < 0) {
+            ing.await(n, tee.stage.w.fd);
+            continue;
+          }
+          staged = n;
+          tee.teeAll(targets, n);
+        }
+        op.check();
+        long n =
+            readerSc.splice(
+                tee.stage.r.fd, k.w.fd, staged,
+                Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+        if (n > 0) {
+          staged -= n;
+          moved += n;
+        } else if (n == -Syscalls.EAGAIN) {
+          op.await(k.w.fd, ChannelFds.POLLOUT);
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("splice into pipe", n);
+        }
+      }
+    } finally {
+      if (ing != null) {
+        ing.close();
+      }
+      if (tee != null) {
+        tee.close();
+      }
+      k.w.exit();
+    }
+  }
+
+  private long kernelWriteTo(WritableByteChannel dst) throws IOException {
+    if (!k.r.enter()) {
+      throw new ClosedChannelException();
+    }
+    Syscalls sc = writerSc;
+    Op op = new Op(sc).watch(dst).watch(k.r);
+    int out = -1;
+    Block block = null;
+    try {
+      out = op.dup(dst);
+      long moved = 0;
+      if (out >= 0) {
+        while (true) {
+          op.check();
+          long n =
+              sc.splice(
+                  k.r.fd, out, k.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+          if (n > 0) {
+            moved += n;
+            Accel.SPLICED.add(n);
+          } else if (n == 0) {
+            return moved;
+          } else if (n == -Syscalls.EAGAIN) {
+            int rev = sc.pollNow(k.r.fd, ChannelFds.POLLIN);
+            if (rev > 0 && (rev & POLLIN_BITS) != 0) {
+              op.await(out, ChannelFds.POLLOUT); // bytes waiting: the destination is full
+            } else {
+              op.await(k.r.fd, ChannelFds.POLLIN);
+            }
+          } else if (n != -Syscalls.EINTR) {
+            throw Op.failure("splice to destination", n);
+          }
+        }
+      }
+      // destination without a descriptor: read(2) into a pooled block, then the channel's write
+      Transfer.requireBlocking(dst);
+      Accel.reportNoFd(dst);
+      block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+      ByteBuffer bb = block.byteBuffer();
+      long addr = block.segment().address();
+      while (true) {
+        op.check();
+        long n = sc.read(k.r.fd, addr, bb.capacity());
+        if (n > 0) {
+          bb.clear().limit((int) n);
+          while (bb.hasRemaining()) {
+            dst.write(bb);
+          }
+          moved += n;
+          Accel.COPIED.add(n);
+        } else if (n == 0) {
+          return moved;
+        } else if (n == -Syscalls.EAGAIN) {
+          op.await(k.r.fd, ChannelFds.POLLIN);
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("read from pipe", n);
+        }
+      }
+    } finally {
+      if (block != null) {
+        block.release();
+      }
+      if (out >= 0) {
+        sc.close(out);
+      }
+      k.r.exit();
+    }
+  }
+
+  /**
+   * Moves bytes from a source into a pipe's write end: splice(2) when the source has a
+   * descriptor, else the source's read into a pooled block and write(2) into the pipe.
+   */
+  private static final class Ingress {
+    static final long SOURCE_EMPTY = -1;
+    static final long PIPE_FULL = -2;
+    private final Op op;
+    private final ReadableByteChannel src;
+    private final int in;
+    private Block block;
+    private ByteBuffer bb;
+    private long addr;
+    private long pendingOff;
+    private long pending;
+
+    Ingress(Op op, ReadableByteChannel src, int in) throws IOException {
+      this.op = op;
+      this.src = src;
+      this.in = in;
+      if (in < 0) {
+        Transfer.requireBlocking(src);
+        Accel.reportNoFd(src);
+        block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+        bb = block.byteBuffer();
+        addr = block.segment().address();
+      }
+    }
+
+    /** Bytes moved, 0 at the source's end, or SOURCE_EMPTY / PIPE_FULL. */
+    long fill(int pipeW, long max) throws IOException {
+      Syscalls sc = op.sc;
+      if (in >= 0) {
+        while (true) {
+          long n = sc.splice(in, pipeW, max, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+          if (n >= 0) {
+            return n;
+          }
+          if (n == -Syscalls.EAGAIN) {
+            int rev = sc.pollNow(pipeW, ChannelFds.POLLOUT);
+            return rev > 0 && (rev & ChannelFds.POLLOUT) != 0 ? SOURCE_EMPTY : PIPE_FULL;
+          }
+          if (n != -Syscalls.EINTR) {
+            throw Op.failure("splice from source", n);
+          }
+          op.check();
+        }
+      }
+      if (pending == 0) {
+        bb.clear();
+        if (max < bb.capacity()) {
+          bb.limit((int) max);
+        }
+        int r = src.read(bb);
+        if (r < 0) {
+          return 0;
+        }
+        pendingOff = 0;
+        pending = r;
+        if (r == 0) {
+          return SOURCE_EMPTY;
+        }
+      }
+      while (true) {
+        long n = sc.write(pipeW, addr + pendingOff, pending);
+        if (n > 0) {
+          pendingOff += n;
+          pending -= n;
+          Accel.COPIED.add(n);
+          return n;
+        }
+        if (n == -Syscalls.EAGAIN) {
+          return PIPE_FULL;
+        }
+        if (n != -Syscalls.EINTR) {
+          throw Op.failure("write into pipe", n);
+        }
+        op.check();
+      }
+    }
+
+    void await(long why, int pipeW) throws IOException {
+      if (why == PIPE_FULL) {
+        op.await(pipeW, ChannelFds.POLLOUT);
+      } else if (in >= 0) {
+        op.await(in, ChannelFds.POLLIN);
+      } else {
+        op.check(); // a blocking source returned 0 bytes: read again
+      }
+    }
+
+    void close() {
+      if (in >= 0) {
+        op.sc.close(in);
+      }
+      if (block != null) {
+        block.release();
+      }
+    }
+  }
+
+  /**
+   * The reader's staging pipe and the tee of each staged chunk into every target. tee(2) always
+   * copies from the head of the staging pipe, so a target must receive the whole chunk in one
+   * call; when it takes only part (it had room for fewer pipe buffers), the chunk is teed once
+   * more into a private spill pipe, the part already delivered is discarded from it into {@code
+   * /dev/null}, and the rest is spliced to the target as it drains.
+   */
+  private static final class Teeing {
+    private final Op op;
+    final KernelPipe stage;
+    private KernelPipe spill;
+
+    Teeing(Op op) throws IOException {
+      this.op = op;
+      this.stage = KernelPipe.open(op.sc);
+    }
+
+    void teeAll(Pipe[] targets, long len) throws IOException {
+      for (Pipe t : targets) {
+        GuardedFd tw = t.k.w;
+        if (!tw.enter()) {
+          continue; // closed target
+        }
+        try {
+          teeExact(tw, len);
+        } finally {
+          tw.exit();
+        }
+      }
+    }
+
+    private void teeExact(GuardedFd tw, long len) throws IOException {
+      Syscalls sc = op.sc;
+      while (true) {
+        op.check();
+        if (tw.closed()) {
+          return;
+        }
+        long n = sc.tee(stage.r.fd, tw.fd, len, Syscalls.SPLICE_F_NONBLOCK);
+        if (n == len) {
+          Accel.TEED.add(n);
+          return;
+        }
+        if (n > 0) {
+          spillRest(tw, n, len);
+          return;
+        }
+        if (n == -Syscalls.EAGAIN) {
+          op.await(tw.fd, ChannelFds.POLLOUT);
+        } else if (n == -Syscalls.EPIPE) {
+          return; // the target's read end is closed: it takes nothing more
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("tee", n);
+        }
+      }
+    }
+
+    private void spillRest(GuardedFd tw, long done, long len) throws IOException {
+      Syscalls sc = op.sc;
+      if (spill == null) {
+        spill = KernelPipe.open(sc);
+      }
+      if (spill.capacity() < stage.capacity()) {
+        spill.resize(sc, stage.capacity());
+      }
+      long n = sc.tee(stage.r.fd, spill.w.fd, len, Syscalls.SPLICE_F_NONBLOCK);
+      if (n != len) {
+        throw new IOException("tee into an empty spill pipe moved " + n + " of " + len + " bytes");
+      }
+      Accel.SPILLED.increment();
+      discard(done);
+      long rest = len - done;
+      while (rest > 0) {
+        op.check();
+        if (tw.closed()) {
+          discard(rest);
+          return;
+        }
+        long m =
+            sc.splice(
+                spill.r.fd, tw.fd, rest, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+        if (m > 0) {
+          rest -= m;
+        } else if (m == -Syscalls.EAGAIN) {
+          op.await(tw.fd, ChannelFds.POLLOUT);
+        } else if (m == -Syscalls.EPIPE) {
+          discard(rest);
+          return;
+        } else if (m != -Syscalls.EINTR) {
+          throw Op.failure("splice spill to tee target", m);
+        }
+      }
+      Accel.TEED.add(len);
+    }
+
+    private void discard(long bytes) throws IOException {
+      int devNull = DevNull.fd();
+      while (bytes > 0) {
+        long m = op.sc.splice(spill.r.fd, devNull, bytes, Syscalls.SPLICE_F_NONBLOCK);
+        if (m > 0) {
+          bytes -= m;
+        } else if (m != -Syscalls.EINTR) {
+          throw Op.failure("splice spill to /dev/null", m);
+        }
+      }
+    }
+
+    void close() {
+      stage.close();
+      if (spill != null) {
+        spill.close();
+      }
+    }
+  }
+
+  /** A process-wide descriptor of /dev/null, opened on first use and never closed. */
+  static final class DevNull {
+    private static final FileChannel CH;
+
+    static {
+      try {
+        CH = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    static int fd() throws IOException {
+      int fd = ChannelFds.fdOf(CH);
+      if (fd < 0) {
+        throw new IOException("no descriptor for /dev/null");
+      }
+      return fd;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // userspace path
+
+  private long userReadFrom(ReadableByteChannel src) throws IOException {
+    Transfer.requireBlocking(src);
+    Transfer.requireOpen(src);
+    if (closed || u.writeClosed()) {
+      throw new ClosedChannelException();
+    }
+    Block cur = null;
+    ByteBuffer view = null;
+    int fill = 0;
+    long moved = 0;
+    try {
+      while (true) {
+        if (cur == null || cur.segment().byteSize() - fill < 4096) {
+          if (cur != null) {
+            cur.release();
+            cur = null;
+          }
+          cur = Accel.allocator().allocate(Accel.SMALL_TIER.size());
+          // a private view: the block's cached buffer is shared with its consumers
+          view = cur.segment().asByteBuffer();
+          fill = 0;
+        }
+        view.clear().position(fill);
+        int r = src.read(view);
+        if (r < 0) {
+          return moved;
+        }
+        if (r == 0) {
+          continue;
+        }
+        for (Pipe t : teeTargets()) {
+          t.u.put(cur.retain(), fill, r);
+        }
+        if (!u.put(cur.retain(), fill, r)) {
+          throw new AsynchronousCloseException();
+        }
+        fill += r;
+        moved += r;
+        Accel.COPIED.add(r);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Op.closeQuietly(src);
+      throw new ClosedByInterruptException();
+    } catch (ClosedChannelException e) {
+      throw Transfer.closedMeanwhile(e);
+    } finally {
+      if (cur != null) {
+        cur.release();
+      }
+    }
+  }
+
+  private long userWriteTo(WritableByteChannel dst) throws IOException {
+    Transfer.requireBlocking(dst);
+    Transfer.requireOpen(dst);
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+    ByteBuffer view = null;
+    MemorySegment viewOf = null;
+    long moved = 0;
+    try {
+      while (u.take()) {
+        Block b = u.takenBlock;
+        try {
+          // Chunks of one block may be written by several consumers at once (tee), so each
+          // consumer writes through its own view of the block, made once per block.
+          MemorySegment seg = b.segment();
+          if (seg != viewOf) {
+            view = seg.asByteBuffer();
+            viewOf = seg;
+          }
+          view.clear().position(u.takenOff).limit(u.takenOff + u.takenLen);
+          while (view.hasRemaining()) {
+            dst.write(view);
+          }
+          moved += u.takenLen;
+        } finally {
+          b.release();
+        }
+      }
+      return moved;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Op.closeQuietly(dst);
+      throw new ClosedByInterruptException();
+    } catch (ClosedChannelException e) {
+      throw Transfer.closedMeanwhile(e);
+    }
+  }
+}

@@ -1,0 +1,380 @@
+package io.nocopy.pipe;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nocopy.pipe.Net.Kind;
+import io.nocopy.pipe.Net.Pair;
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The zerocopy Transfer scenarios, ported and fixed; run on the splice path and the fallback. */
+class TransferTest extends FdCheckedTest {
+  @TempDir Path tmp;
+
+  static Stream<Arguments> kindPairs() {
+    return Stream.of(
+        Arguments.of(Kind.TCP, Kind.TCP, 1 << 20),
+        Arguments.of(Kind.TCP, Kind.UNIX, 200),
+        Arguments.of(Kind.UNIX, Kind.TCP, 64 * 1024),
+        Arguments.of(Kind.UNIX, Kind.UNIX, 3000));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}, writes of 1..{2} B")
+  @MethodSource("kindPairs")
+  void socketToSocket(Kind from, Kind to, int maxChunk) throws Exception {
+    byte[] data = Net.random(3_000_000, from.ordinal() * 7 + to.ordinal());
+    try (Pair s = Net.pair(from);
+        Pair d = Net.pair(to)) {
+      assertEquals(!Net.fallbackRun(), Transfer.accelerated(s.b(), d.a()));
+      Future<Void> w = Net.writeAll(s.a(), data, maxChunk, 42);
+      Future<byte[]> r = Net.readAll(d.b());
+      long n = Transfer.transfer(s.b(), d.a());
+      d.a().shutdownOutput();
+      w.get();
+      assertEquals(data.length, n);
+      assertArrayEquals(data, r.get());
+    }
+  }
+
+  @Test
+  void socketToFile() throws Exception {
+    byte[] data = Net.random(2_500_000, 3);
+    Path file = tmp.resolve("out");
+    try (Pair s = Net.pair(Kind.TCP);
+        FileChannel fc = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      Future<Void> w = Net.writeAll(s.a(), data, 100_000, 5);
+      long n = Transfer.transfer(s.b(), fc);
+      w.get();
+      assertEquals(data.length, n);
+      assertEquals(data.length, fc.position());
+    }
+    assertArrayEquals(data, Files.readAllBytes(file));
+  }
+
+  @ParameterizedTest(name = "from offset {0}")
+  @ValueSource(ints = {0, 1000})
+  void fileToSocket(int offset) throws Exception {
+    byte[] data = Net.random(2_000_000, 9);
+    Path file = tmp.resolve("in");
+    Files.write(file, data);
+    try (Pair d = Net.pair(Kind.UNIX);
+        FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
+      fc.position(offset);
+      Future<byte[]> r = Net.readAll(d.b());
+      long n = Transfer.transfer(fc, d.a());
+      d.a().shutdownOutput();
+      assertEquals(data.length - offset, n);
+      assertEquals(data.length, fc.position());
+      assertArrayEquals(Arrays.copyOfRange(data, offset, data.length), r.get());
+    }
+  }
+
+  @Test
+  void fileToSocketWithLimit() throws Exception {
+    byte[] data = Net.random(500_000, 10);
+    Path file = tmp.resolve("in");
+    Files.write(file, data);
+    try (Pair d = Net.pair(Kind.TCP);
+        FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
+      Future<byte[]> r = Net.readAll(d.b());
+      assertEquals(123_456, Transfer.transfer(fc, d.a(), 123_456));
+      assertEquals(123_456, fc.position());
+      d.a().shutdownOutput();
+      assertArrayEquals(Arrays.copyOf(data, 123_456), r.get());
+    }
+  }
+
+  @ParameterizedTest(name = "limit {0} of 100000")
+  @ValueSource(longs = {0, 1, 4095, 99_999, 100_000, 100_001, Long.MAX_VALUE})
+  void limits(long limit) throws Exception {
+    byte[] data = Net.random(100_000, limit);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.TCP)) {
+      Future<Void> w = Net.writeAll(s.a(), data, 30_000, 7);
+      Future<byte[]> r = Net.readAll(d.b());
+      long n = Transfer.transfer(s.b(), d.a(), limit);
+      d.a().shutdownOutput();
+      int expected = (int) Math.min(limit, data.length);
+      assertEquals(expected, n);
+      assertArrayEquals(Arrays.copyOf(data, expected), r.get());
+      w.get();
+      // the transfer read nothing beyond its limit: the rest is still in the source
+      byte[] rest = Net.readAll(s.b()).get();
+      assertArrayEquals(Arrays.copyOfRange(data, expected, data.length), rest);
+    }
+  }
+
+  @Test
+  void negativeLimitIsRejected() throws Exception {
+    try (Pair s = Net.pair(Kind.TCP)) {
+      assertThrows(IllegalArgumentException.class, () -> Transfer.transfer(s.a(), s.b(), -1));
+    }
+  }
+
+  @Test
+  void readerAlreadyAtEof() throws Exception {
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.UNIX)) {
+      s.a().shutdownOutput();
+      Future<byte[]> r = Net.readAll(d.b());
+      assertEquals(0, Transfer.transfer(s.b(), d.a()));
+      assertEquals(0, Transfer.transfer(s.b(), d.a()));
+      d.a().shutdownOutput();
+      assertEquals(0, r.get().length);
+    }
+  }
+
+  @Test
+  void twoWayProxyEndsWhenBothSidesClose() throws Exception {
+    byte[] data = Net.random(1_500_000, 11);
+    try (Pair client = Net.pair(Kind.TCP);
+        Pair server = Net.pair(Kind.TCP)) {
+      // client.a = the client, client.b = proxy's accepted side; server.a = proxy's upstream
+      Future<Long> up =
+          CompletableFuture.supplyAsync(
+              () -> proxyHalf(client.b(), server.a()), Thread::startVirtualThread);
+      Future<Long> down =
+          CompletableFuture.supplyAsync(
+              () -> proxyHalf(server.a(), client.b()), Thread::startVirtualThread);
+      Future<Void> echo =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  ByteBuffer bb = ByteBuffer.allocate(8192);
+                  while (server.b().read(bb.clear()) >= 0) {
+                    bb.flip();
+                    while (bb.hasRemaining()) {
+                      server.b().write(bb);
+                    }
+                  }
+                  server.b().shutdownOutput();
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              },
+              Thread::startVirtualThread);
+      Future<byte[]> back = Net.readAll(client.a());
+      Future<Void> w = Net.writeAll(client.a(), data, 5000, 12);
+      w.get();
+      assertArrayEquals(data, back.get(30, TimeUnit.SECONDS));
+      echo.get(30, TimeUnit.SECONDS);
+      assertEquals(data.length, up.get(30, TimeUnit.SECONDS));
+      assertEquals(data.length, down.get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  private static long proxyHalf(SocketChannel from, SocketChannel to) {
+    try {
+      long n = Transfer.transfer(from, to);
+      to.shutdownOutput();
+      return n;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void twoHundredFiftySixMebibytesKeepTheirHash() throws Exception {
+    long total = 256L << 20;
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.TCP)) {
+      Future<String> sent = Net.writeGenerated(s.a(), total, 256, () -> Net.shutdownOutput(s.a()));
+      Future<String> got = Net.hashAll(d.b());
+      assertEquals(total, Transfer.transfer(s.b(), d.a()));
+      d.a().shutdownOutput();
+      assertEquals(sent.get(), got.get());
+    }
+  }
+
+  @Test
+  void splicePathReallySplices() throws Exception {
+    long spliced = Accel.SPLICED.sum();
+    long copied = Accel.COPIED.sum();
+    long total = 16L << 20;
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.UNIX)) {
+      Future<String> sent = Net.writeGenerated(s.a(), total, 1, () -> Net.shutdownOutput(s.a()));
+      Future<String> got = Net.hashAll(d.b());
+      assertEquals(total, Transfer.transfer(s.b(), d.a()));
+      d.a().shutdownOutput();
+      assertEquals(sent.get(), got.get());
+    }
+    long splicedNow = Accel.SPLICED.sum() - spliced;
+    long copiedNow = Accel.COPIED.sum() - copied;
+    if (Net.fallbackRun()) {
+      assertEquals(0, splicedNow, "the fallback must not splice");
+      assertTrue(copiedNow >= total, "fallback copied " + copiedNow);
+    } else {
+      // the adaptive path may copy the first reads; bulk data must go through splice
+      assertTrue(splicedNow >= total * 3 / 4, "spliced " + splicedNow + " of " + total);
+      assertEquals(total, splicedNow + copiedNow);
+    }
+  }
+
+  @Test
+  void peerResetEndsTheTransferWithAnIOException() throws Exception {
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.TCP)) {
+      CompletableFuture<Void> w =
+          CompletableFuture.runAsync(
+              () -> {
+                ByteBuffer bb = ByteBuffer.allocateDirect(64 * 1024);
+                try {
+                  for (int i = 0; i < 16 * 1024; i++) { // at most 1 GiB, ends at the close below
+                    s.a().write(bb.clear());
+                  }
+                } catch (IOException expected) {
+                  // the test closed the source side
+                }
+              },
+              Thread::startVirtualThread);
+      Future<Long> t =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return Transfer.transfer(s.b(), d.a());
+                } catch (IOException e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              },
+              Thread::startVirtualThread);
+      ByteBuffer bb = ByteBuffer.allocate(100_000);
+      while (bb.hasRemaining()) {
+        d.b().read(bb);
+      }
+      d.b().setOption(StandardSocketOptions.SO_LINGER, 0);
+      d.b().close(); // RST to the transfer's destination
+      ExecutionException e = assertThrows(ExecutionException.class, () -> t.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(IOException.class, e.getCause());
+      s.a().close();
+      w.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  enum Closer {
+    SOURCE,
+    DESTINATION
+  }
+
+  @ParameterizedTest(name = "close {0}")
+  @ValueSource(strings = {"SOURCE", "DESTINATION"})
+  void closeFromAnotherThreadIsPrompt(String which) throws Exception {
+    Closer closer = Closer.valueOf(which);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair d = Net.pair(Kind.TCP)) {
+      if (closer == Closer.DESTINATION) {
+        // fill the destination (nobody reads d.b()) so the transfer blocks writing to it
+        CompletableFuture.runAsync(
+            () -> {
+              ByteBuffer bb = ByteBuffer.allocateDirect(1 << 20);
+              try {
+                for (int i = 0; i < 1024; i++) { // ends at the close at the end of the test
+                  s.a().write(bb.clear());
+                }
+              } catch (IOException expected) {
+                // closed at the end of the test
+              }
+            },
+            Thread::startVirtualThread);
+      }
+      CompletableFuture<Long> t = startTransfer(s.b(), d.a(), false);
+      Thread.sleep(300); // let it block (on readiness, or inside the JDK read/write)
+      assertFalse(t.isDone());
+      long t0 = System.nanoTime();
+      (closer == Closer.SOURCE ? s.b() : d.a()).close();
+      ExecutionException e = assertThrows(ExecutionException.class, () -> t.get(10, TimeUnit.SECONDS));
+      assertInstanceOf(AsynchronousCloseException.class, e.getCause());
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
+    }
+  }
+
+  @ParameterizedTest(name = "virtual thread: {0}")
+  @ValueSource(booleans = {false, true})
+  void interruptIsPrompt(boolean virtual) throws Exception {
+    try (Pair s = Net.pair(Kind.UNIX);
+        Pair d = Net.pair(Kind.TCP)) {
+      Thread[] th = new Thread[1];
+      CompletableFuture<Long> t = new CompletableFuture<>();
+      Runnable body =
+          () -> {
+            try {
+              t.complete(Transfer.transfer(s.b(), d.a()));
+            } catch (Throwable e) {
+              t.completeExceptionally(e);
+            }
+          };
+      th[0] = virtual ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+      Thread.sleep(300);
+      assertFalse(t.isDone());
+      th[0].interrupt();
+      ExecutionException e = assertThrows(ExecutionException.class, () -> t.get(10, TimeUnit.SECONDS));
+      assertInstanceOf(ClosedByInterruptException.class, e.getCause());
+      assertFalse(s.b().isOpen(), "an interrupted transfer closes its channels");
+      th[0].join();
+    }
+  }
+
+  private static CompletableFuture<Long> startTransfer(
+      SocketChannel src, SocketChannel dst, boolean platform) {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    Runnable body =
+        () -> {
+          try {
+            f.complete(Transfer.transfer(src, dst));
+          } catch (Throwable e) {
+            f.completeExceptionally(e);
+          }
+        };
+    if (platform) {
+      Thread.ofPlatform().start(body);
+    } else {
+      Thread.ofVirtual().start(body);
+    }
+    return f;
+  }
+
+  @Test
+  void pipesGoBackToABoundedPool() throws Exception {
+    if (Net.fallbackRun()) {
+      return; // no kernel pipes on the fallback
+    }
+    PipePool.drain();
+    for (int i = 0; i < 3; i++) {
+      try (Pair s = Net.pair(Kind.TCP);
+          Pair d = Net.pair(Kind.TCP)) {
+        Future<Void> w = Net.writeAll(s.a(), Net.random(200_000, i), 65536, i);
+        Future<byte[]> r = Net.readAll(d.b());
+        Transfer.transfer(s.b(), d.a());
+        d.a().shutdownOutput();
+        w.get();
+        r.get();
+      }
+      assertEquals(1, PipePool.idle(), "the one pipe is reused, not leaked or duplicated");
+    }
+  }
+}
