@@ -118,7 +118,7 @@ class RelayEndToEndTest {
         await(() -> server.mounts().get(0).listeners() == 3, "3 listeners");
         // chunked sources are always served by the userspace engine
         assertEquals(chunked ? "userspace" : engine, server.mounts().get(0).engine());
-        sendPaced(src, data, 7, 8 << 20);
+        sendPaced(src, data, 7, 4 << 20);
         src.finish();
         for (Clients.Listener l : ls) {
           assertArrayEquals(data, l.awaitEnd(), "listener bytes");
@@ -173,7 +173,7 @@ class RelayEndToEndTest {
         slow.connect(at);
         slow.getOutputStream().write("GET /s.mp3 HTTP/1.0\r\n\r\n".getBytes());
         await(() -> server.mounts().get(0).listeners() == 11, "11 listeners");
-        sendPaced(src, data, 6, 8 << 20);
+        sendPaced(src, data, 6, 4 << 20);
         await(() -> server.mounts().get(0).listeners() == 10, "slow listener dropped");
         src.finish();
         for (Clients.Listener l : fast) {
