@@ -271,6 +271,17 @@ class RelayEndToEndTest {
         assertTrue(one.contains("\"listenurl\":\"http://127.0.0.1:" + at.getPort() + "/a.mp3\""), one);
         assertTrue(one.contains("\"server_name\":\"test stream\""), one);
         assertTrue(one.contains("\"server_type\":\"audio/mpeg\""), one);
+        // libshout's metadata update, as ezstream sends it
+        String upd = Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/a.mp3&song=Hello+World"
+            + " HTTP/1.0\r\nAuthorization: " + Clients.basic(Clients.PASSWORD) + "\r\n\r\n");
+        assertEquals(200, Clients.status(upd), upd);
+        assertTrue(upd.contains("<return>1</return>"), upd);
+        assertEquals(401, Clients.status(Clients.exchange(at,
+            "GET /admin/metadata?mode=updinfo&mount=/a.mp3&song=x HTTP/1.0\r\n\r\n")));
+        assertEquals(404, Clients.status(Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/none"
+            + " HTTP/1.0\r\nAuthorization: " + Clients.basic(Clients.PASSWORD) + "\r\n\r\n")));
+        assertTrue(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+            .contains("\"title\":\"Hello World\""));
         try (Clients.Source b = Clients.source(at, "/b.mp3", false, false)) {
           String two = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");
           assertTrue(two.contains("\"source\":[{"), two);

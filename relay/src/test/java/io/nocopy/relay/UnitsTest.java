@@ -39,6 +39,17 @@ class UnitsTest {
   }
 
   @Test
+  void queryParameters() {
+    var q = RequestHead.query("/admin/metadata?mode=updinfo&mount=%2Flive.mp3&song=A+%26+B&song=x&bad=%zz&flag");
+    assertEquals("updinfo", q.get("mode"));
+    assertEquals("/live.mp3", q.get("mount"));
+    assertEquals("A & B", q.get("song"), "decoded, first wins");
+    assertEquals("%zz", q.get("bad"), "malformed escapes kept");
+    assertEquals("", q.get("flag"));
+    assertTrue(RequestHead.query("/x").isEmpty());
+  }
+
+  @Test
   void chunkSizes() throws Exception {
     assertEquals(0, SourceBody.parseChunkSize("0"));
     assertEquals(255, SourceBody.parseChunkSize("ff"));
@@ -52,12 +63,12 @@ class UnitsTest {
   void statusJsonEscapesAndShapes() {
     Instant t = Instant.parse("2026-11-22T09:10:03Z");
     MountSnapshot m = new MountSnapshot("/a.mp3", "audio/mpeg", "quote\" back\\ nl\n ctl\u0001", null, null,
-        2, 5, t, 100, 200, "userspace");
+        2, 5, t, 100, 200, "userspace", "Artist - Song");
     String one = StatusJson.render("127.0.0.1", "127.0.0.1:8000", t, List.of(m));
     assertTrue(one.contains("\"server_name\":\"quote\\\" back\\\\ nl\\n ctl\\u0001\""), one);
     assertTrue(one.contains("\"stream_start_iso8601\":\"2026-11-22T09:10:03+0000\""), one);
     assertTrue(one.contains("\"listener_peak\":5,\"listeners\":2"), one);
-    assertTrue(one.contains("\"total_bytes_read\":100,\"total_bytes_sent\":200"), one);
+    assertTrue(one.contains("\"title\":\"Artist - Song\",\"total_bytes_read\":100,\"total_bytes_sent\":200"), one);
     assertTrue(one.contains("\"source\":{"), one);
     assertTrue(StatusJson.render("h", "h:1", t, List.of(m, m)).contains("\"source\":[{"));
     assertFalse(StatusJson.render("h", "h:1", t, List.of()).contains("source"));
@@ -77,7 +88,7 @@ class UnitsTest {
   @Test
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x", "n\r\nX: y", null, null, 0, 0,
-        Instant.now(), 0, 0, "userspace");
+        Instant.now(), 0, 0, "userspace", null);
     String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);
