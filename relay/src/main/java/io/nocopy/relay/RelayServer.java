@@ -315,7 +315,7 @@ public final class RelayServer implements AutoCloseable {
         return;
       }
       Subscriber sub = new Subscriber(peer, true, ch,
-          Responses.listenerOk(mount.snapshot()), config.queueSize());
+          Responses.listenerOk(mount.snapshot()), config.queueSize(), allocator);
       if (!mount.join(sub)) {
         reply(ch, 404, "no source on " + mountName);
         return;
@@ -560,7 +560,7 @@ public final class RelayServer implements AutoCloseable {
       return;
     }
     Subscriber rec = new Subscriber(file.getFileName().toString(), false, fc, new byte[0],
-        Math.max(config.queueSize(), RECORDING_BACKLOG));
+        Math.max(config.queueSize(), RECORDING_BACKLOG), allocator);
     if (!mount.join(rec)) {
       closeQuietly(fc);
       return;
