@@ -11,5 +11,6 @@ module io.nocopy {
 
   exports io.nocopy.buffer;
   exports io.nocopy.memory;
+  exports io.nocopy.drpc;
   exports io.nocopy.pipe;
 }

@@ -51,6 +51,16 @@ import java.util.Objects;
  * while held; pass {@link Tier#MEDIUM} (or smaller) to {@link #of(ReadableByteChannel, Allocator,
  * Tier)} when many small slices are held for a long time.
  *
+ * <h2>Cost</h2>
+ *
+ * Steady state allocates nothing: blocks come from the allocator, reads go through the block's own
+ * cached {@link ByteBuffer}, and the ring of blocks only grows when more blocks are buffered at
+ * once than ever before. The chunk views passed to a {@link ChunkConsumer} are {@link
+ * MemorySegment#asSlice} views; the JIT removes them when the consumer does not let the view
+ * escape (measured: 0 B/op in {@code io.nocopy.bench.buffer}), and a consumer that stores or
+ * passes the view on pays about 40 bytes per chunk. {@link #readSlice} allocates its handle and,
+ * for bytes spanning blocks, a small chunk table.
+ *
  * <h2>Ownership and threads</h2>
  *
  * The reader owns its blocks, not the channel: {@link #close()} returns the blocks and leaves the
@@ -65,18 +75,6 @@ public final class BufReader implements AutoCloseable {
   /** The default block tier: 32 KiB (see the class comment). */
   public static final Tier DEFAULT_TIER = Tier.BIG;
 
-  private static final ValueLayout.OfShort SHORT_BE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfInt INT_BE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfLong LONG_BE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfShort SHORT_LE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfInt INT_LE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfLong LONG_LE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private final ReadableByteChannel source;
   private final Allocator allocator;
@@ -347,9 +345,9 @@ public final class BufReader implements AutoCloseable {
     if (headLimit - pos >= n) {
       v =
           switch (n) {
-            case 2 -> headSeg.get(SHORT_BE, pos) & 0xffffL;
-            case 4 -> headSeg.get(INT_BE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(LONG_BE, pos);
+            case 2 -> headSeg.get(Layouts.SHORT_BE, pos) & 0xffffL;
+            case 4 -> headSeg.get(Layouts.INT_BE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(Layouts.LONG_BE, pos);
             default -> {
               long x = 0;
               for (int i = 0; i < n; i++) {
@@ -386,9 +384,9 @@ public final class BufReader implements AutoCloseable {
     if (headLimit - pos >= n) {
       v =
           switch (n) {
-            case 2 -> headSeg.get(SHORT_LE, pos) & 0xffffL;
-            case 4 -> headSeg.get(INT_LE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(LONG_LE, pos);
+            case 2 -> headSeg.get(Layouts.SHORT_LE, pos) & 0xffffL;
+            case 4 -> headSeg.get(Layouts.INT_LE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(Layouts.LONG_LE, pos);
             default -> {
               long x = 0;
               for (int i = n - 1; i >= 0; i--) {
@@ -624,29 +622,33 @@ public final class BufReader implements AutoCloseable {
       return Slice.empty();
     }
     require(n, "readSlice");
-    // count the chunks
-    int chunks = 0;
-    long left = n;
-    int mask = ring.length - 1;
-    for (int k = 0; left > 0; k++) {
-      left -= Math.min(left, limits[(head + k) & mask] - (k == 0 ? pos : 0));
-      chunks++;
+    if (headLimit - pos >= n) { // within the head block: no chunk table needed
+      Slice s = Slice.adopt(ring[head].retain(), pos, (int) n);
+      consume(n);
+      return s;
     }
-    Block[] blocks = new Block[chunks];
-    int[] offsets = new int[chunks];
-    int[] lengths = new int[chunks];
-    left = n;
-    for (int k = 0; k < chunks; k++) {
-      int slot = (head + k) & mask;
-      int start = k == 0 ? pos : 0;
-      int len = (int) Math.min(left, limits[slot] - start);
+    // count the chunks after the first
+    int mask = ring.length - 1;
+    int firstLen = headLimit - pos;
+    int more = 0;
+    for (long left = n - firstLen; left > 0; more++) {
+      left -= Math.min(left, limits[(head + 1 + more) & mask]);
+    }
+    Block[] blocks = new Block[more];
+    int[] offsets = new int[more];
+    int[] lengths = new int[more];
+    long left = n - firstLen;
+    for (int k = 0; k < more; k++) {
+      int slot = (head + 1 + k) & mask;
+      int len = (int) Math.min(left, limits[slot]);
       blocks[k] = ring[slot].retain();
-      offsets[k] = start;
       lengths[k] = len;
       left -= len;
     }
+    Slice s =
+        Slice.adopt(ring[head].retain(), pos, firstLen, blocks, offsets, lengths, more + 1, n);
     consume(n);
-    return Slice.adopt(blocks, offsets, lengths, chunks, n);
+    return s;
   }
 
   /**

@@ -50,19 +50,41 @@ public final class Slice implements AutoCloseable {
     }
   }
 
-  /** The chunk table shared by all handles of one slice, and the count of open handles. */
+  /**
+   * The chunk table shared by all handles of one slice, and the count of open handles. The first
+   * chunk is kept in fields, so a slice within one block (the common case) needs no arrays.
+   */
   static final class Data {
-    final Block[] blocks; // one reference owned per entry
+    final int count;
+    final Block block0; // one reference owned per chunk
+    final int offset0;
+    final int length0;
+    final Block[] blocks; // chunks 1 .. count-1 at index i-1; null when count <= 1
     final int[] offsets;
     final int[] lengths;
-    final int count;
     volatile int handles = 1;
 
-    Data(Block[] blocks, int[] offsets, int[] lengths, int count) {
+    Data(Block block0, int offset0, int length0, Block[] blocks, int[] offsets, int[] lengths,
+        int count) {
+      this.block0 = block0;
+      this.offset0 = offset0;
+      this.length0 = length0;
       this.blocks = blocks;
       this.offsets = offsets;
       this.lengths = lengths;
       this.count = count;
+    }
+
+    Block block(int i) {
+      return i == 0 ? block0 : blocks[i - 1];
+    }
+
+    int offset(int i) {
+      return i == 0 ? offset0 : offsets[i - 1];
+    }
+
+    int length(int i) {
+      return i == 0 ? length0 : lengths[i - 1];
     }
 
     void acquire() {
@@ -81,9 +103,7 @@ public final class Slice implements AutoCloseable {
       int h = (int) HANDLES.getAndAdd(this, -1);
       if (h == 1) {
         for (int i = 0; i < count; i++) {
-          Block b = blocks[i];
-          blocks[i] = null;
-          b.release();
+          block(i).release();
         }
       } else if (h <= 0) {
         throw new IllegalStateException("slice memory released more often than retained");
@@ -91,7 +111,7 @@ public final class Slice implements AutoCloseable {
     }
   }
 
-  private static final Data EMPTY_DATA = new Data(new Block[0], new int[0], new int[0], 0);
+  private static final Data EMPTY_DATA = new Data(null, 0, 0, null, null, null, 0);
 
   private final Data data;
   private final int firstChunk; // index into data of the first chunk this handle covers
@@ -108,14 +128,21 @@ public final class Slice implements AutoCloseable {
   }
 
   /**
-   * Makes a slice that takes over one reference of each block entry in the table (the caller must
-   * have retained each block once per entry).
+   * Makes a slice of one chunk that takes over one reference of {@code block} (the caller retained
+   * it for the slice).
    */
-  static Slice adopt(Block[] blocks, int[] offsets, int[] lengths, int count, long length) {
-    if (count == 0) {
-      return empty();
-    }
-    return new Slice(new Data(blocks, offsets, lengths, count), 0, 0, length);
+  static Slice adopt(Block block, int offset, int length) {
+    return new Slice(new Data(block, offset, length, null, null, null, 1), 0, 0, length);
+  }
+
+  /**
+   * Makes a slice of {@code count >= 2} chunks that takes over one reference of each chunk's block:
+   * the first chunk is given apart, the others in the arrays (index 0 = the second chunk).
+   */
+  static Slice adopt(Block block0, int offset0, int length0, Block[] rest, int[] restOffsets,
+      int[] restLengths, int count, long length) {
+    return new Slice(
+        new Data(block0, offset0, length0, rest, restOffsets, restLengths, count), 0, 0, length);
   }
 
   /**
@@ -152,15 +179,15 @@ public final class Slice implements AutoCloseable {
     long remaining = length;
     int skip = firstSkip;
     for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.lengths[i] - skip, remaining);
-      consumer.accept(chunk(d, i, d.offsets[i] + skip, len));
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      consumer.accept(chunk(d, i, d.offset(i) + skip, len));
       remaining -= len;
       skip = 0;
     }
   }
 
   private static MemorySegment chunk(Data d, int i, int offset, int len) {
-    MemorySegment seg = d.blocks[i].segment();
+    MemorySegment seg = d.block(i).segment();
     if (offset == 0 && len == seg.byteSize()) {
       return seg;
     }
@@ -200,8 +227,8 @@ public final class Slice implements AutoCloseable {
     Data d = data;
     int i = firstChunk;
     long skip = firstSkip + offset;
-    while (length > 0 && skip >= d.lengths[i]) {
-      skip -= d.lengths[i];
+    while (length > 0 && skip >= d.length(i)) {
+      skip -= d.length(i);
       i++;
     }
     if (length == 0) {
@@ -229,7 +256,10 @@ public final class Slice implements AutoCloseable {
    * buffer per chunk, repeating until every byte is written or the channel accepts nothing (a
    * non-blocking channel whose send buffer is full). The slice keeps no cursor: a caller resumes a
    * partial write by passing {@code position + written} next time, so several writers can send
-   * the same handle (on one thread) at their own pace.
+   * the same handle (on one thread) at their own pace. A connection that sends many slices is
+   * better served by a {@link BufWriter}: {@code writer.write(slice)} appends by reference and its
+   * {@link BufWriter#writeTo} reuses its views, so steady-state sends allocate nothing, where the
+   * first {@code writeTo} of each slice handle creates that handle's views.
    *
    * @param channel the destination
    * @param position the first byte to write, 0 .. length()
@@ -266,16 +296,16 @@ public final class Slice implements AutoCloseable {
     // find the chunk holding 'position'
     int i = firstChunk;
     long skip = firstSkip + position;
-    while (skip >= d.lengths[i]) {
-      skip -= d.lengths[i];
+    while (skip >= d.length(i)) {
+      skip -= d.length(i);
       i++;
     }
     int first = i - firstChunk;
     long remaining = length - position;
     int k = first;
     for (; remaining > 0; i++, k++) {
-      int off = d.offsets[i] + (int) skip;
-      int len = (int) Math.min(d.lengths[i] - skip, remaining);
+      int off = d.offset(i) + (int) skip;
+      int len = (int) Math.min(d.length(i) - skip, remaining);
       ByteBuffer b = v[k];
       b.limit(off + len).position(off);
       remaining -= len;
@@ -290,13 +320,13 @@ public final class Slice implements AutoCloseable {
     long remaining = length;
     int skip = firstSkip;
     for (int i = firstChunk; remaining > 0; i++) {
-      remaining -= Math.min(d.lengths[i] - skip, remaining);
+      remaining -= Math.min(d.length(i) - skip, remaining);
       skip = 0;
       n++;
     }
     ByteBuffer[] v = new ByteBuffer[n];
     for (int k = 0; k < n; k++) {
-      v[k] = d.blocks[firstChunk + k].segment().asByteBuffer();
+      v[k] = d.block(firstChunk + k).segment().asByteBuffer();
     }
     views = v;
     return v;
@@ -320,9 +350,9 @@ public final class Slice implements AutoCloseable {
     int skip = firstSkip;
     int at = 0;
     for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.lengths[i] - skip, remaining);
+      int len = (int) Math.min(d.length(i) - skip, remaining);
       MemorySegment.copy(
-          d.blocks[i].segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, d.offsets[i] + skip,
+          d.block(i).segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, d.offset(i) + skip,
           out, at, len);
       at += len;
       remaining -= len;
@@ -373,8 +403,8 @@ public final class Slice implements AutoCloseable {
     long remaining = length;
     int skip = firstSkip;
     for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.lengths[i] - skip, remaining);
-      sink.add(d.blocks[i].retain(), d.offsets[i] + skip, len);
+      int len = (int) Math.min(d.length(i) - skip, remaining);
+      sink.add(d.block(i).retain(), d.offset(i) + skip, len);
       remaining -= len;
       skip = 0;
     }

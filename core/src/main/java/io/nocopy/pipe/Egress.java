@@ -38,7 +38,12 @@ final class Egress {
       } else if (n == -Syscalls.EAGAIN) {
         int rev = sc.pollNow(pr, ChannelFds.POLLIN);
         if (rev > 0 && (rev & POLLIN_BITS) != 0) {
-          op.await(out, ChannelFds.POLLOUT); // bytes waiting: the destination is full
+          // Bytes are waiting, so either the destination is full or a chunk arrived just after the
+          // splice. A regular file is never full and cannot be polled (epoll_ctl says EPERM): retry.
+          if (!op.pollable(out)) {
+            continue;
+          }
+          op.await(out, ChannelFds.POLLOUT);
         } else {
           op.await(pr, ChannelFds.POLLIN);
         }

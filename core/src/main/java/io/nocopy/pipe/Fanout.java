@@ -32,6 +32,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * shared, reference-counted block (one {@link Block#retain()} per sink, released by the sink after
  * writing); a sink whose queue cannot take the chunk is dropped.
  *
+ * <h2>Burst and leading bytes</h2>
+ *
+ * With {@link Builder#burst(int)} the fan-out keeps the last {@code burst} bytes of the stream (in
+ * a kernel pipe, tee'd like a sink's copy, or as retained blocks on the userspace path) and gives
+ * them to every sink added later before the live stream: a listener of a radio stream starts
+ * playing at once. Delivering a chunk and adding a sink are serialized, so a new sink sees the
+ * burst and then exactly the chunks after it, without a gap or a duplicate. {@link
+ * Builder#leading(ByteBuffer)} hands over bytes the caller already read from the source (read
+ * ahead while parsing a request head): they are the stream's first chunk.
+ *
  * <h2>The bound</h2>
  *
  * {@link Builder#sinkBound(int)} bytes (default 1 MiB) may wait for a sink. On the kernel path the
@@ -109,6 +119,20 @@ public final class Fanout implements AutoCloseable {
   private int live; // running threads, under lock
   private final KernelPipe stage; // kernel path: the source's staging pipe
   private volatile Thread sourceThread;
+  private final int burst;
+  private final ByteBuffer leading;
+  private final long coalesceNanos;
+  // Burst state: delivering a chunk and adding a sink hold chunkLock (only when burst > 0).
+  private final ReentrantLock chunkLock = new ReentrantLock();
+  private final KernelPipe burstPipe; // kernel path
+  private long burstHeld; // bytes in burstPipe, under chunkLock
+  private final Block[] burstBlocks; // userspace path: a ring of retained chunks, under chunkLock
+  private final int[] burstOffs;
+  private final int[] burstLens;
+  private int burstFirst;
+  private int burstCount;
+  private long burstBytes;
+  private boolean burstClosed; // under chunkLock
 
   private Fanout(Builder b, ReadableByteChannel src) throws IOException {
     this.src = src;
@@ -116,12 +140,50 @@ public final class Fanout implements AutoCloseable {
     this.listener = b.listener;
     this.threads = b.threads;
     this.kernel = Accel.NATIVE;
+    this.burst = b.burst;
+    this.leading = b.leading;
+    this.coalesceNanos = b.coalesceNanos;
+    if (burst > bound) {
+      throw new IllegalArgumentException(
+          "burst (" + burst + " bytes) is larger than the sink bound (" + bound + " bytes)");
+    }
     if (kernel) {
-      this.stage = KernelPipe.open(new Syscalls());
+      Syscalls sc = new Syscalls();
+      this.stage = KernelPipe.open(sc);
+      KernelPipe bp = null;
+      if (burst > 0) {
+        bp = KernelPipe.open(sc);
+        try {
+          // room for the burst plus one whole chunk tee'd before the trim
+          int want = burst + chunkSize();
+          if (bp.capacity() < want) {
+            bp.resize(sc, want);
+          }
+        } catch (IOException e) {
+          bp.close();
+          stage.close();
+          throw e;
+        }
+      }
+      this.burstPipe = bp;
+      this.burstBlocks = null;
+      this.burstOffs = null;
+      this.burstLens = null;
     } else {
       Accel.reportOff();
       this.stage = null;
+      this.burstPipe = null;
+      int ring = burst > 0 ? UserPipe.MAX_CHUNKS : 0;
+      this.burstBlocks = new Block[ring];
+      this.burstOffs = new int[ring];
+      this.burstLens = new int[ring];
     }
+  }
+
+  /** Bytes moved from the source per step: a quarter of the bound, so one chunk never drops a sink. */
+  private int chunkSize() {
+    int stageCap = stage != null ? stage.capacity() : Integer.MAX_VALUE;
+    return (int) Math.min(stageCap, Math.max(4096, bound / 4));
   }
 
   /**
@@ -198,21 +260,163 @@ public final class Fanout implements AutoCloseable {
       int chunks = Math.max(UserPipe.MAX_CHUNKS, Math.min(8192, bound / 512));
       s = new Sink(dst, prefix, null, new UserPipe(chunks, bound), null);
     }
-    lock.lock();
+    if (burst > 0) {
+      chunkLock.lock();
+    }
     try {
-      if (sourceDone || closed) {
-        s.closePipe();
-        throw new IllegalStateException("the fan-out's source has ended");
+      lock.lock();
+      try {
+        if (sourceDone || closed) {
+          s.closePipe();
+          throw new IllegalStateException("the fan-out's source has ended");
+        }
+      } finally {
+        lock.unlock();
       }
-      Sink[] cur = sinks;
-      Sink[] next = Arrays.copyOf(cur, cur.length + 1);
-      next[cur.length] = s;
-      sinks = next;
+      if (burst > 0) {
+        giveBurst(s);
+      }
+      lock.lock();
+      try {
+        Sink[] cur = sinks;
+        Sink[] next = Arrays.copyOf(cur, cur.length + 1);
+        next[cur.length] = s;
+        sinks = next;
+      } finally {
+        lock.unlock();
+      }
     } finally {
-      lock.unlock();
+      if (burst > 0) {
+        chunkLock.unlock();
+      }
     }
     spawn(s::run);
     return s;
+  }
+
+  /** chunkLock held, sink not yet published: the burst goes into its pipe ahead of any chunk. */
+  private void giveBurst(Sink s) throws IOException {
+    if (burstClosed) {
+      return;
+    }
+    if (kernel) {
+      if (burstHeld == 0) {
+        return;
+      }
+      Syscalls sc = new Syscalls();
+      long t = sc.tee(burstPipe.r.fd, s.kp.w.fd, burstHeld, Syscalls.SPLICE_F_NONBLOCK);
+      if (t == -Syscalls.EINTR) {
+        t = sc.tee(burstPipe.r.fd, s.kp.w.fd, burstHeld, Syscalls.SPLICE_F_NONBLOCK);
+      }
+      if (t == burstHeld) {
+        Accel.TEED.add(t);
+      } else if (t > 0) {
+        // Part of the burst only: its oldest bytes, followed by the live stream would leave a
+        // hole. Take it back out; this sink starts with the live stream.
+        discard(sc, s.kp.r.fd, t, "burst remainder");
+      }
+      return;
+    }
+    long skip = Math.max(0, burstBytes - burst);
+    for (int k = 0; k < burstCount; k++) {
+      int i = (burstFirst + k) % burstBlocks.length;
+      int len = burstLens[i];
+      if (skip >= len) {
+        skip -= len;
+        continue;
+      }
+      if (!s.up.offer(burstBlocks[i].retain(), burstOffs[i] + (int) skip, len - (int) skip)) {
+        // cannot happen with burst <= bound and MAX_CHUNKS entries; never leave a hole
+        s.up.discardAll();
+        return;
+      }
+      skip = 0;
+    }
+  }
+
+  private static void discard(Syscalls sc, int fd, long n, String what) throws IOException {
+    int devNull = Pipe.DevNull.fd();
+    while (n > 0) {
+      long m = sc.splice(fd, devNull, n, Syscalls.SPLICE_F_NONBLOCK);
+      if (m > 0) {
+        n -= m;
+      } else if (m != -Syscalls.EINTR) {
+        throw Op.failure("splice " + what + " to /dev/null", m);
+      }
+    }
+  }
+
+  /** Source thread, chunkLock held: keeps the chunk now in the staging pipe as burst. */
+  private void keepKernelBurst(Syscalls sc, long n) throws IOException {
+    if (burstClosed) {
+      return;
+    }
+    long t = sc.tee(stage.r.fd, burstPipe.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
+    if (t == -Syscalls.EINTR) {
+      t = sc.tee(stage.r.fd, burstPipe.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
+    }
+    if (t != n) {
+      // No room (the pipe counts pages, and small chunks use a page each) or a partial copy:
+      // start the burst afresh rather than keep a hole in it.
+      discard(sc, burstPipe.r.fd, burstHeld + Math.max(0, t), "burst");
+      burstHeld = 0;
+      return;
+    }
+    burstHeld += n;
+    if (burstHeld > burst) {
+      discard(sc, burstPipe.r.fd, burstHeld - burst, "old burst");
+      burstHeld = burst;
+    }
+  }
+
+  /** Source thread, chunkLock held: keeps a reference to the chunk as burst. */
+  private void keepUserBurst(Block b, int off, int len) {
+    if (burstClosed) {
+      return;
+    }
+    if (burstCount == burstBlocks.length) {
+      dropOldestBurst();
+    }
+    int i = (burstFirst + burstCount) % burstBlocks.length;
+    burstBlocks[i] = b.retain();
+    burstOffs[i] = off;
+    burstLens[i] = len;
+    burstCount++;
+    burstBytes += len;
+    while (burstCount > 1 && burstBytes - burstLens[burstFirst] >= burst) {
+      dropOldestBurst();
+    }
+  }
+
+  private void dropOldestBurst() {
+    Block old = burstBlocks[burstFirst];
+    burstBlocks[burstFirst] = null;
+    burstBytes -= burstLens[burstFirst];
+    burstFirst = (burstFirst + 1) % burstBlocks.length;
+    burstCount--;
+    old.release();
+  }
+
+  /** Frees the burst (kernel pipe or retained blocks). Idempotent. */
+  private void closeBurst() {
+    if (burst == 0) {
+      return;
+    }
+    chunkLock.lock();
+    try {
+      if (burstClosed) {
+        return;
+      }
+      burstClosed = true;
+      if (burstPipe != null) {
+        burstPipe.close();
+      }
+      while (burstCount > 0) {
+        dropOldestBurst();
+      }
+    } finally {
+      chunkLock.unlock();
+    }
   }
 
   /**
@@ -262,6 +466,9 @@ public final class Fanout implements AutoCloseable {
     }
     if (stage != null) {
       stage.close();
+    }
+    if (!started.get()) {
+      closeBurst();
     }
     Thread t = sourceThread;
     if (t != null) {
@@ -351,6 +558,7 @@ public final class Fanout implements AutoCloseable {
       if (stage != null) {
         stage.close();
       }
+      closeBurst();
       try {
         listener.sourceEnded(bytesIn.get(), error);
       } catch (RuntimeException e) {
@@ -372,10 +580,10 @@ public final class Fanout implements AutoCloseable {
     Ingress ing = null;
     try {
       ing = new Ingress(op, src, op.dup(src));
-      int devNull = Pipe.DevNull.fd();
-      // chunks of at most a quarter of the bound, so a sink that keeps up is never dropped for
-      // the size of one chunk
-      long chunk = Math.min(stage.capacity(), Math.max(4096, bound / 4));
+      long chunk = chunkSize();
+      if (leading != null && leading.hasRemaining()) {
+        kernelLeading(sc, chunk);
+      }
       while (true) {
         op.check();
         long n = ing.fill(stage.w.fd, chunk);
@@ -384,21 +592,10 @@ public final class Fanout implements AutoCloseable {
         }
         if (n < 0) {
           ing.await(n, stage.w.fd);
+          coalesce();
           continue;
         }
-        bytesIn.setRelease(bytesIn.getPlain() + n);
-        for (Sink s : sinks) {
-          s.teeFrom(sc, stage.r.fd, n);
-        }
-        long left = n;
-        while (left > 0) {
-          long m = sc.splice(stage.r.fd, devNull, left, Syscalls.SPLICE_F_NONBLOCK);
-          if (m > 0) {
-            left -= m;
-          } else if (m != -Syscalls.EINTR) {
-            throw Op.failure("splice staging pipe to /dev/null", m);
-          }
-        }
+        deliverKernelChunk(sc, n);
       }
     } finally {
       if (ing != null) {
@@ -409,12 +606,121 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
+  /**
+   * After waiting for a quiet source: let {@link Builder#coalesce} more of it arrive, so the next
+   * step moves it in one splice and one tee per sink instead of one per packet. A source that
+   * keeps the staging pipe busy never waits here.
+   */
+  private void coalesce() {
+    if (coalesceNanos > 0 && !closed && slowSource()) {
+      LockSupport.parkNanos(this, coalesceNanos);
+    }
+  }
+
+  /** Sources slower than this are gathered ({@link #coalesce}); faster ones move at once. */
+  static final long COALESCE_BELOW_BYTES_PER_SECOND = 8L << 20;
+
+  private long windowStart;
+  private long windowBytes; // bytesIn at windowStart
+  private boolean windowSlow = true;
+
+  /** Whether the source delivered less than the coalescing threshold over the last 100 ms. */
+  private boolean slowSource() {
+    long now = System.nanoTime();
+    long elapsed = now - windowStart;
+    if (elapsed >= 100_000_000L) {
+      long in = bytesIn.getPlain();
+      windowSlow = (in - windowBytes) * 1_000_000_000L / elapsed < COALESCE_BELOW_BYTES_PER_SECOND;
+      windowStart = now;
+      windowBytes = in;
+    }
+    return windowSlow;
+  }
+
+  /** The chunk of {@code n} bytes in the staging pipe goes to every sink and the burst. */
+  private void deliverKernelChunk(Syscalls sc, long n) throws IOException {
+    bytesIn.setRelease(bytesIn.getPlain() + n);
+    if (burst > 0) {
+      chunkLock.lock();
+    }
+    try {
+      for (Sink s : sinks) {
+        s.teeFrom(sc, stage.r.fd, n);
+      }
+      if (burst > 0) {
+        keepKernelBurst(sc, n);
+      }
+    } finally {
+      if (burst > 0) {
+        chunkLock.unlock();
+      }
+    }
+    discard(sc, stage.r.fd, n, "staging pipe");
+  }
+
+  /** Writes the caller's read-ahead bytes into the (empty) staging pipe, a chunk at a time. */
+  private void kernelLeading(Syscalls sc, long chunk) throws IOException {
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      java.lang.foreign.MemorySegment seg = arena.allocate(Math.min(chunk, leading.remaining()));
+      while (leading.hasRemaining()) {
+        int m = (int) Math.min(seg.byteSize(), leading.remaining());
+        java.lang.foreign.MemorySegment.copy(
+            java.lang.foreign.MemorySegment.ofBuffer(leading), 0, seg, 0, m);
+        leading.position(leading.position() + m);
+        long done = 0;
+        while (done < m) { // the staging pipe is empty and holds a chunk: this completes
+          long w = sc.write(stage.w.fd, seg.address() + done, m - done);
+          if (w > 0) {
+            done += w;
+          } else if (w != -Syscalls.EINTR) {
+            throw Op.failure("write read-ahead bytes into the staging pipe", w);
+          }
+        }
+        deliverKernelChunk(sc, m);
+      }
+    }
+  }
+
+  /** The chunk {@code [off, off+len)} of {@code b} goes to every sink and the burst. */
+  private void deliverUserChunk(Block b, int off, int len) {
+    bytesIn.setRelease(bytesIn.getPlain() + len);
+    if (burst > 0) {
+      chunkLock.lock();
+    }
+    try {
+      for (Sink s : sinks) {
+        if (!s.up.offer(b.retain(), off, len)) {
+          s.drop(Reason.TOO_SLOW);
+        }
+      }
+      if (burst > 0) {
+        keepUserBurst(b, off, len);
+      }
+    } finally {
+      if (burst > 0) {
+        chunkLock.unlock();
+      }
+    }
+  }
+
   private void userSource() throws IOException, InterruptedException {
     Transfer.requireBlocking(src);
     Block cur = null;
     ByteBuffer view = null;
     int fill = 0;
     try {
+      while (leading != null && leading.hasRemaining() && !closed) {
+        Block b = Accel.allocator().allocate(Accel.SMALL_TIER.size());
+        try {
+          int m = (int) Math.min(b.segment().byteSize(), leading.remaining());
+          java.lang.foreign.MemorySegment.copy(
+              java.lang.foreign.MemorySegment.ofBuffer(leading), 0, b.segment(), 0, m);
+          leading.position(leading.position() + m);
+          deliverUserChunk(b, 0, m);
+        } finally {
+          b.release();
+        }
+      }
       while (!closed) {
         if (cur == null || cur.segment().byteSize() - fill < 4096) {
           if (cur != null) {
@@ -434,12 +740,7 @@ public final class Fanout implements AutoCloseable {
         if (r == 0) {
           continue;
         }
-        bytesIn.setRelease(bytesIn.getPlain() + r);
-        for (Sink s : sinks) {
-          if (!s.up.offer(cur.retain(), fill, r)) {
-            s.drop(Reason.TOO_SLOW);
-          }
-        }
+        deliverUserChunk(cur, fill, r);
         fill += r;
         Accel.COPIED.add(r);
       }
@@ -667,6 +968,9 @@ public final class Fanout implements AutoCloseable {
   /** Configures a {@link Fanout}. Not thread-safe; build once. */
   public static final class Builder {
     private int bound = 1 << 20;
+    private int burst;
+    private ByteBuffer leading;
+    private long coalesceNanos;
     private Listener listener = new Listener() {};
     private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
 
@@ -685,6 +989,54 @@ public final class Fanout implements AutoCloseable {
         throw new IllegalArgumentException("sink bound below one page: " + bytes);
       }
       this.bound = bytes;
+      return this;
+    }
+
+    /**
+     * Keeps the last {@code bytes} of the stream and gives them to each sink added later, before
+     * the live stream (see the class comment). Default 0: none.
+     *
+     * @param bytes 0 or more, at most the sink bound
+     * @return this builder
+     * @throws IllegalArgumentException if negative ({@link #open} checks it against the bound)
+     */
+    public Builder burst(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("negative burst: " + bytes);
+      }
+      this.burst = bytes;
+      return this;
+    }
+
+    /**
+     * How long the source thread lets a slow source's bytes gather after they start arriving,
+     * before it moves them (kernel path). A live stream that arrives packet by packet then costs
+     * one splice and one tee per sink per interval instead of per packet; the price is up to that
+     * much added latency. Sources above 8 MiB/s (measured over 100 ms windows), and any source
+     * whose bytes are already waiting, never wait. Default 0.
+     *
+     * @param time zero or more, at most one second
+     * @return this builder
+     * @throws IllegalArgumentException if negative or above one second
+     */
+    public Builder coalesce(java.time.Duration time) {
+      if (time.isNegative() || time.compareTo(java.time.Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("coalesce time outside 0..1 s: " + time);
+      }
+      this.coalesceNanos = time.toNanos();
+      return this;
+    }
+
+    /**
+     * Bytes the caller already read from the source (for example read ahead while parsing a
+     * request head), delivered as the stream's first chunk. The fan-out reads them from the
+     * buffer's position to its limit when it starts; the caller must not touch the buffer after.
+     *
+     * @param bytes the read-ahead bytes, or null
+     * @return this builder
+     */
+    public Builder leading(ByteBuffer bytes) {
+      this.leading = bytes;
       return this;
     }
 

@@ -76,12 +76,7 @@ final class KernelPipe {
 
   static IOException resizeFailure(int bytes, int errno) {
     if (errno == Syscalls.EPERM) {
-      String max;
-      try {
-        max = Files.readString(Path.of("/proc/sys/fs/pipe-max-size")).trim();
-      } catch (IOException | RuntimeException e) {
-        max = "unknown";
-      }
+      int max = Pipe.maxSize();
       return new IOException(
           "pipe size "
               + bytes

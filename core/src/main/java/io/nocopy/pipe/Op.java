@@ -33,6 +33,7 @@ final class Op implements BooleanSupplier {
   private Channel c2;
   private GuardedFd g1;
   private GuardedFd g2;
+  private int fileFd = -1; // a duplicate of a FileChannel's descriptor: epoll refuses regular files
 
   Op(Syscalls sc) {
     this.sc = sc;
@@ -79,7 +80,9 @@ final class Op implements BooleanSupplier {
       sc.close(d);
       throw new ClosedChannelException();
     }
-    if (!(ch instanceof FileChannel)) {
+    if (ch instanceof FileChannel) {
+      fileFd = d;
+    } else {
       try {
         sc.setNonBlocking(d);
       } catch (IOException e) {
@@ -88,6 +91,14 @@ final class Op implements BooleanSupplier {
       }
     }
     return d;
+  }
+
+  /**
+   * Whether {@code fd} can be waited on: false for a duplicate of a file's descriptor (regular files
+   * are always ready and {@code epoll_ctl} refuses them with EPERM).
+   */
+  boolean pollable(int fd) {
+    return fd != fileFd;
   }
 
   /** Still wanted: not interrupted, nothing watched closed. Used by the poller after registering. */

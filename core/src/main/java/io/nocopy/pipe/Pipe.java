@@ -79,6 +79,25 @@ public final class Pipe implements AutoCloseable {
   }
 
   /**
+   * The largest pipe size an unprivileged process may set, from {@code /proc/sys/fs/pipe-max-size}
+   * (1 MiB, Linux's default, where it cannot be read). Larger sizes need {@code CAP_SYS_RESOURCE}.
+   *
+   * @return the limit in bytes
+   */
+  public static int maxSize() {
+    try {
+      // readAllLines, not readString: the JDK sizes its read by the file's length, and sysctl
+      // files under /proc/sys then yield their first byte only
+      return Integer.parseInt(
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))
+              .get(0)
+              .strip());
+    } catch (IOException | RuntimeException e) {
+      return 1 << 20;
+    }
+  }
+
+  /**
    * Opens a pipe: a kernel pipe (non-blocking, close-on-exec, the system's default size, usually
    * 64 KiB) when acceleration is on, otherwise a userspace pipe of pooled blocks with the same
    * default bound. The reason acceleration is off is logged once.

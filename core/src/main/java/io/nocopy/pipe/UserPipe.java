@@ -184,17 +184,31 @@ final class UserPipe {
         return;
       }
       closed = true;
-      while (count > 0) {
-        blocks[head].release();
-        blocks[head] = null;
-        head = (head + 1) % maxChunks;
-        count--;
-      }
-      bytes = 0;
-      changed.signalAll();
+      releaseQueued();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Releases every queued chunk and stays open (a sink's burst that could not be given whole). */
+  void discardAll() {
+    lock.lock();
+    try {
+      releaseQueued();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void releaseQueued() {
+    while (count > 0) {
+      blocks[head].release();
+      blocks[head] = null;
+      head = (head + 1) % maxChunks;
+      count--;
+    }
+    bytes = 0;
+    changed.signalAll();
   }
 
   boolean closed() {

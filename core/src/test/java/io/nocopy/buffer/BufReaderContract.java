@@ -91,6 +91,43 @@ abstract class BufReaderContract {
     }
   }
 
+  /**
+   * Numbers and varints that straddle two blocks. A peek first buffers the bytes so they are laid
+   * out from the start of a block, whatever the source chunking.
+   */
+  @Test
+  void valuesStraddlingABlockBoundary() throws IOException {
+    int block = (int) tier().size();
+    byte[] data = randomBytes(block + 16, 17);
+    data[block - 1] = (byte) 0x93; // a varint starting at block - 1 spans the boundary
+    data[block] = (byte) 0x05;
+    for (int w = 1; w <= 8; w++) {
+      for (int off = block - w; off < block; off++) {
+        long be = 0;
+        long le = 0;
+        for (int i = 0; i < w; i++) {
+          be = (be << 8) | (data[off + i] & 0xff);
+          le = (le << 8) | (data[off + w - 1 - i] & 0xff);
+        }
+        try (BufReader r = reader(data)) {
+          r.peek(off + w, c -> {});
+          r.skip(off);
+          assertEquals(be, r.readBE(w), "BE width " + w + " at " + off);
+        }
+        try (BufReader r = reader(data)) {
+          r.peek(off + w, c -> {});
+          r.skip(off);
+          assertEquals(le, r.readLE(w), "LE width " + w + " at " + off);
+        }
+      }
+    }
+    try (BufReader r = reader(data)) {
+      r.peek(block + 1, c -> {});
+      r.skip(block - 1);
+      assertEquals(0x13 | (5 << 7), r.readVarint());
+    }
+  }
+
   @Test
   void widthOutsideOneToEightIsRejected() throws IOException {
     try (BufReader r = reader(randomBytes(20, 4))) {
@@ -362,8 +399,14 @@ abstract class BufReaderContract {
     BufReader r = reader(data);
     try (InputStream in = r.asInputStream()) {
       assertEquals(data[0] & 0xff, in.read());
+      assertEquals(r.buffered(), in.available());
+      long skipped = in.skip(10);
+      assertTrue(skipped >= 1 && skipped <= 10, "skipped " + skipped);
+      in.skipNBytes(10 - skipped);
       byte[] rest = in.readAllBytes();
-      assertArrayEquals(java.util.Arrays.copyOfRange(data, 1, data.length), rest);
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 11, data.length), rest);
+      assertEquals(0, in.skip(5));
+      assertEquals(0, in.available());
       assertEquals(-1, in.read());
       assertEquals(-1, in.read(new byte[4], 0, 4));
     }

@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The executor JMH runs benchmark threads on in these forks ({@code -Djmh.executor=CUSTOM
- * -Djmh.executor.class=} this class, see {@link BenchFlags}): Netty {@code FastThreadLocalThread}s, the kind of thread a
- * Netty event loop runs on. Netty's allocators take their fastest path (FastThreadLocal caches,
+ * -Djmh.executor.class=} this class, see {@link BenchFlags}): Netty {@code
+ * FastThreadLocalThread}s, the kind of thread a Netty event loop runs on. Netty's allocators take their fastest path (FastThreadLocal caches,
  * recycler) only on such threads, so this gives the Netty peers their best case; nocopy and the
  * queue pools do not care which thread class runs them.
  *

@@ -1,0 +1,119 @@
+package io.nocopy.bench.drpc;
+
+import io.nocopy.buffer.Slice;
+import io.nocopy.drpc.DrpcClient;
+import io.nocopy.drpc.DrpcOptions;
+import io.nocopy.drpc.DrpcServer;
+import io.nocopy.drpc.DrpcStream;
+import io.nocopy.drpc.EchoService;
+import io.nocopy.memory.Allocator;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Echo over loopback TCP, one caller, server and client in the same JVM: nocopy's DRPC transport
+ * against gRPC-java (Netty transport, raw-bytes marshaller) in the same run. {@code unary} is one
+ * call per operation; {@code stream} is one message sent and its echo received on a long-lived
+ * bidirectional stream.
+ *
+ * <p>Run: {@code ./nocopy bench 'drpc.EchoBenchmark' -f 1 -wi 3 -w 1s -i 5 -r 1s}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--enable-native-access=ALL-UNNAMED",
+      "-Xms1g",
+      "-Xmx1g",
+      // gRPC's shaded Netty at its best: Unsafe allowed, leak detection off (both spellings of the
+      // property: plain and as relocated by grpc-netty-shaded)
+      "--sun-misc-unsafe-memory-access=allow",
+      "-Dio.netty.leakDetection.level=disabled",
+      "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled"
+    })
+public class EchoBenchmark {
+  @Param({"64", "1024", "65536", "1048576"})
+  public int size;
+
+  private Allocator alloc;
+  private DrpcServer server;
+  private DrpcClient client;
+  private DrpcStream stream;
+  private ByteBuffer request;
+  private GrpcEcho grpc;
+  private GrpcEcho.PingPong grpcStream;
+  private byte[] requestBytes;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    alloc = Allocator.builder().maxBytes(512L << 20).build();
+    server = EchoService.register(new DrpcServer(alloc, DrpcOptions.DEFAULTS));
+    SocketAddress addr = server.bind(new InetSocketAddress("127.0.0.1", 0));
+    client = DrpcClient.connect(addr, alloc, DrpcOptions.DEFAULTS);
+    stream = client.openStream(EchoService.STREAM);
+    requestBytes = new byte[size];
+    for (int i = 0; i < size; i++) {
+      requestBytes[i] = (byte) i;
+    }
+    request = ByteBuffer.allocateDirect(size).put(requestBytes).flip();
+    grpc = new GrpcEcho();
+    grpcStream = grpc.new PingPong();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    grpcStream.close();
+    grpc.close();
+    stream.close();
+    client.close();
+    server.close();
+    alloc.close();
+  }
+
+  @Benchmark
+  public long nocopyUnary() throws Exception {
+    try (Slice resp = client.invoke(EchoService.UNARY, request)) {
+      return check(resp.length());
+    }
+  }
+
+  @Benchmark
+  public long nocopyStream() throws Exception {
+    stream.send(request);
+    try (Slice resp = stream.receive()) {
+      return check(resp.length());
+    }
+  }
+
+  @Benchmark
+  public long grpcUnary() {
+    return check(grpc.unary(requestBytes).length);
+  }
+
+  @Benchmark
+  public long grpcStream() throws Exception {
+    return check(grpcStream.call(requestBytes).length);
+  }
+
+  private long check(long n) {
+    if (n != size) {
+      throw new IllegalStateException("echo of " + size + " bytes returned " + n);
+    }
+    return n;
+  }
+}

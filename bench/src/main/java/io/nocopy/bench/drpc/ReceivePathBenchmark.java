@@ -1,0 +1,205 @@
+package io.nocopy.bench.drpc;
+
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.drpc.DrpcOptions;
+import io.nocopy.drpc.FrameHeader;
+import io.nocopy.drpc.OverflowPolicy;
+import io.nocopy.drpc.PacketAssembler;
+import io.nocopy.drpc.ReceiveQueue;
+import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Tier;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The receive path of one stream, per message, on one thread, from bytes arriving on a channel
+ * to the consumer finishing with the message: what the connection's reader and a stream's
+ * consumer do, without the thread hand-off and the network.
+ *
+ * <ul>
+ *   <li>{@code nocopy}: {@link BufReader} reads into pooled blocks (the one copy), the frame header
+ *       is parsed in place, the payload becomes a {@link Slice} over those blocks, the {@link
+ *       PacketAssembler} checks the packet rules, the {@link ReceiveQueue} hands it to the
+ *       consumer, who closes it.
+ *   <li>{@code copying}: the pre-PR drpc design: reads into a heap buffer, the assembler appends
+ *       each frame's data to a packet buffer (copy 2), the ring buffer copies the packet into its
+ *       slot (copy 3), the consumer copies it out into a fresh array (copy 4, one allocation).
+ * </ul>
+ *
+ * <p>Run: {@code ./nocopy bench 'drpc.ReceivePathBenchmark' -f 1 -wi 3 -w 1s -i 5 -r 1s}
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+public class ReceivePathBenchmark {
+  @Param({"64", "1024", "65536", "1048576"})
+  public int size;
+
+  private static final int MAX_FRAME = DrpcOptions.DEFAULT_MAX_FRAME;
+
+  private Allocator alloc;
+  private BufReader reader;
+  private PacketAssembler<Slice> assembler;
+  private ReceiveQueue<Slice> queue;
+  private final FrameHeader header = new FrameHeader();
+  private PacketAssembler.Joiner<Slice> joiner;
+
+  private CopyingReceiver copying;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    int count = Math.max(4, (8 << 20) / Math.max(size, 1));
+    alloc = Allocator.builder().maxBytes(256L << 20).build();
+    reader = BufReader.of(new ReplayChannel(size, count, MAX_FRAME), alloc, Tier.BIG);
+    assembler = new PacketAssembler<>(1, DrpcOptions.DEFAULT_MAX_PACKET, Slice::close);
+    queue = new ReceiveQueue<>(64, OverflowPolicy.BLOCK, Slice::close);
+    joiner = PacketAssembler.sliceJoiner(alloc);
+    copying = new CopyingReceiver(new ReplayChannel(size, count, MAX_FRAME));
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    reader.close();
+    assembler.clear();
+    alloc.close();
+  }
+
+  @Benchmark
+  public long nocopy() throws Exception {
+    Slice msg;
+    while (true) {
+      if (!header.readFrom(reader)) {
+        throw new IllegalStateException("replay ended");
+      }
+      assembler.frame(header);
+      if (header.length() > 0) {
+        assembler.append(reader.readSlice(header.length()));
+      }
+      if (header.done()) {
+        msg = assembler.finish(joiner);
+        break;
+      }
+    }
+    queue.enqueue(msg == null ? Slice.empty() : msg);
+    try (Slice m = queue.dequeue()) {
+      return m.length();
+    }
+  }
+
+  @Benchmark
+  public long copying() throws IOException {
+    return copying.receive().length;
+  }
+
+  /** drpc before the shared-pool change: heap buffers and a copy at every hand-off. */
+  static final class CopyingReceiver {
+    private final java.nio.channels.ReadableByteChannel ch;
+    private byte[] buf = new byte[64 << 10];
+    private ByteBuffer bb;
+    private int start;
+    private int end;
+    private byte[] packet = new byte[1024];
+    private int packetLen;
+    private final byte[][] slots = new byte[64][];
+    private final int[] slotLen = new int[64];
+    private int head;
+
+    CopyingReceiver(java.nio.channels.ReadableByteChannel ch) {
+      this.ch = ch;
+      this.bb = ByteBuffer.wrap(buf);
+      for (int i = 0; i < slots.length; i++) {
+        slots[i] = new byte[0];
+      }
+    }
+
+    byte[] receive() throws IOException {
+      packetLen = 0;
+      while (true) {
+        int p = start;
+        int control = need(p, 1) ? buf[p++] & 0xFF : -1;
+        long[] v = varints;
+        if (control < 0 || (p = varint(p, v, 0)) < 0 || (p = varint(p, v, 1)) < 0
+            || (p = varint(p, v, 2)) < 0 || !need(p, (int) v[2])) {
+          fill();
+          continue;
+        }
+        int n = (int) v[2];
+        if (packetLen + n > packet.length) { // append: grow and copy
+          packet = java.util.Arrays.copyOf(packet, Math.max(packet.length * 2, packetLen + n));
+        }
+        System.arraycopy(buf, p, packet, packetLen, n);
+        packetLen += n;
+        start = p + n;
+        if ((control & 1) != 0) {
+          break;
+        }
+      }
+      // ring buffer Enqueue: copy into the slot's buffer
+      int slot = head;
+      head = (head + 1) % slots.length;
+      if (slots[slot].length < packetLen) {
+        slots[slot] = new byte[Math.max(packetLen, slots[slot].length * 2)];
+      }
+      System.arraycopy(packet, 0, slots[slot], 0, packetLen);
+      slotLen[slot] = packetLen;
+      // RawRecv: copy out for the caller, then Done
+      return java.util.Arrays.copyOf(slots[slot], slotLen[slot]);
+    }
+
+    private final long[] varints = new long[3];
+
+    private boolean need(int p, int n) {
+      return end - p >= n;
+    }
+
+    private int varint(int p, long[] out, int i) {
+      long v = 0;
+      for (int k = 0; k < 10; k++) {
+        if (p >= end) {
+          return -1;
+        }
+        int b = buf[p++] & 0xFF;
+        v |= (long) (b & 0x7F) << (7 * k);
+        if (b < 0x80) {
+          out[i] = v;
+          return p;
+        }
+      }
+      throw new IllegalStateException("varint too long");
+    }
+
+    /** Moves unparsed bytes to the front (growing the buffer for a large frame) and reads more. */
+    private void fill() throws IOException {
+      int left = end - start;
+      if (left > buf.length / 2) {
+        buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+        bb = ByteBuffer.wrap(buf);
+      }
+      System.arraycopy(buf, start, buf, 0, left);
+      start = 0;
+      end = left;
+      bb.limit(buf.length).position(end);
+      int n = ch.read(bb);
+      if (n < 0) {
+        throw new java.io.EOFException();
+      }
+      end += n;
+    }
+  }
+}

@@ -1,0 +1,467 @@
+package io.nocopy.drpc;
+
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ProtocolException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One DRPC connection: a reader thread that parses frames with a {@link BufReader} straight into
+ * pooled blocks and routes them to streams, and a {@link FrameWriter} shared by the streams.
+ *
+ * <p>Stream ids: a client numbers its streams 1, 2, 3... in the order their Invoke goes on the wire
+ * (allocated under the writer lock); a server accepts a new stream only with an Invoke (or
+ * InvokeMetadata) and an id above every id seen before. A frame for an id at or below those marks
+ * whose stream has ended is dropped silently (the peer may not know yet, as in drpc); a frame for a
+ * higher id that does not start a stream is a protocol error.
+ *
+ * <p>Any protocol error, I/O error or end of input closes the connection: every stream fails with
+ * the cause after draining what it received, partial packets are released, the reader's blocks go
+ * back to the allocator, the channel is closed.
+ */
+final class Connection implements AutoCloseable {
+  enum Role {
+    CLIENT,
+    SERVER
+  }
+
+  /** Server side: a stream was invoked. Called on the reader thread; must not block. */
+  interface InvokeListener {
+    void onInvoke(DrpcStream stream, String rpc);
+  }
+
+  private static final System.Logger LOG = System.getLogger("io.nocopy.drpc");
+
+  private final ByteChannel channel;
+  private final Allocator allocator;
+  private final DrpcOptions opts;
+  private final Role role;
+  private final InvokeListener listener;
+  private final LongMap<DrpcStream> streams = new LongMap<>();
+  private final FrameWriter writer;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final LongAdder dropped = new LongAdder();
+  private final LongAdder droppedFrames = new LongAdder();
+  private final LongAdder overflows = new LongAdder();
+  private final Thread readerThread;
+  private final PacketAssembler.Joiner<Slice> joiner;
+  private volatile IOException failure;
+  private long lastLocalId; // client: guarded by the writer lock
+  private volatile long lastLocalIdPublished;
+  private long highestRemote; // server: reader thread only
+  private Runnable onClosed;
+
+  Connection(
+      ByteChannel channel, Allocator allocator, DrpcOptions opts, Role role, InvokeListener listener)
+      throws IOException {
+    if (!(channel instanceof GatheringByteChannel g)) {
+      throw new IllegalArgumentException("channel must be a GatheringByteChannel: " + channel);
+    }
+    this.channel = channel;
+    this.allocator = allocator;
+    this.opts = opts;
+    this.role = role;
+    this.listener = listener;
+    this.writer = new FrameWriter(g, allocator, opts.maxFrameSize());
+    this.joiner = PacketAssembler.sliceJoiner(allocator);
+    this.readerThread =
+        Thread.ofVirtual().name("drpc-reader-" + role.name().toLowerCase()).unstarted(this::readLoop);
+  }
+
+  void start(Runnable onClosed) {
+    this.onClosed = onClosed;
+    readerThread.start();
+  }
+
+  PacketAssembler.Joiner<Slice> joiner() {
+    return joiner;
+  }
+
+  // --- reading -----------------------------------------------------------------------------------
+
+  private void readLoop() {
+    BufReader in = BufReader.of(channel, allocator, opts.readTier());
+    FrameHeader h = new FrameHeader();
+    Slice[] out = new Slice[1];
+    IOException cause = null;
+    try {
+      while (h.readFrom(in)) {
+        onFrame(in, h, out);
+      }
+    } catch (IOException e) {
+      cause = e;
+    } catch (InterruptedException e) {
+      cause = new java.io.InterruptedIOException("reader interrupted");
+    } catch (RuntimeException e) {
+      cause = new IOException("reader failed: " + e, e);
+    } finally {
+      if (out[0] != null) {
+        out[0].close();
+      }
+      fail(cause != null ? cause : new DrpcException(0, "connection closed by peer"));
+      for (DrpcStream s : streams.values()) {
+        s.clearAssembler();
+      }
+      in.close();
+    }
+  }
+
+  private void onFrame(BufReader in, FrameHeader h, Slice[] out)
+      throws IOException, InterruptedException {
+    long sid = h.streamId();
+    long len = h.length();
+    Kind kind = h.kind();
+    if (sid == 0 || h.messageId() == 0) {
+      throw new DrpcProtocolException("id monotonicity violation: zero id in " + h);
+    }
+    if (kind == null) {
+      if (h.control()) { // forward compatibility: unknown control frames are ignored
+        skip(in, len);
+        return;
+      }
+      throw new DrpcProtocolException("unknown packet kind " + h.kindCode() + " in " + h);
+    }
+    if (Long.compareUnsigned(len, opts.maxPacketSize()) > 0) {
+      throw new DrpcProtocolException(
+          "data overflow: frame of " + Long.toUnsignedString(len) + " bytes exceeds the maximum"
+              + " packet of " + opts.maxPacketSize() + " bytes in " + h);
+    }
+    DrpcStream s = streams.get(sid);
+    if (s == null) {
+      s = newRemoteStream(h);
+      if (s == null) {
+        skip(in, len);
+        droppedFrames.increment();
+        return;
+      }
+    }
+    if (role == Role.SERVER && !s.invoked && kind != Kind.INVOKE && kind != Kind.INVOKE_METADATA) {
+      throw new DrpcProtocolException(
+          "stream " + Long.toUnsignedString(sid) + ": " + kind + " before Invoke");
+    }
+    s.frame(h);
+    Slice part = len == 0 ? null : readSlice(in, len);
+    if (!s.append(part, h.done(), out)) {
+      return;
+    }
+    Slice data = out[0];
+    if (kind == Kind.MESSAGE) {
+      out[0] = null;
+      s.onMessage(data != null ? data : Slice.empty());
+      return;
+    }
+    try {
+      onControlPacket(s, kind, data);
+    } finally {
+      out[0] = null;
+      if (data != null) {
+        data.close();
+      }
+    }
+  }
+
+  private static Slice readSlice(BufReader in, long len) throws IOException {
+    try {
+      return in.readSlice(len);
+    } catch (EOFException e) {
+      throw new DrpcProtocolException(
+          "peer disconnected in the middle of a frame (" + len + " data bytes expected)");
+    }
+  }
+
+  private static void skip(BufReader in, long len) throws IOException {
+    try {
+      in.skip(len);
+    } catch (EOFException e) {
+      throw new DrpcProtocolException("peer disconnected in the middle of a skipped frame");
+    }
+  }
+
+  /** A frame for an id with no live stream: a new server stream, or null to drop the frame. */
+  private DrpcStream newRemoteStream(FrameHeader h) throws DrpcProtocolException {
+    long sid = h.streamId();
+    Kind kind = h.kind();
+    if (role == Role.SERVER) {
+      if (Long.compareUnsigned(sid, highestRemote) <= 0) {
+        return null; // an ended stream
+      }
+      if (kind != Kind.INVOKE && kind != Kind.INVOKE_METADATA) {
+        throw new DrpcProtocolException(
+            "frame for unknown stream " + Long.toUnsignedString(sid) + ": the first packet of a"
+                + " stream must be Invoke, got " + kind);
+      }
+      highestRemote = sid;
+      DrpcStream s = new DrpcStream(this, sid, null, opts);
+      streams.put(sid, s);
+      return s;
+    }
+    if (Long.compareUnsigned(sid, lastLocalIdPublished) <= 0) {
+      return null; // a stream this client already finished
+    }
+    throw new DrpcProtocolException(
+        "frame for unknown stream " + Long.toUnsignedString(sid) + ": this client opened only "
+            + lastLocalIdPublished + " streams");
+  }
+
+  private void onControlPacket(DrpcStream s, Kind kind, Slice data) throws IOException {
+    switch (kind) {
+      case INVOKE -> {
+        if (role == Role.CLIENT || s.invoked) {
+          throw new DrpcProtocolException(
+              "invoke on existing stream " + Long.toUnsignedString(s.id()));
+        }
+        s.invoked = true;
+        String rpc = data == null ? "" : new String(data.toByteArray(), StandardCharsets.UTF_8);
+        s.setRpc(rpc);
+        listener.onInvoke(s, rpc);
+      }
+      case INVOKE_METADATA -> {
+        if (role == Role.CLIENT || s.invoked) {
+          throw new DrpcProtocolException(
+              "invoke metadata on existing stream " + Long.toUnsignedString(s.id()));
+        }
+        s.metadata = Metadata.decode(data == null ? new byte[0] : data.toByteArray());
+      }
+      case ERROR -> {
+        DrpcException err = DrpcException.decode(data == null ? new byte[0] : data.toByteArray());
+        s.onRemoteEnd(err, err, false);
+      }
+      case CANCEL -> {
+        DrpcException err =
+            new DrpcException(
+                DrpcException.CANCELED,
+                "stream " + Long.toUnsignedString(s.id()) + " cancelled by peer");
+        s.onRemoteEnd(err, err, true);
+      }
+      case CLOSE ->
+          s.onRemoteEnd(
+              new DrpcException(0, "stream " + Long.toUnsignedString(s.id()) + " closed by peer"),
+              null,
+              false);
+      case CLOSE_SEND -> s.onRemoteCloseSend();
+      default -> throw new AssertionError(kind);
+    }
+  }
+
+  // --- writing -----------------------------------------------------------------------------------
+
+  /** Client: opens a stream; its Invoke is written (and flushed unless a unary body follows). */
+  DrpcStream open(
+      String rpc, Map<String, String> metadata, ByteBuffer unaryBody, Slice unarySlice, boolean unary)
+      throws IOException {
+    byte[] meta = metadata == null || metadata.isEmpty() ? null : Metadata.encode(metadata);
+    byte[] name = rpc.getBytes(StandardCharsets.UTF_8);
+    writer.lock();
+    try {
+      checkOpen();
+      long sid = ++lastLocalId;
+      DrpcStream s = new DrpcStream(this, sid, rpc, opts);
+      streams.put(sid, s);
+      lastLocalIdPublished = sid;
+      try {
+        if (meta != null) {
+          writer.packet(sid, s.nextMessageId++, Kind.INVOKE_METADATA, false, ByteBuffer.wrap(meta));
+        }
+        writer.packet(sid, s.nextMessageId++, Kind.INVOKE, false, ByteBuffer.wrap(name));
+        if (unary) {
+          writeMessage(s, unarySlice, unaryBody);
+          s.claimEnd(Kind.CLOSE_SEND);
+          writer.packet(sid, s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
+        }
+        writer.flush();
+      } catch (IOException e) {
+        fail(e);
+        throw e;
+      }
+      return s;
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  /**
+   * Sends a message; with {@code last}, CloseSend follows in the same write (a server's unary
+   * response).
+   */
+  void sendMessage(DrpcStream s, Slice slice, ByteBuffer buf, boolean last) throws IOException {
+    writer.lock();
+    try {
+      checkOpen();
+      s.checkSendable();
+      try {
+        writeMessage(s, slice, buf);
+        if (last && s.claimEnd(Kind.CLOSE_SEND)) {
+          writer.packet(s.id(), s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
+        }
+        writer.flush();
+      } catch (IOException e) {
+        fail(e);
+        throw e;
+      }
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void writeMessage(DrpcStream s, Slice slice, ByteBuffer buf) throws IOException {
+    if (slice != null) {
+      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, slice);
+    } else {
+      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, buf);
+    }
+  }
+
+  /**
+   * Sends an ending packet (CloseSend, Close, Error, Cancel) if the stream's state allows it.
+   *
+   * @return true if it was written
+   */
+  boolean sendEnd(DrpcStream s, Kind kind, boolean control, byte[] body) throws IOException {
+    writer.lock();
+    try {
+      if (closed.get()) {
+        if (kind == Kind.CLOSE || kind == Kind.CANCEL) {
+          return false; // nothing to tell a dead connection
+        }
+        throw failureOrClosed();
+      }
+      if (!s.claimEnd(kind)) {
+        return false;
+      }
+      try {
+        writer.packet(
+            s.id(), s.nextMessageId++, kind, control, body == null ? null : ByteBuffer.wrap(body));
+        writer.flush();
+      } catch (IOException e) {
+        fail(e);
+        throw e;
+      }
+      return true;
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void checkOpen() throws IOException {
+    if (closed.get()) {
+      throw failureOrClosed();
+    }
+  }
+
+  private IOException failureOrClosed() {
+    IOException f = failure;
+    return new DrpcException(
+        0, "connection closed" + (f != null ? ": " + f.getMessage() : ""), f);
+  }
+
+  // --- stream events -----------------------------------------------------------------------------
+
+  /** Reader: a stream's queue overflowed under CANCEL_STREAM; tell the peer, forget the stream. */
+  void onOverflow(DrpcStream s) {
+    overflows.increment();
+    IOException err = s.queue.closeError();
+    String msg = err != null ? err.getMessage() : "receive queue full";
+    try {
+      sendEnd(s, Kind.ERROR, false, DrpcException.encode(DrpcException.RESOURCE_EXHAUSTED, msg));
+    } catch (IOException e) {
+      // the connection failed; the reader will see it
+    }
+    s.detach(err, true);
+    LOG.log(System.Logger.Level.DEBUG, "stream {0} cancelled: {1}", s.id(), msg);
+  }
+
+  void countDropped() {
+    dropped.increment();
+  }
+
+  void unregister(DrpcStream s) {
+    streams.remove(s.id(), s);
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------
+
+  /** Closes the connection with a cause; idempotent. */
+  void fail(IOException cause) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    failure = cause;
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // closing anyway
+    }
+    IOException err =
+        cause instanceof DrpcException d ? d : new DrpcException(0, "connection failed: " + cause, cause);
+    for (DrpcStream s : streams.values()) {
+      s.onConnectionFailure(err);
+    }
+    writer.lock();
+    try {
+      writer.release();
+    } finally {
+      writer.unlock();
+    }
+    if (!(cause instanceof DrpcException) && !(cause instanceof ClosedChannelException)) {
+      LOG.log(System.Logger.Level.DEBUG, "drpc connection closed: {0}", cause.toString());
+    }
+    Runnable r = onClosed;
+    if (r != null) {
+      r.run();
+    }
+  }
+
+  /** Closes the connection; streams fail with "connection closed". Waits for the reader to end. */
+  @Override
+  public void close() {
+    fail(new DrpcException(0, "connection closed locally"));
+    try {
+      readerThread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  /** The cause the connection closed with, or null while open. */
+  IOException failure() {
+    return failure;
+  }
+
+  boolean isProtocolError() {
+    return failure instanceof ProtocolException;
+  }
+
+  long droppedMessages() {
+    return dropped.sum();
+  }
+
+  long droppedFrames() {
+    return droppedFrames.sum();
+  }
+
+  long overflows() {
+    return overflows.sum();
+  }
+
+  int liveStreams() {
+    return streams.size();
+  }
+
+  Thread readerThread() {
+    return readerThread;
+  }
+}

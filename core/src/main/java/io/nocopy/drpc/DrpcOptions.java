@@ -1,0 +1,152 @@
+package io.nocopy.drpc;
+
+import io.nocopy.memory.Tier;
+
+/**
+ * Settings of DRPC connections, shared by client and server. Immutable; build with {@link
+ * #builder()}. The defaults are drpc's where drpc has one.
+ *
+ * @param maxPacketSize the largest packet (assembled message) accepted; larger is a protocol error
+ *     (drpc's default 4 MiB)
+ * @param maxFrameSize outgoing packets are split into frames carrying at most this many data bytes
+ *     (drpc's default 64 KiB)
+ * @param queueCapacity messages each stream may hold received but not yet taken by its consumer
+ * @param overflowPolicy what a full receive queue does (see {@link OverflowPolicy})
+ * @param readTier the tier of the blocks incoming bytes are read into; a received message is a view
+ *     of these blocks (no copy), so it pins them until released
+ */
+public record DrpcOptions(
+    int maxPacketSize,
+    int maxFrameSize,
+    int queueCapacity,
+    OverflowPolicy overflowPolicy,
+    Tier readTier) {
+
+  /** drpc's default maximum packet: 4 MiB. */
+  public static final int DEFAULT_MAX_PACKET = 4 << 20;
+
+  /** drpc's default split size: 64 KiB. */
+  public static final int DEFAULT_MAX_FRAME = 64 << 10;
+
+  /** Default receive queue capacity per stream. */
+  public static final int DEFAULT_QUEUE_CAPACITY = 64;
+
+  /** The defaults. */
+  public static final DrpcOptions DEFAULTS = builder().build();
+
+  /**
+   * Checks the values.
+   *
+   * @throws IllegalArgumentException if a size or capacity is not positive
+   */
+  public DrpcOptions {
+    if (maxPacketSize < 1 || maxFrameSize < 1 || queueCapacity < 1) {
+      throw new IllegalArgumentException(
+          "sizes and capacity must be positive: maxPacketSize=" + maxPacketSize + " maxFrameSize="
+              + maxFrameSize + " queueCapacity=" + queueCapacity);
+    }
+    if (overflowPolicy == null || readTier == null) {
+      throw new IllegalArgumentException("overflowPolicy and readTier are required");
+    }
+  }
+
+  /**
+   * A builder starting from the defaults.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder starting from these values.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.maxPacketSize = maxPacketSize;
+    b.maxFrameSize = maxFrameSize;
+    b.queueCapacity = queueCapacity;
+    b.overflowPolicy = overflowPolicy;
+    b.readTier = readTier;
+    return b;
+  }
+
+  /** Builds {@link DrpcOptions}; not thread-safe. */
+  public static final class Builder {
+    private int maxPacketSize = DEFAULT_MAX_PACKET;
+    private int maxFrameSize = DEFAULT_MAX_FRAME;
+    private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+    private OverflowPolicy overflowPolicy = OverflowPolicy.BLOCK;
+    private Tier readTier = Tier.BIG;
+
+    private Builder() {}
+
+    /**
+     * Sets the largest accepted packet.
+     *
+     * @param bytes at least 1
+     * @return this builder
+     */
+    public Builder maxPacketSize(int bytes) {
+      this.maxPacketSize = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the largest outgoing frame payload.
+     *
+     * @param bytes at least 1
+     * @return this builder
+     */
+    public Builder maxFrameSize(int bytes) {
+      this.maxFrameSize = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the per-stream receive queue capacity.
+     *
+     * @param messages at least 1
+     * @return this builder
+     */
+    public Builder queueCapacity(int messages) {
+      this.queueCapacity = messages;
+      return this;
+    }
+
+    /**
+     * Sets the full-queue policy.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder overflowPolicy(OverflowPolicy policy) {
+      this.overflowPolicy = policy;
+      return this;
+    }
+
+    /**
+     * Sets the tier of read blocks.
+     *
+     * @param tier the tier
+     * @return this builder
+     */
+    public Builder readTier(Tier tier) {
+      this.readTier = tier;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public DrpcOptions build() {
+      return new DrpcOptions(maxPacketSize, maxFrameSize, queueCapacity, overflowPolicy, readTier);
+    }
+  }
+}

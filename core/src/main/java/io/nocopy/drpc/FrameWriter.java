@@ -1,0 +1,107 @@
+package io.nocopy.drpc;
+
+import io.nocopy.buffer.BufWriter;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Writes packets as frames to one connection's channel, shared by all its streams, through a
+ * {@link BufWriter}: headers and array payloads are written into pooled blocks, {@link Slice}
+ * payloads are appended by reference (no copy), and everything pending goes out in gathering
+ * writes when {@link #flush()} is called, so a unary call's Invoke, Message and CloseSend cost one
+ * system call.
+ *
+ * <p>Thread safety: every method must be called between {@link #lock()} and {@link #unlock()}; a
+ * caller holding the lock may write several packets and then {@link #flush()} them together.
+ * Payloads are borrowed: read (or referenced) during the call, never kept past {@code flush}.
+ */
+final class FrameWriter {
+  private final GatheringByteChannel channel;
+  private final int maxFrame;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final BufWriter out;
+
+  FrameWriter(GatheringByteChannel channel, Allocator allocator, int maxFrame) {
+    this.channel = channel;
+    this.maxFrame = maxFrame;
+    this.out = BufWriter.of(allocator);
+  }
+
+  void lock() {
+    lock.lock();
+  }
+
+  void unlock() {
+    lock.unlock();
+  }
+
+  /**
+   * Appends a packet with a buffer payload (position..limit; the buffer's position and limit are
+   * unchanged), split into frames of at most the maximum frame size. The bytes are copied into
+   * pooled blocks.
+   */
+  void packet(long sid, long mid, Kind kind, boolean control, ByteBuffer data) throws IOException {
+    int len = data == null ? 0 : data.remaining();
+    int off = 0;
+    do {
+      int n = Math.min(len - off, maxFrame);
+      header(sid, mid, kind, off + n == len, control, n);
+      if (n > 0) {
+        int at = data.position() + off;
+        if (data.hasArray()) {
+          out.write(data.array(), data.arrayOffset() + at, n);
+        } else {
+          out.write(MemorySegment.ofBuffer(data).asSlice(off, n));
+        }
+      }
+      off += n;
+    } while (off < len);
+  }
+
+  /** Appends a packet whose payload is a slice (null for none), by reference. */
+  void packet(long sid, long mid, Kind kind, boolean control, Slice data) throws IOException {
+    long len = data == null ? 0 : data.length();
+    if (len <= maxFrame) {
+      header(sid, mid, kind, true, control, len);
+      if (len > 0) {
+        out.write(data);
+      }
+      return;
+    }
+    for (long off = 0; off < len; ) {
+      int n = (int) Math.min(len - off, maxFrame);
+      header(sid, mid, kind, off + n == len, control, n);
+      try (Slice part = data.slice(off, n)) {
+        out.write(part);
+      }
+      off += n;
+    }
+  }
+
+  private void header(long sid, long mid, Kind kind, boolean done, boolean control, long n)
+      throws IOException {
+    out.writeByte(FrameHeader.controlByte(kind.code(), done, control));
+    out.writeVarint(sid);
+    out.writeVarint(mid);
+    out.writeVarint(n);
+  }
+
+  /** Writes everything appended so far. */
+  void flush() throws IOException {
+    while (out.length() > 0) {
+      if (out.writeTo(channel) == 0) {
+        throw new IOException("channel accepted no bytes (non-blocking channel?)");
+      }
+    }
+  }
+
+  /** Releases pending blocks; the writer is unusable afterwards. Call with the lock held. */
+  void release() {
+    out.close();
+  }
+}

@@ -1,0 +1,144 @@
+package io.nocopy.drpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Splitting rules and random packet round trips through the writer and the reader. */
+class FrameWriterTest {
+  private record Frame(int kind, boolean done, boolean control, long sid, long mid, int len) {}
+
+  /** Writes packets with the transport's writer, returns the raw bytes. */
+  private static byte[] write(Allocator alloc, int maxFrame, WriterScript script) throws Exception {
+    MemoryChannel ch = new MemoryChannel(new byte[0], 1, 1);
+    FrameWriter w = new FrameWriter(ch, alloc, maxFrame);
+    w.lock();
+    try {
+      script.run(w);
+      w.flush();
+      w.release();
+    } finally {
+      w.unlock();
+    }
+    return ch.written();
+  }
+
+  @FunctionalInterface
+  private interface WriterScript {
+    void run(FrameWriter w) throws Exception;
+  }
+
+  private static List<Frame> frames(Allocator alloc, byte[] wire) throws Exception {
+    List<Frame> out = new ArrayList<>();
+    try (BufReader in = BufReader.of(new MemoryChannel(wire, 2, 3), alloc)) {
+      FrameHeader h = new FrameHeader();
+      while (h.readFrom(in)) {
+        out.add(new Frame(h.kindCode(), h.done(), h.control(), h.streamId(), h.messageId(), (int) h.length()));
+        in.skip(h.length());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void splittingRules() throws Exception {
+    try (Allocator alloc = Allocator.create()) {
+      int max = 100;
+      for (int len : new int[] {0, 1, 99, 100, 101, 200, 201, 1000}) {
+        byte[] wire =
+            write(alloc, max, w -> w.packet(5, 7, Kind.MESSAGE, false, ByteBuffer.allocate(len)));
+        List<Frame> fs = frames(alloc, wire);
+        int expectedFrames = len == 0 ? 1 : (len + max - 1) / max;
+        assertEquals(expectedFrames, fs.size(), "frames for " + len + " bytes");
+        int total = 0;
+        for (int i = 0; i < fs.size(); i++) {
+          Frame f = fs.get(i);
+          assertEquals(i == fs.size() - 1, f.done(), "only the last frame is done");
+          assertEquals(5, f.sid());
+          assertEquals(7, f.mid(), "all frames of a packet share the message id");
+          assertEquals(Kind.MESSAGE.code(), f.kind());
+          assertTrue(f.len() <= max);
+          if (i < fs.size() - 1) {
+            assertEquals(max, f.len(), "frames are filled before the next starts");
+          }
+          total += f.len();
+        }
+        assertEquals(len, total);
+      }
+      assertEquals(0, alloc.inUse());
+    }
+  }
+
+  @Test
+  void controlBitAndSlicePayloadsAreSplitToo() throws Exception {
+    try (Allocator alloc = Allocator.create()) {
+      byte[] data = new byte[250];
+      new Random(1).nextBytes(data);
+      byte[] wire;
+      try (BufReader src = BufReader.of(new MemoryChannel(data, 1, 64), alloc);
+          Slice s = src.readSlice(250)) {
+        wire = write(alloc, 100, w -> {
+          w.packet(1, 2, Kind.MESSAGE, false, s);
+          w.packet(1, 3, Kind.CANCEL, true, (Slice) null);
+        });
+      }
+      List<Frame> fs = frames(alloc, wire);
+      assertEquals(List.of(100, 100, 50, 0), fs.stream().map(Frame::len).toList());
+      assertTrue(fs.get(3).control());
+      assertFalse(fs.get(0).control());
+      assertEquals(0, alloc.inUse());
+    }
+  }
+
+  @Test
+  void randomPacketsRoundTrip() throws Exception {
+    Random rnd = new Random(77);
+    try (Allocator alloc = Allocator.create()) {
+      for (int round = 0; round < 20; round++) {
+        int max = 1 + rnd.nextInt(5000);
+        List<byte[]> packets = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          byte[] p = new byte[rnd.nextInt(20_000)];
+          rnd.nextBytes(p);
+          packets.add(p);
+        }
+        byte[] wire = write(alloc, max, w -> {
+          for (int i = 0; i < packets.size(); i++) {
+            w.packet(1, i + 1, Kind.MESSAGE, false, ByteBuffer.wrap(packets.get(i)));
+          }
+        });
+        // reassemble with the transport's assembler and compare
+        PacketAssembler<Slice> asm = new PacketAssembler<>(1, 1 << 20, Slice::close);
+        int got = 0;
+        try (BufReader in = BufReader.of(new MemoryChannel(wire, round, 1 + rnd.nextInt(9000)), alloc)) {
+          FrameHeader h = new FrameHeader();
+          while (h.readFrom(in)) {
+            asm.frame(h);
+            if (h.length() > 0) {
+              asm.append(in.readSlice(h.length()));
+            }
+            if (h.done()) {
+              try (Slice msg = asm.finish(PacketAssembler.sliceJoiner(alloc))) {
+                byte[] bytes = msg == null ? new byte[0] : msg.toByteArray();
+                assertArrayEquals(packets.get(got), bytes, "packet " + got + " max " + max);
+              }
+              got++;
+            }
+          }
+        }
+        assertEquals(packets.size(), got);
+        assertEquals(0, alloc.inUse());
+      }
+    }
+  }
+}

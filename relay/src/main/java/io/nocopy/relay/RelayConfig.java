@@ -1,0 +1,280 @@
+package io.nocopy.relay;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The relay's settings, parsed from the command line ({@link #parse(String...)}) or built in code.
+ * Immutable.
+ *
+ * @param listen the address to accept sources and listeners on
+ * @param sourcePassword the password sources send as {@code source:<password>} (Basic auth)
+ * @param passwordGenerated whether the password was generated because none was given
+ * @param maxListeners the most listeners over all mounts (503 beyond)
+ * @param maxListenersPerIp the most listeners from one IP address (503 beyond)
+ * @param burstSize bytes a new listener gets at once from the recent past of the stream
+ * @param queueSize bytes a listener may fall behind before it is disconnected
+ * @param engine how bytes are fanned out
+ * @param recordDir where each mount is recorded, or null for no recording
+ * @param relays upstream mounts to pull and serve locally (cascading)
+ * @param memoryCap the byte cap of the relay's pooled memory
+ * @param headerTimeout how long a client may take to send its request head (slowloris guard)
+ * @param statusInterval how often the status line is printed, or zero for never
+ * @param coalesce how long a quiet source's bytes may gather before they are moved on
+ */
+public record RelayConfig(
+    InetSocketAddress listen,
+    String sourcePassword,
+    boolean passwordGenerated,
+    int maxListeners,
+    int maxListenersPerIp,
+    int burstSize,
+    int queueSize,
+    Engine engine,
+    Path recordDir,
+    List<URI> relays,
+    long memoryCap,
+    Duration headerTimeout,
+    Duration statusInterval,
+    Duration coalesce) {
+
+  /** How a mount's bytes reach its listeners. */
+  public enum Engine {
+    /** splice where the platform allows it, userspace otherwise. */
+    AUTO,
+    /** source socket -> pipe -> tee into each listener's pipe -> splice to its socket. */
+    SPLICE,
+    /** one read into pooled memory, the same slice written to every listener. */
+    USERSPACE
+  }
+
+  /** Validates the settings. */
+  public RelayConfig {
+    if (sourcePassword == null || sourcePassword.isEmpty()) {
+      throw new IllegalArgumentException("source password is empty");
+    }
+    positive("--max-listeners", maxListeners);
+    positive("--max-listeners-per-ip", maxListenersPerIp);
+    if (burstSize < 0) {
+      throw new IllegalArgumentException("--burst-size must be >= 0, got " + burstSize);
+    }
+    positive("--queue-size", queueSize);
+    if (burstSize > queueSize) {
+      throw new IllegalArgumentException("--burst-size (" + burstSize + ") must not exceed --queue-size ("
+          + queueSize + "): a new listener would be dropped at once");
+    }
+    if (memoryCap < (1 << 20)) {
+      throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
+    }
+    relays = List.copyOf(relays);
+    if (coalesce.isNegative() || coalesce.toMillis() > 1000) {
+      throw new IllegalArgumentException("--coalesce-ms must be 0..1000, got " + coalesce.toMillis());
+    }
+  }
+
+  private static void positive(String name, long v) {
+    if (v <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, got " + v);
+    }
+  }
+
+  /** The usage text of {@code ./nocopy relay --help}. */
+  public static final String HELP =
+      """
+      usage: ./nocopy relay [options]
+
+      An Icecast-compatible stream relay. Sources publish with PUT or SOURCE (ffmpeg, ezstream,
+      libshout, butt); listeners GET the mount with any player (curl, mpv, ffplay, VLC).
+
+        --listen HOST:PORT         where to listen (default 127.0.0.1:8000)
+        --source-password PW       password sources use as source:PW (default: generated, printed)
+        --max-listeners N          listeners over all mounts, 503 beyond (default 1000)
+        --max-listeners-per-ip N   listeners from one address, 503 beyond (default 100)
+        --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
+        --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
+        --engine auto|splice|userspace
+                                   fan-out engine (default auto: splice where available)
+        --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
+        --relay URL                pull a mount from another relay or Icecast server and serve it
+                                   here under the same name (repeatable)
+        --memory-cap BYTES         cap on pooled memory (default 256m)
+        --header-timeout SECONDS   time allowed to send a request head (default 10)
+        --status-interval SECONDS  status line period, 0 for none (default 1)
+        --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
+                                   on: far fewer system calls per byte for packet-paced streams,
+                                   at most N ms more latency; 0 moves every packet (default 20)
+        --help                     this text
+
+      Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
+        ffmpeg -re -i music.mp3 -c copy -f mp3 icecast://source:PW@127.0.0.1:8000/live.mp3
+      and listen:
+        curl -o out.mp3 http://127.0.0.1:8000/live.mp3     (or: mpv http://127.0.0.1:8000/live.mp3)
+      Status as Icecast's JSON: http://127.0.0.1:8000/status-json.xsl
+      """;
+
+  /** Thrown for {@code --help}: the caller prints {@link #HELP} and exits 0. */
+  public static final class HelpRequested extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    HelpRequested() {
+      super("help requested", null, false, false);
+    }
+  }
+
+  /**
+   * Parses command-line flags.
+   *
+   * @param args the arguments after {@code relay}
+   * @return the settings
+   * @throws HelpRequested if {@code --help} was given
+   * @throws IllegalArgumentException naming the flag, for anything malformed
+   */
+  public static RelayConfig parse(String... args) throws HelpRequested {
+    InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
+    String password = null;
+    int maxListeners = 1000;
+    int perIp = 100;
+    int burst = 64 * 1024;
+    int queue = 512 * 1024;
+    Engine engine = Engine.AUTO;
+    Path recordDir = null;
+    List<URI> relays = new ArrayList<>();
+    long memoryCap = 256L << 20;
+    Duration headerTimeout = Duration.ofSeconds(10);
+    Duration status = Duration.ofSeconds(1);
+    Duration coalesce = Duration.ofMillis(20);
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      String value = null;
+      int eq = flag.indexOf('=');
+      if (flag.startsWith("--") && eq > 0) {
+        value = flag.substring(eq + 1);
+        flag = flag.substring(0, eq);
+      }
+      if (flag.equals("--help") || flag.equals("-h")) {
+        throw new HelpRequested();
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(flag + " needs a value (see --help)");
+        }
+        value = args[++i];
+      }
+      switch (flag) {
+        case "--listen" -> listen = parseAddress(value);
+        case "--source-password" -> password = value;
+        case "--max-listeners" -> maxListeners = parseInt(flag, value);
+        case "--max-listeners-per-ip" -> perIp = parseInt(flag, value);
+        case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, value));
+        case "--queue-size" -> queue = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, value));
+        case "--engine" -> engine = parseEngine(value);
+        case "--record-dir" -> recordDir = Path.of(value);
+        case "--relay" -> relays.add(parseRelay(value));
+        case "--memory-cap" -> memoryCap = parseSize(flag, value);
+        case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, value));
+        case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, value));
+        case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, value));
+        default -> throw new IllegalArgumentException("unknown option " + flag + " (see --help)");
+      }
+    }
+    boolean generated = password == null;
+    if (generated) {
+      byte[] b = new byte[9];
+      new SecureRandom().nextBytes(b);
+      password = HexFormat.of().formatHex(b);
+    }
+    return new RelayConfig(listen, password, generated, maxListeners, perIp, burst, queue, engine,
+        recordDir, relays, memoryCap, headerTimeout, status, coalesce);
+  }
+
+  /** Returns a copy with another listen address (tests bind port 0). */
+  public RelayConfig withListen(InetSocketAddress address) {
+    return new RelayConfig(address, sourcePassword, passwordGenerated, maxListeners,
+        maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap, headerTimeout,
+        statusInterval, coalesce);
+  }
+
+  static InetSocketAddress parseAddress(String v) {
+    int colon = v.lastIndexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("--listen wants HOST:PORT, got '" + v + "'");
+    }
+    String host = v.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port = parseInt("--listen port", v.substring(colon + 1));
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("--listen port out of range: " + port);
+    }
+    return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, port);
+  }
+
+  static int parseInt(String flag, String v) {
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " wants a whole number, got '" + v + "'");
+    }
+  }
+
+  /** Parses "65536", "64k", "64KiB", "1m", "2g". */
+  static long parseSize(String flag, String v) {
+    String s = v.trim().toLowerCase(Locale.ROOT);
+    if (s.endsWith("ib")) {
+      s = s.substring(0, s.length() - 2);
+    } else if (s.endsWith("b")) {
+      s = s.substring(0, s.length() - 1);
+    }
+    long mult = 1;
+    if (!s.isEmpty()) {
+      switch (s.charAt(s.length() - 1)) {
+        case 'k' -> mult = 1L << 10;
+        case 'm' -> mult = 1L << 20;
+        case 'g' -> mult = 1L << 30;
+        default -> mult = 1;
+      }
+      if (mult != 1) {
+        s = s.substring(0, s.length() - 1);
+      }
+    }
+    try {
+      long n = Long.parseLong(s.trim());
+      if (n < 0 || n > Long.MAX_VALUE / mult) {
+        throw new NumberFormatException();
+      }
+      return n * mult;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " wants a size like 65536, 64k or 1m, got '" + v + "'");
+    }
+  }
+
+  static Engine parseEngine(String v) {
+    try {
+      return Engine.valueOf(v.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--engine wants auto, splice or userspace, got '" + v + "'");
+    }
+  }
+
+  static URI parseRelay(String v) {
+    URI u;
+    try {
+      u = URI.create(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
+    }
+    if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPath() == null
+        || u.getPath().length() < 2) {
+      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
+    }
+    return u;
+  }
+}

@@ -1,0 +1,67 @@
+package io.nocopy.relay;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ./nocopy relay}: parses flags, starts the server, prints where to publish and listen,
+ * shows the status line, and shuts down cleanly on SIGINT/SIGTERM (recordings closed complete).
+ */
+public final class RelayMain {
+  private RelayMain() {}
+
+  /**
+   * Runs the relay until the process is signalled.
+   *
+   * @param args flags, see {@link RelayConfig#HELP}
+   * @throws Exception if the server cannot start (the message says why)
+   */
+  public static void main(String[] args) throws Exception {
+    RelayConfig config;
+    try {
+      config = RelayConfig.parse(args);
+    } catch (RelayConfig.HelpRequested e) {
+      System.out.print(RelayConfig.HELP);
+      return;
+    } catch (IllegalArgumentException e) {
+      System.err.println("nocopy relay: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    RelayServer server;
+    try {
+      server = RelayServer.start(config);
+    } catch (java.net.BindException e) {
+      System.err.println("nocopy relay: cannot listen on " + config.listen() + ": " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    String base = "http://" + server.address().getHostString() + ":" + server.address().getPort();
+    System.out.println("nocopy relay listening on " + base + " (engine " + server.engineName() + ")");
+    if (config.passwordGenerated()) {
+      System.out.println("source password (generated): " + config.sourcePassword());
+    }
+    System.out.println("publish: ffmpeg -re -i FILE -c copy -f mp3 icecast://source:"
+        + config.sourcePassword() + "@" + server.address().getHostString() + ":"
+        + server.address().getPort() + "/live.mp3");
+    System.out.println("listen:  curl -o out.mp3 " + base + "/live.mp3   status: " + base + "/status-json.xsl");
+    StatusLine status =
+        config.statusInterval().isZero()
+            ? null
+            : new StatusLine(server, config.statusInterval().toMillis(), System.out);
+    if (status != null) {
+      status.start();
+    }
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+      if (status != null) {
+        status.close();
+      }
+      System.out.println("nocopy relay: shutting down");
+      server.close();
+      // System.out, not the logger: java.util.logging resets its handlers in its own shutdown hook
+      System.out.println("nocopy relay: stopped (recordings closed)");
+      done.countDown();
+    }));
+    done.await();
+  }
+}

@@ -1,0 +1,105 @@
+package io.nocopy.relay;
+
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+/** The HTTP answers the relay gives, shaped like Icecast 2.4's (byte for byte where clients care). */
+final class Responses {
+  static final String SERVER = "nocopy-relay/0.1";
+
+  private Responses() {}
+
+  /** Icecast's answer to {@code Expect: 100-continue}. */
+  static final byte[] CONTINUE =
+      "HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** Icecast's answer to an accepted source. */
+  static final byte[] SOURCE_OK = "HTTP/1.0 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** The head of a listener's stream response. */
+  static byte[] listenerOk(MountSnapshot m) {
+    StringBuilder b = new StringBuilder(384);
+    b.append("HTTP/1.0 200 OK\r\n")
+        .append("Server: ").append(SERVER).append("\r\n")
+        .append("Connection: Close\r\n")
+        .append("Date: ").append(httpDate()).append("\r\n")
+        .append("Content-Type: ").append(clean(m.contentType())).append("\r\n")
+        .append("Cache-Control: no-cache, no-store\r\n")
+        .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
+        .append("Pragma: no-cache\r\n");
+    if (m.name() != null) {
+      b.append("icy-name:").append(clean(m.name())).append("\r\n");
+    }
+    if (m.description() != null) {
+      b.append("icy-description:").append(clean(m.description())).append("\r\n");
+    }
+    if (m.genre() != null) {
+      b.append("icy-genre:").append(clean(m.genre())).append("\r\n");
+    }
+    b.append("icy-pub:0\r\n\r\n");
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A complete response with a small body and {@code Connection: close}. */
+  static byte[] simple(int status, String contentType, String body, String... extraHeaders) {
+    byte[] content = body.getBytes(StandardCharsets.UTF_8);
+    StringBuilder b = new StringBuilder(256);
+    b.append("HTTP/1.0 ").append(status).append(' ').append(reason(status)).append("\r\n")
+        .append("Server: ").append(SERVER).append("\r\n")
+        .append("Connection: Close\r\n")
+        .append("Date: ").append(httpDate()).append("\r\n");
+    for (String h : extraHeaders) {
+      b.append(h).append("\r\n");
+    }
+    b.append("Content-Type: ").append(contentType).append("\r\n")
+        .append("Content-Length: ").append(content.length).append("\r\n")
+        .append("Cache-Control: no-cache\r\n\r\n");
+    byte[] head = b.toString().getBytes(StandardCharsets.US_ASCII);
+    byte[] all = new byte[head.length + content.length];
+    System.arraycopy(head, 0, all, 0, head.length);
+    System.arraycopy(content, 0, all, head.length, content.length);
+    return all;
+  }
+
+  /** An error page. */
+  static byte[] error(int status, String message) {
+    String[] extra =
+        status == 401
+            ? new String[] {"WWW-Authenticate: Basic realm=\"Icecast2 Server\""}
+            : status == 405 ? new String[] {"Allow: GET, PUT, SOURCE"} : new String[0];
+    return simple(status, "text/plain; charset=utf-8", message + "\n", extra);
+  }
+
+  static String reason(int status) {
+    return switch (status) {
+      case 200 -> "OK";
+      case 400 -> "Bad Request";
+      case 401 -> "Authentication Required";
+      case 403 -> "Forbidden";
+      case 404 -> "File Not Found";
+      case 405 -> "Method Not Allowed";
+      case 408 -> "Request Timeout";
+      case 411 -> "Length Required";
+      case 431 -> "Request Header Fields Too Large";
+      case 500 -> "Internal Server Error";
+      case 503 -> "Service Unavailable";
+      default -> "Status";
+    };
+  }
+
+  private static String httpDate() {
+    return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+  }
+
+  /** Header values from a source go out on listeners' responses: no CR/LF injection. */
+  static String clean(String v) {
+    StringBuilder b = new StringBuilder(v.length());
+    for (int i = 0; i < v.length() && b.length() < 512; i++) {
+      char c = v.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? ' ' : c);
+    }
+    return b.toString();
+  }
+}

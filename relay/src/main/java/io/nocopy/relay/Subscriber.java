@@ -1,0 +1,200 @@
+package io.nocopy.relay;
+
+import io.nocopy.buffer.Slice;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One destination of a mount's stream in the userspace engine: a listener's socket or a
+ * recording's file. It owns a bounded single-producer single-consumer queue of retained slices
+ * (the producer is the mount's source thread, the consumer this subscriber's own writer thread) and
+ * writes each slice with gathering writes: the bytes are never copied per subscriber.
+ *
+ * <p>The queue is bounded twice: by {@code maxBacklogBytes} (the listener's {@code --queue-size})
+ * and by a fixed number of entries. A subscriber that falls behind either bound is dropped: {@link
+ * #offer} returns false and the mount disconnects it, so a slow listener never slows the source or
+ * the others.
+ *
+ * <p>Queue algorithm: a ring of slice references with a tail written only by the producer and a
+ * head written only by the consumer (release stores, acquire loads). The consumer parks when the
+ * ring is empty after setting {@code parked}; the producer unparks it when it sees {@code parked}
+ * after publishing (both volatile: the Dekker pattern, so no wake-up is lost).
+ */
+final class Subscriber {
+  private static final int RING = 1024;
+  private static final VarHandle HEAD;
+  private static final VarHandle TAIL;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      HEAD = l.findVarHandle(Subscriber.class, "head", long.class);
+      TAIL = l.findVarHandle(Subscriber.class, "tail", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final String label;
+  final boolean listener;
+  final GatheringByteChannel out;
+  final long maxBacklogBytes;
+  private final byte[] preamble;
+  private final Slice[] ring = new Slice[RING];
+  private long head; // consumer
+  private long tail; // producer
+  private volatile boolean parked;
+  private volatile boolean finished; // producer: no more slices will come
+  private volatile long enqueuedBytes; // written by the producer only
+  private volatile long bytesWritten; // written by the consumer only; backlog = enqueued - written
+  private volatile Thread writer;
+  volatile boolean dropped;
+  boolean left; // guarded by the mount's lock
+
+  /**
+   * @param label for logs: the peer address or the recording's file name
+   * @param listener true for a listener, false for a recording (counted apart)
+   * @param out where the stream goes; closed by this subscriber when it ends
+   * @param preamble bytes written before the stream (the listener's response head), may be empty
+   * @param maxBacklogBytes how far it may fall behind before it is dropped
+   */
+  Subscriber(String label, boolean listener, GatheringByteChannel out, byte[] preamble,
+      long maxBacklogBytes) {
+    this.label = label;
+    this.listener = listener;
+    this.out = out;
+    this.preamble = preamble;
+    this.maxBacklogBytes = maxBacklogBytes;
+  }
+
+  /**
+   * Queues a slice (producer thread only). The subscriber takes its own reference: the caller
+   * keeps its own.
+   *
+   * @return false if the subscriber is too far behind (the slice is not queued)
+   */
+  boolean offer(Slice s) {
+    long t = tail;
+    long len = s.length();
+    if (t - (long) HEAD.getAcquire(this) >= RING || backlogBytes() + len > maxBacklogBytes) {
+      return false;
+    }
+    ring[(int) t & (RING - 1)] = s.retain();
+    enqueuedBytes += len; // single writer: the producer
+    // Volatile, not release: the store must be ordered before the read of 'parked' below (the
+    // consumer does the mirror image), or both could miss each other and the writer sleep on.
+    TAIL.setVolatile(this, t + 1);
+    if (parked) {
+      LockSupport.unpark(writer);
+    }
+    return true;
+  }
+
+  /** No more slices will be offered: the writer drains what is queued and ends (producer side). */
+  void finish() {
+    finished = true;
+    Thread w = writer;
+    if (w != null) {
+      LockSupport.unpark(w);
+    }
+  }
+
+  /** Bytes written to the destination so far. */
+  long bytesWritten() {
+    return bytesWritten;
+  }
+
+  /** Bytes queued and not yet written. */
+  long backlogBytes() {
+    return enqueuedBytes - bytesWritten;
+  }
+
+  /**
+   * The writer loop: runs on the subscriber's own (virtual) thread until the stream is finished and
+   * drained, the destination fails, or the subscriber is dropped. Always closes the destination and
+   * releases every slice still queued.
+   *
+   * @throws IOException if writing failed (peer went away); the caller only logs it
+   */
+  void run() throws IOException {
+    writer = Thread.currentThread();
+    try {
+      if (preamble.length > 0) {
+        ByteBuffer b = ByteBuffer.wrap(preamble);
+        while (b.hasRemaining()) {
+          out.write(b);
+        }
+      }
+      while (!dropped) {
+        long h = head;
+        if (h == (long) TAIL.getAcquire(this)) {
+          if (finished && h == (long) TAIL.getAcquire(this)) {
+            return;
+          }
+          parked = true;
+          if (h == (long) TAIL.getVolatile(this) && !finished && !dropped) {
+            LockSupport.park(this);
+          }
+          parked = false;
+          continue;
+        }
+        int i = (int) h & (RING - 1);
+        Slice s = ring[i];
+        ring[i] = null;
+        long len = s.length();
+        try {
+          long pos = 0;
+          while (pos < len) {
+            pos += s.writeTo(out, pos);
+          }
+        } finally {
+          s.close();
+          HEAD.setRelease(this, h + 1);
+        }
+        bytesWritten += len; // single writer: this thread
+      }
+    } finally {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // nothing more to do for a destination that failed
+      }
+    }
+  }
+
+  /**
+   * Releases every slice still queued. Called once, after the producer has stopped offering to this
+   * subscriber (it was removed from the mount under the mount's lock) and the writer has ended.
+   */
+  void releaseQueued() {
+    long h = head;
+    long t = (long) TAIL.getAcquire(this);
+    for (; h < t; h++) {
+      int i = (int) h & (RING - 1);
+      Slice s = ring[i];
+      ring[i] = null;
+      if (s != null) {
+        s.close();
+      }
+    }
+    head = t;
+  }
+
+  /** Ends the subscriber from outside (slow, or shutting down): its writer stops and closes. */
+  void drop() {
+    dropped = true;
+    try {
+      out.close(); // unblocks a write in progress
+    } catch (IOException ignored) {
+      // already failing
+    }
+    Thread w = writer;
+    if (w != null) {
+      LockSupport.unpark(w);
+    }
+  }
+}

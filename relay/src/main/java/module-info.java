@@ -1,0 +1,11 @@
+/**
+ * nocopy relay: an Icecast-compatible HTTP stream relay. One source per mount, many listeners,
+ * fan-out through kernel pipes ({@code splice}/{@code tee}) or shared pooled slices.
+ */
+module io.nocopy.relay {
+  requires io.nocopy;
+  requires java.management;
+  requires jdk.management;
+
+  exports io.nocopy.relay;
+}

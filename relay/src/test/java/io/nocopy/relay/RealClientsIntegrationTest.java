@@ -1,0 +1,111 @@
+package io.nocopy.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Publishing with the real clients users have: ffmpeg's icecast protocol and ezstream (libshout).
+ * Run with {@code mvn -Pintegration -pl core,relay verify}; the tools are installed from Debian's
+ * packages when missing.
+ */
+@Tag("integration")
+class RealClientsIntegrationTest {
+  private static final String PW = "it-password";
+
+  private static Path tone(Path dir) throws Exception {
+    Path mp3 = dir.resolve("tone.mp3");
+    Process p = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+        "sine=frequency=440:duration=6", "-c:a", "libmp3lame", "-b:a", "128k", "-y", mp3.toString())
+        .inheritIO().start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue());
+    return mp3;
+  }
+
+  private static RelayServer relay() throws Exception {
+    return RelayServer.start(RelayConfig.parse("--listen", "127.0.0.1:0", "--source-password", PW,
+        "--status-interval", "0"));
+  }
+
+  @Test
+  void ffmpegPublishesAndAListenerReceivesTheMp3(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Tools.ensure("ffmpeg"), "ffmpeg unavailable");
+    Path mp3 = tone(dir);
+    try (RelayServer server = relay()) {
+      InetSocketAddress at = server.address();
+      Process ff = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i",
+          mp3.toString(), "-c", "copy", "-content_type", "audio/mpeg", "-f", "mp3",
+          "icecast://source:" + PW + "@127.0.0.1:" + at.getPort() + "/ff.mp3").inheritIO().start();
+      RelayEndToEndTest.await(() -> !server.mounts().isEmpty(), "ffmpeg connected");
+      try (Clients.Listener l = new Clients.Listener(at, "/ff.mp3")) {
+        assertTrue(l.head.contains("Content-Type: audio/mpeg"), l.head);
+        assertTrue(ff.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, ff.exitValue(), "ffmpeg's exit status");
+        byte[] got = l.awaitEnd();
+        assertTrue(got.length > 40_000, "a few seconds of 128 kbit/s audio: " + got.length);
+        // MPEG audio frame sync in what we received
+        boolean sync = false;
+        for (int i = 0; i + 1 < got.length && !sync; i++) {
+          sync = (got[i] & 0xff) == 0xff && (got[i + 1] & 0xe0) == 0xe0;
+        }
+        assertTrue(sync, "an MP3 frame header");
+      }
+    }
+  }
+
+  @Test
+  void ffmpegListensAsAPlayerDoes(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Tools.ensure("ffmpeg"), "ffmpeg unavailable");
+    Path mp3 = tone(dir);
+    byte[] data = Files.readAllBytes(mp3);
+    try (RelayServer server = RelayServer.start(Clients.config())) {
+      InetSocketAddress at = server.address();
+      try (Clients.Source src = Clients.source(at, "/play.mp3", false, false)) {
+        Path out = dir.resolve("heard.wav");
+        // what ffplay/mpv do: open the URL with ffmpeg's http demuxer and decode the stream
+        Process player = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-i",
+            "http://127.0.0.1:" + at.getPort() + "/play.mp3", "-y", out.toString()).inheritIO().start();
+        RelayEndToEndTest.await(() -> server.mounts().get(0).listeners() == 1, "player connected");
+        RelayEndToEndTest.sendPaced(src, data, 1, 256 * 1024);
+        src.finish();
+        assertTrue(player.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, player.exitValue(), "the player decoded the stream");
+        assertTrue(Files.size(out) > 500_000, "seconds of decoded audio: " + Files.size(out));
+      }
+    }
+  }
+
+  @Test
+  void ezstreamPublishes(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Tools.ensure("ffmpeg") && Tools.ensure("ezstream"), "ezstream unavailable");
+    Path mp3 = tone(dir);
+    try (RelayServer server = relay()) {
+      Path conf = dir.resolve("ezstream.xml");
+      Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
+          + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
+          + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
+          + "</format></stream></streams><intakes><intake><filename>" + mp3
+          + "</filename></intake></intakes></ezstream>");
+      Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Process ez = new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
+      try {
+        RelayEndToEndTest.await(() -> !server.mounts().isEmpty(), "ezstream connected");
+        try (Clients.Listener l = new Clients.Listener(server.address(), "/ez.mp3")) {
+          RelayEndToEndTest.await(() -> l.received() > 16_000, "audio flows");
+        }
+      } finally {
+        ez.destroy();
+        ez.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}

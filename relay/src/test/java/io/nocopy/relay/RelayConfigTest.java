@@ -1,0 +1,71 @@
+package io.nocopy.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class RelayConfigTest {
+  @Test
+  void defaults() throws Exception {
+    RelayConfig c = RelayConfig.parse();
+    assertEquals("127.0.0.1", c.listen().getHostString());
+    assertEquals(8000, c.listen().getPort());
+    assertTrue(c.passwordGenerated());
+    assertEquals(18, c.sourcePassword().length());
+    assertEquals(64 * 1024, c.burstSize());
+    assertEquals(512 * 1024, c.queueSize());
+    assertEquals(RelayConfig.Engine.AUTO, c.engine());
+    assertNull(c.recordDir());
+    assertTrue(c.relays().isEmpty());
+    assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
+  }
+
+  @Test
+  void everyFlag() throws Exception {
+    RelayConfig c = RelayConfig.parse("--listen", "0.0.0.0:9000", "--source-password", "pw",
+        "--max-listeners=50", "--max-listeners-per-ip", "5", "--burst-size", "32k", "--queue-size",
+        "1MiB", "--engine", "userspace", "--record-dir", "/tmp/rec", "--relay",
+        "http://10.0.0.1:8000/a.mp3", "--memory-cap", "64m", "--header-timeout", "3",
+        "--status-interval", "0", "--coalesce-ms", "0");
+    assertEquals(9000, c.listen().getPort());
+    assertEquals("pw", c.sourcePassword());
+    assertEquals(50, c.maxListeners());
+    assertEquals(5, c.maxListenersPerIp());
+    assertEquals(32768, c.burstSize());
+    assertEquals(1 << 20, c.queueSize());
+    assertEquals(RelayConfig.Engine.USERSPACE, c.engine());
+    assertEquals(Path.of("/tmp/rec"), c.recordDir());
+    assertEquals(URI.create("http://10.0.0.1:8000/a.mp3"), c.relays().get(0));
+    assertEquals(64L << 20, c.memoryCap());
+    assertEquals(3, c.headerTimeout().toSeconds());
+    assertTrue(c.statusInterval().isZero());
+    assertTrue(c.coalesce().isZero());
+    assertEquals(20, RelayConfig.parse().coalesce().toMillis(), "default");
+  }
+
+  @Test
+  void badValuesNameTheFlag() {
+    String[][] bad = {
+      {"--listen", "nohost"}, {"--listen", "h:99999"}, {"--max-listeners", "x"},
+      {"--max-listeners", "0"}, {"--burst-size", "12q"}, {"--queue-size", "-1"},
+      {"--engine", "warp"}, {"--relay", "ftp://x/y"}, {"--relay", "http://host/"},
+      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
+    };
+    for (String[] args : bad) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(args), String.join(" ", args));
+      assertTrue(e.getMessage().startsWith("--") || e.getMessage().contains("--"), e.getMessage());
+    }
+  }
+
+  @Test
+  void helpIsRequested() {
+    assertThrows(RelayConfig.HelpRequested.class, () -> RelayConfig.parse("--help"));
+    assertTrue(RelayConfig.HELP.contains("--record-dir") && RelayConfig.HELP.contains("ffmpeg"));
+  }
+}

@@ -1,0 +1,153 @@
+package io.nocopy.relay;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Recording, cascading, and a real HTTP client (curl) as a listener. */
+class RelayFeaturesTest {
+  @BeforeAll
+  static void warmUp() throws Exception {
+    Warmup.once();
+  }
+
+  @Test
+  void recordsEachMountToAFileThatIsCompleteWhenTheSourceEnds(@TempDir Path dir) throws Exception {
+    byte[] data = RelayEndToEndTest.random(1 << 20, 31);
+    try (RelayServer server = RelayServer.start(Clients.config("--record-dir", dir.toString()))) {
+      InetSocketAddress at = server.address();
+      try (Clients.Source src = Clients.source(at, "/show/live.ogg", false, false)) {
+        RelayEndToEndTest.sendAll(src, data, 32);
+        src.finish();
+      }
+      RelayEndToEndTest.assertClean(server);
+    }
+    List<Path> files;
+    try (var s = Files.list(dir)) {
+      files = s.toList();
+    }
+    assertEquals(1, files.size(), files.toString());
+    String name = files.get(0).getFileName().toString();
+    assertTrue(name.matches("show_live-\\d{8}T\\d{6}Z\\.ogg"), name);
+    assertArrayEquals(data, Files.readAllBytes(files.get(0)));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "chunked={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void shutdownClosesRecordingsWithEverythingReceived(boolean chunked, @TempDir Path dir) throws Exception {
+    byte[] data = RelayEndToEndTest.random(300_000, 33);
+    RelayServer server = RelayServer.start(Clients.config("--record-dir", dir.toString()));
+    try (Clients.Source src = Clients.source(server.address(), "/cut.mp3", chunked, false)) {
+      RelayEndToEndTest.sendAll(src, data, 34);
+      RelayEndToEndTest.await(() -> server.mounts().get(0).bytesIn() == data.length, "published");
+      server.close(); // mid-stream, as SIGTERM does
+    }
+    try (var s = Files.list(dir)) {
+      Path f = s.findFirst().orElseThrow();
+      assertArrayEquals(data, Files.readAllBytes(f));
+    }
+  }
+
+  @Test
+  void sigtermStopsTheRelayCleanlyWithRecordingsComplete(@TempDir Path dir) throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process relay = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        RelayMain.class.getName(), "--listen", "127.0.0.1:" + port, "--source-password", Clients.PASSWORD,
+        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+    try {
+      InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
+      RelayEndToEndTest.await(() -> {
+        try {
+          return Clients.status(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")) == 200;
+        } catch (Exception e) {
+          return false;
+        }
+      }, "the relay to listen");
+      byte[] data = RelayEndToEndTest.random(500_000, 39);
+      try (Clients.Source src = Clients.source(at, "/term.mp3", false, false)) {
+        RelayEndToEndTest.sendPaced(src, data, 40, 4 << 20); // live, as sources are
+        RelayEndToEndTest.await(() -> {
+          try {
+            return Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+                .contains("\"total_bytes_read\":" + data.length);
+          } catch (Exception e) {
+            return false;
+          }
+        }, "all bytes received");
+        relay.destroy(); // SIGTERM
+        assertTrue(relay.waitFor(20, TimeUnit.SECONDS), "the relay exits on SIGTERM");
+      }
+      assertEquals(143, relay.exitValue(), "killed by SIGTERM after the shutdown hook ran");
+      String log = Files.readString(dir.resolve("relay.log"));
+      assertTrue(log.contains("shutting down") && log.contains("stopped"), log);
+      try (var files = Files.list(dir.resolve("rec"))) {
+        Path f = files.findFirst().orElseThrow();
+        assertArrayEquals(data, Files.readAllBytes(f), "the recording is complete; relay log:\n" + log);
+      }
+    } finally {
+      relay.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aRelayPullsAMountFromAnotherAndServesIt() throws Exception {
+    byte[] data = RelayEndToEndTest.random(2 << 20, 35);
+    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0"))) {
+      String url = "http://127.0.0.1:" + origin.address().getPort() + "/casc.mp3";
+      try (Clients.Source src = Clients.source(origin.address(), "/casc.mp3", false, false);
+          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m"))) {
+        RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");
+        RelayEndToEndTest.await(() -> origin.mounts().get(0).listeners() == 1, "edge is a listener");
+        assertEquals("/casc.mp3", edge.mounts().get(0).mount());
+        assertEquals("test stream", edge.mounts().get(0).name());
+        try (Clients.Listener l = new Clients.Listener(edge.address(), "/casc.mp3")) {
+          assertTrue(l.head.contains("icy-name:test stream"), l.head);
+          RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
+          RelayEndToEndTest.sendPaced(src, data, 36, 8 << 20);
+          src.finish();
+          assertArrayEquals(data, l.awaitEnd());
+        }
+        RelayEndToEndTest.await(() -> edge.mounts().isEmpty(), "edge mount ends with the origin's");
+      }
+    }
+  }
+
+  @Test
+  void curlAsAListenerReceivesTheExactStream(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Tools.ensure("curl"), "curl is not installed and could not be installed");
+    byte[] data = RelayEndToEndTest.random(1 << 20, 37);
+    try (RelayServer server = RelayServer.start(Clients.config())) {
+      InetSocketAddress at = server.address();
+      try (Clients.Source src = Clients.source(at, "/curl.mp3", true, false)) {
+        File out = dir.resolve("out.mp3").toFile();
+        Process curl = new ProcessBuilder("curl", "-sS", "-o", out.getPath(), "-D", dir.resolve("head").toString(),
+            "http://127.0.0.1:" + at.getPort() + "/curl.mp3").redirectErrorStream(true).start();
+        RelayEndToEndTest.await(() -> server.mounts().get(0).listeners() == 1, "curl connected");
+        RelayEndToEndTest.sendPaced(src, data, 38, 8 << 20);
+        src.finish();
+        assertTrue(curl.waitFor(30, TimeUnit.SECONDS), "curl ends when the stream ends");
+        assertEquals(0, curl.exitValue(), new String(curl.getInputStream().readAllBytes()));
+        assertArrayEquals(data, Files.readAllBytes(out.toPath()));
+        assertTrue(Files.readString(dir.resolve("head")).startsWith("HTTP/1.0 200 OK"));
+      }
+      RelayEndToEndTest.assertClean(server);
+    }
+  }
+}
