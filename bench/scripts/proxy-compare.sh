@@ -59,7 +59,7 @@ listen fwd
 CFG
 }
 
-"$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench sink $SINK_PORT &
+"$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench sink $SINK_PORT >"$TMP/sink.out" 2>&1 &
 PIDS+=($!)
 wait_port $SINK_PORT
 
@@ -84,41 +84,48 @@ run() { # $1 = name, $2 = port to send to, $3 = proxy pid or 0
   printf "| %s | %s (runs: %s) | %s |\n" "$name" "$med" "${rates[*]}" "$cpu"
 }
 
-start_proxy() { # command...
-  "$@" &
-  local pid=$!
-  PIDS+=($pid)
+start_proxy() { # command... ; sets PROXY_PID
+  "$@" >"$TMP/proxy.out" 2>&1 &
+  PROXY_PID=$!
+  PIDS+=($PROXY_PID)
   wait_port $PROXY_PORT
-  echo $pid
 }
 
 stop_proxy() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; sleep 0.3; }
 
 run "direct (client -> sink)" $SINK_PORT 0
 
-p=$(start_proxy "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
+start_proxy "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
+p=$PROXY_PID
 run "nocopy Transfer (splice, adaptive)" $PROXY_PORT "$p"; stop_proxy "$p"
 
-p=$(start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
+start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
+p=$PROXY_PID
 run "nocopy Transfer (always splice)" $PROXY_PORT "$p"; stop_proxy "$p"
 
-p=$(start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.accelerate=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
+start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.accelerate=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
+p=$PROXY_PID
 run "nocopy Transfer (userspace path)" $PROXY_PORT "$p"; stop_proxy "$p"
 
 haproxy_cfg "option splice-auto" ""
-p=$(start_proxy haproxy -db -f "$TMP/haproxy.cfg")
+start_proxy haproxy -db -f "$TMP/haproxy.cfg"
+p=$PROXY_PID
 run "HAProxy splice-auto, pipesize 1m" $PROXY_PORT "$p"; stop_proxy "$p"
 
 haproxy_cfg $'option splice-request\n    option splice-response' ""
-p=$(start_proxy haproxy -db -f "$TMP/haproxy.cfg")
+start_proxy haproxy -db -f "$TMP/haproxy.cfg"
+p=$PROXY_PID
 run "HAProxy splice-request+response" $PROXY_PORT "$p"; stop_proxy "$p"
 
 haproxy_cfg "" "nosplice"
-p=$(start_proxy haproxy -db -f "$TMP/haproxy.cfg")
+start_proxy haproxy -db -f "$TMP/haproxy.cfg"
+p=$PROXY_PID
 run "HAProxy nosplice" $PROXY_PORT "$p"; stop_proxy "$p"
 
-p=$(start_proxy socat TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT)
+start_proxy socat TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT
+p=$PROXY_PID
 run "socat (8 KiB buffer)" $PROXY_PORT "$p"; stop_proxy "$p"
 
-p=$(start_proxy socat -b 1048576 TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT)
+start_proxy socat -b 1048576 TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT
+p=$PROXY_PID
 run "socat -b 1048576" $PROXY_PORT "$p"; stop_proxy "$p"

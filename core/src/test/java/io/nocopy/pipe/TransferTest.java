@@ -419,6 +419,28 @@ class TransferTest extends FdCheckedTest {
   }
 
   @Test
+  void aPipeReturnedWithBytesIsClosedNotReused() throws Exception {
+    if (Net.fallbackRun()) {
+      return; // no kernel pipes on the fallback
+    }
+    PipePool.drain();
+    PipePool.Lease lease = PipePool.acquire();
+    java.lang.foreign.MemorySegment b = java.lang.foreign.Arena.ofAuto().allocate(10);
+    assertEquals(10, lease.sc.write(lease.pipe.w.fd, b.address(), 10));
+    PipePool.release(lease, false); // what Transfer does when a splice out failed
+    assertEquals(0, PipePool.idle());
+    assertTrue(lease.pipe.r.closed() && lease.pipe.w.closed());
+    PipePool.Lease next = PipePool.acquire();
+    assertEquals(
+        -io.nocopy.internal.linux.Syscalls.EAGAIN,
+        next.sc.read(next.pipe.r.fd, b.address(), 10),
+        "a fresh pipe holds no bytes");
+    PipePool.release(next, true);
+    assertEquals(1, PipePool.idle());
+    PipePool.drain();
+  }
+
+  @Test
   void pipesGoBackToABoundedPool() throws Exception {
     if (Net.fallbackRun()) {
       return; // no kernel pipes on the fallback
