@@ -45,6 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * cpuNanos} and {@code bytes} (JMH sums them over the measured iterations) give the process CPU
  * time per byte read: CPU seconds per GB = {@code cpuNanos / bytes}. It is the whole process
  * (writer, mover, reader), the same harness for every mode, so differences are the mover's;
+ * {@code moverCpuNanos} is the mover thread's own CPU time (the cost of the path under test).
  * {@code bench/scripts/transfer-table.py} turns the JSON result into the table.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -79,30 +80,43 @@ public class TransferBenchmark {
   private ByteBuffer readBuf;
   private volatile boolean stop;
 
+  /** The running trial's mover thread (one parameter combination, one benchmark thread per fork). */
+  static volatile long moverThreadId;
+
   /** Process CPU time and bytes of each iteration, reported next to the throughput. */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
   public static class Cpu {
     private final com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private long cpu0;
+    private long mover0;
+    private long moverId;
 
     /** Process CPU nanoseconds of the iteration. */
     public long cpuNanos;
+
+    /** CPU nanoseconds of the mover thread alone in the iteration. */
+    public long moverCpuNanos;
 
     /** Bytes read at the far end in the iteration. */
     public long bytes;
 
     @Setup(Level.Iteration)
     public void start() {
+      moverId = moverThreadId;
       cpu0 = os.getProcessCpuTime();
+      mover0 = threads.getThreadCpuTime(moverId);
       cpuNanos = 0;
+      moverCpuNanos = 0;
       bytes = 0;
     }
 
     @TearDown(Level.Iteration)
     public void stop() {
       cpuNanos = os.getProcessCpuTime() - cpu0;
+      moverCpuNanos = threads.getThreadCpuTime(moverId) - mover0;
     }
   }
 
@@ -123,6 +137,7 @@ public class TransferBenchmark {
     }
     writer = Thread.ofPlatform().daemon().name("writer").start(this::writeForever);
     mover = Thread.ofPlatform().daemon().name("mover").start(this::move);
+    moverThreadId = mover.threadId();
   }
 
   private SocketChannel[] pair() throws IOException {
