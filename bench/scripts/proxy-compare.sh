@@ -95,37 +95,28 @@ stop_proxy() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; sle
 
 run "direct (client -> sink)" $SINK_PORT 0
 
-start_proxy "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
-p=$PROXY_PID
-run "nocopy Transfer (splice, adaptive)" $PROXY_PORT "$p"; stop_proxy "$p"
+measure() { # name, proxy command...: start it, run the client against it, stop it
+  local name="$1"
+  shift
+  start_proxy "$@"
+  run "$name" $PROXY_PORT "$PROXY_PID"
+  stop_proxy "$PROXY_PID"
+}
 
-start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
-p=$PROXY_PID
-run "nocopy Transfer (always splice)" $PROXY_PORT "$p"; stop_proxy "$p"
-
-start_proxy "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.accelerate=false -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT
-p=$PROXY_PID
-run "nocopy Transfer (userspace path)" $PROXY_PORT "$p"; stop_proxy "$p"
+NOCOPY_PROXY=(io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
+measure "nocopy Transfer (splice, adaptive)" "$JAVA" "${FLAGS[@]}" -cp "$JAR" "${NOCOPY_PROXY[@]}"
+measure "nocopy Transfer (always splice)" \
+  "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" "${NOCOPY_PROXY[@]}"
+measure "nocopy Transfer (userspace path)" \
+  "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.accelerate=false -cp "$JAR" "${NOCOPY_PROXY[@]}"
 
 haproxy_cfg "option splice-auto" ""
-start_proxy haproxy -db -f "$TMP/haproxy.cfg"
-p=$PROXY_PID
-run "HAProxy splice-auto, pipesize 1m" $PROXY_PORT "$p"; stop_proxy "$p"
-
+measure "HAProxy splice-auto, pipesize 1m" haproxy -db -f "$TMP/haproxy.cfg"
 haproxy_cfg $'option splice-request\n    option splice-response' ""
-start_proxy haproxy -db -f "$TMP/haproxy.cfg"
-p=$PROXY_PID
-run "HAProxy splice-request+response" $PROXY_PORT "$p"; stop_proxy "$p"
-
+measure "HAProxy splice-request+response" haproxy -db -f "$TMP/haproxy.cfg"
 haproxy_cfg "" "nosplice"
-start_proxy haproxy -db -f "$TMP/haproxy.cfg"
-p=$PROXY_PID
-run "HAProxy nosplice" $PROXY_PORT "$p"; stop_proxy "$p"
+measure "HAProxy nosplice" haproxy -db -f "$TMP/haproxy.cfg"
 
-start_proxy socat TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT
-p=$PROXY_PID
-run "socat (8 KiB buffer)" $PROXY_PORT "$p"; stop_proxy "$p"
-
-start_proxy socat -b 1048576 TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT
-p=$PROXY_PID
-run "socat -b 1048576" $PROXY_PORT "$p"; stop_proxy "$p"
+SOCAT_ARGS=(TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT)
+measure "socat (8 KiB buffer)" socat "${SOCAT_ARGS[@]}"
+measure "socat -b 1048576" socat -b 1048576 "${SOCAT_ARGS[@]}"
