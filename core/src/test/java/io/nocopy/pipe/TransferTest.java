@@ -376,9 +376,10 @@ class TransferTest extends FdCheckedTest {
   /**
    * No per-read buffers: what the transferring thread allocates grows by less than 1 KiB per MiB
    * moved (128 MiB versus 8 MiB, after a warm-up), on either path. A ByteBuffer or segment per
-   * 4 KiB read would be 4+ KiB per MiB. (The residue, a few hundred bytes per MiB here, comes from
-   * method-handle paths not yet compiled by C2 after this short warm-up; JMH -prof gc on
-   * TransferBenchmark, warmed for seconds, shows ~0.05 MB/s for the whole process at 500+ MB/s.)
+   * 4 KiB read would be 4+ KiB per MiB. (A residue of ~450 B per MiB remains and does not shrink
+   * with a longer warm-up; the syscall wrappers allocate nothing once warm (probed: 0 B per 100k
+   * calls) and neither do the counters, so its source is still open. JMH -prof gc on
+   * TransferBenchmark shows ~0.05 MB/s for the whole process at 500+ MB/s.)
    */
   @Test
   void bytesMovedDoNotAllocate() throws Exception {
