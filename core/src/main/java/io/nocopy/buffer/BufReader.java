@@ -75,18 +75,6 @@ public final class BufReader implements AutoCloseable {
   /** The default block tier: 32 KiB (see the class comment). */
   public static final Tier DEFAULT_TIER = Tier.BIG;
 
-  private static final ValueLayout.OfShort SHORT_BE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfInt INT_BE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfLong LONG_BE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfShort SHORT_LE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfInt INT_LE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfLong LONG_LE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private final ReadableByteChannel source;
   private final Allocator allocator;
@@ -357,9 +345,9 @@ public final class BufReader implements AutoCloseable {
     if (headLimit - pos >= n) {
       v =
           switch (n) {
-            case 2 -> headSeg.get(SHORT_BE, pos) & 0xffffL;
-            case 4 -> headSeg.get(INT_BE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(LONG_BE, pos);
+            case 2 -> headSeg.get(Layouts.SHORT_BE, pos) & 0xffffL;
+            case 4 -> headSeg.get(Layouts.INT_BE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(Layouts.LONG_BE, pos);
             default -> {
               long x = 0;
               for (int i = 0; i < n; i++) {
@@ -396,9 +384,9 @@ public final class BufReader implements AutoCloseable {
     if (headLimit - pos >= n) {
       v =
           switch (n) {
-            case 2 -> headSeg.get(SHORT_LE, pos) & 0xffffL;
-            case 4 -> headSeg.get(INT_LE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(LONG_LE, pos);
+            case 2 -> headSeg.get(Layouts.SHORT_LE, pos) & 0xffffL;
+            case 4 -> headSeg.get(Layouts.INT_LE, pos) & 0xffffffffL;
+            case 8 -> headSeg.get(Layouts.LONG_LE, pos);
             default -> {
               long x = 0;
               for (int i = n - 1; i >= 0; i--) {

@@ -40,18 +40,6 @@ import java.util.Objects;
  * grows by doubling if a message has more chunks than it has seen before.
  */
 public final class BufWriter implements AutoCloseable {
-  private static final ValueLayout.OfShort SHORT_BE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfInt INT_BE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfLong LONG_BE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-  private static final ValueLayout.OfShort SHORT_LE =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfInt INT_LE =
-      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfLong LONG_LE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private final Allocator allocator;
   private final int blockSize;
@@ -195,9 +183,9 @@ public final class BufWriter implements AutoCloseable {
     checkOpen();
     room(n);
     switch (n) {
-      case 2 -> seg.set(SHORT_BE, cursor, (short) v);
-      case 4 -> seg.set(INT_BE, cursor, (int) v);
-      case 8 -> seg.set(LONG_BE, cursor, v);
+      case 2 -> seg.set(Layouts.SHORT_BE, cursor, (short) v);
+      case 4 -> seg.set(Layouts.INT_BE, cursor, (int) v);
+      case 8 -> seg.set(Layouts.LONG_BE, cursor, v);
       default -> {
         for (int i = n - 1; i >= 0; i--) {
           seg.set(ValueLayout.JAVA_BYTE, cursor + i, (byte) v);
@@ -225,9 +213,9 @@ public final class BufWriter implements AutoCloseable {
     checkOpen();
     room(n);
     switch (n) {
-      case 2 -> seg.set(SHORT_LE, cursor, (short) v);
-      case 4 -> seg.set(INT_LE, cursor, (int) v);
-      case 8 -> seg.set(LONG_LE, cursor, v);
+      case 2 -> seg.set(Layouts.SHORT_LE, cursor, (short) v);
+      case 4 -> seg.set(Layouts.INT_LE, cursor, (int) v);
+      case 8 -> seg.set(Layouts.LONG_LE, cursor, v);
       default -> {
         for (int i = 0; i < n; i++) {
           seg.set(ValueLayout.JAVA_BYTE, cursor + i, (byte) v);

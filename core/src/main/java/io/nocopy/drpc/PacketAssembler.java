@@ -31,7 +31,11 @@ import java.util.function.Consumer;
  * @param <P> the type of frame data
  */
 public final class PacketAssembler<P> {
-  /** Joins the parts of a packet into one message, taking ownership of every part. */
+  /**
+   * Joins the parts of a packet into one message, taking ownership of every part.
+   *
+   * @param <P> the type of frame data
+   */
   @FunctionalInterface
   public interface Joiner<P> {
     /**

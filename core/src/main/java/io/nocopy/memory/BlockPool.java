@@ -106,6 +106,7 @@ public final class BlockPool implements AutoCloseable {
   private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
   private final Object adminLock = new Object(); // trim, fill and close; never on the hot path
   private volatile boolean closed;
+  private int slowAcquires; // racy on purpose: only spaces out high-water samples
 
   /**
    * Creates a pool of at most {@code capacity} blocks of {@code tier}, with no memory allocated
@@ -444,9 +445,13 @@ public final class BlockPool implements AutoCloseable {
   private int takeSlow() {
     int idx = shared.poll();
     if (idx != EMPTY) {
-      int upper = created.get() - shared.size();
-      if (upper > highWater.get()) {
-        noteHighWater(inUse());
+      // Sample the high-water mark on every 32nd shared-queue acquire only: the count reads both
+      // queue counters, which bursts would pay on every block. Growth and stats() sample too.
+      if ((++slowAcquires & 31) == 0) {
+        int upper = created.get() - shared.size();
+        if (upper > highWater.get()) {
+          noteHighWater(inUse());
+        }
       }
       return idx;
     }

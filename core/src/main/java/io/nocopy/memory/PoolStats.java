@@ -8,9 +8,9 @@ package io.nocopy.memory;
  * @param capacity the maximum number of blocks
  * @param created blocks currently carved from slabs (the rest cost no memory)
  * @param inUse blocks currently owned by someone
- * @param highWater the most blocks seen in use at once; sampled whenever the pool's shared free
- *     list is touched, so it is exact near exhaustion (where it matters) and may trail the true
- *     peak by a few blocks that were served from thread stripes
+ * @param highWater the most blocks seen in use at once; sampled when slabs grow, when {@code
+ *     stats()} is called and on every 32nd acquire from the shared free list, so it is exact when
+ *     the pool grew to its peak and may otherwise trail a short-lived peak by a few blocks
  * @param waits acquires that found the pool empty and had to wait
  * @param exhaustions acquires that gave up with {@link PoolExhaustedException}
  */

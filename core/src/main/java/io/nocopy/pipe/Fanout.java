@@ -732,7 +732,7 @@ public final class Fanout implements AutoCloseable {
           fill = 0;
         }
         view.clear().position(fill);
-        view.limit((int) Math.min(view.capacity(), fill + Math.max(4096, bound / 4)));
+        view.limit(Math.min(view.capacity(), fill + Math.max(4096, bound / 4)));
         int r = src.read(view);
         if (r < 0 || closed) {
           return;

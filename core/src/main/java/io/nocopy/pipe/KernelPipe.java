@@ -64,6 +64,16 @@ final class KernelPipe {
     }
   }
 
+  /** Best-effort resize of a pipe this thread owns alone; keeps the old size when refused. */
+  void tryResize(Syscalls sc, int bytes) {
+    if (bytes > capacity) {
+      int got = sc.setPipeSize(r.fd, bytes);
+      if (got > 0) {
+        capacity = got;
+      }
+    }
+  }
+
   static IOException resizeFailure(int bytes, int errno) {
     if (errno == Syscalls.EPERM) {
       int max = Pipe.maxSize();

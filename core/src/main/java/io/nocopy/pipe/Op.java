@@ -131,10 +131,22 @@ final class Op implements BooleanSupplier {
     }
   }
 
-  /** Parks until {@code fd} is ready for {@code event} (or a slice passes), checking before/after. */
+  /**
+   * Waits until {@code fd} is ready for {@code event} (or a slice passes), checking before and
+   * after. A virtual thread parks through the JDK's poller and unmounts; a platform thread blocks
+   * in poll(2) itself, which the kernel wakes directly (no poller thread, no unpark: about half the
+   * context switches per wait); a close or interrupt reaches it within the slice.
+   */
   void await(int fd, int event) throws IOException {
     check();
-    ChannelFds.await(fd, event, Accel.WAIT_SLICE_NANOS, this);
+    if (Thread.currentThread().isVirtual()) {
+      ChannelFds.await(fd, event, Accel.WAIT_SLICE_NANOS, this);
+    } else {
+      int r = sc.poll(fd, event, (int) (Accel.WAIT_SLICE_NANOS / 1_000_000));
+      if (r < 0 && r != -Syscalls.EINTR) {
+        throw Syscalls.exception("poll", -r);
+      }
+    }
     check();
   }
 

@@ -16,6 +16,14 @@ import java.util.concurrent.ArrayBlockingQueue;
 final class PipePool {
   static final int MAX_IDLE = 32;
 
+  /**
+   * Capacity asked for each pooled pipe ({@code nocopy.pipe.size}, default 1 MiB, HAProxy's
+   * {@code tune.pipesize} of the comparison): fewer, larger splices. Best effort: a refusal (above
+   * {@code /proc/sys/fs/pipe-max-size}, or over the user's pipe page budget) keeps the kernel's
+   * default. Pages are only held while bytes are in flight.
+   */
+  static final int PIPE_SIZE = Integer.getInteger("nocopy.pipe.size", 1 << 20);
+
   /** A pooled pipe and the scratch of whoever holds it. */
   static final class Lease {
     final KernelPipe pipe;
@@ -37,7 +45,9 @@ final class PipePool {
       return l;
     }
     Syscalls sc = new Syscalls();
-    return new Lease(KernelPipe.open(sc), sc);
+    KernelPipe p = KernelPipe.open(sc);
+    p.tryResize(sc, PIPE_SIZE);
+    return new Lease(p, sc);
   }
 
   /**

@@ -27,9 +27,9 @@ import java.util.Objects;
  *   <li><b>Splice</b> (both channels have descriptors and acceleration is on, see {@link
  *       #accelerated}): source &rarr; pooled kernel pipe &rarr; destination with splice(2); no byte
  *       enters the JVM. <b>Adaptive</b>: a stream that delivers little per readiness event (below
- *       4 KiB per read twice in a row) is moved by read(2)/write(2) through one pooled 32 KiB block
- *       instead, which costs less per byte at that size than two splices; once a read fills half
- *       of that block the transfer returns to splice (HAProxy's {@code splice-auto} idea). The
+ *       16 KiB per read twice in a row) is moved by read(2)/write(2) through one pooled 32 KiB block
+ *       instead, which costs less per byte at that size than two splices; once a read fills the
+ *       whole block the transfer returns to splice (HAProxy's {@code splice-auto} idea). The
  *       system property {@code nocopy.pipe.adaptive=false} keeps it on splice.
  *   <li><b>Userspace</b> (anything else): one pooled 128 KiB block, read then written; the channels
  *       must be in blocking mode.
@@ -49,11 +49,14 @@ import java.util.Objects;
  * pipe it borrows always goes back to the pool, or is closed if bytes were left in it.
  */
 public final class Transfer {
-  /** A splice read below this many bytes counts as a small read (adaptive path). */
-  static final int SMALL_READ = 4096;
+  /**
+   * A splice read below this many bytes counts as a small read (adaptive path): measured on
+   * loopback, two splices cost more CPU than read+write up to about 16-64 KiB per call.
+   */
+  static final int SMALL_READ = 16 * 1024;
 
-  /** A read(2) of at least this many bytes sends the transfer back to splice. */
-  static final int FAST_READ = 16 * 1024;
+  /** A read(2) that fills the whole 32 KiB block (more was waiting) sends the transfer to splice. */
+  static final int FAST_READ = (int) Accel.SMALL_TIER.size();
 
   private static final boolean ADAPTIVE =
       Boolean.parseBoolean(System.getProperty("nocopy.pipe.adaptive", "true"));

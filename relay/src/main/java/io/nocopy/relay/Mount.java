@@ -46,6 +46,7 @@ final class Mount implements Fanout.Listener {
   final String iceGenre;
   final Instant started = Instant.now();
   final String engine;
+  volatile String title; // from /admin/metadata updates, may be null
   private final int burstSize;
   private final ReentrantLock lock = new ReentrantLock();
   private final List<Subscriber> subscribers = new ArrayList<>();
@@ -334,6 +335,6 @@ final class Mount implements Fanout.Listener {
       }
     }
     return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listeners,
-        listenerPeak, started, bytesIn(), out, f != null ? "splice" : engine);
+        listenerPeak, started, bytesIn(), out, f != null ? "splice" : engine, title);
   }
 }

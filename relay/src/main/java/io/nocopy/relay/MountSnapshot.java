@@ -16,6 +16,7 @@ import java.time.Instant;
  * @param bytesIn bytes received from the source
  * @param bytesOut bytes sent to all listeners together
  * @param engine the fan-out engine serving this mount
+ * @param title the current title from a metadata update, or null
  */
 public record MountSnapshot(
     String mount,
@@ -28,4 +29,5 @@ public record MountSnapshot(
     Instant streamStart,
     long bytesIn,
     long bytesOut,
-    String engine) {}
+    String engine,
+    String title) {}

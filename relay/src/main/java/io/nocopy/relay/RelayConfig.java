@@ -194,7 +194,12 @@ public record RelayConfig(
         recordDir, relays, memoryCap, headerTimeout, status, coalesce);
   }
 
-  /** Returns a copy with another listen address (tests bind port 0). */
+  /**
+   * A copy with another listen address (tests bind port 0).
+   *
+   * @param address where the copy listens
+   * @return the copy
+   */
   public RelayConfig withListen(InetSocketAddress address) {
     return new RelayConfig(address, sourcePassword, passwordGenerated, maxListeners,
         maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap, headerTimeout,

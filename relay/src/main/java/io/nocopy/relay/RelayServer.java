@@ -240,6 +240,8 @@ public final class RelayServer implements AutoCloseable {
             String json = StatusJson.render(hostName(), hostName() + ":" + address.getPort(), started, mounts());
             write(ch, Responses.simple(200, "application/json; charset=utf-8", json,
                 "Access-Control-Allow-Origin: *"));
+          } else if (path.equals("/admin/metadata")) {
+            updateMetadata(ch, head);
           } else if (path.equals("/admin/nocopy-stats.json")) {
             write(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
           } else if (path.equals("/")) {
@@ -313,7 +315,7 @@ public final class RelayServer implements AutoCloseable {
         return;
       }
       Subscriber sub = new Subscriber(peer, true, ch,
-          Responses.listenerOk(mount.snapshot()), config.queueSize());
+          Responses.listenerOk(mount.snapshot()), config.queueSize(), allocator);
       if (!mount.join(sub)) {
         reply(ch, 404, "no source on " + mountName);
         return;
@@ -558,7 +560,7 @@ public final class RelayServer implements AutoCloseable {
       return;
     }
     Subscriber rec = new Subscriber(file.getFileName().toString(), false, fc, new byte[0],
-        Math.max(config.queueSize(), RECORDING_BACKLOG));
+        Math.max(config.queueSize(), RECORDING_BACKLOG), allocator);
     if (!mount.join(rec)) {
       closeQuietly(fc);
       return;
@@ -660,6 +662,28 @@ public final class RelayServer implements AutoCloseable {
   }
 
   // --- helpers ------------------------------------------------------------------------------
+
+  /**
+   * Icecast's metadata update, as libshout, ezstream and butt send it: {@code GET
+   * /admin/metadata?mode=updinfo&mount=/m&song=Title} with the source's credentials. The title
+   * shows in the status page; it is not interleaved into the stream (no icy-metaint).
+   */
+  private void updateMetadata(SocketChannel ch, RequestHead head) throws IOException {
+    if (!auth.accepts(head.header("Authorization"))) {
+      reply(ch, 401, "authentication required");
+      return;
+    }
+    java.util.Map<String, String> q = RequestHead.query(head.target());
+    Mount mount = q.get("mount") == null ? null : mounts.get(q.get("mount"));
+    if (!"updinfo".equals(q.get("mode")) || mount == null) {
+      reply(ch, mount == null ? 404 : 400, mount == null ? "no such mount" : "mode must be updinfo");
+      return;
+    }
+    String song = q.getOrDefault("song", "");
+    mount.title = song.length() > 512 ? song.substring(0, 512) : song;
+    write(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
+        + " update successful</message><return>1</return></iceresponse>\n"));
+  }
 
   /** The process's costs and the relay's totals, for the demo and benchmark harness. */
   private String statsJson() {

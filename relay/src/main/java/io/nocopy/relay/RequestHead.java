@@ -134,6 +134,36 @@ record RequestHead(String method, String target, String version, List<Header> he
     return q < 0 ? target : target.substring(0, q);
   }
 
+  /**
+   * The query parameters of a request target, percent-decoded as UTF-8 ('+' is a space); the
+   * first of repeated names wins. Malformed escapes are kept as they are.
+   */
+  static java.util.Map<String, String> query(String target) {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    int q = target.indexOf('?');
+    if (q < 0) {
+      return out;
+    }
+    for (String pair : target.substring(q + 1).split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String k = decode(eq < 0 ? pair : pair.substring(0, eq));
+      String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
+      out.putIfAbsent(k, v);
+    }
+    return out;
+  }
+
+  private static String decode(String s) {
+    try {
+      return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+
   /** Whether the body is sent with chunked transfer coding. */
   boolean chunked() {
     String te = header("Transfer-Encoding");

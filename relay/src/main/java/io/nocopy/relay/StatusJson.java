@@ -61,6 +61,10 @@ final class StatusJson {
     str(b, m.contentType());
     b.append(",\"stream_start_iso8601\":");
     str(b, ISO.format(m.streamStart()));
+    if (m.title() != null) {
+      b.append(",\"title\":");
+      str(b, m.title());
+    }
     b.append(",\"total_bytes_read\":").append(m.bytesIn());
     b.append(",\"total_bytes_sent\":").append(m.bytesOut());
     b.append(",\"nocopy_engine\":");

@@ -54,12 +54,7 @@ final class StatusLine implements AutoCloseable {
         listeners += m.listeners();
       }
       ProcessStats.Reading r = ProcessStats.read();
-      String line = String.format(Locale.ROOT,
-          "mounts %d | listeners %d | in %.1f Mbit/s | out %.1f Mbit/s | cpu %.0f%% | alloc %.2f MB/s | gc %d",
-          ms.size(), listeners, Math.max(0, in - lastIn) * 8 / 1e6 / secs,
-          Math.max(0, outBytes - lastOut) * 8 / 1e6 / secs, (r.cpuNanos() - last.cpuNanos()) / 1e7 / secs,
-          r.allocatedBytes() < 0 ? 0 : (r.allocatedBytes() - last.allocatedBytes()) / 1e6 / secs,
-          r.gcCount());
+      String line = render(ms.size(), listeners, in - lastIn, outBytes - lastOut, last, r, secs);
       if (tty) {
         out.print("\r" + line + "   ");
         out.flush();
@@ -71,6 +66,17 @@ final class StatusLine implements AutoCloseable {
       last = r;
       lastT = now;
     }
+  }
+
+  /** One status line from the counters' changes over {@code secs} seconds. */
+  static String render(int mounts, int listeners, long inBytes, long outBytes,
+      ProcessStats.Reading before, ProcessStats.Reading now, double secs) {
+    return String.format(Locale.ROOT,
+        "mounts %d | listeners %d | in %.1f Mbit/s | out %.1f Mbit/s | cpu %.0f%% | alloc %.2f MB/s | gc %d",
+        mounts, listeners, Math.max(0, inBytes) * 8 / 1e6 / secs, Math.max(0, outBytes) * 8 / 1e6 / secs,
+        (now.cpuNanos() - before.cpuNanos()) / 1e7 / secs,
+        now.allocatedBytes() < 0 ? 0 : (now.allocatedBytes() - before.allocatedBytes()) / 1e6 / secs,
+        now.gcCount());
   }
 
   @Override

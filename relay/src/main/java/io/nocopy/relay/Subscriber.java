@@ -1,6 +1,8 @@
 package io.nocopy.relay;
 
+import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -11,8 +13,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One destination of a mount's stream in the userspace engine: a listener's socket or a
  * recording's file. It owns a bounded single-producer single-consumer queue of retained slices
- * (the producer is the mount's source thread, the consumer this subscriber's own writer thread) and
- * writes each slice with gathering writes: the bytes are never copied per subscriber.
+ * (the producer is the mount's source thread, the consumer this subscriber's own writer thread).
+ * The writer moves every queued slice into its own {@link BufWriter} by reference and sends them
+ * with one gathering write: the bytes are never copied per subscriber, and the writer's cached
+ * buffer views mean a steady stream allocates no views either.
  *
  * <p>The queue is bounded twice: by {@code maxBacklogBytes} (the listener's {@code --queue-size})
  * and by a fixed number of entries. A subscriber that falls behind either bound is dropped: {@link
@@ -44,6 +48,7 @@ final class Subscriber {
   final GatheringByteChannel out;
   final long maxBacklogBytes;
   private final byte[] preamble;
+  private final Allocator allocator;
   private final Slice[] ring = new Slice[RING];
   private long head; // consumer
   private long tail; // producer
@@ -61,9 +66,11 @@ final class Subscriber {
    * @param out where the stream goes; closed by this subscriber when it ends
    * @param preamble bytes written before the stream (the listener's response head), may be empty
    * @param maxBacklogBytes how far it may fall behind before it is dropped
+   * @param allocator the allocator of the slices (the writer's own buffer holds references only)
    */
   Subscriber(String label, boolean listener, GatheringByteChannel out, byte[] preamble,
-      long maxBacklogBytes) {
+      long maxBacklogBytes, Allocator allocator) {
+    this.allocator = allocator;
     this.label = label;
     this.listener = listener;
     this.out = out;
@@ -122,6 +129,7 @@ final class Subscriber {
    */
   void run() throws IOException {
     writer = Thread.currentThread();
+    BufWriter sender = BufWriter.of(allocator);
     try {
       if (preamble.length > 0) {
         ByteBuffer b = ByteBuffer.wrap(preamble);
@@ -142,22 +150,28 @@ final class Subscriber {
           parked = false;
           continue;
         }
-        int i = (int) h & (RING - 1);
-        Slice s = ring[i];
-        ring[i] = null;
-        long len = s.length();
-        try {
-          long pos = 0;
-          while (pos < len) {
-            pos += s.writeTo(out, pos);
+        // Everything queued goes out in one gathering write.
+        long t = (long) TAIL.getAcquire(this);
+        for (; h < t; h++) {
+          int i = (int) h & (RING - 1);
+          Slice s = ring[i];
+          ring[i] = null;
+          try {
+            sender.write(s); // by reference: the writer takes its own block references
+          } finally {
+            s.close();
           }
-        } finally {
-          s.close();
-          HEAD.setRelease(this, h + 1);
+        }
+        HEAD.setRelease(this, h);
+        long len = sender.length();
+        long sent = 0;
+        while (sent < len) {
+          sent += sender.writeTo(out);
         }
         bytesWritten += len; // single writer: this thread
       }
     } finally {
+      sender.close();
       try {
         out.close();
       } catch (IOException ignored) {

@@ -118,7 +118,7 @@ class RelayEndToEndTest {
         await(() -> server.mounts().get(0).listeners() == 3, "3 listeners");
         // chunked sources are always served by the userspace engine
         assertEquals(chunked ? "userspace" : engine, server.mounts().get(0).engine());
-        sendPaced(src, data, 7, 8 << 20);
+        sendPaced(src, data, 7, 4 << 20);
         src.finish();
         for (Clients.Listener l : ls) {
           assertArrayEquals(data, l.awaitEnd(), "listener bytes");
@@ -173,7 +173,7 @@ class RelayEndToEndTest {
         slow.connect(at);
         slow.getOutputStream().write("GET /s.mp3 HTTP/1.0\r\n\r\n".getBytes());
         await(() -> server.mounts().get(0).listeners() == 11, "11 listeners");
-        sendPaced(src, data, 6, 8 << 20);
+        sendPaced(src, data, 6, 4 << 20);
         await(() -> server.mounts().get(0).listeners() == 10, "slow listener dropped");
         src.finish();
         for (Clients.Listener l : fast) {
@@ -271,6 +271,17 @@ class RelayEndToEndTest {
         assertTrue(one.contains("\"listenurl\":\"http://127.0.0.1:" + at.getPort() + "/a.mp3\""), one);
         assertTrue(one.contains("\"server_name\":\"test stream\""), one);
         assertTrue(one.contains("\"server_type\":\"audio/mpeg\""), one);
+        // libshout's metadata update, as ezstream sends it
+        String upd = Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/a.mp3&song=Hello+World"
+            + " HTTP/1.0\r\nAuthorization: " + Clients.basic(Clients.PASSWORD) + "\r\n\r\n");
+        assertEquals(200, Clients.status(upd), upd);
+        assertTrue(upd.contains("<return>1</return>"), upd);
+        assertEquals(401, Clients.status(Clients.exchange(at,
+            "GET /admin/metadata?mode=updinfo&mount=/a.mp3&song=x HTTP/1.0\r\n\r\n")));
+        assertEquals(404, Clients.status(Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/none"
+            + " HTTP/1.0\r\nAuthorization: " + Clients.basic(Clients.PASSWORD) + "\r\n\r\n")));
+        assertTrue(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+            .contains("\"title\":\"Hello World\""));
         try (Clients.Source b = Clients.source(at, "/b.mp3", false, false)) {
           String two = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");
           assertTrue(two.contains("\"source\":[{"), two);

@@ -120,7 +120,7 @@ class RelayFeaturesTest {
         try (Clients.Listener l = new Clients.Listener(edge.address(), "/casc.mp3")) {
           assertTrue(l.head.contains("icy-name:test stream"), l.head);
           RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
-          RelayEndToEndTest.sendPaced(src, data, 36, 8 << 20);
+          RelayEndToEndTest.sendPaced(src, data, 36, 4 << 20);
           src.finish();
           assertArrayEquals(data, l.awaitEnd());
         }
@@ -140,7 +140,7 @@ class RelayFeaturesTest {
         Process curl = new ProcessBuilder("curl", "-sS", "-o", out.getPath(), "-D", dir.resolve("head").toString(),
             "http://127.0.0.1:" + at.getPort() + "/curl.mp3").redirectErrorStream(true).start();
         RelayEndToEndTest.await(() -> server.mounts().get(0).listeners() == 1, "curl connected");
-        RelayEndToEndTest.sendPaced(src, data, 38, 8 << 20);
+        RelayEndToEndTest.sendPaced(src, data, 38, 4 << 20);
         src.finish();
         assertTrue(curl.waitFor(30, TimeUnit.SECONDS), "curl ends when the stream ends");
         assertEquals(0, curl.exitValue(), new String(curl.getInputStream().readAllBytes()));

@@ -39,6 +39,17 @@ class UnitsTest {
   }
 
   @Test
+  void queryParameters() {
+    var q = RequestHead.query("/admin/metadata?mode=updinfo&mount=%2Flive.mp3&song=A+%26+B&song=x&bad=%zz&flag");
+    assertEquals("updinfo", q.get("mode"));
+    assertEquals("/live.mp3", q.get("mount"));
+    assertEquals("A & B", q.get("song"), "decoded, first wins");
+    assertEquals("%zz", q.get("bad"), "malformed escapes kept");
+    assertEquals("", q.get("flag"));
+    assertTrue(RequestHead.query("/x").isEmpty());
+  }
+
+  @Test
   void chunkSizes() throws Exception {
     assertEquals(0, SourceBody.parseChunkSize("0"));
     assertEquals(255, SourceBody.parseChunkSize("ff"));
@@ -52,21 +63,32 @@ class UnitsTest {
   void statusJsonEscapesAndShapes() {
     Instant t = Instant.parse("2026-11-22T09:10:03Z");
     MountSnapshot m = new MountSnapshot("/a.mp3", "audio/mpeg", "quote\" back\\ nl\n ctl\u0001", null, null,
-        2, 5, t, 100, 200, "userspace");
+        2, 5, t, 100, 200, "userspace", "Artist - Song");
     String one = StatusJson.render("127.0.0.1", "127.0.0.1:8000", t, List.of(m));
     assertTrue(one.contains("\"server_name\":\"quote\\\" back\\\\ nl\\n ctl\\u0001\""), one);
     assertTrue(one.contains("\"stream_start_iso8601\":\"2026-11-22T09:10:03+0000\""), one);
     assertTrue(one.contains("\"listener_peak\":5,\"listeners\":2"), one);
-    assertTrue(one.contains("\"total_bytes_read\":100,\"total_bytes_sent\":200"), one);
+    assertTrue(one.contains("\"title\":\"Artist - Song\",\"total_bytes_read\":100,\"total_bytes_sent\":200"), one);
     assertTrue(one.contains("\"source\":{"), one);
     assertTrue(StatusJson.render("h", "h:1", t, List.of(m, m)).contains("\"source\":[{"));
     assertFalse(StatusJson.render("h", "h:1", t, List.of()).contains("source"));
   }
 
   @Test
+  void statusLineShowsRatesCpuAllocationAndGc() {
+    ProcessStats.Reading a = new ProcessStats.Reading(1_000_000_000L, 10_000_000L, 3, 20, 1 << 20);
+    ProcessStats.Reading b = new ProcessStats.Reading(1_500_000_000L, 12_000_000L, 4, 25, 1 << 20);
+    String line = StatusLine.render(2, 30, 250_000, 2_500_000, a, b, 1.0);
+    assertEquals("mounts 2 | listeners 30 | in 2.0 Mbit/s | out 20.0 Mbit/s | cpu 50% | alloc 2.00 MB/s"
+        + " | gc 4", line);
+    ProcessStats.Reading now = ProcessStats.read();
+    assertTrue(now.cpuNanos() > 0 && now.gcCount() >= 0 && now.rssBytes() > 0, now.toString());
+  }
+
+  @Test
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x", "n\r\nX: y", null, null, 0, 0,
-        Instant.now(), 0, 0, "userspace");
+        Instant.now(), 0, 0, "userspace", null);
     String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);

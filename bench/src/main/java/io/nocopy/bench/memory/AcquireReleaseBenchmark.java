@@ -81,11 +81,7 @@ public class AcquireReleaseBenchmark {
    */
   @TearDown(Level.Trial)
   public void tearDown() {
-    long inUse = pool.inUse();
-    pool.close();
-    if (inUse > 0) {
-      throw new IllegalStateException(impl + ": " + inUse + " buffers not released after the trial");
-    }
+    pool.closeChecked();
   }
 
   /**

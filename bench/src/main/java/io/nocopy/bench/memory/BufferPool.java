@@ -63,6 +63,21 @@ public abstract class BufferPool implements AutoCloseable {
   public abstract void close();
 
   /**
+   * Closes the pool after checking that the benchmark gave every buffer back: the end of every
+   * trial.
+   *
+   * @throws IllegalStateException if buffers are still in use (the benchmark leaked, so its result
+   *     is void); the pool is closed anyway
+   */
+  public final void closeChecked() {
+    long held = inUse();
+    close();
+    if (held > 0) {
+      throw new IllegalStateException(name + ": " + held + " buffers not released after the trial");
+    }
+  }
+
+  /**
    * The implementation's name, as in {@link PoolKind#label()}.
    *
    * @return the name

@@ -62,13 +62,24 @@ public class BurstBenchmark {
   @Param({"16", "128"})
   public int burst;
 
+  /**
+   * Buffers in the bounded pools. The FIFO free lists cycle through all of them, so this is the
+   * working set a burst walks: try {@code -p capacity=160} to see how much of a burst's cost is
+   * cache misses.
+   */
+  @Param({"1024"})
+  public int capacity;
+
   private BufferPool pool;
   private Object[] held;
 
-  /** Creates and prefills the pool (capacity {@link AcquireReleaseBenchmark#CAPACITY}). */
+  /** Creates and prefills the pool. */
   @Setup(Level.Trial)
   public void setUp() {
-    pool = PoolKind.of(impl).create(size, AcquireReleaseBenchmark.CAPACITY);
+    if (capacity < burst) {
+      throw new IllegalArgumentException("capacity " + capacity + " < burst " + burst);
+    }
+    pool = PoolKind.of(impl).create(size, capacity);
     held = new Object[burst];
   }
 
@@ -79,11 +90,7 @@ public class BurstBenchmark {
    */
   @TearDown(Level.Trial)
   public void tearDown() {
-    long inUse = pool.inUse();
-    pool.close();
-    if (inUse > 0) {
-      throw new IllegalStateException(impl + ": " + inUse + " buffers not released after the trial");
-    }
+    pool.closeChecked();
   }
 
   /** Acquires {@code burst} buffers, then releases them last-in first-out. */

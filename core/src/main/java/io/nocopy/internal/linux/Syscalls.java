@@ -422,6 +422,29 @@ public final class Syscalls {
   }
 
   /**
+   * {@code poll} on one descriptor, blocking the calling thread in the kernel for up to {@code
+   * timeoutMs}. For platform threads only: a virtual thread would hold its carrier for the wait
+   * (use {@link ChannelFds#await} there).
+   *
+   * @param fd the descriptor
+   * @param events {@code POLLIN} (1) or {@code POLLOUT} (4)
+   * @param timeoutMs the most to wait, in milliseconds
+   * @return the {@code revents} (0 on timeout), or {@code -errno} (EINTR on a signal)
+   */
+  public int poll(int fd, int events, int timeoutMs) {
+    fds.set(ValueLayout.JAVA_INT, 0, fd);
+    fds.set(ValueLayout.JAVA_SHORT, 4, (short) events);
+    fds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+    int r;
+    try {
+      r = (int) POLL.invokeExact(state, fds, 1L, timeoutMs);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    return r >= 0 ? fds.get(ValueLayout.JAVA_SHORT, 6) & 0xFFFF : -errno();
+  }
+
+  /**
    * {@code close(fd)}. Errors are returned, not thrown: a descriptor is released by close even
    * when it reports one.
    *

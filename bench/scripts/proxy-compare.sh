@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end TCP proxy on loopback: nocopy (splice, adaptive), nocopy userspace path, HAProxy
+# (splice-auto, forced splice, nosplice) and socat (default 8 KiB, -b 1 MiB), with the same Java
+# client (1 MiB writes) and sink for all, plus the direct client -> sink line. Prints one table
+# row per proxy: throughput and the proxy's CPU seconds per GB (utime+stime from /proc).
+# Usage: bench/scripts/proxy-compare.sh [GiB per run, default 4] [runs per proxy, default 3]
+# Installs haproxy and socat with apt-get when they are missing. Binds 127.0.0.1 only.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+GIB="${1:-4}"
+RUNS="${2:-3}"
+BYTES=$((GIB * 1024 * 1024 * 1024))
+JAR="${JAR:-$ROOT/bench/target/benchmarks.jar}"
+JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+FLAGS=(--enable-native-access=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED)
+SINK_PORT=19002
+PROXY_PORT=19011
+TMP="$(mktemp -d)"
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need haproxy || ! need socat; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy socat >/dev/null
+fi
+[ -f "$JAR" ] || { echo "build first: ./nocopy bench or mvn -pl bench -am package" >&2; exit 1; }
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "port $1 did not open" >&2; return 1
+}
+
+cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; } # with reaped children (socat fork)
+
+haproxy_cfg() { # $1 = splice option lines, $2 = extra global line
+  cat > "$TMP/haproxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 100
+    tune.pipesize 1048576
+    $2
+defaults
+    mode tcp
+    $1
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+listen fwd
+    bind 127.0.0.1:$PROXY_PORT
+    server sink 127.0.0.1:$SINK_PORT
+CFG
+}
+
+"$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench sink $SINK_PORT >"$TMP/sink.out" 2>&1 &
+PIDS+=($!)
+wait_port $SINK_PORT
+
+HZ=$(getconf CLK_TCK)
+printf "| proxy | GB/s (median of %s x %s GiB) | proxy CPU s/GB |\n|---|---|---|\n" "$RUNS" "$GIB"
+
+run() { # $1 = name, $2 = port to send to, $3 = proxy pid or 0
+  local name="$1" port="$2" pid="$3" rates=() c0 c1 cpu=0
+  [ "$pid" != 0 ] && c0=$(cpu_ticks "$pid")
+  for _ in $(seq 1 "$RUNS"); do
+    rates+=("$("$JAVA" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench client "$port" "$BYTES" 1048576 | awk '{print $3}')")
+  done
+  if [ "$pid" != 0 ]; then
+    c1=$(cpu_ticks "$pid")
+    cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v gb="$(awk -v b=$BYTES -v r=$RUNS 'BEGIN{print b*r/1e9}')" \
+      'BEGIN{printf "%.3f", t / hz / gb}')
+  else
+    cpu="–"
+  fi
+  local med
+  med=$(printf "%s\n" "${rates[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  printf "| %s | %s (runs: %s) | %s |\n" "$name" "$med" "${rates[*]}" "$cpu"
+}
+
+start_proxy() { # command... ; sets PROXY_PID
+  "$@" >"$TMP/proxy.out" 2>&1 &
+  PROXY_PID=$!
+  PIDS+=($PROXY_PID)
+  wait_port $PROXY_PORT
+}
+
+stop_proxy() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; sleep 0.3; }
+
+run "direct (client -> sink)" $SINK_PORT 0
+
+measure() { # name, proxy command...: start it, run the client against it, stop it
+  local name="$1"
+  shift
+  start_proxy "$@"
+  run "$name" $PROXY_PORT "$PROXY_PID"
+  stop_proxy "$PROXY_PID"
+}
+
+NOCOPY_PROXY=(io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
+measure "nocopy Transfer (splice, adaptive)" "$JAVA" "${FLAGS[@]}" -cp "$JAR" "${NOCOPY_PROXY[@]}"
+measure "nocopy Transfer (always splice)" \
+  "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" "${NOCOPY_PROXY[@]}"
+measure "nocopy Transfer (userspace path)" \
+  "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.accelerate=false -cp "$JAR" "${NOCOPY_PROXY[@]}"
+
+haproxy_cfg "option splice-auto" ""
+measure "HAProxy splice-auto, pipesize 1m" haproxy -db -f "$TMP/haproxy.cfg"
+haproxy_cfg $'option splice-request\n    option splice-response' ""
+measure "HAProxy splice-request+response" haproxy -db -f "$TMP/haproxy.cfg"
+haproxy_cfg "" "nosplice"
+measure "HAProxy nosplice" haproxy -db -f "$TMP/haproxy.cfg"
+
+SOCAT_ARGS=(TCP-LISTEN:$PROXY_PORT,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$SINK_PORT)
+measure "socat (8 KiB buffer)" socat "${SOCAT_ARGS[@]}"
+measure "socat -b 1048576" socat -b 1048576 "${SOCAT_ARGS[@]}"
