@@ -12,6 +12,7 @@
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
 #                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
+#   NOCOPY_FLAGS="--coalesce-ms 0"          more flags for the nocopy relay (shown in its name)
 #   RESULTS=FILE                            also write the table there
 #   ROWS_OUT=FILE                           also keep the raw rows (tab-separated) there
 #   CHART=FILE.png                          also draw CPU/GB and throughput per listener count
@@ -105,10 +106,10 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
   STATS_ARGS=(--stats-path /admin/nocopy-stats.json)
   case "$peer" in
     splice|userspace)
-      PEER_NAME="nocopy $peer"
+      PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
         --source-password "$PASSWORD" --engine "$peer" --status-interval 0 --queue-size "$QUEUE" \
-        --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) >"$log" 2>&1 &
+        --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
       PEER_PID=$! ;;
     netty)
       PEER_NAME="Netty baseline"
