@@ -29,7 +29,7 @@ import net.jqwik.api.Provide;
  * exactly the source bytes, fails exactly where the model fails and consumes what the model
  * consumes; slices keep their bytes after the reader is closed; and every block comes back.
  */
-class BufferProperties {
+class BufferPropertiesTest {
   /** One reader operation: {@code kind} picks the method, {@code arg} its size argument. */
   record Op(int kind, int arg) {}
 
