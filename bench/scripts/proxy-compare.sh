@@ -105,6 +105,8 @@ measure() { # name, proxy command...: start it, run the client against it, stop 
 
 NOCOPY_PROXY=(io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
 measure "nocopy Transfer (splice, adaptive)" "$JAVA" "${FLAGS[@]}" -cp "$JAR" "${NOCOPY_PROXY[@]}"
+measure "nocopy Transfer (splice, platform threads)" \
+  "$JAVA" "${FLAGS[@]}" -Dnocopy.bench.proxyThreads=platform -cp "$JAR" "${NOCOPY_PROXY[@]}"
 measure "nocopy Transfer (always splice)" \
   "$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -cp "$JAR" "${NOCOPY_PROXY[@]}"
 measure "nocopy Transfer (userspace path)" \

@@ -90,16 +90,22 @@ public final class ProxyBench {
     }
   }
 
+  /** {@code -Dnocopy.bench.proxyThreads=platform}: platform threads per direction, else virtual. */
+  private static final Thread.Builder PROXY_THREADS =
+      "platform".equals(System.getProperty("nocopy.bench.proxyThreads"))
+          ? Thread.ofPlatform()
+          : Thread.ofVirtual();
+
   private static void proxy(int port, int upstream) throws IOException {
     try (ServerSocketChannel ss = listen(port)) {
       while (true) {
         SocketChannel down = ss.accept();
-        Thread.startVirtualThread(
+        PROXY_THREADS.start(
             () -> {
               try (down;
                   SocketChannel up =
                       SocketChannel.open(new InetSocketAddress("127.0.0.1", upstream))) {
-                Thread back = Thread.startVirtualThread(() -> half(up, down));
+                Thread back = PROXY_THREADS.start(() -> half(up, down));
                 half(down, up);
                 back.join();
               } catch (IOException | InterruptedException ignored) {
