@@ -39,6 +39,10 @@ public final class Allocator implements AutoCloseable {
   private final int[] capacities;
   private final long acquireTimeoutNanos;
   private final AtomicReferenceArray<BlockPool> pools = new AtomicReferenceArray<>(TIERS.length);
+  // The same pools, read with plain loads on the allocate path. Written once per tier after the
+  // pool is published in 'pools'; a reader that still sees null takes the slow path. BlockPool's
+  // fields are final, so a reference seen here is a fully constructed pool.
+  private final BlockPool[] fastPools = new BlockPool[TIERS.length];
   private volatile boolean closed;
 
   private Allocator(Builder b) {
@@ -82,7 +86,11 @@ public final class Allocator implements AutoCloseable {
    * @throws IllegalStateException if the allocator is closed
    */
   public Block allocate(long minBytes) throws PoolExhaustedException {
-    BlockPool pool = pool(Tier.forSize(minBytes));
+    Tier tier = Tier.forSize(minBytes);
+    BlockPool pool = fastPools[tier.ordinal()];
+    if (pool == null) {
+      pool = pool(tier);
+    }
     Block b = pool.tryAcquire();
     if (b != null) {
       return b;
@@ -128,9 +136,12 @@ public final class Allocator implements AutoCloseable {
         fresh.close();
         throw new IllegalStateException("allocator is closed");
       }
+      fastPools[tier.ordinal()] = fresh;
       return fresh;
     }
-    return pools.get(tier.ordinal());
+    BlockPool winner = pools.get(tier.ordinal());
+    fastPools[tier.ordinal()] = winner;
+    return winner;
   }
 
   /**
