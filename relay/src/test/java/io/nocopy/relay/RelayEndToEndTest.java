@@ -246,7 +246,8 @@ class RelayEndToEndTest {
         assertArrayEquals(data, l.awaitEnd(), "everything before the reset, then a clean end");
         assertEquals(null, l.failure);
       }
-      // the mount is free again
+      // the mount is free again (the relay frees it once it has seen the reset)
+      await(() -> server.mounts().isEmpty(), "mount freed");
       try (Clients.Source again = Clients.source(at, "/gone.mp3", false, false)) {
         again.finish();
       }
