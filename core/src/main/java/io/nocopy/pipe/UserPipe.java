@@ -81,13 +81,7 @@ final class UserPipe {
         b.release();
         return false;
       }
-      int i = (head + count) % maxChunks;
-      blocks[i] = b;
-      offs[i] = off;
-      lens[i] = len;
-      count++;
-      bytes += len;
-      changed.signalAll();
+      enqueueLocked(b, off, len);
       return true;
     } catch (InterruptedException e) {
       b.release();
@@ -95,6 +89,17 @@ final class UserPipe {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Appends a chunk (lock held, room checked) and wakes the consumer. */
+  private void enqueueLocked(Block b, int off, int len) {
+    int i = (head + count) % maxChunks;
+    blocks[i] = b;
+    offs[i] = off;
+    lens[i] = len;
+    count++;
+    bytes += len;
+    changed.signalAll();
   }
 
   /**
@@ -110,13 +115,7 @@ final class UserPipe {
         b.release();
         return false;
       }
-      int i = (head + count) % maxChunks;
-      blocks[i] = b;
-      offs[i] = off;
-      lens[i] = len;
-      count++;
-      bytes += len;
-      changed.signalAll();
+      enqueueLocked(b, off, len);
       return true;
     } finally {
       lock.unlock();
