@@ -150,38 +150,27 @@ public record RelayConfig(
     Duration headerTimeout = Duration.ofSeconds(10);
     Duration status = Duration.ofSeconds(1);
     Duration coalesce = Duration.ofMillis(20);
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      String value = null;
-      int eq = flag.indexOf('=');
-      if (flag.startsWith("--") && eq > 0) {
-        value = flag.substring(eq + 1);
-        flag = flag.substring(0, eq);
-      }
-      if (flag.equals("--help") || flag.equals("-h")) {
-        throw new HelpRequested();
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(flag + " needs a value (see --help)");
-        }
-        value = args[++i];
-      }
+    List<Flags.Flag> flags = Flags.split(args);
+    if (flags == null) {
+      throw new HelpRequested();
+    }
+    for (Flags.Flag f : flags) {
+      String flag = f.name();
       switch (flag) {
-        case "--listen" -> listen = parseAddress(value);
-        case "--source-password" -> password = value;
-        case "--max-listeners" -> maxListeners = parseInt(flag, value);
-        case "--max-listeners-per-ip" -> perIp = parseInt(flag, value);
-        case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, value));
-        case "--queue-size" -> queue = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, value));
-        case "--engine" -> engine = parseEngine(value);
-        case "--record-dir" -> recordDir = Path.of(value);
-        case "--relay" -> relays.add(parseRelay(value));
-        case "--memory-cap" -> memoryCap = parseSize(flag, value);
-        case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, value));
-        case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, value));
-        case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, value));
-        default -> throw new IllegalArgumentException("unknown option " + flag + " (see --help)");
+        case "--listen" -> listen = parseAddress(f.required());
+        case "--source-password" -> password = f.required();
+        case "--max-listeners" -> maxListeners = parseInt(flag, f.required());
+        case "--max-listeners-per-ip" -> perIp = parseInt(flag, f.required());
+        case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--queue-size" -> queue = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--engine" -> engine = parseEngine(f.required());
+        case "--record-dir" -> recordDir = Path.of(f.required());
+        case "--relay" -> relays.add(parseRelay(f.required()));
+        case "--memory-cap" -> memoryCap = parseSize(flag, f.required());
+        case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        default -> throw f.unknown();
       }
     }
     boolean generated = password == null;

@@ -1,5 +1,6 @@
 package io.nocopy.relay.demo;
 
+import io.nocopy.relay.Flags;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -94,42 +95,28 @@ public record DemoConfig(
     int seconds = 20;
     int warmup = 5;
     List<String> engines = List.of("splice", "userspace");
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      String value = null;
-      int eq = flag.indexOf('=');
-      if (flag.startsWith("--") && eq > 0) {
-        value = flag.substring(eq + 1);
-        flag = flag.substring(0, eq);
-      }
-      if (flag.equals("--help") || flag.equals("-h")) {
-        throw new HelpRequested();
-      }
-      if (!List.of("--mounts", "--listeners", "--rate", "--seconds", "--warmup", "--engines").contains(flag)) {
-        throw new IllegalArgumentException("unknown option " + flag + " (see --help)");
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(flag + " needs a value (see --help)");
-        }
-        value = args[++i];
-      }
+    List<Flags.Flag> flags = Flags.split(args);
+    if (flags == null) {
+      throw new HelpRequested();
+    }
+    for (Flags.Flag f : flags) {
+      String flag = f.name();
       switch (flag) {
-        case "--mounts" -> mounts = parseInt(flag, value);
-        case "--listeners" -> listeners = parseInt(flag, value);
-        case "--rate" -> rate = parseRate(value);
-        case "--seconds" -> seconds = parseInt(flag, value);
-        case "--warmup" -> warmup = parseInt(flag, value);
+        case "--mounts" -> mounts = parseInt(flag, f.required());
+        case "--listeners" -> listeners = parseInt(flag, f.required());
+        case "--rate" -> rate = parseRate(f.required());
+        case "--seconds" -> seconds = parseInt(flag, f.required());
+        case "--warmup" -> warmup = parseInt(flag, f.required());
         case "--engines" -> {
           List<String> list = new ArrayList<>();
-          for (String e : value.split(",")) {
+          for (String e : f.required().split(",")) {
             if (!e.isBlank()) {
               list.add(e.strip().toLowerCase(Locale.ROOT));
             }
           }
           engines = list;
         }
-        default -> throw new IllegalArgumentException("unknown option " + flag + " (see --help)");
+        default -> throw f.unknown();
       }
     }
     return new DemoConfig(mounts, listeners, rate, seconds, warmup, engines);
