@@ -343,9 +343,12 @@ public final class BufWriter implements AutoCloseable {
     if (current != null) {
       closeOpenChunk();
     }
-    slice.retainChunks(this::addRetained);
+    slice.retainChunks(retainedSink);
     return this;
   }
+
+  // One sink object for every write(Slice), not a new method reference per call.
+  private final Slice.ChunkSink retainedSink = this::addRetained;
 
   private void addRetained(Block b, int offset, int length) {
     add(b, offset, length);
