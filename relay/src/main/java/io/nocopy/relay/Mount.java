@@ -54,8 +54,8 @@ final class Mount implements Fanout.Listener {
   private long burstBytes;
   private volatile long bytesIn;
   private long bytesOutOfGone; // bytes written by subscribers that left (under lock)
-  private int listenerCount; // subscribers that are listeners, not recordings (under lock)
-  private volatile int listeners;
+  // Subscribers that are listeners, not recordings: written under the lock, read without it.
+  private volatile int listenerCount;
   private volatile int listenerPeak;
   private boolean ended;
   private volatile Fanout fanout; // splice engine, else null
@@ -135,7 +135,6 @@ final class Mount implements Fanout.Listener {
       subscribers.add(sub);
       if (sub.listener) {
         listenerCount++;
-        listeners = listenerCount;
         if (listenerCount > listenerPeak) {
           listenerPeak = listenerCount;
         }
@@ -161,7 +160,6 @@ final class Mount implements Fanout.Listener {
       if (sub.listener) {
         bytesOutOfGone += sub.bytesWritten();
         listenerCount--;
-        listeners = listenerCount;
       }
     } finally {
       lock.unlock();
@@ -224,7 +222,6 @@ final class Mount implements Fanout.Listener {
       lock.lock();
       try {
         listenerCount++;
-        listeners = listenerCount;
         listenerPeak = Math.max(listenerPeak, listenerCount);
       } finally {
         lock.unlock();
@@ -238,7 +235,6 @@ final class Mount implements Fanout.Listener {
         lock.lock();
         try {
           listenerCount--;
-          listeners = listenerCount;
         } finally {
           lock.unlock();
         }
@@ -281,7 +277,6 @@ final class Mount implements Fanout.Listener {
       try {
         bytesOutOfGone += Math.max(0, sink.bytesWritten() - info.preambleBytes());
         listenerCount--;
-        listeners = listenerCount;
       } finally {
         lock.unlock();
       }
@@ -311,7 +306,7 @@ final class Mount implements Fanout.Listener {
   }
 
   int listeners() {
-    return listeners;
+    return listenerCount;
   }
 
   MountSnapshot snapshot() {
@@ -334,7 +329,7 @@ final class Mount implements Fanout.Listener {
         }
       }
     }
-    return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listeners,
+    return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listenerCount,
         listenerPeak, started, bytesIn(), out, f != null ? "splice" : engine, title);
   }
 }
