@@ -83,6 +83,33 @@ final class FrameWriter {
     }
   }
 
+  /**
+   * Appends a packet whose payload is the chunks of a received message, split into frames of at
+   * most the maximum frame size. The bytes are copied into pooled blocks (nothing is allocated if
+   * the JIT keeps the chunk views on the stack).
+   */
+  void packet(long sid, long mid, Kind kind, boolean control, ChunkList data) throws IOException {
+    long len = data.length;
+    long off = 0;
+    int chunk = 0;
+    int inChunk = 0;
+    do {
+      int n = (int) Math.min(len - off, maxFrame);
+      header(sid, mid, kind, off + n == len, control, n);
+      for (int left = n; left > 0; ) {
+        int take = Math.min(left, data.lengths[chunk] - inChunk);
+        out.write(data.blocks[chunk].segment().asSlice(data.offsets[chunk] + inChunk, take));
+        inChunk += take;
+        left -= take;
+        if (inChunk == data.lengths[chunk]) {
+          chunk++;
+          inChunk = 0;
+        }
+      }
+      off += n;
+    } while (off < len);
+  }
+
   private void header(long sid, long mid, Kind kind, boolean done, boolean control, long n)
       throws IOException {
     out.writeByte(FrameHeader.controlByte(kind.code(), done, control));

@@ -174,6 +174,21 @@ public final class PacketAssembler<P> {
   }
 
   /**
+   * Completes the packet after a frame with the done bit, for a caller that keeps the frame data
+   * itself instead of appending it (the transport keeps it as block chunks in the stream's {@link
+   * MessageQueue}): the next packet needs a higher message id.
+   *
+   * @throws IllegalStateException if parts were appended (use {@link #finish} for those)
+   */
+  public void complete() {
+    if (!parts.isEmpty()) {
+      throw new IllegalStateException(parts.size() + " parts appended: use finish(joiner)");
+    }
+    assembling = false;
+    nextMessageId = messageId + 1;
+  }
+
+  /**
    * The kind of the packet being (or last) assembled.
    *
    * @return the kind, null before the first frame
