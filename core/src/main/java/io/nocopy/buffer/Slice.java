@@ -147,6 +147,26 @@ public final class Slice implements AutoCloseable {
   }
 
   /**
+   * A slice over one chunk of a pooled block that takes over one reference to the block: the
+   * one-chunk form of {@link #ofBlocks}, with no chunk table.
+   *
+   * @param block the block; one reference now belongs to the slice
+   * @param offset the chunk's first byte within the block's segment
+   * @param length the chunk's length, at least 1
+   * @return a new slice owned by the caller, who closes it
+   * @throws IndexOutOfBoundsException if the chunk lies outside the block (the reference is not
+   *     taken over then)
+   * @throws IllegalArgumentException if the chunk is empty (the reference is not taken over then)
+   */
+  public static Slice ofBlock(Block block, int offset, int length) {
+    if (length < 1) {
+      throw new IllegalArgumentException("empty chunk");
+    }
+    Objects.checkFromIndexSize(offset, length, block.segment().byteSize());
+    return adopt(block, offset, length);
+  }
+
+  /**
    * A slice over chunks of pooled blocks that takes over one reference to each chunk's block: for
    * code that holds block references (from {@link BufReader#readBlocks}, say) and hands the bytes
    * to an owner who wants a {@code Slice}. The arrays are copied, not kept; the blocks are not

@@ -292,6 +292,15 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         return null;
       }
       n = msgChunks[msgHead];
+      if (n == 1) { // the common case: no chunk table
+        int s = chunkHead;
+        Block one = blocks[s];
+        blocks[s] = null;
+        int off = offsets[s];
+        int len = lengths[s];
+        dropHeadMessage(1);
+        return Slice.ofBlock(one, off, len);
+      }
       b = new Block[n];
       o = new int[n];
       l = new int[n];
