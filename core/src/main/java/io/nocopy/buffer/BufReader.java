@@ -229,15 +229,7 @@ public final class BufReader implements AutoCloseable {
     try {
       ByteBuffer bb = block.byteBuffer(); // scratch state of the block's filler: us
       bb.limit(start + (int) Math.min(cap - start, maxBytes)).position(start);
-      int zeros = 0;
-      while ((r = source.read(bb)) == 0) {
-        if (++zeros >= MAX_ZERO_READS) {
-          throw new IOException(
-              "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
-                  + " channel, or no progress); giving up instead of spinning");
-        }
-        Thread.yield();
-      }
+      r = readSome(bb);
     } catch (Throwable t) {
       if (fresh) {
         block.release();
@@ -260,6 +252,21 @@ public final class BufReader implements AutoCloseable {
       }
     }
     buffered += r;
+    return r;
+  }
+
+  /** One channel read of at least one byte into {@code bb}, or -1; gives up on a stalled channel. */
+  private int readSome(ByteBuffer bb) throws IOException {
+    int r;
+    int zeros = 0;
+    while ((r = source.read(bb)) == 0) {
+      if (++zeros >= MAX_ZERO_READS) {
+        throw new IOException(
+            "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
+                + " channel, or no progress); giving up instead of spinning");
+      }
+      Thread.yield();
+    }
     return r;
   }
 
@@ -355,15 +362,7 @@ public final class BufReader implements AutoCloseable {
     try {
       ByteBuffer bb = block.byteBuffer(); // scratch state of the block's filler: us
       bb.limit(cap).position(0);
-      int zeros = 0;
-      while ((r = source.read(bb)) == 0) {
-        if (++zeros >= MAX_ZERO_READS) {
-          throw new IOException(
-              "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
-                  + " channel, or no progress); giving up instead of spinning");
-        }
-        Thread.yield();
-      }
+      r = readSome(bb);
     } catch (Throwable t) {
       block.release();
       throw t;

@@ -73,30 +73,7 @@ class DrpcHandlerReceiveTest {
         // echoed
       }
     });
-    // sends N messages of 1 KiB (N as text; -1: until sending fails), message i starting with i,
-    // then holds the stream open until the client ends it
-    server.register(FLOOD, (StreamHandler) s -> {
-      int n;
-      try (Slice req = s.receive()) {
-        n = Integer.parseInt(new String(req.toByteArray(), StandardCharsets.UTF_8));
-      }
-      try {
-        byte[] msg = new byte[1024];
-        for (int i = 0; n < 0 || i < n; i++) {
-          ByteBuffer.wrap(msg).putInt(i);
-          s.send(msg);
-        }
-        floodOutcome.complete(null);
-      } catch (IOException e) {
-        floodOutcome.complete(e);
-        throw e;
-      }
-      try (Slice end = s.receive()) {
-        // null when the client closes its side; DrpcException when it cancels or closes
-      } catch (IOException e) {
-        // the client ended the stream
-      }
-    });
+    server.register(FLOOD, DrpcTestSupport.flood(floodOutcome, true));
     // sends three messages, then fails with code 77
     server.register(FAIL_AFTER, (StreamHandler) s -> {
       for (int i = 0; i < 3; i++) {
