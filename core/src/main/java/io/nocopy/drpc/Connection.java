@@ -149,10 +149,12 @@ final class Connection implements AutoCloseable {
     }
     if (kind == Kind.MESSAGE) {
       if (len > 0) {
-        readBlocks(in, len, s.queue);
+        readBlocks(in, len, s.queue); // staged in the queue without locking
       }
       if (h.done()) {
         s.messageDone();
+      } else {
+        s.queue.endFrame();
       }
       return;
     }

@@ -338,7 +338,8 @@ public final class DrpcStream implements AutoCloseable {
   void messageDone() throws InterruptedException {
     synchronized (this) {
       if (detached) {
-        return; // the queue is closed and released the data
+        queue.discard(); // the frame's staged chunks; the queue released the rest at close
+        return;
       }
       assembler.complete();
     }

@@ -25,11 +25,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Producer (the connection's reader)</h2>
  *
- * {@link #accept} adds a chunk to the open message (it is a {@link BufReader.BlockConsumer}, so
- * {@code reader.readBlocks(n, queue)} reads a frame's data straight into it); {@link #publish()}
- * makes the open message one queued message; {@link #discard()} releases it (a partial packet a
- * higher message id superseded). Ownership of every reference passes to the queue on {@code
- * accept}, whatever happens after: after close the chunk is released at once.
+ * {@link #accept} stages a chunk of the current frame (it is a {@link BufReader.BlockConsumer}, so
+ * {@code reader.readBlocks(n, queue)} reads a frame's data straight into it); staging takes no
+ * lock. {@link #endFrame()} moves the staged chunks into the open message, {@link #publish()}
+ * moves them and makes the open message one queued message, each under one lock acquisition, and
+ * {@link #discard()} releases the staged and open chunks (a partial packet a higher message id
+ * superseded). Ownership of every reference passes to the queue on {@code accept}, whatever
+ * happens after; after close, staged chunks are released by the next {@code endFrame}, {@code
+ * publish} or {@code discard}. Every frame's chunks must be followed by one of those three, on the
+ * producer's thread: staged chunks belong to the producer, so {@link #close} and {@link #abort}
+ * (any thread) cannot release them.
  *
  * <h2>Consumer</h2>
  *
@@ -42,7 +47,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * from another thread) throws {@link IllegalStateException} instead of sharing it. {@code
  * receive()} uses no shared state and may be called from any thread, also from a handler.
  *
- * <p>Thread safety: one producer, one consumer, and {@code close}/{@code abort} from any thread.
+ * <p>Thread safety: one producer thread ({@code accept}, {@code endFrame}, {@code publish}, {@code
+ * discard}), one consumer, and {@code close}/{@code abort} from any thread.
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
  */
 public final class MessageQueue implements BufReader.BlockConsumer {
@@ -75,6 +81,9 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   private long droppedAfterClose;
   private long releasedOnAbort;
 
+  // producer side: the current frame's chunks, not yet in the ring (producer thread only)
+  private final ChunkList staged = new ChunkList();
+
   // consumer side: the taken message (consumer thread only, between take and release)
   private final ChunkList taken = new ChunkList();
   private final ReceivedMessage view = new ReceivedMessage(taken);
@@ -101,7 +110,8 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   // --- producer ---------------------------------------------------------------------------------
 
   /**
-   * Adds a chunk to the open message. After close the chunk is released at once.
+   * Stages a chunk of the current frame, without locking: it joins the open message at the next
+   * {@link #endFrame()} or {@link #publish()}. Producer thread only.
    *
    * @param block the chunk's block; the queue takes over the caller's reference in every case
    * @param offset the chunk's first byte in the block's segment
@@ -109,25 +119,47 @@ public final class MessageQueue implements BufReader.BlockConsumer {
    */
   @Override
   public void accept(Block block, int offset, int length) {
+    staged.accept(block, offset, length);
+  }
+
+  /**
+   * Ends a frame that does not end its message: the staged chunks join the open message (or are
+   * released, if the queue is closed). Producer thread only.
+   */
+  public void endFrame() {
+    if (staged.count == 0) {
+      return;
+    }
     lock.lock();
     try {
       if (!closed) {
-        if (chunkCount == blocks.length) {
-          growChunks();
-        }
-        int slot = (chunkHead + chunkCount) & (blocks.length - 1);
-        blocks[slot] = block;
-        offsets[slot] = offset;
-        lengths[slot] = length;
-        chunkCount++;
-        openChunks++;
-        openBytes += length;
+        moveStaged();
         return;
       }
     } finally {
       lock.unlock();
     }
-    block.release();
+    staged.release();
+  }
+
+  /** Under the lock, queue open: appends the staged chunks to the open message. */
+  private void moveStaged() {
+    ChunkList st = staged;
+    int n = st.count;
+    while (chunkCount + n > blocks.length) {
+      growChunks();
+    }
+    int mask = blocks.length - 1;
+    for (int i = 0; i < n; i++) {
+      int slot = (chunkHead + chunkCount + i) & mask;
+      blocks[slot] = st.blocks[i];
+      offsets[slot] = st.offsets[i];
+      lengths[slot] = st.lengths[i];
+    }
+    chunkCount += n;
+    openChunks += n;
+    openBytes += st.length;
+    st.forget();
   }
 
   private void growChunks() {
@@ -148,7 +180,8 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   }
 
   /**
-   * Makes the open message (possibly empty) one queued message. Under {@link OverflowPolicy#BLOCK}
+   * Ends a message: the staged chunks join the open message, which (possibly empty) becomes one
+   * queued message. Producer thread only. Under {@link OverflowPolicy#BLOCK}
    * a full queue makes the caller wait for a free slot or for close; under {@link
    * OverflowPolicy#CANCEL_STREAM} it aborts the queue instead.
    *
@@ -161,6 +194,11 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     boolean overflow;
     lock.lock();
     try {
+      if (closed) {
+        staged.release(); // under the lock only here: rare, and release never blocks
+      } else if (staged.count > 0) {
+        moveStaged();
+      }
       if (msgCount == msgChunks.length && msgChunks.length < capacity) {
         growMessages();
       }
@@ -213,8 +251,12 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     msgHead = 0;
   }
 
-  /** Releases the open message's chunks (a superseded or abandoned partial packet). */
+  /**
+   * Releases the staged and open chunks (a superseded or abandoned partial packet). Producer
+   * thread only.
+   */
   public void discard() {
+    staged.release();
     lock.lock();
     try {
       releaseOpen();
@@ -472,8 +514,8 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   }
 
   /**
-   * Block references the queue holds now: chunks of queued messages and of the open one (a
-   * snapshot, for tests and diagnostics).
+   * Block references the queue holds now: chunks of queued messages and of the open one, not those
+   * staged for the producer's current frame (a snapshot, for tests and diagnostics).
    *
    * @return the count
    */

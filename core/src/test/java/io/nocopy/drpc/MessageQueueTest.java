@@ -54,13 +54,22 @@ class MessageQueueTest {
     return b;
   }
 
-  /** Adds {@code data} to the open message in chunks of at most {@code chunk} bytes. */
-  private void add(MessageQueue q, byte[] data, int chunk) throws IOException {
+  /** Stages {@code data} as one frame's chunks of at most {@code chunk} bytes. */
+  private void stage(MessageQueue q, byte[] data, int chunk) throws IOException {
     for (int at = 0; at < data.length; at += chunk) {
       int n = Math.min(chunk, data.length - at);
       Block b = alloc.allocate(n + 16);
       MemorySegment.copy(data, at, b.segment(), ValueLayout.JAVA_BYTE, 16, n);
       q.accept(b, 16, n);
+    }
+  }
+
+  /** Adds {@code data} to the open message as frames of two chunks at most. */
+  private void add(MessageQueue q, byte[] data, int chunk) throws IOException {
+    for (int at = 0; at < data.length; at += 2 * chunk) {
+      stage(q, java.util.Arrays.copyOfRange(data, at, Math.min(data.length, at + 2 * chunk)),
+          chunk);
+      q.endFrame();
     }
   }
 
@@ -328,6 +337,37 @@ class MessageQueueTest {
     send(q, content(2, 30), 7);
     assertArrayEquals(content(0, 100), take(q));
     assertArrayEquals(content(2, 30), take(q));
+  }
+
+  @Test
+  void stagedChunksJoinAtEndFrameAndOnlyTheProducerReleasesThem() throws Exception {
+    var q = new MessageQueue(4, OverflowPolicy.BLOCK);
+    stage(q, content(0, 100), 30);
+    assertEquals(0, q.heldChunks(), "staged, not yet in the queue");
+    assertEquals(4, alloc.inUse());
+    q.endFrame();
+    assertEquals(4, q.heldChunks());
+    stage(q, content(1, 60), 30);
+    assertEquals(ReceiveQueue.Offer.QUEUED, q.publish(), "publish moves the last frame's too");
+    assertEquals(6, q.heldChunks());
+    byte[] both = new byte[160];
+    System.arraycopy(content(0, 100), 0, both, 0, 100);
+    System.arraycopy(content(1, 60), 0, both, 100, 60);
+    assertArrayEquals(both, take(q));
+
+    stage(q, content(2, 100), 30);
+    q.discard();
+    assertEquals(0, alloc.inUse(), "discard releases staged chunks");
+
+    stage(q, content(3, 100), 30);
+    Thread t = Thread.ofVirtual().start(() -> q.close(null));
+    t.join();
+    assertEquals(4, alloc.inUse(), "close (another thread) leaves the producer's staged chunks");
+    q.endFrame();
+    assertEquals(0, alloc.inUse(), "the producer's next endFrame releases them");
+    stage(q, content(4, 10), 30);
+    assertEquals(ReceiveQueue.Offer.CLOSED, q.publish());
+    assertEquals(0, alloc.inUse(), "and so does its next publish");
   }
 
   @Test

@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.TearDown;
  *       consumer, who closes it.
  *   <li>{@code zeroAlloc}: what the transport does now: the reader (32 KiB blocks, large frame data
  *       from blocks of up to 512 KiB) hands each frame's data to the stream's {@link MessageQueue}
- *       as block references ({@link BufReader#readBlocks}), the assembler only checks the packet
+ *       as block references ({@link BufReader#readBlocks}; staged without locking, moved in with
+ *       one lock per frame), the assembler only checks the packet
  *       rules, and the consumer takes the message with {@link MessageQueue#receive(MessageHandler)}
  *       (reading every chunk's first and last byte); no object per message.
  *   <li>{@code chunkQueueSlice}: the same, but the consumer takes the message as a {@link Slice}
@@ -144,6 +145,7 @@ public class ReceivePathBenchmark {
         rules.complete();
         break;
       }
+      chunkQueue.endFrame();
     }
     chunkQueue.publish();
   }
