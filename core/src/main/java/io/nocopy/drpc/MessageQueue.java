@@ -6,6 +6,7 @@ import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -58,8 +59,13 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   private final int capacity;
   private final OverflowPolicy policy;
   private final ReentrantLock lock = new ReentrantLock();
+  // Waiting: one waiting consumer and one waiting producer park themselves (LockSupport) and are
+  // named in these fields, so a wait allocates nothing (a Condition allocates a node per await);
+  // a second thread waiting on the same side at the same time (allowed, rare) uses the condition.
   private final Condition notEmpty = lock.newCondition();
   private final Condition notFull = lock.newCondition();
+  private Thread parkedConsumer; // guarded by lock
+  private Thread parkedProducer; // guarded by lock
 
   // chunk ring (power-of-two length): published chunks, then the open message's
   private Block[] blocks = new Block[INITIAL_CHUNKS];
@@ -204,7 +210,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       }
       while (!closed && msgCount == capacity && policy == OverflowPolicy.BLOCK) {
         try {
-          notFull.await();
+          awaitNotFull();
         } catch (InterruptedException e) {
           releaseOpen();
           throw e;
@@ -223,7 +229,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         msgCount++;
         openChunks = 0;
         openBytes = 0;
-        notEmpty.signal();
+        wake(parkedConsumer, notEmpty);
         return ReceiveQueue.Offer.QUEUED;
       }
       releaseOpen();
@@ -325,7 +331,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     lock.lock();
     try {
       while (msgCount == 0 && !closed) {
-        notEmpty.await();
+        awaitNotEmpty();
       }
       if (msgCount == 0) {
         if (error != null) {
@@ -367,7 +373,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     chunkCount -= n;
     msgHead = (msgHead + 1) % msgChunks.length;
     msgCount--;
-    notFull.signal();
+    wake(parkedProducer, notFull);
   }
 
   /**
@@ -378,7 +384,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     try {
       checkNotReceiving();
       while (msgCount == 0 && !closed) {
-        notEmpty.await();
+        awaitNotEmpty();
       }
       checkNotReceiving();
       if (msgCount == 0) {
@@ -411,6 +417,79 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     }
   }
 
+  // --- waiting --------------------------------------------------------------------------------
+
+  /** Under the lock: waits once for a publish or close (the caller loops). */
+  private void awaitNotEmpty() throws InterruptedException {
+    if (parkedConsumer != null) {
+      notEmpty.await();
+      return;
+    }
+    Thread me = Thread.currentThread();
+    parkedConsumer = me;
+    try {
+      parkUnlocked();
+    } finally {
+      if (parkedConsumer == me) {
+        parkedConsumer = null;
+      }
+    }
+  }
+
+  /** Under the lock: waits once for a free slot or close (the caller loops). */
+  private void awaitNotFull() throws InterruptedException {
+    if (parkedProducer != null) {
+      notFull.await();
+      return;
+    }
+    Thread me = Thread.currentThread();
+    parkedProducer = me;
+    try {
+      parkUnlocked();
+    } finally {
+      if (parkedProducer == me) {
+        parkedProducer = null;
+      }
+    }
+  }
+
+  /**
+   * Releases the lock, parks until unparked (or spuriously), takes the lock again; throws if
+   * interrupted, clearing the status as {@link Condition#await()} does. A wake-up given between the
+   * unlock and the park is not lost: it leaves a permit that makes the park return at once.
+   */
+  private void parkUnlocked() throws InterruptedException {
+    lock.unlock();
+    try {
+      LockSupport.park(this);
+    } finally {
+      lock.lock();
+    }
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+  }
+
+  /** Under the lock: wakes the parked thread of one side and one condition waiter. */
+  private static void wake(Thread parked, Condition c) {
+    if (parked != null) {
+      LockSupport.unpark(parked);
+    }
+    c.signal();
+  }
+
+  /** Under the lock: wakes every waiter (close, abort). */
+  private void wakeAll() {
+    if (parkedConsumer != null) {
+      LockSupport.unpark(parkedConsumer);
+    }
+    if (parkedProducer != null) {
+      LockSupport.unpark(parkedProducer);
+    }
+    notEmpty.signalAll();
+    notFull.signalAll();
+  }
+
   // --- ending -----------------------------------------------------------------------------------
 
   /**
@@ -431,8 +510,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       closed = true;
       this.error = error;
       releaseOpen();
-      notEmpty.signalAll();
-      notFull.signalAll();
+      wakeAll();
       return true;
     } finally {
       lock.unlock();
@@ -471,8 +549,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       openBytes = 0;
       msgHead = 0;
       msgCount = 0;
-      notEmpty.signalAll();
-      notFull.signalAll();
+      wakeAll();
       return first;
     } finally {
       lock.unlock();

@@ -171,6 +171,35 @@ class MessageQueueTest {
   }
 
   @Test
+  void twoWaitingConsumersBothGetAMessage() throws Exception {
+    // the first waiter parks itself, the second waits on the condition: both must wake
+    var q = new MessageQueue(4, OverflowPolicy.BLOCK);
+    List<CompletableFuture<byte[]>> got = List.of(new CompletableFuture<>(),
+        new CompletableFuture<>());
+    List<Thread> waiters = new ArrayList<>();
+    for (CompletableFuture<byte[]> f : got) {
+      waiters.add(Thread.ofVirtual().start(() -> {
+        try (Slice s = q.receive()) {
+          f.complete(s.toByteArray());
+        } catch (Throwable e) {
+          f.completeExceptionally(e);
+        }
+      }));
+    }
+    for (Thread t : waiters) {
+      awaitParked(t);
+    }
+    send(q, content(0, 10), 10);
+    send(q, content(1, 10), 10);
+    List<Integer> firsts = new ArrayList<>();
+    for (CompletableFuture<byte[]> f : got) {
+      firsts.add((int) f.get(10, TimeUnit.SECONDS)[0]);
+    }
+    firsts.sort(null);
+    assertEquals(List.of(0, 7), firsts);
+  }
+
+  @Test
   void fullQueueBlocksThePublisherUnderBlock() throws Exception {
     var q = new MessageQueue(2, OverflowPolicy.BLOCK);
     send(q, content(0, 10), 10);
