@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * source thread reads into pooled blocks and hands each chunk to every sink's bounded queue as a
  * shared, reference-counted block (one {@link Block#retain()} per sink, released by the sink after
  * writing); a sink whose queue cannot take the chunk is dropped.
+ *
+ * <h2>Direct delivery (kernel path)</h2>
+ *
+ * A sink that keeps up costs no thread wake-up: when its pipe is empty its writer thread hands the
+ * channel to the source thread and parks, and the source thread, right after the tee, splices the
+ * chunk on to the channel without waiting (one {@code tee} and one {@code splice} per sink per
+ * chunk, the shape of Icecast's one non-blocking {@code send} per listener per read). Only when
+ * the channel cannot take the whole chunk (a full socket buffer, a closed channel, an error) is
+ * the writer unparked; it owns the channel again, waits for it, drains the backlog and hands it
+ * back once the pipe is empty. Exactly one thread writes to a channel at a time (an atomic owner
+ * flag moves between them), so bytes stay in order. Channels that cannot be polled (files) are
+ * always written by their own thread, so a slow disk never stalls the source.
  *
  * <h2>Burst and leading bytes</h2>
  *
@@ -66,6 +79,14 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Fanout implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Fanout.class.getName());
   private static final Sink[] NO_SINKS = new Sink[0];
+  private static final int POLLIN_BITS = 1 | 8 | 16; // POLLIN | POLLERR | POLLHUP
+  // owners of a kernel-path sink's channel
+  private static final int IDLE = 0;
+  private static final int SOURCE = 1;
+  private static final int WRITER = 2;
+
+  /** Bytes the source thread spliced straight to sinks' channels (tests and diagnostics). */
+  static final java.util.concurrent.atomic.LongAdder DIRECT = new java.util.concurrent.atomic.LongAdder();
 
   /** Why a sink ended. */
   public enum Reason {
@@ -769,6 +790,10 @@ public final class Fanout implements AutoCloseable {
     private volatile Reason dropReason;
     private volatile Reason reason;
     private volatile Thread writer;
+    // Who writes to the channel on the kernel path: the writer thread, or the source thread while
+    // the sink keeps up ("Direct delivery" in the class comment). The writer owns it first.
+    private final AtomicInteger owner = new AtomicInteger(WRITER);
+    private volatile GuardedFd direct; // the writer's duplicate of dst's descriptor, once made
 
     private Sink(
         WritableByteChannel dst, ByteBuffer prefix, KernelPipe kp, UserPipe up, Syscalls sc) {
@@ -823,28 +848,70 @@ public final class Fanout implements AutoCloseable {
       drop(Reason.REMOVED);
     }
 
-    /** Source thread: duplicates the staged chunk into this sink's pipe, or drops the sink. */
+    /**
+     * Source thread: duplicates the staged chunk into this sink's pipe, or drops the sink; then,
+     * if the sink is idle (its pipe was empty and its writer is parked), splices the chunk on to
+     * the channel at once (see "Direct delivery" in the class comment).
+     */
     void teeFrom(Syscalls srcSc, int stageR, long n) {
       if (!kp.w.enter()) {
         return; // ended or ending
       }
+      long t;
       try {
-        long t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
-        if (t == n) {
-          Accel.TEED.add(n);
-          return;
-        }
+        t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
         if (t == -Syscalls.EINTR) {
           t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
-          if (t == n) {
-            Accel.TEED.add(n);
-            return;
-          }
         }
       } finally {
         kp.w.exit();
       }
-      drop(Reason.TOO_SLOW); // full (EAGAIN), partial (its copy would have a hole) or broken
+      if (t != n) {
+        drop(Reason.TOO_SLOW); // full (EAGAIN), partial (its copy would have a hole) or broken
+        return;
+      }
+      Accel.TEED.add(n);
+      if (owner.get() == IDLE && owner.compareAndSet(IDLE, SOURCE)) {
+        writeDirect(srcSc, n);
+      }
+    }
+
+    /**
+     * Source thread, owning the channel: the pipe holds exactly the {@code n} bytes just teed (an
+     * idle sink's pipe is empty). Splices them to the channel without waiting; if the channel
+     * takes them all the sink stays idle, otherwise (full socket, closed channel, error) the
+     * writer thread takes over and meets the condition itself.
+     */
+    private void writeDirect(Syscalls srcSc, long n) {
+      GuardedFd o = direct;
+      long m = 0;
+      if (dst.isOpen() && kp.r.enter()) {
+        try {
+          if (o.enter()) {
+            try {
+              m = srcSc.splice(kp.r.fd, o.fd, n, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+              if (m == -Syscalls.EINTR) {
+                m = srcSc.splice(kp.r.fd, o.fd, n, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+              }
+            } finally {
+              o.exit();
+            }
+          }
+        } finally {
+          kp.r.exit();
+        }
+      }
+      if (m > 0) {
+        Accel.SPLICED.add(m);
+        DIRECT.add(m);
+        written.setRelease(written.getPlain() + m);
+      }
+      if (m == n) {
+        owner.set(IDLE);
+      } else {
+        owner.set(WRITER);
+        LockSupport.unpark(writer);
+      }
     }
 
     void drop(Reason why) {
@@ -873,6 +940,7 @@ public final class Fanout implements AutoCloseable {
     void endOfStream() {
       if (kp != null) {
         kp.w.close();
+        LockSupport.unpark(writer); // an idle writer sees the end (POLLHUP) and drains
       } else {
         up.closeWrite();
       }
@@ -920,19 +988,78 @@ public final class Fanout implements AutoCloseable {
       }
       Op op = new Op(sc).watch(dst).watch(kp.r);
       int out = -1;
+      GuardedFd g = null;
       try {
         out = op.dup(dst);
         writePrefix(op, out);
         if (out >= 0) {
-          Egress.splice(op, kp, out, written);
+          g = new GuardedFd(out);
+          direct = g;
+          serve(op, g.fd);
         } else {
           Egress.copyOut(op, kp, dst, written);
         }
       } finally {
-        if (out >= 0) {
+        if (g != null) {
+          g.close(); // closes at once, or when the source thread's direct splice returns
+        } else if (out >= 0) {
           sc.close(out);
         }
         kp.r.exit();
+      }
+    }
+
+    /**
+     * Writer thread: drains the pipe into the channel until the pipe's end of stream. While it
+     * runs this thread owns the channel; when the pipe is empty and the channel can be polled it
+     * hands the channel to the source thread and parks until the source gives it back.
+     */
+    private void serve(Op op, int out) throws IOException {
+      int pr = kp.r.fd;
+      boolean handOver = op.pollable(out); // never splice to a file from the source thread
+      while (true) {
+        op.check();
+        long n = sc.splice(pr, out, kp.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+        if (n > 0) {
+          Accel.SPLICED.add(n);
+          written.setRelease(written.getPlain() + n);
+        } else if (n == 0) {
+          return; // the source ended and every byte is written
+        } else if (n == -Syscalls.EAGAIN) {
+          int rev = sc.pollNow(pr, ChannelFds.POLLIN);
+          if (rev > 0 && (rev & POLLIN_BITS) != 0) {
+            if (handOver) {
+              op.await(out, ChannelFds.POLLOUT); // bytes wait: the channel is full
+            } // else a file, never full: retry
+          } else if (handOver) {
+            idle(op, pr);
+          } else {
+            op.await(pr, ChannelFds.POLLIN);
+          }
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("splice to destination", n);
+        }
+      }
+    }
+
+    /**
+     * Writer thread, pipe found empty: gives the channel to the source thread and parks until it
+     * is handed back ({@link #writeDirect} could not write everything), the stream ends, or the
+     * sink is dropped. Returns owning the channel again.
+     */
+    private void idle(Op op, int pr) throws IOException {
+      owner.set(IDLE);
+      while (true) {
+        // Bytes teed (or the end of stream) between the empty splice and IDLE becoming visible
+        // would otherwise wait for the next chunk: take them back.
+        if (sc.pollNow(pr, ChannelFds.POLLIN) > 0 && owner.compareAndSet(IDLE, WRITER)) {
+          return;
+        }
+        if (owner.get() == WRITER) {
+          return;
+        }
+        op.check();
+        LockSupport.park(this); // unparked by writeDirect, endOfStream, drop or close
       }
     }
 
