@@ -22,8 +22,9 @@ import java.util.Map;
  *       message at once (decodes it, copies it, echoes it) should use;
  *   <li>{@link #receive()} hands it over as a {@link Slice}, which the caller owns and closes when
  *       finished, even after the stream ended: the way to keep a message or forward it without
- *       copying. The slice's handle is allocated for the caller (about 40-90 bytes); that is the
- *       caller's object, not a cost of the transport.
+ *       copying. The slice's handle is allocated for the caller (measured: 88 bytes for a message in
+ *       one block, a few hundred for a chain of blocks); that is the caller's object, not a cost
+ *       of the transport.
  * </ul>
  *
  * <h2>Sending</h2>
