@@ -490,20 +490,15 @@ public final class RelayServer implements AutoCloseable {
    * between (measured: less CPU per chunk). Errors end the source, never the server.
    */
   private void pump(Mount mount, SourceBody body, String peer) {
-    Thread t = Thread.ofPlatform().daemon().name("nocopy-mount-" + mount.name)
-        .start(() -> pumpHere(mount, body, peer));
-    boolean interrupted = false;
-    while (true) {
+    CountDownLatch done = new CountDownLatch(1);
+    Thread.ofPlatform().daemon().name("nocopy-mount-" + mount.name).start(() -> {
       try {
-        t.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true; // the pump ends when its source is closed (server close does that)
+        pumpHere(mount, body, peer);
+      } finally {
+        done.countDown();
       }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    });
+    awaitUninterruptibly(done); // the pump ends when its source is closed (server close does that)
   }
 
   private void pumpHere(Mount mount, SourceBody body, String peer) {
