@@ -129,6 +129,7 @@ public final class Fanout implements AutoCloseable {
   private final int bound;
   private final Listener listener;
   private final ThreadFactory threads;
+  private final ThreadFactory sourceThreads;
   private final boolean kernel;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ended = lock.newCondition();
@@ -160,6 +161,7 @@ public final class Fanout implements AutoCloseable {
     this.bound = b.bound;
     this.listener = b.listener;
     this.threads = b.threads;
+    this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
     this.kernel = Accel.NATIVE;
     this.burst = b.burst;
     this.leading = b.leading;
@@ -234,7 +236,7 @@ public final class Fanout implements AutoCloseable {
     if (closed || !started.compareAndSet(false, true)) {
       throw new IllegalStateException(closed ? "fan-out is closed" : "fan-out already started");
     }
-    spawn(this::runSource);
+    spawn(sourceThreads, this::runSource);
   }
 
   /**
@@ -311,7 +313,7 @@ public final class Fanout implements AutoCloseable {
         chunkLock.unlock();
       }
     }
-    spawn(s::run);
+    spawn(threads, s::run);
     return s;
   }
 
@@ -503,7 +505,7 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
-  private void spawn(Runnable body) {
+  private void spawn(ThreadFactory factory, Runnable body) {
     lock.lock();
     try {
       live++;
@@ -511,7 +513,7 @@ public final class Fanout implements AutoCloseable {
       lock.unlock();
     }
     Thread t =
-        threads.newThread(
+        factory.newThread(
             () -> {
               try {
                 body.run();
@@ -1100,6 +1102,7 @@ public final class Fanout implements AutoCloseable {
     private long coalesceNanos;
     private Listener listener = new Listener() {};
     private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
+    private ThreadFactory sourceThreads;
 
     private Builder() {}
 
@@ -1186,6 +1189,21 @@ public final class Fanout implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory f) {
       this.threads = Objects.requireNonNull(f, "threads");
+      return this;
+    }
+
+    /**
+     * Where the source thread comes from, when it should differ from the sinks' (default: the
+     * {@link #threadFactory}). The source thread does the fan-out's steady work (one tee and, for
+     * sinks that keep up, one splice per sink per chunk) and waits for the source between chunks;
+     * a platform thread waits in poll(2) itself, without the virtual-thread scheduler and poller
+     * in between, which costs less CPU per chunk for one long-lived thread.
+     *
+     * @param f the factory
+     * @return this builder
+     */
+    public Builder sourceThreadFactory(ThreadFactory f) {
+      this.sourceThreads = Objects.requireNonNull(f, "threads");
       return this;
     }
 
