@@ -93,7 +93,20 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   // consumer side: the taken message (consumer thread only, between take and release)
   private final ChunkList taken = new ChunkList();
   private final ReceivedMessage view = new ReceivedMessage(taken);
-  private volatile boolean receiving;
+  // true from take() to the end of the handler call: set under the lock, cleared with a release
+  // store (no fence: a receive that happens after the clear sees it; only a concurrent or nested
+  // receive can see true, and that is the misuse it reports)
+  private boolean receiving;
+  private static final java.lang.invoke.VarHandle RECEIVING;
+
+  static {
+    try {
+      RECEIVING = java.lang.invoke.MethodHandles.lookup()
+          .findVarHandle(MessageQueue.class, "receiving", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /**
    * A queue.
@@ -223,7 +236,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       }
       overflow = msgCount == capacity;
       if (!overflow) {
-        int slot = (msgHead + msgCount) % msgChunks.length;
+        int slot = wrap(msgHead + msgCount);
         msgChunks[slot] = openChunks;
         msgBytes[slot] = openBytes;
         msgCount++;
@@ -310,7 +323,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     } finally {
       view.invalidate();
       taken.release();
-      receiving = false;
+      RECEIVING.setRelease(this, false);
     }
     return true;
   }
@@ -367,11 +380,17 @@ public final class MessageQueue implements BufReader.BlockConsumer {
     return Slice.ofBlocks(b, o, l, n);
   }
 
+  /** An index into the message ring from one below twice its length (no division). */
+  private int wrap(int i) {
+    int n = msgChunks.length;
+    return i >= n ? i - n : i;
+  }
+
   /** Under the lock: the oldest message's n chunks were moved out; free its slots. */
   private void dropHeadMessage(int n) {
     chunkHead = (chunkHead + n) & (blocks.length - 1);
     chunkCount -= n;
-    msgHead = (msgHead + 1) % msgChunks.length;
+    msgHead = wrap(msgHead + 1);
     msgCount--;
     wake(parkedProducer, notFull);
   }
@@ -410,7 +429,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
   }
 
   private void checkNotReceiving() {
-    if (receiving) {
+    if ((boolean) RECEIVING.getAcquire(this)) {
       throw new IllegalStateException(
           "receive while another receive of this queue is in its handler (one receiving thread"
               + " at a time, no receive from inside a MessageHandler)");

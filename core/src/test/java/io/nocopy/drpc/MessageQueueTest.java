@@ -197,6 +197,9 @@ class MessageQueueTest {
     }
     firsts.sort(null);
     assertEquals(List.of(0, 7), firsts);
+    for (Thread t : waiters) {
+      t.join(); // each closes its slice after completing its future
+    }
   }
 
   @Test
