@@ -139,4 +139,75 @@ class SubscriberTest {
       assertEquals(0, alloc.inUse());
     }
   }
+
+  /** Reads to the end with a random pause (0..3 ms) after each read. */
+  private static Future<byte[]> readJittery(SocketChannel in, long seed) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            SplittableRandom r = new SplittableRandom(seed);
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            ByteBuffer bb = ByteBuffer.allocate(1024 + r.nextInt(7168));
+            while (in.read(bb.clear()) >= 0) {
+              got.write(bb.array(), 0, bb.position());
+              int pause = r.nextInt(4);
+              if (pause > 0) {
+                Thread.sleep(pause);
+              }
+            }
+            return got.toByteArray();
+          } catch (IOException | InterruptedException e) {
+            throw new RuntimeException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
+  @Test
+  void ownershipMovesBackAndForthManyTimesWithoutLosingOrReorderingAByte() throws Exception {
+    long direct = 0;
+    long total = 0;
+    for (int round = 0; round < 6; round++) {
+      byte[] data = new byte[200_000];
+      new SplittableRandom(100 + round).nextBytes(data);
+      try (Allocator alloc = Allocator.create()) {
+        SocketChannel[] pair = socketPair();
+        pair[0].setOption(StandardSocketOptions.SO_SNDBUF, 8 * 1024);
+        Future<byte[]> got = readJittery(pair[1], round);
+        Subscriber sub = new Subscriber("stress", true, pair[0], new byte[0], 4 << 20, alloc);
+        Thread writer = Thread.ofVirtual().start(() -> {
+          try {
+            sub.run();
+          } catch (IOException e) {
+            throw new RuntimeException(e);
+          }
+        });
+        SplittableRandom r = new SplittableRandom(round);
+        for (int off = 0; off < data.length; ) {
+          int n = Math.min(1 + r.nextInt(6000), data.length - off);
+          try (BufWriter w = BufWriter.of(alloc)) {
+            w.write(data, off, n);
+            try (Slice s = w.toSlice()) {
+              assertTrue(sub.offer(s), "round " + round + " offer at " + off);
+            }
+          }
+          off += n;
+          if (r.nextInt(4) == 0) {
+            Thread.sleep(1);
+          }
+        }
+        sub.finish();
+        writer.join(20_000);
+        assertFalse(writer.isAlive(), "round " + round);
+        sub.releaseQueued();
+        assertArrayEquals(data, got.get(20, TimeUnit.SECONDS), "round " + round);
+        assertEquals(data.length, sub.bytesWritten());
+        direct += sub.directBytes();
+        total += data.length;
+        pair[1].close();
+        assertEquals(0, alloc.inUse(), "round " + round);
+      }
+    }
+    assertTrue(direct > 0 && direct < total, "both paths ran: " + direct + " of " + total + " direct");
+  }
 }
