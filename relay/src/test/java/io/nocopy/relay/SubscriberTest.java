@@ -37,19 +37,18 @@ class SubscriberTest {
     }
   }
 
-  /** Reads to the end; sleeps {@code stallMillis} after the first {@code stallAfter} bytes. */
-  private static Future<byte[]> readAll(SocketChannel in, long stallAfter, long stallMillis) {
+  /** Reads to the end; after each read sleeps what {@code pause} says for the bytes read so far. */
+  private static Future<byte[]> read(SocketChannel in, int bufferSize, java.util.function.LongUnaryOperator pause) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            ByteBuffer bb = ByteBuffer.allocate(4096);
-            boolean stalled = false;
+            ByteBuffer bb = ByteBuffer.allocate(bufferSize);
             while (in.read(bb.clear()) >= 0) {
               got.write(bb.array(), 0, bb.position());
-              if (!stalled && got.size() >= stallAfter) {
-                stalled = true;
-                Thread.sleep(stallMillis);
+              long ms = pause.applyAsLong(got.size());
+              if (ms > 0) {
+                Thread.sleep(ms);
               }
             }
             return got.toByteArray();
@@ -58,6 +57,18 @@ class SubscriberTest {
           }
         },
         Thread::startVirtualThread);
+  }
+
+  /** Reads to the end; sleeps {@code stallMillis} once, after the first {@code stallAfter} bytes. */
+  private static Future<byte[]> readAll(SocketChannel in, long stallAfter, long stallMillis) {
+    boolean[] stalled = {false};
+    return read(in, 4096, n -> {
+      if (!stalled[0] && n >= stallAfter) {
+        stalled[0] = true;
+        return stallMillis;
+      }
+      return 0;
+    });
   }
 
   @Test
@@ -142,25 +153,8 @@ class SubscriberTest {
 
   /** Reads to the end with a random pause (0..3 ms) after each read. */
   private static Future<byte[]> readJittery(SocketChannel in, long seed) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            SplittableRandom r = new SplittableRandom(seed);
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            ByteBuffer bb = ByteBuffer.allocate(1024 + r.nextInt(7168));
-            while (in.read(bb.clear()) >= 0) {
-              got.write(bb.array(), 0, bb.position());
-              int pause = r.nextInt(4);
-              if (pause > 0) {
-                Thread.sleep(pause);
-              }
-            }
-            return got.toByteArray();
-          } catch (IOException | InterruptedException e) {
-            throw new RuntimeException(e);
-          }
-        },
-        Thread::startVirtualThread);
+    SplittableRandom r = new SplittableRandom(seed);
+    return read(in, 1024 + r.nextInt(7168), n -> r.nextInt(4));
   }
 
   @Test
