@@ -333,6 +333,7 @@ public final class Fanout implements AutoCloseable {
       }
       if (t == burstHeld) {
         Accel.TEED.add(t);
+        s.teed += t; // before the sink is published: the source thread sees it under chunkLock
       } else if (t > 0) {
         // Part of the burst only: its oldest bytes, followed by the live stream would leave a
         // hole. Take it back out; this sink starts with the live stream.
@@ -796,6 +797,8 @@ public final class Fanout implements AutoCloseable {
     // the sink keeps up ("Direct delivery" in the class comment). The writer owns it first.
     private final AtomicInteger owner = new AtomicInteger(WRITER);
     private volatile GuardedFd direct; // the writer's duplicate of dst's descriptor, once made
+    private long teed; // bytes put into the pipe (source thread; the burst before publication)
+    private volatile long drained; // bytes spliced out of the pipe, by the channel's owner
 
     private Sink(
         WritableByteChannel dst, ByteBuffer prefix, KernelPipe kp, UserPipe up, Syscalls sc) {
@@ -873,18 +876,20 @@ public final class Fanout implements AutoCloseable {
         return;
       }
       Accel.TEED.add(n);
+      teed += n;
       if (owner.get() == IDLE && owner.compareAndSet(IDLE, SOURCE)) {
-        writeDirect(srcSc, n);
+        writeDirect(srcSc);
       }
     }
 
     /**
-     * Source thread, owning the channel: the pipe holds exactly the {@code n} bytes just teed (an
-     * idle sink's pipe is empty). Splices them to the channel without waiting; if the channel
-     * takes them all the sink stays idle, otherwise (full socket, closed channel, error) the
-     * writer thread takes over and meets the condition itself.
+     * Source thread, owning the channel: splices what the pipe holds (the chunk just teed, and
+     * any chunk teed while the writer still owned the channel, just before it went idle) to the
+     * channel without waiting. If the channel takes it all the sink stays idle, otherwise (full
+     * socket, closed channel, error) the writer thread takes over and meets the condition itself.
      */
-    private void writeDirect(Syscalls srcSc, long n) {
+    private void writeDirect(Syscalls srcSc) {
+      long n = teed - drained; // exactly the pipe's content: only the owner splices out of it
       GuardedFd o = direct;
       long m = 0;
       if (dst.isOpen() && kp.r.enter()) {
@@ -906,6 +911,7 @@ public final class Fanout implements AutoCloseable {
       if (m > 0) {
         Accel.SPLICED.add(m);
         DIRECT.add(m);
+        drained += m;
         written.setRelease(written.getPlain() + m);
       }
       if (m == n) {
@@ -1024,6 +1030,7 @@ public final class Fanout implements AutoCloseable {
         long n = sc.splice(pr, out, kp.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
         if (n > 0) {
           Accel.SPLICED.add(n);
+          drained += n;
           written.setRelease(written.getPlain() + n);
         } else if (n == 0) {
           return; // the source ended and every byte is written

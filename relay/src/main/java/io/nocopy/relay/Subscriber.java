@@ -110,7 +110,15 @@ final class Subscriber {
    */
   boolean offer(Slice s) {
     if (owner == IDLE && OWNER.compareAndSet(this, IDLE, SOURCE)) {
-      return writeDirect(s);
+      if (tail == (long) HEAD.getAcquire(this)) {
+        return writeDirect(s);
+      }
+      // Slices queued while the writer still owned the socket, just before it went idle: they
+      // go first. Queue this one behind them and give the socket back to the writer.
+      boolean queued = enqueue(s, 0);
+      owner = WRITER;
+      LockSupport.unpark(writer);
+      return queued;
     }
     return enqueue(s, 0);
   }
