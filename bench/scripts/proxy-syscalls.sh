@@ -88,6 +88,7 @@ threads() { # per thread name: utime stime (ticks)
   done | awk '{u[$1]+=$2; s[$1]+=$3} END {for (k in u) print k, u[k], s[k]}' | sort
 }
 threads > "$TMP/cpu0"
+P0=$(awk '{print $14 + $15}' "/proc/$PP/stat")
 sleep 0.5
 "$JAVA" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench client $PROXY_PORT "$BYTES" 1048576 > "$TMP/client.out" &
 CL=$!
@@ -95,6 +96,7 @@ sleep 0.6
 ss -tmi "( sport = :$PROXY_PORT or dport = :$SINK_PORT )" > "$TMP/ss.txt" 2>&1 || true
 wait $CL
 threads > "$TMP/cpu1"
+P1=$(awk '{print $14 + $15}' "/proc/$PP/stat")
 kill -INT $PERF; wait $PERF 2>/dev/null || true
 echo "client: $(cat "$TMP/client.out")  (bytes seconds GB/s)   proxy: $WHICH ${NOCOPY_JVM:-}   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -F, -v gb="$(awk -v b=$BYTES 'BEGIN{print b/1e9}')" -v bytes=$BYTES '
@@ -108,5 +110,7 @@ echo "--- proxy CPU by thread name during the measured run (utime, stime in ms p
 join -a2 -e0 -o 0,1.2,1.3,2.2,2.3 "$TMP/cpu0" "$TMP/cpu1" | awk -v hz="$(getconf CLK_TCK)" -v gb="$(awk -v b=$BYTES 'BEGIN{print b/1e9}')" '
   { u=($4-$2)*1000/hz/gb; s=($5-$3)*1000/hz/gb; tu+=u; ts+=s; if (u+s > 0) printf "  %-28s user %7.1f  sys %7.1f\n", $1, u, s }
   END { printf "  %-28s user %7.1f  sys %7.1f  total %7.1f ms/GB\n", "ALL", tu, ts, tu+ts }'
+awk -v t=$((P1 - P0)) -v hz="$(getconf CLK_TCK)" -v b=$BYTES \
+  'BEGIN { printf "  process utime+stime (also threads that ended): %.1f ms/GB\n", t * 1000 / hz / (b / 1e9) }'
 echo "--- ss -tmi (0.6 s into the run)"
 cat "$TMP/ss.txt"

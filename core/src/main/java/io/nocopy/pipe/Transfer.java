@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       must be in blocking mode.
  * </ul>
  *
+ * <p>{@link #proxy} relays both directions of a socket pair on one thread (one epoll set, one wait
+ * for whichever side is ready): a TCP proxy's connection in one call.
+ *
  * <h2>Blocking, closing, interrupts</h2>
  *
  * The call blocks the calling thread (virtual threads unmount while waiting for readiness; no
