@@ -3,8 +3,9 @@
 # tracepoints (Debian's linux-perf; strace would slow the proxy by orders of magnitude). Same
 # Java client (1 MiB writes) and sink as proxy-compare.sh; one proxy per invocation.
 # Usage: bench/scripts/proxy-syscalls.sh PROXY [GiB, default 2]
-#   PROXY: nocopy | nocopy-platform | nocopy-always | haproxy-splice | haproxy-auto | haproxy-nosplice
-#   extra JVM flags for the nocopy proxy: NOCOPY_JVM="-D..."
+#   PROXY: nocopy (Transfer.proxy, virtual thread) | nocopy-platform | nocopy-always (platform,
+#   no adaptive copy) | haproxy-splice | haproxy-auto | haproxy-nosplice
+#   extra JVM flags for the nocopy proxy: NOCOPY_JVM="-D..." (e.g. -Dnocopy.bench.proxyMode=transfers)
 # Prints perf's counts, then each count per GB and bytes per splice; ss -tmi of the proxy's
 # sockets in the middle of the run (socket buffer sizes).
 set -euo pipefail
@@ -12,54 +13,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WHICH="${1:?proxy}"
 GIB="${2:-2}"
 BYTES=$((GIB * 1024 * 1024 * 1024))
-JAR="${JAR:-$ROOT/bench/target/benchmarks.jar}"
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-FLAGS=(--enable-native-access=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED)
-SINK_PORT=19002
-PROXY_PORT=19011
-TMP="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+source "$ROOT/bench/scripts/proxy-common.sh"
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
 
-wait_port() {
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "port $1 did not open" >&2; return 1
-}
-haproxy_cfg() { # $1 = splice option lines, $2 = extra global line
-  cat > "$TMP/haproxy.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 100
-    tune.pipesize 1048576
-    $2
-defaults
-    mode tcp
-    $1
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-listen fwd
-    bind 127.0.0.1:$PROXY_PORT
-    server sink 127.0.0.1:$SINK_PORT
-CFG
-}
-
-"$JAVA" "${FLAGS[@]}" -cp "$JAR" io.nocopy.bench.pipe.ProxyBench sink $SINK_PORT >"$TMP/sink.out" 2>&1 &
-PIDS+=($!)
-wait_port $SINK_PORT
+start_sink
 NOCOPY=("$JAVA" "${FLAGS[@]}" ${NOCOPY_JVM:-} -cp "$JAR" io.nocopy.bench.pipe.ProxyBench proxy $PROXY_PORT $SINK_PORT)
 case "$WHICH" in
   nocopy) CMD=("${NOCOPY[@]}") ;;
   nocopy-platform) CMD=("$JAVA" "${FLAGS[@]}" -Dnocopy.bench.proxyThreads=platform "${NOCOPY[@]:1}") ;;
-  nocopy-always) CMD=("$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false "${NOCOPY[@]:1}") ;;
+  nocopy-always) CMD=("$JAVA" "${FLAGS[@]}" -Dnocopy.pipe.adaptive=false -Dnocopy.bench.proxyThreads=platform "${NOCOPY[@]:1}") ;;
   haproxy-splice) haproxy_cfg $'option splice-request\n    option splice-response' ""; CMD=(haproxy -db -f "$TMP/haproxy.cfg") ;;
   haproxy-auto) haproxy_cfg "option splice-auto" ""; CMD=(haproxy -db -f "$TMP/haproxy.cfg") ;;
   haproxy-nosplice) haproxy_cfg "" "nosplice"; CMD=(haproxy -db -f "$TMP/haproxy.cfg") ;;

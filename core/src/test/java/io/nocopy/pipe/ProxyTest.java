@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.nocopy.pipe.Net.Kind;
 import io.nocopy.pipe.Net.Pair;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
@@ -58,26 +57,6 @@ class ProxyTest extends FdCheckedTest {
     return f;
   }
 
-  /** Echoes everything the server side reads back to it, then shuts its output. */
-  private static Future<Void> echo(Pair server) {
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            ByteBuffer bb = ByteBuffer.allocate(8192);
-            while (server.b().read(bb.clear()) >= 0) {
-              bb.flip();
-              while (bb.hasRemaining()) {
-                server.b().write(bb);
-              }
-            }
-            server.b().shutdownOutput();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        },
-        Thread::startVirtualThread);
-  }
-
   @ParameterizedTest(name = "{0} client, {1} server, virtual thread: {2}")
   @MethodSource("shapes")
   void echoThroughTheProxyEndsWhenBothSidesClose(Kind c, Kind s, boolean virtual)
@@ -87,7 +66,7 @@ class ProxyTest extends FdCheckedTest {
         Pair server = Net.pair(s)) {
       Thread[] th = new Thread[1];
       CompletableFuture<Transfer.Proxied> p = startProxy(client, server, virtual, th);
-      Future<Void> e = echo(server);
+      Future<Void> e = Net.echo(server.b());
       Future<byte[]> back = Net.readAll(client.a());
       Future<Void> w = Net.writeAll(client.a(), data, 5000, 12);
       w.get(30, TimeUnit.SECONDS);

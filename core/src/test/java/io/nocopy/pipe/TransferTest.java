@@ -161,23 +161,7 @@ class TransferTest extends FdCheckedTest {
       Future<Long> down =
           CompletableFuture.supplyAsync(
               () -> proxyHalf(server.a(), client.b()), Thread::startVirtualThread);
-      Future<Void> echo =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  ByteBuffer bb = ByteBuffer.allocate(8192);
-                  while (server.b().read(bb.clear()) >= 0) {
-                    bb.flip();
-                    while (bb.hasRemaining()) {
-                      server.b().write(bb);
-                    }
-                  }
-                  server.b().shutdownOutput();
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              },
-              Thread::startVirtualThread);
+      Future<Void> echo = Net.echo(server.b());
       Future<byte[]> back = Net.readAll(client.a());
       Future<Void> w = Net.writeAll(client.a(), data, 5000, 12);
       w.get();

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
@@ -63,9 +62,8 @@ public final class Epoll implements AutoCloseable {
   private static final long EVENT_SIZE;
   private static final long DATA_OFFSET;
 
-  private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final StructLayout CAPTURE = Syscalls.CAPTURE;
+  private static final VarHandle ERRNO = Syscalls.ERRNO;
 
   private static final MethodHandle CREATE;
   private static final MethodHandle CTL;
@@ -131,7 +129,7 @@ public final class Epoll implements AutoCloseable {
     try {
       fd = (int) CREATE.invokeExact(state, EPOLL_CLOEXEC);
     } catch (Throwable t) {
-      throw rethrow(t);
+      throw Syscalls.rethrow(t);
     }
     if (fd < 0) {
       throw Syscalls.exception("epoll_create1", (int) ERRNO.get(state, 0L));
@@ -184,7 +182,7 @@ public final class Epoll implements AutoCloseable {
     try {
       r = (int) CTL.invokeExact(state, epfd, op, fd, ev);
     } catch (Throwable t) {
-      throw rethrow(t);
+      throw Syscalls.rethrow(t);
     }
     if (r != 0) {
       throw Syscalls.exception(
@@ -206,7 +204,7 @@ public final class Epoll implements AutoCloseable {
     try {
       r = (int) WAIT.invokeExact(state, epfd, events, MAX_EVENTS, timeoutMs);
     } catch (Throwable t) {
-      throw rethrow(t);
+      throw Syscalls.rethrow(t);
     }
     return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
   }
@@ -240,18 +238,8 @@ public final class Epoll implements AutoCloseable {
       try {
         int ignored = (int) CLOSE.invokeExact(state, epfd);
       } catch (Throwable t) {
-        throw rethrow(t);
+        throw Syscalls.rethrow(t);
       }
     }
-  }
-
-  private static RuntimeException rethrow(Throwable t) {
-    if (t instanceof RuntimeException r) {
-      throw r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    throw new IllegalStateException(t);
   }
 }
