@@ -13,6 +13,7 @@
 #   PARTS="fanout proxy"                    what to run (default both; PARTS=fanout or PARTS=proxy
 #                                           for a quick run of one part)
 #   PROXY_GIB=4 PROXY_RUNS=3                proxy comparison: GiB per run, runs per proxy
+#                                           (proxy-compare.sh's PROXIES= and WARMUP_GIB= pass through)
 #   PEERS="splice userspace icecast netty"  which relays
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
