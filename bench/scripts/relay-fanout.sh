@@ -5,8 +5,15 @@
 # (io.nocopy.bench.relay.NettyRelay). Each run gets a fresh relay process; the load generator is a
 # separate JVM. Relay CPU and peak RSS come from /proc/<pid>; allocation and GC from the JVM relays'
 # /admin/nocopy-stats.json (Icecast: n/a). Prints a Markdown table at the end.
+# Then, in the same invocation, the 1:1 TCP proxy comparison of the pipe issue
+# (bench/scripts/proxy-compare.sh: nocopy Transfer vs HAProxy splice-auto, forced splice and
+# nosplice, and socat; same client and sink for all), whose table follows the fan-out table.
 #
 # Settings (environment variables):
+#   PARTS="fanout proxy"                    what to run (default both; PARTS=fanout or PARTS=proxy
+#                                           for a quick run of one part)
+#   PROXY_GIB=4 PROXY_RUNS=3                proxy comparison: GiB per run, runs per proxy
+#                                           (proxy-compare.sh's PROXIES= and WARMUP_GIB= pass through)
 #   PEERS="splice userspace icecast netty"  which relays
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
@@ -20,6 +27,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PARTS="${PARTS:-fanout proxy}"
+PROXY_GIB="${PROXY_GIB:-4}"
+PROXY_RUNS="${PROXY_RUNS:-3}"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 PEERS="${PEERS:-splice userspace icecast netty}"
 SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@50mbit}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
@@ -49,7 +60,7 @@ JAVA="$JDK/bin/java"
 
 # --- peers -------------------------------------------------------------------------------------
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if [[ " $PEERS " == *" icecast "* ]] && ! command -v icecast2 >/dev/null 2>&1; then
+if part fanout && [[ " $PEERS " == *" icecast "* ]] && ! command -v icecast2 >/dev/null 2>&1; then
   echo "relay-fanout: installing icecast2 (apt-get)..."
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y icecast2 >/dev/null \
     || { as_root apt-get update >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y icecast2 >/dev/null; }
@@ -143,6 +154,7 @@ stop_peer() {
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
 port=$(( 20000 + RANDOM % 20000 ))
+part fanout || SCENARIOS=""
 for scenario in $SCENARIOS; do
   n=${scenario%@*}
   rate=${scenario#*@}
@@ -185,9 +197,23 @@ table() {
       if (u != "" && n != "") printf "- userspace vs Netty at 100 listeners: %.3fx (target <= 0.8x): %s\n", u / n, (u / n <= 0.8 ? "met" : "NOT met")
     }' "$ROWS"
 }
-echo
-table | tee "${RESULTS:-/dev/null}"
-if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
-if [ -n "${CHART:-}" ]; then
-  "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART"
+: > "$WORK/tables.md"
+if part fanout; then
+  echo
+  table | tee -a "$WORK/tables.md"
+  if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
+  if [ -n "${CHART:-}" ]; then
+    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART"
+  fi
 fi
+
+# --- the 1:1 proxy comparison (the pipe issue's), same invocation -------------------------------
+if part proxy; then
+  echo
+  echo "== 1:1 TCP proxy: nocopy Transfer vs HAProxy (splice-auto, forced splice, nosplice) and socat =="
+  {
+    echo
+    JAR="$BENCH_JAR" "$ROOT/bench/scripts/proxy-compare.sh" "$PROXY_GIB" "$PROXY_RUNS"
+  } | tee -a "$WORK/tables.md"
+fi
+if [ -n "${RESULTS:-}" ]; then cp "$WORK/tables.md" "$RESULTS"; fi

@@ -1,6 +1,7 @@
 package io.nocopy.pipe;
 
 import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Epoll;
 import io.nocopy.internal.linux.Syscalls;
 import java.io.IOException;
 import java.nio.channels.AsynchronousCloseException;
@@ -148,6 +149,34 @@ final class Op implements BooleanSupplier {
       }
     }
     check();
+  }
+
+  /**
+   * Waits until any descriptor of {@code ep} reports an event (or a slice passes), checking before
+   * and after. A platform thread blocks in {@code epoll_wait}; a virtual thread first collects
+   * events already queued, and only if there are none parks on the epoll descriptor through the
+   * JDK's poller (unmounting), then collects what woke it so the set is quiet for the next wait.
+   *
+   * @return the number of events collected (read them with {@link Epoll#eventFd}), 0 when a slice
+   *     passed or a signal interrupted the wait
+   */
+  int await(Epoll ep) throws IOException {
+    check();
+    int r;
+    if (Thread.currentThread().isVirtual()) {
+      r = ep.waitFor(0);
+      if (r == 0) {
+        ChannelFds.await(ep.fd(), ChannelFds.POLLIN, Accel.WAIT_SLICE_NANOS, this);
+        r = ep.waitFor(0);
+      }
+    } else {
+      r = ep.waitFor((int) (Accel.WAIT_SLICE_NANOS / 1_000_000));
+    }
+    if (r < 0 && r != -Syscalls.EINTR) {
+      throw Syscalls.exception("epoll_wait", -r);
+    }
+    check();
+    return Math.max(r, 0);
   }
 
   static void closeQuietly(Channel ch) {

@@ -1,6 +1,7 @@
 package io.nocopy.pipe;
 
 import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Epoll;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Block;
 import java.io.IOException;
@@ -12,8 +13,10 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Moves bytes from one channel to another until the source's end of stream or a byte limit, in
@@ -34,6 +37,9 @@ import java.util.Objects;
  *   <li><b>Userspace</b> (anything else): one pooled 128 KiB block, read then written; the channels
  *       must be in blocking mode.
  * </ul>
+ *
+ * <p>{@link #proxy} relays both directions of a socket pair on one thread (one epoll set, one wait
+ * for whichever side is ready): a TCP proxy's connection in one call.
  *
  * <h2>Blocking, closing, interrupts</h2>
  *
@@ -139,6 +145,239 @@ public final class Transfer {
   }
 
   /**
+   * The bytes a {@link #proxy} moved in each direction.
+   *
+   * @param aToB bytes moved from the first socket to the second
+   * @param bToA bytes moved from the second socket to the first
+   */
+  public record Proxied(long aToB, long bToA) {}
+
+  /**
+   * Relays two sockets both ways until both directions ended: a TCP (or Unix-domain) proxy's
+   * connection, on the calling thread alone. When a direction reaches its source's end of stream
+   * and has delivered every byte, the destination's output is shut down ({@link
+   * SocketChannel#shutdownOutput()}), so a half-close travels through; the call returns when the
+   * other direction has ended too.
+   *
+   * <p>On the splice path both directions run in one loop on one private edge-triggered epoll set
+   * (the shape of HAProxy's event loop): each direction splices source &rarr; its own pooled pipe
+   * &rarr; destination (adaptive as in {@link #transfer}), and the thread waits only when neither
+   * direction can move, for whichever socket becomes ready first. A platform thread blocks in
+   * {@code epoll_wait}; a virtual thread parks on the epoll descriptor through the JDK's poller and
+   * unmounts. Without acceleration (or a socket without a descriptor) the second direction runs on
+   * a virtual thread of its own through the userspace path, and the sockets must be in blocking
+   * mode.
+   *
+   * <p>Ownership, closing and interrupts as for {@link #transfer}: the sockets stay the caller's
+   * and are not closed (except on interrupt); closing either from another thread ends the call
+   * with {@link java.nio.channels.AsynchronousCloseException}. An error in one direction (a reset
+   * peer) ends both: on the userspace path the other direction is stopped by shutting the input of
+   * its source down. Both pooled pipes go back to the pool (or are closed if bytes were left).
+   *
+   * @param a one socket, e.g. the accepted client connection
+   * @param b the other socket, e.g. the connection to the upstream server
+   * @return the bytes moved each way
+   * @throws IOException on an I/O error in either direction, {@link
+   *     java.nio.channels.AsynchronousCloseException} or {@link
+   *     java.nio.channels.ClosedByInterruptException} as described above
+   * @throws IllegalArgumentException if {@code a} and {@code b} are the same socket
+   * @throws IllegalBlockingModeException if the userspace path gets a socket in non-blocking mode
+   */
+  public static Proxied proxy(SocketChannel a, SocketChannel b) throws IOException {
+    Objects.requireNonNull(a, "a");
+    Objects.requireNonNull(b, "b");
+    if (a == b) {
+      throw new IllegalArgumentException("a proxy needs two different sockets");
+    }
+    if (!Accel.NATIVE) {
+      Accel.reportOff();
+      return proxyCopy(a, b);
+    }
+    PipePool.Lease la = PipePool.acquire();
+    PipePool.Lease lb = null;
+    Syscalls sc = la.sc;
+    Op op = new Op(sc).watch(a).watch(b);
+    int fa = -1;
+    int fb = -1;
+    Epoll ep = null;
+    Loop ab = null;
+    Loop ba = null;
+    try {
+      lb = PipePool.acquire();
+      fa = op.dup(a);
+      fb = fa < 0 ? -1 : op.dup(b);
+      if (fa < 0 || fb < 0) {
+        Accel.reportNoFd(fa < 0 ? a : b);
+        return proxyCopy(a, b);
+      }
+      ep = Epoll.open();
+      int askA = 0; // what each socket is registered for: only what a direction is blocked on
+      int askB = 0;
+      ep.add(fa, askA);
+      ep.add(fb, askB);
+      ab = new Loop(op, la.pipe, fa, fb, Long.MAX_VALUE);
+      ba = new Loop(op, lb.pipe, fb, fa, Long.MAX_VALUE);
+      ab.start();
+      ba.start();
+      while (true) {
+        boolean progress = false;
+        if (!ab.done) {
+          progress = ab.step();
+          if (ab.done) {
+            shutdownOutput(b);
+          }
+        }
+        if (!ba.done) {
+          progress |= ba.step();
+          if (ba.done) {
+            shutdownOutput(a);
+          }
+        }
+        if (ab.done && ba.done) {
+          return new Proxied(ab.moved, ba.moved);
+        }
+        if (!progress) {
+          // Every direction that is not done saw EAGAIN on what it is blocked on (its ready flag
+          // is false): ask for exactly those events, so bytes arriving at a source whose pipe is
+          // full, say, do not wake the thread for nothing.
+          int wantA =
+              (!ab.done && !ab.inReady ? Epoll.EPOLLIN | Epoll.EPOLLRDHUP : 0)
+                  | (!ba.done && !ba.outReady ? Epoll.EPOLLOUT : 0);
+          int wantB =
+              (!ba.done && !ba.inReady ? Epoll.EPOLLIN | Epoll.EPOLLRDHUP : 0)
+                  | (!ab.done && !ab.outReady ? Epoll.EPOLLOUT : 0);
+          if (wantA != askA) {
+            ep.modify(fa, wantA);
+            askA = wantA;
+          }
+          if (wantB != askB) {
+            ep.modify(fb, wantB);
+            askB = wantB;
+          }
+          int n = op.await(ep);
+          if (n <= 0) { // a slice passed or a signal: try everything once more
+            ab.inReady = ab.outReady = ba.inReady = ba.outReady = true;
+          }
+          for (int i = 0; i < n; i++) {
+            int fd = ep.eventFd(i);
+            int ev = ep.eventMask(i);
+            boolean readable = (ev & (Epoll.EPOLLIN | Epoll.READ_END)) != 0;
+            boolean writable = (ev & (Epoll.EPOLLOUT | Epoll.ERROR)) != 0;
+            if (fd == fa) {
+              ab.inReady |= readable;
+              ba.outReady |= writable;
+            } else if (fd == fb) {
+              ba.inReady |= readable;
+              ab.outReady |= writable;
+            }
+          }
+        }
+      }
+    } finally {
+      if (ab != null) {
+        ab.release();
+      }
+      if (ba != null) {
+        ba.release();
+      }
+      if (ep != null) {
+        ep.close();
+      }
+      if (fa >= 0) {
+        sc.close(fa);
+      }
+      if (fb >= 0) {
+        sc.close(fb);
+      }
+      PipePool.release(la, ab == null || ab.pipeEmpty());
+      if (lb != null) {
+        PipePool.release(lb, ba == null || ba.pipeEmpty());
+      }
+    }
+  }
+
+  /**
+   * Userspace proxy: {@code b -> a} on a virtual thread, {@code a -> b} on the caller. The first
+   * failure on either side is the one reported; it shuts the other direction's source input down,
+   * so that direction ends too and the call never waits on a peer that has nothing more to say.
+   */
+  private static Proxied proxyCopy(SocketChannel a, SocketChannel b) throws IOException {
+    requireBlocking(a);
+    requireBlocking(b);
+    AtomicReference<Throwable> first = new AtomicReference<>();
+    long[] back = new long[1];
+    Thread helper =
+        Thread.ofVirtual()
+            .name("nocopy-proxy-back")
+            .start(
+                () -> {
+                  try {
+                    back[0] = copy(b, a, Long.MAX_VALUE);
+                    a.shutdownOutput();
+                  } catch (Throwable t) {
+                    first.compareAndSet(null, t);
+                    shutdownInputQuietly(a); // the caller's direction ends with end of stream
+                  }
+                });
+    long forth = 0;
+    try {
+      forth = copy(a, b, Long.MAX_VALUE);
+      b.shutdownOutput();
+    } catch (Throwable t) {
+      first.compareAndSet(null, t);
+      shutdownInputQuietly(b);
+    }
+    joinUninterruptibly(helper);
+    Throwable t = first.get();
+    if (t == null) {
+      return new Proxied(forth, back[0]);
+    }
+    if (t instanceof ClosedChannelException c) {
+      throw closedMeanwhile(c);
+    }
+    if (t instanceof IOException e) {
+      throw e;
+    }
+    if (t instanceof RuntimeException r) {
+      throw r;
+    }
+    throw (Error) t;
+  }
+
+  private static void shutdownInputQuietly(SocketChannel ch) {
+    try {
+      ch.shutdownInput();
+    } catch (IOException ignored) {
+      // already closed or not connected: its reader ends anyway
+    }
+  }
+
+  /** Joins, keeping (and restoring) the caller's interrupt status: the helper always ends. */
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Passes a direction's end on; a socket closed meanwhile is an asynchronous close. */
+  private static void shutdownOutput(SocketChannel ch) throws IOException {
+    try {
+      ch.shutdownOutput();
+    } catch (ClosedChannelException e) {
+      throw closedMeanwhile(e);
+    }
+  }
+
+  /**
    * Whether {@link #transfer} between these channels would run in the kernel (splice, or sendfile
    * for a file source).
    *
@@ -164,7 +403,18 @@ public final class Transfer {
     private final int pw;
     private final long cap;
     private final long limit;
-    private long moved;
+    long moved;
+    boolean done;
+
+    /**
+     * Whether the source may have bytes / the destination may have room: cleared by an EAGAIN from
+     * that socket, set again by a readiness event (or after any wait, in {@link #run}). An
+     * operation whose side is not ready is not attempted: an event loop steps only what can move.
+     */
+    boolean inReady = true;
+
+    boolean outReady = true;
+
     private long staged;
     private boolean eof;
     private boolean copyMode;
@@ -192,30 +442,11 @@ public final class Transfer {
 
     long run() throws IOException {
       try {
-        if (ADAPTIVE) {
-          enterCopyMode(); // start small: a fast stream fills the block and moves to splice
-        }
+        start();
         while (true) {
-          boolean progress = false;
-          long room = limit - moved - staged;
-          if (!eof && room > 0) {
-            progress = copyMode ? readIntoBlock(room) : spliceIn(room);
-          }
-          if (staged > 0) {
-            progress |= copyMode ? writeFromBlock() : spliceOut();
-          }
-          if (staged == 0) {
-            if (eof || moved == limit) {
-              return moved;
-            }
-            if (switchMode) {
-              switchMode = false;
-              if (copyMode) {
-                copyMode = false;
-              } else {
-                enterCopyMode();
-              }
-            }
+          boolean progress = step();
+          if (done) {
+            return moved;
           }
           if (!progress) {
             if (staged > 0) {
@@ -223,13 +454,61 @@ public final class Transfer {
             } else {
               op.await(in, ChannelFds.POLLIN);
             }
+            inReady = true;
+            outReady = true;
           }
         }
       } finally {
-        if (block != null) {
-          block.release();
+        release();
+      }
+    }
+
+    /** Before the first step. */
+    void start() throws IOException {
+      if (ADAPTIVE) {
+        enterCopyMode(); // start small: a fast stream fills the block and moves to splice
+      }
+    }
+
+    /** After the last step, also on failure: gives the block back. Idempotent. */
+    void release() {
+      if (block != null) {
+        block.release();
+        block = null;
+      }
+    }
+
+    /**
+     * One round: fill the stage from the source (until the pipe is full or the source would
+     * block), then drain it into the destination. Returns whether anything moved; false means
+     * every operation this direction is blocked on returned EAGAIN (the destination's when bytes
+     * are staged, else the source's), so an edge-triggered wait on both is safe. Sets {@link
+     * #done} at the end of stream or limit, once everything staged was delivered.
+     */
+    boolean step() throws IOException {
+      boolean progress = false;
+      long room = limit - moved - staged;
+      if (!eof && room > 0 && inReady) {
+        progress = copyMode ? readIntoBlock(room) : spliceIn(room);
+      }
+      if (staged > 0 && outReady) {
+        progress |= copyMode ? writeFromBlock() : spliceOut();
+      }
+      if (staged == 0) {
+        if (eof || moved == limit) {
+          done = true;
+          return true;
+        }
+        if (switchMode) {
+          switchMode = false;
+          if (copyMode) {
+            copyMode = false;
+          } else {
+            enterCopyMode();
+          }
         }
       }
+      return progress;
     }
 
     private void enterCopyMode() throws IOException {
@@ -270,7 +549,12 @@ public final class Transfer {
         return true;
       }
       if (n == -Syscalls.EAGAIN) {
-        return false; // source empty, or the pipe is full of partly filled pages: drain first
+        // source empty, or the pipe is full of partly filled pages: drain first. Only an empty
+        // pipe proves the source empty (a full one would never get a readiness event for it).
+        if (staged == 0) {
+          inReady = false;
+        }
+        return false;
       }
       if (n == -Syscalls.EINTR) {
         return true;
@@ -288,6 +572,7 @@ public final class Transfer {
         return true;
       }
       if (n == -Syscalls.EAGAIN) {
+        outReady = false;
         return false;
       }
       if (n == -Syscalls.EINTR) {
@@ -305,6 +590,10 @@ public final class Transfer {
       }
       op.check();
       long n = sc.read(in, blockAddr, Math.min(blockSize, room));
+      if (n == -Syscalls.EAGAIN) {
+        inReady = false;
+        return false;
+      }
       if (n > 0) {
         staged = n;
         blockOff = 0;
@@ -316,9 +605,6 @@ public final class Transfer {
       if (n == 0) {
         eof = true;
         return true;
-      }
-      if (n == -Syscalls.EAGAIN) {
-        return false;
       }
       if (n == -Syscalls.EINTR) {
         return true;
@@ -337,6 +623,7 @@ public final class Transfer {
         return true;
       }
       if (n == -Syscalls.EAGAIN) {
+        outReady = false;
         return false;
       }
       if (n == -Syscalls.EINTR) {

@@ -111,6 +111,26 @@ final class Net {
         Thread::startVirtualThread);
   }
 
+  /** Echoes everything {@code ch} reads back into it until its end, then shuts its output. */
+  static Future<Void> echo(SocketChannel ch) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            ByteBuffer bb = ByteBuffer.allocate(8192);
+            while (ch.read(bb.clear()) >= 0) {
+              bb.flip();
+              while (bb.hasRemaining()) {
+                ch.write(bb);
+              }
+            }
+            ch.shutdownOutput();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
   /** Reads {@code ch} to its end, returning every byte. */
   static Future<byte[]> readAll(ReadableByteChannel ch) {
     return CompletableFuture.supplyAsync(

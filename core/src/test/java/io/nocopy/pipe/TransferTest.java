@@ -161,23 +161,7 @@ class TransferTest extends FdCheckedTest {
       Future<Long> down =
           CompletableFuture.supplyAsync(
               () -> proxyHalf(server.a(), client.b()), Thread::startVirtualThread);
-      Future<Void> echo =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  ByteBuffer bb = ByteBuffer.allocate(8192);
-                  while (server.b().read(bb.clear()) >= 0) {
-                    bb.flip();
-                    while (bb.hasRemaining()) {
-                      server.b().write(bb);
-                    }
-                  }
-                  server.b().shutdownOutput();
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              },
-              Thread::startVirtualThread);
+      Future<Void> echo = Net.echo(server.b());
       Future<byte[]> back = Net.readAll(client.a());
       Future<Void> w = Net.writeAll(client.a(), data, 5000, 12);
       w.get();
@@ -376,10 +360,14 @@ class TransferTest extends FdCheckedTest {
   /**
    * No per-read buffers: what the transferring thread allocates grows by less than 1 KiB per MiB
    * moved (128 MiB versus 8 MiB, after a warm-up), on either path. A ByteBuffer or segment per
-   * 4 KiB read would be 4+ KiB per MiB. (A residue of ~450 B per MiB remains and does not shrink
-   * with a longer warm-up; the syscall wrappers allocate nothing once warm (probed: 0 B per 100k
-   * calls) and neither do the counters, so its source is still open. JMH -prof gc on
-   * TransferBenchmark shows ~0.05 MB/s for the whole process at 500+ MB/s.)
+   * 4 KiB read would be 4+ KiB per MiB. The residue (~100-450 B per MiB, by the syscall rate) is
+   * the JDK's, found with JFR allocation samples ({@code io.nocopy.bench.pipe.TransferAllocProbe}):
+   * every downcall linked with {@code captureCallState} slices its capture segment ({@code
+   * SharedUtils.checkCaptureSegment -> MemorySegment.asSlice}, one ~40 B segment object per call),
+   * which C2's escape analysis removes but C1 does not; the syscall wrappers are called once per
+   * splice of up to 1 MiB, so they stay in C1 (tier 3) code for the first GiBs
+   * ({@code -XX:+PrintCompilation}: {@code Syscalls::splice} reached tier 4 after ~4 s of 1 MiB
+   * splices) and allocate one segment per system call until then; nothing per byte.
    */
   @Test
   void bytesMovedDoNotAllocate() throws Exception {

@@ -17,9 +17,12 @@ import java.nio.channels.SocketChannel;
  *   <li>{@code client PORT BYTES WRITE}: sends BYTES in WRITE-byte writes, shuts its output down,
  *       waits for the other side to close (so every byte reached the sink), prints {@code
  *       bytes seconds GB/s}.
- *   <li>{@code proxy LISTEN UPSTREAM}: nocopy's TCP proxy: per connection, two virtual threads
- *       each running {@link Transfer#transfer} one way, then shutting the far side's output.
- *       {@code -Dnocopy.pipe.accelerate=false} makes it the userspace path.
+ *   <li>{@code proxy LISTEN UPSTREAM}: nocopy's TCP proxy: per connection one thread running
+ *       {@link Transfer#proxy} (both directions on one epoll loop), or with {@code
+ *       -Dnocopy.bench.proxyMode=transfers} two threads each running {@link Transfer#transfer} one
+ *       way, then shutting the far side's output. Threads are virtual unless {@code
+ *       -Dnocopy.bench.proxyThreads=platform}. {@code -Dnocopy.pipe.accelerate=false} makes it the
+ *       userspace path.
  * </ul>
  */
 public final class ProxyBench {
@@ -96,6 +99,10 @@ public final class ProxyBench {
           ? Thread.ofPlatform()
           : Thread.ofVirtual();
 
+  /** {@code -Dnocopy.bench.proxyMode=transfers}: two Transfer.transfer threads, else Transfer.proxy. */
+  private static final boolean TWO_TRANSFERS =
+      "transfers".equals(System.getProperty("nocopy.bench.proxyMode"));
+
   private static void proxy(int port, int upstream) throws IOException {
     try (ServerSocketChannel ss = listen(port)) {
       while (true) {
@@ -105,9 +112,13 @@ public final class ProxyBench {
               try (down;
                   SocketChannel up =
                       SocketChannel.open(new InetSocketAddress("127.0.0.1", upstream))) {
-                Thread back = PROXY_THREADS.start(() -> half(up, down));
-                half(down, up);
-                back.join();
+                if (TWO_TRANSFERS) {
+                  Thread back = PROXY_THREADS.start(() -> half(up, down));
+                  half(down, up);
+                  back.join();
+                } else {
+                  Transfer.proxy(down, up);
+                }
               } catch (IOException | InterruptedException ignored) {
                 // connection ended
               }

@@ -72,8 +72,8 @@ public final class Syscalls {
   private static final int F_GETPIPE_SZ = 1032;
   private static final long FIONREAD = 0x541B;
 
-  private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
+  static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+  static final VarHandle ERRNO =
       CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
   private static final MethodHandle PIPE2;
@@ -499,7 +499,7 @@ public final class Syscalls {
     };
   }
 
-  private static RuntimeException rethrow(Throwable t) {
+  static RuntimeException rethrow(Throwable t) {
     if (t instanceof RuntimeException r) {
       throw r;
     }
