@@ -26,7 +26,10 @@ import java.util.Objects;
  * goes into the free tail of the last block (through the block's cached direct {@link ByteBuffer},
  * so no buffer is allocated per read), or into a new block from the {@link Allocator} when the last
  * one is full. A block goes back to the allocator as soon as every byte in it is consumed, unless a
- * {@link Slice} still holds it; the slice then returns it when closed. Operations buffer only what
+ * {@link Slice} still holds it; the slice then returns it when closed. (Within one {@link
+ * #readRange} or {@link #skip} that drains a block and must read on, the drained block takes the
+ * next channel read instead of going back and being acquired again; it is back in the allocator
+ * by the time the call returns.) Operations buffer only what
  * they need: {@link #readRange} and {@link #skip} stream through at most one read's worth of
  * blocks; {@link #readSlice}, {@link #peek} and the fixed-size reads buffer exactly the bytes they
  * return; {@link #readLine} stops at its limit.
@@ -94,6 +97,12 @@ public final class BufReader implements AutoCloseable {
   private boolean eof;
   private boolean closed;
   private boolean inCallback;
+  // Streaming calls (readRange, skip) consume a block and, when more bytes are wanted, read the
+  // next ones at once: the drained block is kept here for that read instead of a release to the
+  // pool and an acquire right after (one pair of atomic pool operations per channel read). Only a
+  // block no Slice holds is kept, and never past the end of the call (see endStreaming).
+  private boolean keepSpare;
+  private Block spare;
 
   private BufReader(ReadableByteChannel source, Allocator allocator, Tier tier) {
     this.source = Objects.requireNonNull(source, "source");
@@ -162,7 +171,12 @@ public final class BufReader implements AutoCloseable {
       start = limits[tail];
       fresh = false;
     } else {
-      block = allocator.allocate(blockSize);
+      block = spare;
+      if (block != null) {
+        spare = null;
+      } else {
+        block = allocator.allocate(blockSize);
+      }
       start = 0;
       fresh = true;
     }
@@ -278,7 +292,21 @@ public final class BufReader implements AutoCloseable {
     count--;
     pos = 0;
     loadHead();
-    b.release();
+    if (keepSpare && count == 0 && spare == null && b.refCount() == 1) {
+      spare = b; // ours alone (no Slice holds it): the streaming call's next fill reuses it
+    } else {
+      b.release();
+    }
+  }
+
+  /** Ends a streaming call: a kept block that no read reused goes back to the allocator now. */
+  private void endStreaming() {
+    keepSpare = false;
+    Block b = spare;
+    if (b != null) {
+      spare = null;
+      b.release();
+    }
   }
 
   /** The buffered byte at logical index {@code i < buffered} (0 = next unread byte). */
@@ -435,13 +463,18 @@ public final class BufReader implements AutoCloseable {
       throw new IllegalArgumentException("negative skip: " + n);
     }
     long done = 0;
-    while (done < n) {
-      if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
-        throw new EOFException("skip(" + n + "): stream ended after " + done + " bytes skipped");
+    keepSpare = true;
+    try {
+      while (done < n) {
+        if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+          throw new EOFException("skip(" + n + "): stream ended after " + done + " bytes skipped");
+        }
+        int k = (int) Math.min(n - done, headLimit - pos);
+        consumeHead(k);
+        done += k;
       }
-      int k = (int) Math.min(n - done, headLimit - pos);
-      consumeHead(k);
-      done += k;
+    } finally {
+      endStreaming();
     }
   }
 
@@ -585,6 +618,7 @@ public final class BufReader implements AutoCloseable {
     Objects.requireNonNull(consumer, "consumer");
     long delivered = 0;
     inCallback = true;
+    keepSpare = true;
     try {
       while (delivered < n) {
         if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
@@ -598,6 +632,7 @@ public final class BufReader implements AutoCloseable {
       }
     } finally {
       inCallback = false;
+      endStreaming();
     }
   }
 
