@@ -425,7 +425,9 @@ public final class BufWriter implements AutoCloseable {
         int c = first + i;
         gather[i] = viewCache.view(blocks[c].segment(), offsets[c], lengths[c]);
       }
-      long w = channel.write(gather, 0, n);
+      // one buffer: a plain write (the JDK's gathering write allocates a releaser per
+      // segment-backed buffer per call; its single-buffer write allocates nothing)
+      long w = n == 1 ? channel.write(gather[0]) : channel.write(gather, 0, n);
       if (w <= 0) {
         break;
       }

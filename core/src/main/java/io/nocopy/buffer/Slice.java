@@ -311,7 +311,9 @@ public final class Slice implements AutoCloseable {
       remaining -= len;
       skip = 0;
     }
-    return channel.write(v, first, k - first);
+    // One buffer: a plain write. The JDK's gathering write allocates a releaser per
+    // segment-backed buffer per call; its single-buffer write allocates nothing.
+    return k - first == 1 ? channel.write(v[first]) : channel.write(v, first, k - first);
   }
 
   private ByteBuffer[] createViews() {

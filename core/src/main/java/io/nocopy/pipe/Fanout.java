@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * source thread reads into pooled blocks and hands each chunk to every sink's bounded queue as a
  * shared, reference-counted block (one {@link Block#retain()} per sink, released by the sink after
  * writing); a sink whose queue cannot take the chunk is dropped.
+ *
+ * <h2>Direct delivery (kernel path)</h2>
+ *
+ * A sink that keeps up costs no thread wake-up: when its pipe is empty its writer thread hands the
+ * channel to the source thread and parks, and the source thread, right after the tee, splices the
+ * chunk on to the channel without waiting (one {@code tee} and one {@code splice} per sink per
+ * chunk, the shape of Icecast's one non-blocking {@code send} per listener per read). Only when
+ * the channel cannot take the whole chunk (a full socket buffer, a closed channel, an error) is
+ * the writer unparked; it owns the channel again, waits for it, drains the backlog and hands it
+ * back once the pipe is empty. Exactly one thread writes to a channel at a time (an atomic owner
+ * flag moves between them), so bytes stay in order. Channels that cannot be polled (files) are
+ * always written by their own thread, so a slow disk never stalls the source.
  *
  * <h2>Burst and leading bytes</h2>
  *
@@ -66,6 +79,14 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Fanout implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Fanout.class.getName());
   private static final Sink[] NO_SINKS = new Sink[0];
+  private static final int POLLIN_BITS = 1 | 8 | 16; // POLLIN | POLLERR | POLLHUP
+  // owners of a kernel-path sink's channel
+  private static final int IDLE = 0;
+  private static final int SOURCE = 1;
+  private static final int WRITER = 2;
+
+  /** Bytes the source thread spliced straight to sinks' channels (tests and diagnostics). */
+  static final java.util.concurrent.atomic.LongAdder DIRECT = new java.util.concurrent.atomic.LongAdder();
 
   /** Why a sink ended. */
   public enum Reason {
@@ -108,6 +129,7 @@ public final class Fanout implements AutoCloseable {
   private final int bound;
   private final Listener listener;
   private final ThreadFactory threads;
+  private final ThreadFactory sourceThreads;
   private final boolean kernel;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ended = lock.newCondition();
@@ -139,6 +161,7 @@ public final class Fanout implements AutoCloseable {
     this.bound = b.bound;
     this.listener = b.listener;
     this.threads = b.threads;
+    this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
     this.kernel = Accel.NATIVE;
     this.burst = b.burst;
     this.leading = b.leading;
@@ -213,7 +236,7 @@ public final class Fanout implements AutoCloseable {
     if (closed || !started.compareAndSet(false, true)) {
       throw new IllegalStateException(closed ? "fan-out is closed" : "fan-out already started");
     }
-    spawn(this::runSource);
+    spawn(sourceThreads, this::runSource);
   }
 
   /**
@@ -290,7 +313,7 @@ public final class Fanout implements AutoCloseable {
         chunkLock.unlock();
       }
     }
-    spawn(s::run);
+    spawn(threads, s::run);
     return s;
   }
 
@@ -482,7 +505,7 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
-  private void spawn(Runnable body) {
+  private void spawn(ThreadFactory factory, Runnable body) {
     lock.lock();
     try {
       live++;
@@ -490,7 +513,7 @@ public final class Fanout implements AutoCloseable {
       lock.unlock();
     }
     Thread t =
-        threads.newThread(
+        factory.newThread(
             () -> {
               try {
                 body.run();
@@ -769,6 +792,10 @@ public final class Fanout implements AutoCloseable {
     private volatile Reason dropReason;
     private volatile Reason reason;
     private volatile Thread writer;
+    // Who writes to the channel on the kernel path: the writer thread, or the source thread while
+    // the sink keeps up ("Direct delivery" in the class comment). The writer owns it first.
+    private final AtomicInteger owner = new AtomicInteger(WRITER);
+    private volatile GuardedFd direct; // the writer's duplicate of dst's descriptor, once made
 
     private Sink(
         WritableByteChannel dst, ByteBuffer prefix, KernelPipe kp, UserPipe up, Syscalls sc) {
@@ -823,28 +850,70 @@ public final class Fanout implements AutoCloseable {
       drop(Reason.REMOVED);
     }
 
-    /** Source thread: duplicates the staged chunk into this sink's pipe, or drops the sink. */
+    /**
+     * Source thread: duplicates the staged chunk into this sink's pipe, or drops the sink; then,
+     * if the sink is idle (its pipe was empty and its writer is parked), splices the chunk on to
+     * the channel at once (see "Direct delivery" in the class comment).
+     */
     void teeFrom(Syscalls srcSc, int stageR, long n) {
       if (!kp.w.enter()) {
         return; // ended or ending
       }
+      long t;
       try {
-        long t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
-        if (t == n) {
-          Accel.TEED.add(n);
-          return;
-        }
+        t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
         if (t == -Syscalls.EINTR) {
           t = srcSc.tee(stageR, kp.w.fd, n, Syscalls.SPLICE_F_NONBLOCK);
-          if (t == n) {
-            Accel.TEED.add(n);
-            return;
-          }
         }
       } finally {
         kp.w.exit();
       }
-      drop(Reason.TOO_SLOW); // full (EAGAIN), partial (its copy would have a hole) or broken
+      if (t != n) {
+        drop(Reason.TOO_SLOW); // full (EAGAIN), partial (its copy would have a hole) or broken
+        return;
+      }
+      Accel.TEED.add(n);
+      if (owner.get() == IDLE && owner.compareAndSet(IDLE, SOURCE)) {
+        writeDirect(srcSc, n);
+      }
+    }
+
+    /**
+     * Source thread, owning the channel: the pipe holds exactly the {@code n} bytes just teed (an
+     * idle sink's pipe is empty). Splices them to the channel without waiting; if the channel
+     * takes them all the sink stays idle, otherwise (full socket, closed channel, error) the
+     * writer thread takes over and meets the condition itself.
+     */
+    private void writeDirect(Syscalls srcSc, long n) {
+      GuardedFd o = direct;
+      long m = 0;
+      if (dst.isOpen() && kp.r.enter()) {
+        try {
+          if (o.enter()) {
+            try {
+              m = srcSc.splice(kp.r.fd, o.fd, n, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+              if (m == -Syscalls.EINTR) {
+                m = srcSc.splice(kp.r.fd, o.fd, n, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+              }
+            } finally {
+              o.exit();
+            }
+          }
+        } finally {
+          kp.r.exit();
+        }
+      }
+      if (m > 0) {
+        Accel.SPLICED.add(m);
+        DIRECT.add(m);
+        written.setRelease(written.getPlain() + m);
+      }
+      if (m == n) {
+        owner.set(IDLE);
+      } else {
+        owner.set(WRITER);
+        LockSupport.unpark(writer);
+      }
     }
 
     void drop(Reason why) {
@@ -873,6 +942,7 @@ public final class Fanout implements AutoCloseable {
     void endOfStream() {
       if (kp != null) {
         kp.w.close();
+        LockSupport.unpark(writer); // an idle writer sees the end (POLLHUP) and drains
       } else {
         up.closeWrite();
       }
@@ -920,19 +990,78 @@ public final class Fanout implements AutoCloseable {
       }
       Op op = new Op(sc).watch(dst).watch(kp.r);
       int out = -1;
+      GuardedFd g = null;
       try {
         out = op.dup(dst);
         writePrefix(op, out);
         if (out >= 0) {
-          Egress.splice(op, kp, out, written);
+          g = new GuardedFd(out);
+          direct = g;
+          serve(op, g.fd);
         } else {
           Egress.copyOut(op, kp, dst, written);
         }
       } finally {
-        if (out >= 0) {
+        if (g != null) {
+          g.close(); // closes at once, or when the source thread's direct splice returns
+        } else if (out >= 0) {
           sc.close(out);
         }
         kp.r.exit();
+      }
+    }
+
+    /**
+     * Writer thread: drains the pipe into the channel until the pipe's end of stream. While it
+     * runs this thread owns the channel; when the pipe is empty and the channel can be polled it
+     * hands the channel to the source thread and parks until the source gives it back.
+     */
+    private void serve(Op op, int out) throws IOException {
+      int pr = kp.r.fd;
+      boolean handOver = op.pollable(out); // never splice to a file from the source thread
+      while (true) {
+        op.check();
+        long n = sc.splice(pr, out, kp.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+        if (n > 0) {
+          Accel.SPLICED.add(n);
+          written.setRelease(written.getPlain() + n);
+        } else if (n == 0) {
+          return; // the source ended and every byte is written
+        } else if (n == -Syscalls.EAGAIN) {
+          int rev = sc.pollNow(pr, ChannelFds.POLLIN);
+          if (rev > 0 && (rev & POLLIN_BITS) != 0) {
+            if (handOver) {
+              op.await(out, ChannelFds.POLLOUT); // bytes wait: the channel is full
+            } // else a file, never full: retry
+          } else if (handOver) {
+            idle(op, pr);
+          } else {
+            op.await(pr, ChannelFds.POLLIN);
+          }
+        } else if (n != -Syscalls.EINTR) {
+          throw Op.failure("splice to destination", n);
+        }
+      }
+    }
+
+    /**
+     * Writer thread, pipe found empty: gives the channel to the source thread and parks until it
+     * is handed back ({@link #writeDirect} could not write everything), the stream ends, or the
+     * sink is dropped. Returns owning the channel again.
+     */
+    private void idle(Op op, int pr) throws IOException {
+      owner.set(IDLE);
+      while (true) {
+        // Bytes teed (or the end of stream) between the empty splice and IDLE becoming visible
+        // would otherwise wait for the next chunk: take them back.
+        if (sc.pollNow(pr, ChannelFds.POLLIN) > 0 && owner.compareAndSet(IDLE, WRITER)) {
+          return;
+        }
+        if (owner.get() == WRITER) {
+          return;
+        }
+        op.check();
+        LockSupport.park(this); // unparked by writeDirect, endOfStream, drop or close
       }
     }
 
@@ -973,6 +1102,7 @@ public final class Fanout implements AutoCloseable {
     private long coalesceNanos;
     private Listener listener = new Listener() {};
     private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
+    private ThreadFactory sourceThreads;
 
     private Builder() {}
 
@@ -1059,6 +1189,21 @@ public final class Fanout implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory f) {
       this.threads = Objects.requireNonNull(f, "threads");
+      return this;
+    }
+
+    /**
+     * Where the source thread comes from, when it should differ from the sinks' (default: the
+     * {@link #threadFactory}). The source thread does the fan-out's steady work (one tee and, for
+     * sinks that keep up, one splice per sink per chunk) and waits for the source between chunks;
+     * a platform thread waits in poll(2) itself, without the virtual-thread scheduler and poller
+     * in between, which costs less CPU per chunk for one long-lived thread.
+     *
+     * @param f the factory
+     * @return this builder
+     */
+    public Builder sourceThreadFactory(ThreadFactory f) {
+      this.sourceThreads = Objects.requireNonNull(f, "threads");
       return this;
     }
 

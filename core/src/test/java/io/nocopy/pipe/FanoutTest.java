@@ -231,4 +231,93 @@ class FanoutTest extends FdCheckedTest {
       assertTrue(ev.sourceEnded.await(10, TimeUnit.SECONDS));
     }
   }
+
+  /** Reads {@code ch} to its end after {@code stallMillis}, in 4 KiB reads, with a pause mid-way. */
+  private static Future<String> hashAfterStalls(Pair p, long stallMillis) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            java.security.MessageDigest md = Net.sha256();
+            ByteBuffer bb = ByteBuffer.allocate(4096);
+            long n = 0;
+            long pauseAt = 400_000;
+            Thread.sleep(stallMillis);
+            int r;
+            while ((r = p.b().read(bb.clear())) >= 0) {
+              md.update(bb.array(), 0, r);
+              n += r;
+              if (n >= pauseAt) {
+                pauseAt = Long.MAX_VALUE;
+                Thread.sleep(stallMillis);
+              }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest()) + "/" + n;
+          } catch (IOException | InterruptedException e) {
+            throw new RuntimeException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
+  @Test
+  void sinksThatKeepUpAreWrittenByTheSourceAndAStalledOneCatchesUpInOrder() throws Exception {
+    long total = 1_500_000;
+    Events ev = new Events();
+    long directBefore = Fanout.DIRECT.sum();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair keeps = Net.pair(Kind.TCP);
+        Pair stalls = Net.pair(Kind.UNIX);
+        Fanout f = Fanout.builder().listener(ev).open(s.b())) {
+      stalls.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
+      Future<String> gotKeeps = Net.hashAll(keeps.b());
+      // stalls twice for 60 ms: at 2 KiB/ms ~120 KiB wait each time, well within the 1 MiB bound
+      Future<String> gotStalls = hashAfterStalls(stalls, 60);
+      Sink ks = f.add(keeps.a());
+      Sink ss = f.add(stalls.a());
+      f.start();
+      String sent = Net.writePaced(s.a(), total, 77, 2 * 1024).get(60, TimeUnit.SECONDS);
+      f.join();
+      assertEquals(Reason.FINISHED, ev.reasons.get(ks));
+      assertEquals(Reason.FINISHED, ev.reasons.get(ss));
+      keeps.a().shutdownOutput();
+      stalls.a().shutdownOutput();
+      assertEquals(sent, gotKeeps.get(10, TimeUnit.SECONDS));
+      assertEquals(sent, gotStalls.get(10, TimeUnit.SECONDS));
+      long direct = Fanout.DIRECT.sum() - directBefore;
+      if (f.accelerated()) {
+        // the source thread wrote some of it straight to the channels, and the stalled sink's
+        // backlog went through its own thread
+        assertTrue(direct > 0, "no byte was delivered directly");
+        assertTrue(direct < 2 * total, "every byte went directly: " + direct);
+      } else {
+        assertEquals(0, direct);
+      }
+    }
+  }
+
+  @Test
+  void aSinkWhoseChannelIsClosedWhileIdleEndsAndTheOthersGoOn() throws Exception {
+    long total = 1_000_000;
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair a = Net.pair(Kind.TCP);
+        Pair b = Net.pair(Kind.TCP);
+        Fanout f = Fanout.builder().listener(ev).open(s.b())) {
+      Future<String> gotA = Net.hashAll(a.b());
+      Net.hashAll(b.b());
+      Sink sa = f.add(a.a());
+      Sink sb = f.add(b.a());
+      f.start();
+      Future<String> sent = Net.writePaced(s.a(), total, 78, 4 * 1024);
+      await(() -> sb.bytesWritten() > 100_000, "delivery to b");
+      b.a().close(); // the caller closes a listener's socket while the stream runs
+      await(() -> ev.reasons.containsKey(sb), "b to end");
+      assertEquals(Reason.FAILED, ev.reasons.get(sb));
+      String hash = sent.get(60, TimeUnit.SECONDS);
+      f.join();
+      assertEquals(Reason.FINISHED, ev.reasons.get(sa));
+      a.a().shutdownOutput();
+      assertEquals(hash, gotA.get(10, TimeUnit.SECONDS));
+    }
+  }
 }

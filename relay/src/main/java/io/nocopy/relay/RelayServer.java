@@ -461,6 +461,8 @@ public final class RelayServer implements AutoCloseable {
         .leading(leading)
         .coalesce(config.coalesce())
         .listener(mount)
+        // one platform thread per mount does the steady work (see Fanout.Builder)
+        .sourceThreadFactory(Thread.ofPlatform().daemon().name("nocopy-mount-", 0).factory())
         .open(ch);
     mount.attach(f);
     return f;
@@ -481,8 +483,25 @@ public final class RelayServer implements AutoCloseable {
     }
   }
 
-  /** Moves the body into the mount until it ends. Errors end the source, never the server. */
+  /**
+   * Moves the body into the mount until it ends, on a platform thread of its own (this thread waits
+   * for it): the mount's steady work, one read and one write per idle listener per chunk, then
+   * waits for the source in poll(2) directly, without the virtual-thread scheduler and poller in
+   * between (measured: less CPU per chunk). Errors end the source, never the server.
+   */
   private void pump(Mount mount, SourceBody body, String peer) {
+    CountDownLatch done = new CountDownLatch(1);
+    Thread.ofPlatform().daemon().name("nocopy-mount-" + mount.name).start(() -> {
+      try {
+        pumpHere(mount, body, peer);
+      } finally {
+        done.countDown();
+      }
+    });
+    awaitUninterruptibly(done); // the pump ends when its source is closed (server close does that)
+  }
+
+  private void pumpHere(Mount mount, SourceBody body, String peer) {
     String why = "end of stream";
     long coalesceNanos = config.coalesce().toNanos();
     long windowStart = System.nanoTime();

@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -23,6 +24,18 @@ import java.util.concurrent.locks.LockSupport;
  * #offer} returns false and the mount disconnects it, so a slow listener never slows the source or
  * the others.
  *
+ * <h2>Direct delivery</h2>
+ *
+ * A listener that keeps up costs no wake-up of its thread: once its queue is drained, its writer
+ * puts the socket in non-blocking mode, hands it to the mount's source thread and parks. The source
+ * thread then writes each published slice straight to the socket ({@link #offer}: one gathering
+ * write, no reference taken, nothing queued), the shape of Icecast's one non-blocking {@code send}
+ * per listener per read. Only when the socket cannot take the whole slice (full send buffer,
+ * error) does the rest go into the queue and the writer get unparked: it owns the socket again,
+ * switches it back to blocking mode, drains the backlog and hands the socket back when the queue is
+ * empty. An atomic owner flag moves between the two threads, so exactly one writes at a time and
+ * bytes stay in order. Recordings (files) are always written by their own thread.
+ *
  * <p>Queue algorithm: a ring of slice references with a tail written only by the producer and a
  * head written only by the consumer (release stores, acquire loads). The consumer parks when the
  * ring is empty after setting {@code parked}; the producer unparks it when it sees {@code parked}
@@ -32,12 +45,18 @@ final class Subscriber {
   private static final int RING = 1024;
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
+  private static final VarHandle OWNER;
+  // who writes to the destination (see "Direct delivery")
+  private static final int IDLE = 0;
+  private static final int SOURCE = 1;
+  private static final int WRITER = 2;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       HEAD = l.findVarHandle(Subscriber.class, "head", long.class);
       TAIL = l.findVarHandle(Subscriber.class, "tail", long.class);
+      OWNER = l.findVarHandle(Subscriber.class, "owner", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -55,8 +74,11 @@ final class Subscriber {
   private volatile boolean parked;
   private volatile boolean finished; // producer: no more slices will come
   private volatile long enqueuedBytes; // written by the producer only
-  private volatile long bytesWritten; // written by the consumer only; backlog = enqueued - written
+  private volatile long bytesWritten; // written by the destination's owner; backlog = enqueued - written
   private volatile Thread writer;
+  private final SocketChannel socket; // out, when the source thread may write to it directly
+  private volatile int owner = WRITER; // the writer starts with the preamble and the burst
+  private volatile long directBytes; // written by the source thread (producer only)
   volatile boolean dropped;
   boolean left; // guarded by the mount's lock
 
@@ -76,21 +98,59 @@ final class Subscriber {
     this.out = out;
     this.preamble = preamble;
     this.maxBacklogBytes = maxBacklogBytes;
+    this.socket = listener && out instanceof SocketChannel sc ? sc : null;
   }
 
   /**
-   * Queues a slice (producer thread only). The subscriber takes its own reference: the caller
-   * keeps its own.
+   * Delivers a slice (producer thread only): written straight to an idle listener's socket, else
+   * queued for the writer with the subscriber's own reference. The caller keeps its own reference
+   * either way.
    *
    * @return false if the subscriber is too far behind (the slice is not queued)
    */
   boolean offer(Slice s) {
-    long t = tail;
+    if (owner == IDLE && OWNER.compareAndSet(this, IDLE, SOURCE)) {
+      return writeDirect(s);
+    }
+    return enqueue(s, 0);
+  }
+
+  /**
+   * Source thread, owning the idle socket (non-blocking; the queue is empty): writes what the
+   * socket takes now and queues the rest for the writer, which it wakes.
+   */
+  private boolean writeDirect(Slice s) {
     long len = s.length();
+    long n;
+    try {
+      n = s.writeTo(socket, 0);
+    } catch (IOException e) {
+      n = 0; // the writer meets the same error on its own write and ends the subscriber
+    }
+    enqueuedBytes += n;
+    bytesWritten += n;
+    directBytes += n;
+    if (n == len) {
+      owner = IDLE;
+      if (dropped) {
+        LockSupport.unpark(writer); // dropped while this thread wrote: the writer waits for IDLE
+      }
+      return true;
+    }
+    boolean queued = enqueue(s, n);
+    owner = WRITER;
+    LockSupport.unpark(writer);
+    return queued;
+  }
+
+  /** Queues the slice from {@code from} on, with its own reference (producer thread only). */
+  private boolean enqueue(Slice s, long from) {
+    long t = tail;
+    long len = s.length() - from;
     if (t - (long) HEAD.getAcquire(this) >= RING || backlogBytes() + len > maxBacklogBytes) {
       return false;
     }
-    ring[(int) t & (RING - 1)] = s.retain();
+    ring[(int) t & (RING - 1)] = from == 0 ? s.retain() : s.slice(from, len);
     enqueuedBytes += len; // single writer: the producer
     // Volatile, not release: the store must be ordered before the read of 'parked' below (the
     // consumer does the mirror image), or both could miss each other and the writer sleep on.
@@ -113,6 +173,11 @@ final class Subscriber {
   /** Bytes written to the destination so far. */
   long bytesWritten() {
     return bytesWritten;
+  }
+
+  /** Bytes the source thread wrote straight to the socket (part of {@link #bytesWritten}). */
+  long directBytes() {
+    return directBytes;
   }
 
   /** Bytes queued and not yet written. */
@@ -143,6 +208,10 @@ final class Subscriber {
           if (finished && h == (long) TAIL.getAcquire(this)) {
             return;
           }
+          if (socket != null) {
+            idle();
+            continue;
+          }
           parked = true;
           if (h == (long) TAIL.getVolatile(this) && !finished && !dropped) {
             LockSupport.park(this);
@@ -168,7 +237,7 @@ final class Subscriber {
         while (sent < len) {
           sent += sender.writeTo(out);
         }
-        bytesWritten += len; // single writer: this thread
+        bytesWritten += len; // this thread owns the destination
       }
     } finally {
       sender.close();
@@ -177,6 +246,27 @@ final class Subscriber {
       } catch (IOException ignored) {
         // nothing more to do for a destination that failed
       }
+    }
+  }
+
+  /**
+   * Writer thread, queue drained: hands the socket to the source thread (non-blocking) and parks
+   * until it is handed back, the stream ends or the subscriber is dropped. Returns owning the
+   * socket again, in blocking mode.
+   */
+  private void idle() throws IOException {
+    socket.configureBlocking(false);
+    owner = IDLE;
+    while (true) {
+      // a slice queued, or the end, between the drained check and IDLE becoming visible
+      boolean wanted = finished || dropped || head != (long) TAIL.getVolatile(this);
+      if ((wanted && OWNER.compareAndSet(this, IDLE, WRITER)) || owner == WRITER) {
+        break;
+      }
+      LockSupport.park(this); // unparked by writeDirect, finish or drop
+    }
+    if (!dropped) {
+      socket.configureBlocking(true);
     }
   }
 
