@@ -54,6 +54,33 @@ import java.util.Objects;
  * while held; pass {@link Tier#MEDIUM} (or smaller) to {@link #of(ReadableByteChannel, Allocator,
  * Tier)} when many small slices are held for a long time.
  *
+ * <h2>Large reads: blocks from the tier that fits</h2>
+ *
+ * A reader made with a maximum tier above its block tier ({@link #of(ReadableByteChannel,
+ * Allocator, Tier, Tier)}) fills the part of a {@link #readSlice} or {@link #readBlocks} that is
+ * not yet buffered from bigger blocks when it is big: the bytes the caller asked for, minus what is
+ * buffered, is the <em>remainder</em>. While the remainder is above the block size and the last
+ * block is full, the next block is taken by this rule (greedy, largest first):
+ *
+ * <ul>
+ *   <li>if the remainder fills at least half of the smallest tier that holds it (capped at the
+ *       maximum tier), one block of that tier: the last piece, wasting less than half the block
+ *       (so less than the bytes it holds);
+ *   <li>otherwise a block of the tier below it (never below the reader's own tier), filled
+ *       completely.
+ * </ul>
+ *
+ * The channel read into such a block is limited to the bytes the request still needs, so the next
+ * bytes of the stream (a frame header, say) never land in a big block and pin it; a remainder of at
+ * most one block is read into a block of the reader's own tier, as usual, with no limit. Example
+ * (32 KiB blocks, 512 KiB maximum): a 1 MiB {@code readSlice} right after a header read is the
+ * rest of the header's block, one 512 KiB block and one 512 KiB block holding a bit less than
+ * 512 KiB; 4 MiB is that block plus eight 512 KiB blocks. A message of up to one block that arrived
+ * in a block already filled stays a view of that block (no copy): it pins the whole block, and the
+ * bytes around it, until every holder lets go. That is the price of not copying small messages;
+ * choose a smaller block tier if many small messages are held for a long time. With the maximum
+ * tier equal to the block tier (the other factories) every block has the reader's tier.
+ *
  * <h2>Cost</h2>
  *
  * Steady state allocates nothing: blocks come from the allocator, reads go through the block's own
@@ -62,7 +89,8 @@ import java.util.Objects;
  * MemorySegment#asSlice} views; the JIT removes them when the consumer does not let the view
  * escape (measured: 0 B/op in {@code io.nocopy.bench.buffer}), and a consumer that stores or
  * passes the view on pays about 40 bytes per chunk. {@link #readSlice} allocates its handle and,
- * for bytes spanning blocks, a small chunk table.
+ * for bytes spanning blocks, a small chunk table; {@link #readBlocks} hands out block references
+ * and allocates nothing.
  *
  * <h2>Ownership and threads</h2>
  *
@@ -82,6 +110,7 @@ public final class BufReader implements AutoCloseable {
   private final ReadableByteChannel source;
   private final Allocator allocator;
   private final int blockSize;
+  private final long maxBlockSize; // largest block a large readSlice/readBlocks may take
 
   // Queue of blocks with unconsumed bytes: a ring of power-of-two size. Block k (0 = head) holds
   // bytes [k == 0 ? pos : 0, limits[slot]). Every block in the ring holds at least one unconsumed
@@ -93,6 +122,7 @@ public final class BufReader implements AutoCloseable {
   private int pos; // read position in the head block
   private MemorySegment headSeg; // cached segment of the head block (null when count == 0)
   private int headLimit; // cached limits[head] (0 when count == 0)
+  private int tailCap; // bytes the tail block may be filled to (its size, or less for a piece)
   private long buffered;
   private boolean eof;
   private boolean closed;
@@ -105,13 +135,23 @@ public final class BufReader implements AutoCloseable {
   private Block spare;
 
   private BufReader(ReadableByteChannel source, Allocator allocator, Tier tier) {
+    this(source, allocator, tier, tier);
+  }
+
+  private BufReader(ReadableByteChannel source, Allocator allocator, Tier tier, Tier maxTier) {
     this.source = Objects.requireNonNull(source, "source");
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     Objects.requireNonNull(tier, "tier");
-    if (tier.size() > (1 << 30)) {
-      throw new IllegalArgumentException("block tier " + tier + " is above 1 GiB");
+    Objects.requireNonNull(maxTier, "maxTier");
+    if (maxTier.size() > (1 << 30)) {
+      throw new IllegalArgumentException("block tier " + maxTier + " is above 1 GiB");
+    }
+    if (maxTier.compareTo(tier) < 0) {
+      throw new IllegalArgumentException("maximum tier " + maxTier + " is below the block tier "
+          + tier);
     }
     this.blockSize = (int) tier.size();
+    this.maxBlockSize = maxTier.size();
   }
 
   /**
@@ -135,6 +175,24 @@ public final class BufReader implements AutoCloseable {
    */
   public static BufReader of(ReadableByteChannel source, Allocator allocator, Tier blockTier) {
     return new BufReader(source, allocator, blockTier);
+  }
+
+  /**
+   * A reader of {@code source} with blocks of {@code blockTier} that takes the unbuffered part of a
+   * large {@link #readSlice} or {@link #readBlocks} from blocks of up to {@code maxTier} (see "Large
+   * reads" in the class comment): a 1 MiB message is then a few big blocks instead of 32 blocks
+   * of 32 KiB.
+   *
+   * @param source a blocking channel; the reader does not close it
+   * @param allocator where blocks come from; must outlive the reader and every slice it returns
+   * @param blockTier the size of ordinary blocks, also the most one unlimited channel read returns
+   * @param maxTier the largest block a large read may take; {@code blockTier} or above
+   * @return a new reader, owned by the caller, who closes it
+   * @throws IllegalArgumentException if {@code maxTier} is below {@code blockTier} or above 1 GiB
+   */
+  public static BufReader of(
+      ReadableByteChannel source, Allocator allocator, Tier blockTier, Tier maxTier) {
+    return new BufReader(source, allocator, blockTier, maxTier);
   }
 
   /**
@@ -166,7 +224,7 @@ public final class BufReader implements AutoCloseable {
     int start;
     boolean fresh;
     int tail = (head + count - 1) & (ring.length - 1);
-    if (count > 0 && limits[tail] < blockSize) {
+    if (count > 0 && limits[tail] < tailCap) {
       block = ring[tail];
       start = limits[tail];
       fresh = false;
@@ -180,19 +238,12 @@ public final class BufReader implements AutoCloseable {
       start = 0;
       fresh = true;
     }
+    int cap = fresh ? blockSize : tailCap;
     int r;
     try {
       ByteBuffer bb = block.byteBuffer(); // scratch state of the block's filler: us
-      bb.limit(start + (int) Math.min(blockSize - start, maxBytes)).position(start);
-      int zeros = 0;
-      while ((r = source.read(bb)) == 0) {
-        if (++zeros >= MAX_ZERO_READS) {
-          throw new IOException(
-              "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
-                  + " channel, or no progress); giving up instead of spinning");
-        }
-        Thread.yield();
-      }
+      bb.limit(start + (int) Math.min(cap - start, maxBytes)).position(start);
+      r = readSome(bb);
     } catch (Throwable t) {
       if (fresh) {
         block.release();
@@ -207,7 +258,7 @@ public final class BufReader implements AutoCloseable {
       return -1;
     }
     if (fresh) {
-      push(block, r);
+      push(block, r, blockSize);
     } else {
       limits[tail] += r;
       if (count == 1) {
@@ -218,13 +269,29 @@ public final class BufReader implements AutoCloseable {
     return r;
   }
 
-  private void push(Block block, int limit) {
+  /** One channel read of at least one byte into {@code bb}, or -1; gives up on a stalled channel. */
+  private int readSome(ByteBuffer bb) throws IOException {
+    int r;
+    int zeros = 0;
+    while ((r = source.read(bb)) == 0) {
+      if (++zeros >= MAX_ZERO_READS) {
+        throw new IOException(
+            "channel returned 0 bytes " + MAX_ZERO_READS + " times in a row (not a blocking"
+                + " channel, or no progress); giving up instead of spinning");
+      }
+      Thread.yield();
+    }
+    return r;
+  }
+
+  private void push(Block block, int limit, int cap) {
     if (count == ring.length) {
       grow();
     }
     int slot = (head + count) & (ring.length - 1);
     ring[slot] = block;
     limits[slot] = limit;
+    tailCap = cap;
     count++;
     if (count == 1) {
       pos = 0;
@@ -263,6 +330,65 @@ public final class BufReader implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /**
+   * Like {@link #ensure} for a request of {@code n} bytes that will be handed out whole (readSlice,
+   * readBlocks): when the remainder is more than a block and the tail block is full, the next
+   * block comes from the tier that fits the remainder ("Large reads" in the class comment).
+   */
+  private boolean ensureRequest(long n) throws IOException {
+    while (buffered < n) {
+      long rem = n - buffered;
+      boolean tailHasRoom = count > 0 && limits[(head + count - 1) & (ring.length - 1)] < tailCap;
+      int r = (rem > blockSize && maxBlockSize > blockSize && !tailHasRoom)
+          ? fillPiece(rem)
+          : fill(Long.MAX_VALUE);
+      if (r < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The block size for the next piece of a remainder of {@code rem > blockSize} bytes: the
+   * smallest tier holding it (capped at the maximum) if that block is at least half used,
+   * otherwise the tier below, filled completely.
+   */
+  private long pieceSize(long rem) {
+    long fit = Tier.forSize(Math.min(rem, maxBlockSize)).size();
+    if (2 * rem >= fit) { // also when capped: rem >= fit
+      return fit;
+    }
+    return fit >> 2; // >= blockSize: rem > blockSize, so fit is at least the tier above ours
+  }
+
+  /** One channel read into a fresh block sized for {@code rem} (limited to rem); -1 at the end. */
+  private int fillPiece(long rem) throws IOException {
+    if (eof) {
+      return -1;
+    }
+    long size = pieceSize(rem);
+    int cap = (int) Math.min(size, rem);
+    Block block = allocator.allocate(size);
+    int r;
+    try {
+      ByteBuffer bb = block.byteBuffer(); // scratch state of the block's filler: us
+      bb.limit(cap).position(0);
+      r = readSome(bb);
+    } catch (Throwable t) {
+      block.release();
+      throw t;
+    }
+    if (r < 0) {
+      eof = true;
+      block.release();
+      return -1;
+    }
+    push(block, r, cap);
+    buffered += r;
+    return r;
   }
 
   // --- consuming ------------------------------------------------------------------------------
@@ -436,6 +562,14 @@ public final class BufReader implements AutoCloseable {
   private static void checkWidth(int n) {
     if (n < 1 || n > 8) {
       throw new IllegalArgumentException("width must be 1..8 bytes, got " + n);
+    }
+  }
+
+  private void requireRequest(long n, String op) throws IOException {
+    if (!ensureRequest(n)) {
+      throw new EOFException(
+          op + ": stream ended with " + buffered + " of " + n + " bytes available (nothing"
+              + " consumed)");
     }
   }
 
@@ -639,7 +773,9 @@ public final class BufReader implements AutoCloseable {
   /**
    * The next {@code n} bytes as a {@link Slice} that stays valid after this reader's next calls and
    * after its {@link #close()}, until the slice is closed. The bytes are not copied: the slice
-   * holds the blocks they are in. All {@code n} bytes are buffered before the slice is returned.
+   * holds the blocks they are in. All {@code n} bytes are buffered before the slice is returned;
+   * a large unbuffered part comes from bigger blocks if the reader has a maximum tier above its
+   * block tier ("Large reads" in the class comment).
    *
    * @param n bytes, 0 or more
    * @return a slice owned by the caller, who closes it
@@ -656,7 +792,7 @@ public final class BufReader implements AutoCloseable {
     if (n == 0) {
       return Slice.empty();
     }
-    require(n, "readSlice");
+    requireRequest(n, "readSlice");
     if (headLimit - pos >= n) { // within the head block: no chunk table needed
       Slice s = Slice.adopt(ring[head].retain(), pos, (int) n);
       consume(n);
@@ -684,6 +820,69 @@ public final class BufReader implements AutoCloseable {
         Slice.adopt(ring[head].retain(), pos, firstLen, blocks, offsets, lengths, more + 1, n);
     consume(n);
     return s;
+  }
+
+  /**
+   * Receives pooled blocks from {@link #readBlocks}: one call per chunk, in stream order, each
+   * with a reference to the chunk's block that the consumer now owns.
+   */
+  @FunctionalInterface
+  public interface BlockConsumer {
+    /**
+     * Takes one chunk.
+     *
+     * @param block the block holding the chunk; the consumer owns one reference to it from this
+     *     call on (even if it throws) and releases it once, from any thread, when finished
+     * @param offset the chunk's first byte within {@code block.segment()}
+     * @param length the chunk's bytes, at least 1
+     */
+    void accept(Block block, int offset, int length);
+  }
+
+  /**
+   * The next {@code n} bytes as references to the pooled blocks they are in, without allocating:
+   * the zero-allocation form of {@link #readSlice}. All {@code n} bytes are buffered first (a large
+   * unbuffered part from bigger blocks, as for {@code readSlice}); then {@code consumer} gets one
+   * call per chunk, in order, each passing ownership of one reference to the chunk's block (so the
+   * same block can come in several calls, each with its own reference). The bytes of a chunk stay
+   * valid until its reference is released, independent of this reader and of its {@link
+   * #close()}; nobody writes them again while a reference is held.
+   *
+   * @param n bytes, 0 or more (0: no call)
+   * @param consumer takes the chunks; must not call this reader
+   * @throws IllegalArgumentException if {@code n} is negative
+   * @throws EOFException if the stream ends first (nothing consumed, no call made)
+   * @throws IOException from the channel or the allocator (pool exhausted); nothing consumed
+   * @throws IllegalStateException if the reader is closed, or called from inside its consumer
+   * @throws RuntimeException what the consumer throws; the {@code n} bytes are consumed anyway
+   *     and the references already passed (including the one of the throwing call) are the
+   *     consumer's
+   */
+  public void readBlocks(long n, BlockConsumer consumer) throws IOException {
+    checkUsable();
+    if (n < 0) {
+      throw new IllegalArgumentException("negative length: " + n);
+    }
+    Objects.requireNonNull(consumer, "consumer");
+    if (n == 0) {
+      return;
+    }
+    requireRequest(n, "readBlocks");
+    inCallback = true;
+    try {
+      long left = n;
+      int mask = ring.length - 1;
+      for (int k = 0; left > 0; k++) {
+        int slot = (head + k) & mask;
+        int start = k == 0 ? pos : 0;
+        int len = (int) Math.min(left, limits[slot] - start);
+        left -= len;
+        consumer.accept(ring[slot].retain(), start, len);
+      }
+    } finally {
+      inCallback = false;
+      consume(n);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
+import java.util.Objects;
 
 /**
  * A reference-counted, read-only, possibly non-contiguous run of bytes held in pooled blocks: the
@@ -143,6 +144,72 @@ public final class Slice implements AutoCloseable {
       int[] restLengths, int count, long length) {
     return new Slice(
         new Data(block0, offset0, length0, rest, restOffsets, restLengths, count), 0, 0, length);
+  }
+
+  /**
+   * A slice over one chunk of a pooled block that takes over one reference to the block: the
+   * one-chunk form of {@link #ofBlocks}, with no chunk table.
+   *
+   * @param block the block; one reference now belongs to the slice
+   * @param offset the chunk's first byte within the block's segment
+   * @param length the chunk's length, at least 1
+   * @return a new slice owned by the caller, who closes it
+   * @throws IndexOutOfBoundsException if the chunk lies outside the block (the reference is not
+   *     taken over then)
+   * @throws IllegalArgumentException if the chunk is empty (the reference is not taken over then)
+   */
+  public static Slice ofBlock(Block block, int offset, int length) {
+    if (length < 1) {
+      throw new IllegalArgumentException("empty chunk");
+    }
+    Objects.checkFromIndexSize(offset, length, block.segment().byteSize());
+    return adopt(block, offset, length);
+  }
+
+  /**
+   * A slice over chunks of pooled blocks that takes over one reference to each chunk's block: for
+   * code that holds block references (from {@link BufReader#readBlocks}, say) and hands the bytes
+   * to an owner who wants a {@code Slice}. The arrays are copied, not kept; the blocks are not
+   * retained again: the new slice owns exactly the references the caller passes, and releases
+   * them when its last handle closes. A block may appear in several chunks, with one reference
+   * per chunk.
+   *
+   * @param blocks the blocks, {@code blocks[0..count)}; one reference each now belongs to the
+   *     slice
+   * @param offsets each chunk's first byte within its block's segment
+   * @param lengths each chunk's length, at least 1
+   * @param count the number of chunks, 0 or more (0: an empty slice)
+   * @return a new slice owned by the caller, who closes it
+   * @throws IndexOutOfBoundsException if {@code count} exceeds an array or a chunk lies outside its
+   *     block (no reference is taken over then)
+   * @throws IllegalArgumentException if a chunk is empty (no reference is taken over then)
+   */
+  public static Slice ofBlocks(Block[] blocks, int[] offsets, int[] lengths, int count) {
+    if (count < 0 || count > blocks.length || count > offsets.length || count > lengths.length) {
+      throw new IndexOutOfBoundsException("count " + count + " outside the arrays");
+    }
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      if (lengths[i] < 1) {
+        throw new IllegalArgumentException("chunk " + i + " is empty");
+      }
+      Objects.checkFromIndexSize(offsets[i], lengths[i], blocks[i].segment().byteSize());
+      total += lengths[i];
+    }
+    if (count == 0) {
+      return empty();
+    }
+    if (count == 1) {
+      return adopt(blocks[0], offsets[0], lengths[0]);
+    }
+    int more = count - 1;
+    Block[] b = new Block[more];
+    int[] o = new int[more];
+    int[] l = new int[more];
+    System.arraycopy(blocks, 1, b, 0, more);
+    System.arraycopy(offsets, 1, o, 0, more);
+    System.arraycopy(lengths, 1, l, 0, more);
+    return adopt(blocks[0], offsets[0], lengths[0], b, o, l, count, total);
   }
 
   /**

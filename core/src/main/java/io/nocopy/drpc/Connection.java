@@ -54,7 +54,6 @@ final class Connection implements AutoCloseable {
   private final LongAdder droppedFrames = new LongAdder();
   private final LongAdder overflows = new LongAdder();
   private final Thread readerThread;
-  private final PacketAssembler.Joiner<Slice> joiner;
   private volatile IOException failure;
   private long lastLocalId; // client: guarded by the writer lock
   private volatile long lastLocalIdPublished;
@@ -73,7 +72,6 @@ final class Connection implements AutoCloseable {
     this.role = role;
     this.listener = listener;
     this.writer = new FrameWriter(g, allocator, opts.maxFrameSize());
-    this.joiner = PacketAssembler.sliceJoiner(allocator);
     this.readerThread =
         Thread.ofVirtual().name("drpc-reader-" + role.name().toLowerCase()).unstarted(this::readLoop);
   }
@@ -83,20 +81,15 @@ final class Connection implements AutoCloseable {
     readerThread.start();
   }
 
-  PacketAssembler.Joiner<Slice> joiner() {
-    return joiner;
-  }
-
   // --- reading -----------------------------------------------------------------------------------
 
   private void readLoop() {
-    BufReader in = BufReader.of(channel, allocator, opts.readTier());
+    BufReader in = BufReader.of(channel, allocator, opts.readTier(), opts.maxReadTier());
     FrameHeader h = new FrameHeader();
-    Slice[] out = new Slice[1];
     IOException cause = null;
     try {
       while (h.readFrom(in)) {
-        onFrame(in, h, out);
+        onFrame(in, h);
       }
     } catch (IOException e) {
       cause = e;
@@ -105,9 +98,6 @@ final class Connection implements AutoCloseable {
     } catch (RuntimeException e) {
       cause = new IOException("reader failed: " + e, e);
     } finally {
-      if (out[0] != null) {
-        out[0].close();
-      }
       fail(cause != null ? cause : new DrpcException(0, "connection closed by peer"));
       for (DrpcStream s : streams.values()) {
         s.clearAssembler();
@@ -116,8 +106,12 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private void onFrame(BufReader in, FrameHeader h, Slice[] out)
-      throws IOException, InterruptedException {
+  /**
+   * One frame. A message's data is read straight into its stream's queue as references to the
+   * blocks it was read into (no copy, no object per message); a control packet's data is
+   * collected in the stream and decoded when the packet is complete.
+   */
+  private void onFrame(BufReader in, FrameHeader h) throws IOException, InterruptedException {
     long sid = h.streamId();
     long len = h.length();
     Kind kind = h.kind();
@@ -149,30 +143,36 @@ final class Connection implements AutoCloseable {
       throw new DrpcProtocolException(
           "stream " + Long.toUnsignedString(sid) + ": " + kind + " before Invoke");
     }
-    s.frame(h);
-    Slice part = len == 0 ? null : readSlice(in, len);
-    if (!s.append(part, h.done(), out)) {
+    if (!s.frame(h)) { // the stream was detached: its frames are dropped
+      skip(in, len);
       return;
     }
-    Slice data = out[0];
     if (kind == Kind.MESSAGE) {
-      out[0] = null;
-      s.onMessage(data != null ? data : Slice.empty());
+      if (len > 0) {
+        readBlocks(in, len, s.queue); // staged in the queue without locking
+      }
+      if (h.done()) {
+        s.messageDone();
+      } else {
+        s.queue.endFrame();
+      }
       return;
     }
-    try {
-      onControlPacket(s, kind, data);
-    } finally {
-      out[0] = null;
+    if (len > 0) {
+      readBlocks(in, len, s.controlSink());
+    }
+    if (h.done()) {
+      byte[] data = s.controlDone();
       if (data != null) {
-        data.close();
+        onControlPacket(s, kind, data);
       }
     }
   }
 
-  private static Slice readSlice(BufReader in, long len) throws IOException {
+  private static void readBlocks(BufReader in, long len, BufReader.BlockConsumer into)
+      throws IOException {
     try {
-      return in.readSlice(len);
+      in.readBlocks(len, into);
     } catch (EOFException e) {
       throw new DrpcProtocolException(
           "peer disconnected in the middle of a frame (" + len + " data bytes expected)");
@@ -213,7 +213,7 @@ final class Connection implements AutoCloseable {
             + lastLocalIdPublished + " streams");
   }
 
-  private void onControlPacket(DrpcStream s, Kind kind, Slice data) throws IOException {
+  private void onControlPacket(DrpcStream s, Kind kind, byte[] data) throws IOException {
     switch (kind) {
       case INVOKE -> {
         if (role == Role.CLIENT || s.invoked) {
@@ -221,7 +221,7 @@ final class Connection implements AutoCloseable {
               "invoke on existing stream " + Long.toUnsignedString(s.id()));
         }
         s.invoked = true;
-        String rpc = data == null ? "" : new String(data.toByteArray(), StandardCharsets.UTF_8);
+        String rpc = new String(data, StandardCharsets.UTF_8);
         s.setRpc(rpc);
         listener.onInvoke(s, rpc);
       }
@@ -230,10 +230,10 @@ final class Connection implements AutoCloseable {
           throw new DrpcProtocolException(
               "invoke metadata on existing stream " + Long.toUnsignedString(s.id()));
         }
-        s.metadata = Metadata.decode(data == null ? new byte[0] : data.toByteArray());
+        s.metadata = Metadata.decode(data);
       }
       case ERROR -> {
-        DrpcException err = DrpcException.decode(data == null ? new byte[0] : data.toByteArray());
+        DrpcException err = DrpcException.decode(data);
         s.onRemoteEnd(err, err, false);
       }
       case CANCEL -> {
@@ -274,7 +274,7 @@ final class Connection implements AutoCloseable {
         }
         writer.packet(sid, s.nextMessageId++, Kind.INVOKE, false, ByteBuffer.wrap(name));
         if (unary) {
-          writeMessage(s, unarySlice, unaryBody);
+          writeMessage(s, unarySlice != null ? unarySlice : unaryBody);
           s.claimEnd(Kind.CLOSE_SEND);
           writer.packet(sid, s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
         }
@@ -290,16 +290,17 @@ final class Connection implements AutoCloseable {
   }
 
   /**
-   * Sends a message; with {@code last}, CloseSend follows in the same write (a server's unary
-   * response).
+   * Sends a message: {@code payload} is a {@link Slice} (sent by reference), a {@link ByteBuffer}
+   * or a {@link ChunkList} (copied). With {@code last}, CloseSend follows in the same write (a
+   * server's unary response).
    */
-  void sendMessage(DrpcStream s, Slice slice, ByteBuffer buf, boolean last) throws IOException {
+  void sendMessage(DrpcStream s, Object payload, boolean last) throws IOException {
     writer.lock();
     try {
       checkOpen();
       s.checkSendable();
       try {
-        writeMessage(s, slice, buf);
+        writeMessage(s, payload);
         if (last && s.claimEnd(Kind.CLOSE_SEND)) {
           writer.packet(s.id(), s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
         }
@@ -313,11 +314,14 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private void writeMessage(DrpcStream s, Slice slice, ByteBuffer buf) throws IOException {
-    if (slice != null) {
-      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, slice);
-    } else {
-      writer.packet(s.id(), s.nextMessageId++, Kind.MESSAGE, false, buf);
+  private void writeMessage(DrpcStream s, Object payload) throws IOException {
+    long mid = s.nextMessageId++;
+    switch (payload) {
+      case Slice slice -> writer.packet(s.id(), mid, Kind.MESSAGE, false, slice);
+      case ByteBuffer buf -> writer.packet(s.id(), mid, Kind.MESSAGE, false, buf);
+      case ChunkList chunks -> writer.packet(s.id(), mid, Kind.MESSAGE, false, chunks);
+      case null -> writer.packet(s.id(), mid, Kind.MESSAGE, false, (ByteBuffer) null);
+      default -> throw new IllegalArgumentException("payload " + payload.getClass());
     }
   }
 

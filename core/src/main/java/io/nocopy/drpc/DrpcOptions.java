@@ -14,13 +14,19 @@ import io.nocopy.memory.Tier;
  * @param overflowPolicy what a full receive queue does (see {@link OverflowPolicy})
  * @param readTier the tier of the blocks incoming bytes are read into; a received message is a view
  *     of these blocks (no copy), so it pins them until released
+ * @param maxReadTier the largest block the data of one big frame may be read into: the part of a
+ *     frame's data not yet buffered when its header is parsed comes from the tier that fits it, up
+ *     to this one ({@link io.nocopy.buffer.BufReader#of(java.nio.channels.ReadableByteChannel,
+ *     io.nocopy.memory.Allocator, Tier, Tier)}); {@code readTier} or above, default {@link
+ *     #DEFAULT_MAX_READ_TIER}
  */
 public record DrpcOptions(
     int maxPacketSize,
     int maxFrameSize,
     int queueCapacity,
     OverflowPolicy overflowPolicy,
-    Tier readTier) {
+    Tier readTier,
+    Tier maxReadTier) {
 
   /** drpc's default maximum packet: 4 MiB. */
   public static final int DEFAULT_MAX_PACKET = 4 << 20;
@@ -30,6 +36,12 @@ public record DrpcOptions(
 
   /** Default receive queue capacity per stream. */
   public static final int DEFAULT_QUEUE_CAPACITY = 64;
+
+  /**
+   * Default largest read block: {@link Tier#GREAT} (512 KiB). A 4 MiB frame is then about eight
+   * blocks; a bigger tier would make the pools hold fewer, larger blocks for rare messages.
+   */
+  public static final Tier DEFAULT_MAX_READ_TIER = Tier.GREAT;
 
   /** The defaults. */
   public static final DrpcOptions DEFAULTS = builder().build();
@@ -45,9 +57,35 @@ public record DrpcOptions(
           "sizes and capacity must be positive: maxPacketSize=" + maxPacketSize + " maxFrameSize="
               + maxFrameSize + " queueCapacity=" + queueCapacity);
     }
-    if (overflowPolicy == null || readTier == null) {
-      throw new IllegalArgumentException("overflowPolicy and readTier are required");
+    if (overflowPolicy == null || readTier == null || maxReadTier == null) {
+      throw new IllegalArgumentException("overflowPolicy, readTier and maxReadTier are required");
     }
+    if (maxReadTier.compareTo(readTier) < 0 || maxReadTier.size() > (1 << 30)) {
+      throw new IllegalArgumentException(
+          "maxReadTier " + maxReadTier + " must be between readTier " + readTier + " and 1 GiB");
+    }
+  }
+
+  /**
+   * Options with the largest read block equal to {@code readTier}'s or {@link
+   * #DEFAULT_MAX_READ_TIER}, whichever is larger (the form before {@code maxReadTier} existed).
+   *
+   * @param maxPacketSize as the record component
+   * @param maxFrameSize as the record component
+   * @param queueCapacity as the record component
+   * @param overflowPolicy as the record component
+   * @param readTier as the record component
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public DrpcOptions(
+      int maxPacketSize,
+      int maxFrameSize,
+      int queueCapacity,
+      OverflowPolicy overflowPolicy,
+      Tier readTier) {
+    this(maxPacketSize, maxFrameSize, queueCapacity, overflowPolicy, readTier,
+        readTier != null && readTier.compareTo(DEFAULT_MAX_READ_TIER) > 0
+            ? readTier : DEFAULT_MAX_READ_TIER);
   }
 
   /**
@@ -71,6 +109,7 @@ public record DrpcOptions(
     b.queueCapacity = queueCapacity;
     b.overflowPolicy = overflowPolicy;
     b.readTier = readTier;
+    b.maxReadTier = maxReadTier;
     return b;
   }
 
@@ -81,6 +120,7 @@ public record DrpcOptions(
     private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
     private OverflowPolicy overflowPolicy = OverflowPolicy.BLOCK;
     private Tier readTier = Tier.BIG;
+    private Tier maxReadTier; // null: DEFAULT_MAX_READ_TIER, or readTier if that is larger
 
     private Builder() {}
 
@@ -140,13 +180,30 @@ public record DrpcOptions(
     }
 
     /**
+     * Sets the largest block one frame's data may be read into (unset: {@link
+     * #DEFAULT_MAX_READ_TIER}, or the read tier if that is larger).
+     *
+     * @param tier the tier, at least the read tier
+     * @return this builder
+     */
+    public Builder maxReadTier(Tier tier) {
+      this.maxReadTier = tier;
+      return this;
+    }
+
+    /**
      * Builds the options.
      *
      * @return the options
      * @throws IllegalArgumentException if a value is out of range
      */
     public DrpcOptions build() {
-      return new DrpcOptions(maxPacketSize, maxFrameSize, queueCapacity, overflowPolicy, readTier);
+      if (maxReadTier == null) {
+        return new DrpcOptions(
+            maxPacketSize, maxFrameSize, queueCapacity, overflowPolicy, readTier);
+      }
+      return new DrpcOptions(
+          maxPacketSize, maxFrameSize, queueCapacity, overflowPolicy, readTier, maxReadTier);
     }
   }
 }

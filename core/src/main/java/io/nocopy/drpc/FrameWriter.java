@@ -56,11 +56,32 @@ final class FrameWriter {
         if (data.hasArray()) {
           out.write(data.array(), data.arrayOffset() + at, n);
         } else {
-          out.write(MemorySegment.ofBuffer(data).asSlice(off, n));
+          MemorySegment seg = segmentOf(data);
+          out.write(n == len ? seg : seg.asSlice(off, n));
         }
       }
       off += n;
     } while (off < len);
+  }
+
+  // The segment of the last direct buffer sent, for a caller that sends the same buffer again
+  // (the usual way to use one): MemorySegment.ofBuffer allocates a segment per call. Only the
+  // reference is kept (the bytes are read during the call only); it keeps the buffer reachable
+  // until another buffer is sent.
+  private ByteBuffer lastBuffer;
+  private int lastPosition;
+  private int lastLimit;
+  private MemorySegment lastSegment;
+
+  /** The segment of a direct buffer's position..limit, reused when the same view is sent again. */
+  private MemorySegment segmentOf(ByteBuffer data) {
+    if (data != lastBuffer || data.position() != lastPosition || data.limit() != lastLimit) {
+      lastSegment = MemorySegment.ofBuffer(data);
+      lastBuffer = data;
+      lastPosition = data.position();
+      lastLimit = data.limit();
+    }
+    return lastSegment;
   }
 
   /** Appends a packet whose payload is a slice (null for none), by reference. */
@@ -83,6 +104,33 @@ final class FrameWriter {
     }
   }
 
+  /**
+   * Appends a packet whose payload is the chunks of a received message, split into frames of at
+   * most the maximum frame size. The bytes are copied into pooled blocks (nothing is allocated if
+   * the JIT keeps the chunk views on the stack).
+   */
+  void packet(long sid, long mid, Kind kind, boolean control, ChunkList data) throws IOException {
+    long len = data.length;
+    long off = 0;
+    int chunk = 0;
+    int inChunk = 0;
+    do {
+      int n = (int) Math.min(len - off, maxFrame);
+      header(sid, mid, kind, off + n == len, control, n);
+      for (int left = n; left > 0; ) {
+        int take = Math.min(left, data.lengths[chunk] - inChunk);
+        out.write(data.blocks[chunk].segment().asSlice(data.offsets[chunk] + inChunk, take));
+        inChunk += take;
+        left -= take;
+        if (inChunk == data.lengths[chunk]) {
+          chunk++;
+          inChunk = 0;
+        }
+      }
+      off += n;
+    } while (off < len);
+  }
+
   private void header(long sid, long mid, Kind kind, boolean done, boolean control, long n)
       throws IOException {
     out.writeByte(FrameHeader.controlByte(kind.code(), done, control));
@@ -102,6 +150,8 @@ final class FrameWriter {
 
   /** Releases pending blocks; the writer is unusable afterwards. Call with the lock held. */
   void release() {
+    lastBuffer = null;
+    lastSegment = null;
     out.close();
   }
 }

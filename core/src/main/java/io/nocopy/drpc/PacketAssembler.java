@@ -21,10 +21,12 @@ import java.util.function.Consumer;
  *       read, so an oversize frame never allocates).
  * </ul>
  *
- * The frame data itself ({@code P}, a pooled {@code Slice} in the transport) is read by the caller
- * between {@link #frame} and {@link #append}; the assembler owns appended parts until {@link
- * #finish} hands the packet over, and releases them when it discards a partial packet or is {@link
- * #clear() cleared}.
+ * The frame data itself ({@code P}, e.g. a pooled {@code Slice}) is read by the caller between
+ * {@link #frame} and {@link #append}; the assembler owns appended parts until {@link #finish} hands
+ * the packet over, and releases them when it discards a partial packet or is {@link #clear()
+ * cleared}. A caller may also keep the data itself and use the assembler for the rules only
+ * ({@link #frame}, {@link #discarded()} to learn of a superseded packet, {@link #complete()}): the
+ * transport does so, keeping message data as block chunks in the stream's {@link MessageQueue}.
  *
  * <p>Not thread-safe: one assembler per stream, used by the connection's reader only.
  *
@@ -171,6 +173,21 @@ public final class PacketAssembler<P> {
     assembling = false;
     nextMessageId = messageId + 1;
     return out;
+  }
+
+  /**
+   * Completes the packet after a frame with the done bit, for a caller that keeps the frame data
+   * itself instead of appending it (the transport keeps it as block chunks in the stream's {@link
+   * MessageQueue}): the next packet needs a higher message id.
+   *
+   * @throws IllegalStateException if parts were appended (use {@link #finish} for those)
+   */
+  public void complete() {
+    if (!parts.isEmpty()) {
+      throw new IllegalStateException(parts.size() + " parts appended: use finish(joiner)");
+    }
+    assembling = false;
+    nextMessageId = messageId + 1;
   }
 
   /**

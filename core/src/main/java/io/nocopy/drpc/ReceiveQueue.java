@@ -8,8 +8,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * One stream's bounded queue of received messages: a ring of {@code capacity} slots between the
- * connection's reader (producer) and the stream's consumer. This is the drpc ring buffer with the
+ * A bounded queue of received message objects: a ring of {@code capacity} slots between a
+ * producer (a connection's reader) and a consumer. The transport itself queues messages without an
+ * object per message in a {@link MessageQueue}, which has these semantics; this generic form is
+ * for callers with message objects of their own (and the benchmarks' reference). This is the drpc
+ * ring buffer with the
  * shared pool, taken further: messages are owned objects (pooled {@code Slice}s in the transport),
  * never copied in or out.
  *

@@ -93,25 +93,7 @@ class DrpcLoopbackTest {
         throw e;
       }
     });
-    // sends N messages of 1 KiB (N given as text; -1: until sending fails), message i starting
-    // with its index
-    server.register("/test/Flood", (StreamHandler) s -> {
-      int n;
-      try (Slice req = s.receive()) {
-        n = Integer.parseInt(new String(req.toByteArray(), StandardCharsets.UTF_8));
-      }
-      try {
-        byte[] msg = new byte[1024];
-        for (int i = 0; n < 0 || i < n; i++) {
-          ByteBuffer.wrap(msg).putInt(i);
-          s.send(msg);
-        }
-        floodOutcome.complete(null);
-      } catch (IOException e) {
-        floodOutcome.complete(e);
-        throw e;
-      }
-    });
+    server.register("/test/Flood", DrpcTestSupport.flood(floodOutcome, false));
     server.register("/test/Meta", (StreamHandler) s -> s.send(Encoding.UTF8.encode(
         new java.util.TreeMap<>(s.metadata()).toString())));
     tcp = server.bind(new InetSocketAddress("127.0.0.1", 0));

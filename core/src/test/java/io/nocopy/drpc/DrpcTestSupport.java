@@ -2,8 +2,13 @@ package io.nocopy.drpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 /** Resource checks shared by the transport tests. */
@@ -23,6 +28,39 @@ final class DrpcTestSupport {
     if (!cond.getAsBoolean()) {
       throw new AssertionError("timed out waiting for: " + what);
     }
+  }
+
+  /**
+   * A streaming handler that reads N (as text) and sends N messages of 1 KiB (-1: until sending
+   * fails), message i starting with i as a big-endian int; completes {@code outcome} with null
+   * after the last send, or with the send's failure. With {@code hold} it then keeps the stream
+   * open until the client ends it.
+   */
+  static StreamHandler flood(CompletableFuture<Throwable> outcome, boolean hold) {
+    return s -> {
+      int n;
+      try (Slice req = s.receive()) {
+        n = Integer.parseInt(new String(req.toByteArray(), StandardCharsets.UTF_8));
+      }
+      try {
+        byte[] msg = new byte[1024];
+        for (int i = 0; n < 0 || i < n; i++) {
+          ByteBuffer.wrap(msg).putInt(i);
+          s.send(msg);
+        }
+        outcome.complete(null);
+      } catch (IOException e) {
+        outcome.complete(e);
+        throw e;
+      }
+      if (hold) {
+        try (Slice end = s.receive()) {
+          // null when the client closes its side
+        } catch (IOException e) {
+          // the client cancelled or closed the stream
+        }
+      }
+    };
   }
 
   static void assertAllReleased(Allocator alloc) throws InterruptedException {

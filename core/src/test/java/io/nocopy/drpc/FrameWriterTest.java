@@ -100,6 +100,72 @@ class FrameWriterTest {
     }
   }
 
+  /** The data bytes of every frame on the wire, concatenated. */
+  private static byte[] payloads(Allocator alloc, byte[] wire) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (BufReader in = BufReader.of(new MemoryChannel(wire, 2, 3), alloc)) {
+      FrameHeader h = new FrameHeader();
+      while (h.readFrom(in)) {
+        try (Slice d = in.readSlice(h.length())) {
+          out.write(d.toByteArray());
+        }
+      }
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void aDirectBufferSentAgainIsReadAgainWithItsNewPositionAndBytes() throws Exception {
+    try (Allocator alloc = Allocator.create()) {
+      ByteBuffer buf = ByteBuffer.allocateDirect(300);
+      for (int i = 0; i < 300; i++) {
+        buf.put(i, (byte) i);
+      }
+      byte[] wire = write(alloc, 100, w -> {
+        w.packet(1, 1, Kind.MESSAGE, false, buf.clear().limit(250)); // 3 frames
+        buf.put(0, (byte) 99); // same buffer, same position and limit, new content
+        w.packet(1, 2, Kind.MESSAGE, false, buf);
+        w.packet(1, 3, Kind.MESSAGE, false, buf.position(10).limit(20)); // a new view
+        w.packet(1, 4, Kind.MESSAGE, false, ByteBuffer.allocateDirect(5)); // another buffer
+      });
+      byte[] got = payloads(alloc, wire);
+      java.io.ByteArrayOutputStream want = new java.io.ByteArrayOutputStream();
+      for (int i = 0; i < 250; i++) {
+        want.write(i);
+      }
+      want.write(99);
+      for (int i = 1; i < 250; i++) {
+        want.write(i);
+      }
+      for (int i = 10; i < 20; i++) {
+        want.write(i);
+      }
+      want.write(new byte[5]);
+      assertArrayEquals(want.toByteArray(), got);
+      assertEquals(0, alloc.inUse());
+    }
+  }
+
+  @Test
+  void receivedMessageChunksAreSplitAcrossFrames() throws Exception {
+    try (Allocator alloc = Allocator.create()) {
+      byte[] data = new byte[1000];
+      new Random(2).nextBytes(data);
+      ChunkList chunks = new ChunkList();
+      try (BufReader src = BufReader.of(new MemoryChannel(data, 1, 70), alloc,
+          io.nocopy.memory.Tier.NANO)) {
+        src.readBlocks(1000, chunks); // 128-byte blocks: chunks never align with frames
+      }
+      assertTrue(chunks.count >= 8);
+      byte[] wire = write(alloc, 300, w -> w.packet(1, 1, Kind.MESSAGE, false, chunks));
+      assertEquals(List.of(300, 300, 300, 100),
+          frames(alloc, wire).stream().map(Frame::len).toList());
+      assertArrayEquals(data, payloads(alloc, wire));
+      chunks.release();
+      assertEquals(0, alloc.inUse());
+    }
+  }
+
   @Test
   void randomPacketsRoundTrip() throws Exception {
     Random rnd = new Random(77);

@@ -109,7 +109,7 @@ public record RelayConfig(
         --status-interval SECONDS  status line period, 0 for none (default 1)
         --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
                                    on: far fewer system calls per byte for packet-paced streams,
-                                   at most N ms more latency; 0 moves every packet (default 20)
+                                   at most N ms more latency; 0 moves every packet (default 50)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -149,7 +149,7 @@ public record RelayConfig(
     long memoryCap = 256L << 20;
     Duration headerTimeout = Duration.ofSeconds(10);
     Duration status = Duration.ofSeconds(1);
-    Duration coalesce = Duration.ofMillis(20);
+    Duration coalesce = Duration.ofMillis(50);
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();

@@ -45,7 +45,7 @@ class RelayConfigTest {
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
     assertTrue(c.coalesce().isZero());
-    assertEquals(20, RelayConfig.parse().coalesce().toMillis(), "default");
+    assertEquals(50, RelayConfig.parse().coalesce().toMillis(), "default");
   }
 
   @Test

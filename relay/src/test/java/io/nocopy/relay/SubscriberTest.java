@@ -37,19 +37,18 @@ class SubscriberTest {
     }
   }
 
-  /** Reads to the end; sleeps {@code stallMillis} after the first {@code stallAfter} bytes. */
-  private static Future<byte[]> readAll(SocketChannel in, long stallAfter, long stallMillis) {
+  /** Reads to the end; after each read sleeps what {@code pause} says for the bytes read so far. */
+  private static Future<byte[]> read(SocketChannel in, int bufferSize, java.util.function.LongUnaryOperator pause) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            ByteBuffer bb = ByteBuffer.allocate(4096);
-            boolean stalled = false;
+            ByteBuffer bb = ByteBuffer.allocate(bufferSize);
             while (in.read(bb.clear()) >= 0) {
               got.write(bb.array(), 0, bb.position());
-              if (!stalled && got.size() >= stallAfter) {
-                stalled = true;
-                Thread.sleep(stallMillis);
+              long ms = pause.applyAsLong(got.size());
+              if (ms > 0) {
+                Thread.sleep(ms);
               }
             }
             return got.toByteArray();
@@ -58,6 +57,18 @@ class SubscriberTest {
           }
         },
         Thread::startVirtualThread);
+  }
+
+  /** Reads to the end; sleeps {@code stallMillis} once, after the first {@code stallAfter} bytes. */
+  private static Future<byte[]> readAll(SocketChannel in, long stallAfter, long stallMillis) {
+    boolean[] stalled = {false};
+    return read(in, 4096, n -> {
+      if (!stalled[0] && n >= stallAfter) {
+        stalled[0] = true;
+        return stallMillis;
+      }
+      return 0;
+    });
   }
 
   @Test
@@ -138,5 +149,59 @@ class SubscriberTest {
       pair[1].close();
       assertEquals(0, alloc.inUse());
     }
+  }
+
+  /** Reads to the end with a random pause (0..3 ms) after each read. */
+  private static Future<byte[]> readJittery(SocketChannel in, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    return read(in, 1024 + r.nextInt(7168), n -> r.nextInt(4));
+  }
+
+  @Test
+  void ownershipMovesBackAndForthManyTimesWithoutLosingOrReorderingAByte() throws Exception {
+    long direct = 0;
+    long total = 0;
+    for (int round = 0; round < 6; round++) {
+      byte[] data = new byte[200_000];
+      new SplittableRandom(100 + round).nextBytes(data);
+      try (Allocator alloc = Allocator.create()) {
+        SocketChannel[] pair = socketPair();
+        pair[0].setOption(StandardSocketOptions.SO_SNDBUF, 8 * 1024);
+        Future<byte[]> got = readJittery(pair[1], round);
+        Subscriber sub = new Subscriber("stress", true, pair[0], new byte[0], 4 << 20, alloc);
+        Thread writer = Thread.ofVirtual().start(() -> {
+          try {
+            sub.run();
+          } catch (IOException e) {
+            throw new RuntimeException(e);
+          }
+        });
+        SplittableRandom r = new SplittableRandom(round);
+        for (int off = 0; off < data.length; ) {
+          int n = Math.min(1 + r.nextInt(6000), data.length - off);
+          try (BufWriter w = BufWriter.of(alloc)) {
+            w.write(data, off, n);
+            try (Slice s = w.toSlice()) {
+              assertTrue(sub.offer(s), "round " + round + " offer at " + off);
+            }
+          }
+          off += n;
+          if (r.nextInt(4) == 0) {
+            Thread.sleep(1);
+          }
+        }
+        sub.finish();
+        writer.join(20_000);
+        assertFalse(writer.isAlive(), "round " + round);
+        sub.releaseQueued();
+        assertArrayEquals(data, got.get(20, TimeUnit.SECONDS), "round " + round);
+        assertEquals(data.length, sub.bytesWritten());
+        direct += sub.directBytes();
+        total += data.length;
+        pair[1].close();
+        assertEquals(0, alloc.inUse(), "round " + round);
+      }
+    }
+    assertTrue(direct > 0 && direct < total, "both paths ran: " + direct + " of " + total + " direct");
   }
 }

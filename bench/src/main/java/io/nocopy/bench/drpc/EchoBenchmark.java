@@ -6,6 +6,9 @@ import io.nocopy.drpc.DrpcOptions;
 import io.nocopy.drpc.DrpcServer;
 import io.nocopy.drpc.DrpcStream;
 import io.nocopy.drpc.EchoService;
+import io.nocopy.drpc.MessageHandler;
+import io.nocopy.drpc.ReceivedMessage;
+import io.nocopy.drpc.StreamHandler;
 import io.nocopy.memory.Allocator;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -27,7 +30,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * Echo over loopback TCP, one caller, server and client in the same JVM: nocopy's DRPC transport
  * against gRPC-java (Netty transport, raw-bytes marshaller) in the same run. {@code unary} is one
  * call per operation; {@code stream} is one message sent and its echo received on a long-lived
- * bidirectional stream.
+ * bidirectional stream. {@code nocopyStreamZeroAlloc} is {@code stream} with the zero-allocation
+ * receive on both ends: the server's handler echoes each message from inside {@link
+ * DrpcStream#receive(io.nocopy.drpc.MessageHandler)} ({@link DrpcStream#send(ReceivedMessage)},
+ * which copies it into the write blocks) and the client takes the echo the same way.
  *
  * <p>Run: {@code ./nocopy bench 'drpc.EchoBenchmark' -f 1 -wi 3 -w 1s -i 5 -r 1s}
  */
@@ -58,14 +64,27 @@ public class EchoBenchmark {
   private GrpcEcho grpc;
   private GrpcEcho.PingPong grpcStream;
   private byte[] requestBytes;
+  private DrpcStream zeroStream;
+  private long echoed;
+  private final MessageHandler onEcho = m -> echoed = m.length();
+
+  /** The zero-allocation echo rpc, registered on the benchmark's server. */
+  static final String ZERO_ALLOC_STREAM = "/bench.Echo/StreamZeroAlloc";
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     alloc = Allocator.builder().maxBytes(512L << 20).build();
     server = EchoService.register(new DrpcServer(alloc, DrpcOptions.DEFAULTS));
+    server.register(ZERO_ALLOC_STREAM, (StreamHandler) s -> {
+      MessageHandler echo = s::send;
+      while (s.receive(echo)) {
+        // each message was echoed from inside the handler
+      }
+    });
     SocketAddress addr = server.bind(new InetSocketAddress("127.0.0.1", 0));
     client = DrpcClient.connect(addr, alloc, DrpcOptions.DEFAULTS);
     stream = client.openStream(EchoService.STREAM);
+    zeroStream = client.openStream(ZERO_ALLOC_STREAM);
     requestBytes = new byte[size];
     for (int i = 0; i < size; i++) {
       requestBytes[i] = (byte) i;
@@ -80,6 +99,7 @@ public class EchoBenchmark {
     grpcStream.close();
     grpc.close();
     stream.close();
+    zeroStream.close();
     client.close();
     server.close();
     alloc.close();
@@ -98,6 +118,15 @@ public class EchoBenchmark {
     try (Slice resp = stream.receive()) {
       return check(resp.length());
     }
+  }
+
+  @Benchmark
+  public long nocopyStreamZeroAlloc() throws Exception {
+    zeroStream.send(request);
+    if (!zeroStream.receive(onEcho)) {
+      throw new IllegalStateException("echo stream ended");
+    }
+    return check(echoed);
   }
 
   @Benchmark

@@ -4,12 +4,15 @@ import io.nocopy.buffer.BufReader;
 import io.nocopy.buffer.Slice;
 import io.nocopy.drpc.DrpcOptions;
 import io.nocopy.drpc.FrameHeader;
+import io.nocopy.drpc.MessageHandler;
+import io.nocopy.drpc.MessageQueue;
 import io.nocopy.drpc.OverflowPolicy;
 import io.nocopy.drpc.PacketAssembler;
 import io.nocopy.drpc.ReceiveQueue;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Tier;
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,6 +37,14 @@ import org.openjdk.jmh.annotations.TearDown;
  *       is parsed in place, the payload becomes a {@link Slice} over those blocks, the {@link
  *       PacketAssembler} checks the packet rules, the {@link ReceiveQueue} hands it to the
  *       consumer, who closes it.
+ *   <li>{@code zeroAlloc}: what the transport does now: the reader (32 KiB blocks, large frame data
+ *       from blocks of up to 512 KiB) hands each frame's data to the stream's {@link MessageQueue}
+ *       as block references ({@link BufReader#readBlocks}; staged without locking, moved in with
+ *       one lock per frame), the assembler only checks the packet
+ *       rules, and the consumer takes the message with {@link MessageQueue#receive(MessageHandler)}
+ *       (reading every chunk's first and last byte); no object per message.
+ *   <li>{@code chunkQueueSlice}: the same, but the consumer takes the message as a {@link Slice}
+ *       ({@link MessageQueue#receive()}) and closes it: the cost of the handle alone.
  *   <li>{@code copying}: the pre-PR drpc design: reads into a heap buffer, the assembler appends
  *       each frame's data to a packet buffer (copy 2), the ring buffer copies the packet into its
  *       slot (copy 3), the consumer copies it out into a fresh array (copy 4, one allocation).
@@ -62,6 +73,18 @@ public class ReceivePathBenchmark {
 
   private CopyingReceiver copying;
 
+  private BufReader chunkReader;
+  private PacketAssembler<Object> rules;
+  private MessageQueue chunkQueue;
+  private final FrameHeader chunkHeader = new FrameHeader();
+  private long seen;
+  private final io.nocopy.buffer.ChunkConsumer touch =
+      c -> seen += c.get(ValueLayout.JAVA_BYTE, 0) + c.get(ValueLayout.JAVA_BYTE, c.byteSize() - 1);
+  private final MessageHandler handler = m -> {
+    seen += m.length();
+    m.forEachChunk(touch);
+  };
+
   @Setup(Level.Trial)
   public void setUp() {
     int count = Math.max(4, (8 << 20) / Math.max(size, 1));
@@ -71,12 +94,18 @@ public class ReceivePathBenchmark {
     queue = new ReceiveQueue<>(64, OverflowPolicy.BLOCK, Slice::close);
     joiner = PacketAssembler.sliceJoiner(alloc);
     copying = new CopyingReceiver(new ReplayChannel(size, count, MAX_FRAME));
+    chunkReader = BufReader.of(new ReplayChannel(size, count, MAX_FRAME), alloc, Tier.BIG,
+        DrpcOptions.DEFAULT_MAX_READ_TIER);
+    rules = new PacketAssembler<>(1, DrpcOptions.DEFAULT_MAX_PACKET, p -> {});
+    chunkQueue = new MessageQueue(64, OverflowPolicy.BLOCK);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     reader.close();
     assembler.clear();
+    chunkReader.close();
+    chunkQueue.abort(new IOException("benchmark over"));
     alloc.close();
   }
 
@@ -98,6 +127,42 @@ public class ReceivePathBenchmark {
     }
     queue.enqueue(msg == null ? Slice.empty() : msg);
     try (Slice m = queue.dequeue()) {
+      return m.length();
+    }
+  }
+
+  /** Reads frames until a message is complete and queues it in {@code chunkQueue}. */
+  private void receiveFrames() throws Exception {
+    while (true) {
+      if (!chunkHeader.readFrom(chunkReader)) {
+        throw new IllegalStateException("replay ended");
+      }
+      rules.frame(chunkHeader);
+      if (chunkHeader.length() > 0) {
+        chunkReader.readBlocks(chunkHeader.length(), chunkQueue);
+      }
+      if (chunkHeader.done()) {
+        rules.complete();
+        break;
+      }
+      chunkQueue.endFrame();
+    }
+    chunkQueue.publish();
+  }
+
+  @Benchmark
+  public long zeroAlloc() throws Exception {
+    receiveFrames();
+    if (!chunkQueue.receive(handler)) {
+      throw new IllegalStateException("queue ended");
+    }
+    return seen;
+  }
+
+  @Benchmark
+  public long chunkQueueSlice() throws Exception {
+    receiveFrames();
+    try (Slice m = chunkQueue.receive()) {
       return m.length();
     }
   }

@@ -1,0 +1,139 @@
+package io.nocopy.drpc;
+
+import io.nocopy.buffer.ChunkConsumer;
+import io.nocopy.buffer.Slice;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A received message lent to a {@link MessageHandler}: the chunks of pooled blocks its bytes were
+ * read into, without a {@link Slice} handle, so receiving allocates nothing.
+ *
+ * <h2>Lifetime</h2>
+ *
+ * The object and the chunks it shows are valid only during the {@link
+ * MessageHandler#onMessage} call it is passed to; the library then releases the blocks, and they
+ * may hold another message's bytes right after. Every method throws {@link IllegalStateException}
+ * once the call has returned. The object itself is reused for the next message of the same queue
+ * (that reuse is what makes the receive allocation-free): do not store it; a reference kept and
+ * used during a later call of the same stream would see that later message. Segments from {@link
+ * #chunk} and {@link #forEachChunk} are raw views of pooled memory that no check can revoke: do not
+ * let them escape the call. To keep a message, take a {@link #retain()} slice (a handle of its own,
+ * with its own misuse checks) or copy it.
+ *
+ * <p>Read-only: the chunks must not be written. Used by the receiving thread only.
+ */
+public final class ReceivedMessage {
+  private final ChunkList chunks;
+  private boolean valid;
+
+  ReceivedMessage(ChunkList chunks) {
+    this.chunks = chunks;
+  }
+
+  void open() {
+    valid = true;
+  }
+
+  void invalidate() {
+    valid = false;
+  }
+
+  ChunkList chunks() {
+    check();
+    return chunks;
+  }
+
+  private void check() {
+    if (!valid) {
+      throw new IllegalStateException(
+          "ReceivedMessage used outside its MessageHandler call (the blocks are released)");
+    }
+  }
+
+  /**
+   * The message's length.
+   *
+   * @return bytes, 0 or more
+   * @throws IllegalStateException outside the handler call
+   */
+  public long length() {
+    check();
+    return chunks.length;
+  }
+
+  /**
+   * The number of chunks (0 for an empty message).
+   *
+   * @return the count
+   * @throws IllegalStateException outside the handler call
+   */
+  public int chunkCount() {
+    check();
+    return chunks.count;
+  }
+
+  /**
+   * One chunk of the message, in order: the block's own segment when the chunk covers its block,
+   * otherwise a view of it (which allocates unless the JIT sees it does not escape).
+   *
+   * @param i 0 .. chunkCount() - 1
+   * @return a read-only-by-contract view, valid only during the handler call
+   * @throws IndexOutOfBoundsException if {@code i} is out of range
+   * @throws IllegalStateException outside the handler call
+   */
+  public MemorySegment chunk(int i) {
+    check();
+    java.util.Objects.checkIndex(i, chunks.count);
+    return chunks.segment(i);
+  }
+
+  /**
+   * Passes the chunks in order (none for an empty message).
+   *
+   * @param consumer takes each chunk, valid only during the handler call
+   * @throws IOException what the consumer throws (the remaining chunks are skipped)
+   * @throws IllegalStateException outside the handler call
+   */
+  public void forEachChunk(ChunkConsumer consumer) throws IOException {
+    check();
+    ChunkList c = chunks;
+    for (int i = 0; i < c.count; i++) {
+      consumer.accept(c.segment(i));
+    }
+  }
+
+  /**
+   * Copies the bytes into a new array (allocates; for small values and tests).
+   *
+   * @return a new array owned by the caller
+   * @throws IllegalStateException outside the handler call, or if the message exceeds an array
+   */
+  public byte[] toByteArray() {
+    check();
+    return chunks.toByteArray();
+  }
+
+  /**
+   * Keeps the message beyond the handler call without copying: a new {@link Slice} holding its own
+   * reference to every block. This allocates the handle, which is the caller's object.
+   *
+   * @return a slice owned by the caller, who closes it
+   * @throws IllegalStateException outside the handler call
+   */
+  public Slice retain() {
+    check();
+    ChunkList c = chunks;
+    io.nocopy.memory.Block[] refs = new io.nocopy.memory.Block[c.count];
+    for (int i = 0; i < c.count; i++) {
+      refs[i] = c.blocks[i].retain();
+    }
+    return Slice.ofBlocks(refs, c.offsets, c.lengths, c.count);
+  }
+
+  @Override
+  public String toString() {
+    return valid ? "ReceivedMessage[" + chunks.length + " bytes, " + chunks.count + " chunks]"
+        : "ReceivedMessage[released]";
+  }
+}
