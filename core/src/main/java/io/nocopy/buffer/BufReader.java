@@ -130,7 +130,8 @@ public final class BufReader implements AutoCloseable {
   // Streaming calls (readRange, skip) consume a block and, when more bytes are wanted, read the
   // next ones at once: the drained block is kept here for that read instead of a release to the
   // pool and an acquire right after (one pair of atomic pool operations per channel read). Only a
-  // block no Slice holds is kept, and never past the end of the call (see endStreaming).
+  // block of the reader's own tier that no Slice holds is kept, and never past the end of the call
+  // (see endStreaming).
   private boolean keepSpare;
   private Block spare;
 
@@ -418,8 +419,11 @@ public final class BufReader implements AutoCloseable {
     count--;
     pos = 0;
     loadHead();
-    if (keepSpare && count == 0 && spare == null && b.refCount() == 1) {
-      spare = b; // ours alone (no Slice holds it): the streaming call's next fill reuses it
+    if (keepSpare && count == 0 && spare == null && b.refCount() == 1
+        && b.tier().size() == blockSize) {
+      // ours alone (no Slice holds it) and of our own tier (a big block of a large read is never
+      // refilled, see "Large reads"): the streaming call's next fill reuses it
+      spare = b;
     } else {
       b.release();
     }
