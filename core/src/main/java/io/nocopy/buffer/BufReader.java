@@ -26,7 +26,10 @@ import java.util.Objects;
  * goes into the free tail of the last block (through the block's cached direct {@link ByteBuffer},
  * so no buffer is allocated per read), or into a new block from the {@link Allocator} when the last
  * one is full. A block goes back to the allocator as soon as every byte in it is consumed, unless a
- * {@link Slice} still holds it; the slice then returns it when closed. Operations buffer only what
+ * {@link Slice} still holds it; the slice then returns it when closed. (Within one {@link
+ * #readRange} or {@link #skip} that drains a block and must read on, the drained block takes the
+ * next channel read instead of going back and being acquired again; it is back in the allocator
+ * by the time the call returns.) Operations buffer only what
  * they need: {@link #readRange} and {@link #skip} stream through at most one read's worth of
  * blocks; {@link #readSlice}, {@link #peek} and the fixed-size reads buffer exactly the bytes they
  * return; {@link #readLine} stops at its limit.
@@ -124,6 +127,13 @@ public final class BufReader implements AutoCloseable {
   private boolean eof;
   private boolean closed;
   private boolean inCallback;
+  // Streaming calls (readRange, skip) consume a block and, when more bytes are wanted, read the
+  // next ones at once: the drained block is kept here for that read instead of a release to the
+  // pool and an acquire right after (one pair of atomic pool operations per channel read). Only a
+  // block of the reader's own tier that no Slice holds is kept, and never past the end of the call
+  // (see endStreaming).
+  private boolean keepSpare;
+  private Block spare;
 
   private BufReader(ReadableByteChannel source, Allocator allocator, Tier tier) {
     this(source, allocator, tier, tier);
@@ -220,7 +230,12 @@ public final class BufReader implements AutoCloseable {
       start = limits[tail];
       fresh = false;
     } else {
-      block = allocator.allocate(blockSize);
+      block = spare;
+      if (block != null) {
+        spare = null;
+      } else {
+        block = allocator.allocate(blockSize);
+      }
       start = 0;
       fresh = true;
     }
@@ -404,7 +419,24 @@ public final class BufReader implements AutoCloseable {
     count--;
     pos = 0;
     loadHead();
-    b.release();
+    if (keepSpare && count == 0 && spare == null && b.refCount() == 1
+        && b.tier().size() == blockSize) {
+      // ours alone (no Slice holds it) and of our own tier (a big block of a large read is never
+      // refilled, see "Large reads"): the streaming call's next fill reuses it
+      spare = b;
+    } else {
+      b.release();
+    }
+  }
+
+  /** Ends a streaming call: a kept block that no read reused goes back to the allocator now. */
+  private void endStreaming() {
+    keepSpare = false;
+    Block b = spare;
+    if (b != null) {
+      spare = null;
+      b.release();
+    }
   }
 
   /** The buffered byte at logical index {@code i < buffered} (0 = next unread byte). */
@@ -569,13 +601,18 @@ public final class BufReader implements AutoCloseable {
       throw new IllegalArgumentException("negative skip: " + n);
     }
     long done = 0;
-    while (done < n) {
-      if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
-        throw new EOFException("skip(" + n + "): stream ended after " + done + " bytes skipped");
+    keepSpare = true;
+    try {
+      while (done < n) {
+        if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
+          throw new EOFException("skip(" + n + "): stream ended after " + done + " bytes skipped");
+        }
+        int k = (int) Math.min(n - done, headLimit - pos);
+        consumeHead(k);
+        done += k;
       }
-      int k = (int) Math.min(n - done, headLimit - pos);
-      consumeHead(k);
-      done += k;
+    } finally {
+      endStreaming();
     }
   }
 
@@ -719,6 +756,7 @@ public final class BufReader implements AutoCloseable {
     Objects.requireNonNull(consumer, "consumer");
     long delivered = 0;
     inCallback = true;
+    keepSpare = true;
     try {
       while (delivered < n) {
         if (buffered == 0 && fill(Long.MAX_VALUE) < 0) {
@@ -732,6 +770,7 @@ public final class BufReader implements AutoCloseable {
       }
     } finally {
       inCallback = false;
+      endStreaming();
     }
   }
 

@@ -272,6 +272,43 @@ abstract class BufReaderContract {
   }
 
   @Test
+  void streamingCallsKeepNoDrainedBlockAndNeverRefillASlicedOne() throws IOException {
+    byte[] data = randomBytes(60_000, 12);
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    Random sizes = new Random(13);
+    try (BufReader r = reader(data)) {
+      int at = 0;
+      while (at < 50_000) {
+        // a slice pins the block under the reader's position while a range streams past it
+        Slice held = r.readSlice(1 + sizes.nextInt(50));
+        int range = 1 + sizes.nextInt(3000);
+        r.readRange(range, c -> got.writeBytes(c.toArray(ValueLayout.JAVA_BYTE)));
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(data, at, at + (int) held.length()), held.toByteArray(),
+            "a block a slice holds is never read into again");
+        at += (int) held.length();
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(data, at, at + range), got.toByteArray(), "range bytes");
+        at += range;
+        got.reset();
+        held.close();
+        if (sizes.nextBoolean()) {
+          int skip = sizes.nextInt(2000);
+          r.skip(skip);
+          at += skip;
+        }
+        if (r.buffered() == 0) {
+          assertEquals(0, alloc.inUse(), "a drained block outlived the call that drained it");
+        }
+      }
+      r.readRange(data.length - at, c -> got.writeBytes(c.toArray(ValueLayout.JAVA_BYTE)));
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, at, data.length), got.toByteArray());
+      assertEquals(0, r.buffered());
+      assertEquals(0, alloc.inUse(), "every drained block went back when the last range ended");
+    }
+  }
+
+  @Test
   void readRangePastEndSaysHowMuchWasDelivered() throws IOException {
     byte[] data = randomBytes(1000, 7);
     long[] seen = {0};
