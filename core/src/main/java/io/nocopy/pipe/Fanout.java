@@ -616,10 +616,15 @@ public final class Fanout implements AutoCloseable {
         }
         if (n < 0) {
           ing.await(n, stage.w.fd);
-          coalesce();
+          coalesce(System.nanoTime());
           continue;
         }
+        long t = System.nanoTime();
         deliverKernelChunk(sc, n);
+        long waiting = coalesceNanos > 0 ? ing.waiting() : -1;
+        if (waiting >= 0 && waiting < COALESCE_DRAINED_BELOW) {
+          coalesce(t); // drained: what came during a long step is a packet or two, gather more
+        } // else the source is ahead: move what waits at once
       }
     } finally {
       if (ing != null) {
@@ -631,17 +636,29 @@ public final class Fanout implements AutoCloseable {
   }
 
   /**
-   * After waiting for a quiet source: let {@link Builder#coalesce} more of it arrive, so the next
-   * step moves it in one splice and one tee per sink instead of one per packet. A source that
-   * keeps the staging pipe busy never waits here.
+   * For a slow source, lets {@link Builder#coalesce} pass from {@code from} before the next step, so
+   * each step moves a window's worth in one splice and one tee per sink instead of a packet's.
+   * Called after waiting for a quiet source ({@code from}: when its bytes started arriving again),
+   * and after a step that left the source drained ({@code from}: when that step began), which
+   * keeps one step per window however long the steps take: with hundreds of sinks a step takes
+   * milliseconds, and a packet-paced source would otherwise be moved a packet or two at a time.
+   * It never waits while more than {@link #COALESCE_DRAINED_BELOW} bytes wait in the source, so a
+   * source that is ahead (a backlog, small packets that fill the staging pipe's slots) is never
+   * held back. Fast sources never wait here.
    */
-  private void coalesce() {
+  private void coalesce(long from) {
     if (coalesceNanos > 0 && !closed && slowSource()) {
-      LockSupport.parkNanos(this, coalesceNanos);
+      long wait = from + coalesceNanos - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(this, wait);
+      }
     }
   }
 
-  /** Sources slower than this are gathered ({@link #coalesce}); faster ones move at once. */
+  /** A step that leaves fewer bytes than this waiting in the source counts as having drained it. */
+  static final int COALESCE_DRAINED_BELOW = 16 << 10;
+
+  /** Sources slower than this are gathered ({@link #coalesce(long)}); faster ones move at once. */
   static final long COALESCE_BELOW_BYTES_PER_SECOND = 8L << 20;
 
   private long windowStart;

@@ -36,6 +36,15 @@ final class Ingress {
     }
   }
 
+  /** Bytes waiting in the source now (FIONREAD), or -1 when that cannot be known (no descriptor). */
+  long waiting() {
+    if (in < 0) {
+      return -1;
+    }
+    int n = op.sc.available(in);
+    return n >= 0 ? n : -1;
+  }
+
   /** Bytes moved, 0 at the source's end, or SOURCE_EMPTY / PIPE_FULL. */
   long fill(int pipeW, long max) throws IOException {
     Syscalls sc = op.sc;
