@@ -50,6 +50,8 @@ public final class RelayServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RelayServer.class.getName());
   private static final int MAX_SLICE = 64 * 1024;
   private static final long COALESCE_BELOW_BYTES_PER_SECOND = 8L << 20;
+  /** A publish that leaves fewer bytes than this pending in the source counts as having drained it. */
+  private static final long COALESCE_DRAINED_BELOW = 16 << 10;
   private static final long RECORDING_BACKLOG = 16L << 20;
   private static final DateTimeFormatter FILE_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -411,7 +413,8 @@ public final class RelayServer implements AutoCloseable {
           spliceSource(mount, fanout, peer);
         } else {
           startRecording(mount);
-          pump(mount, new SourceBody(in, head.chunked(), contentLength, MAX_SLICE), peer);
+          pump(mount, new SourceBody(in, head.chunked(), contentLength, MAX_SLICE), pending(ch, in),
+              peer);
         }
       } finally {
         mounts.remove(mountName, mount);
@@ -489,11 +492,32 @@ public final class RelayServer implements AutoCloseable {
    * waits for the source in poll(2) directly, without the virtual-thread scheduler and poller in
    * between (measured: less CPU per chunk). Errors end the source, never the server.
    */
-  private void pump(Mount mount, SourceBody body, String peer) {
+  /**
+   * Bytes of a source waiting to be read, in the reader and in the socket (FIONREAD through the
+   * socket adaptor's {@code available()}), or -1 when the socket cannot tell.
+   */
+  private static java.util.function.LongSupplier pending(SocketChannel ch, BufReader in) {
+    java.io.InputStream socket;
+    try {
+      socket = ch.socket().getInputStream(); // used only for available(), never read or closed
+    } catch (IOException e) {
+      return () -> -1;
+    }
+    return () -> {
+      try {
+        return in.buffered() + socket.available();
+      } catch (IOException e) {
+        return -1;
+      }
+    };
+  }
+
+  private void pump(Mount mount, SourceBody body, java.util.function.LongSupplier pending,
+      String peer) {
     CountDownLatch done = new CountDownLatch(1);
     Thread.ofPlatform().daemon().name("nocopy-mount-" + mount.name).start(() -> {
       try {
-        pumpHere(mount, body, peer);
+        pumpHere(mount, body, pending, peer);
       } finally {
         done.countDown();
       }
@@ -501,7 +525,8 @@ public final class RelayServer implements AutoCloseable {
     awaitUninterruptibly(done); // the pump ends when its source is closed (server close does that)
   }
 
-  private void pumpHere(Mount mount, SourceBody body, String peer) {
+  private void pumpHere(Mount mount, SourceBody body, java.util.function.LongSupplier pending,
+      String peer) {
     String why = "end of stream";
     long coalesceNanos = config.coalesce().toNanos();
     long windowStart = System.nanoTime();
@@ -514,7 +539,8 @@ public final class RelayServer implements AutoCloseable {
         if (s == null) {
           break;
         }
-        boolean waited = System.nanoTime() - t0 > 200_000; // the read blocked: nothing was waiting
+        long t1 = System.nanoTime();
+        boolean waited = t1 - t0 > 200_000; // the read blocked: nothing was waiting
         try {
           mount.publish(s);
         } finally {
@@ -527,11 +553,23 @@ public final class RelayServer implements AutoCloseable {
           windowStart = now;
           windowBytes = in;
         }
-        if (waited && slow && coalesceNanos > 0) {
-          // A packet-paced source: let more of it gather so the next read, and each listener's
-          // next write, carries it in one system call (--coalesce-ms). Fast sources never wait;
-          // the same rule as the splice engine's Fanout.Builder.coalesce.
-          java.util.concurrent.locks.LockSupport.parkNanos(coalesceNanos);
+        if (slow && coalesceNanos > 0) {
+          // A packet-paced source: let a window's worth gather so the next read, and each
+          // listener's next write, carries it in one system call (--coalesce-ms). After a read
+          // that blocked, or a publish that left the source drained (with many listeners a
+          // publish takes milliseconds, and the source would otherwise be moved a packet or two
+          // at a time), wait out the window from this slice's arrival. Never while more is
+          // pending: a source that is ahead is not held back. The splice engine's rule too
+          // (Fanout.Builder.coalesce).
+          boolean gather = waited;
+          if (!gather) {
+            long p = pending.getAsLong();
+            gather = p >= 0 && p < COALESCE_DRAINED_BELOW;
+          }
+          long wait = t1 + coalesceNanos - System.nanoTime();
+          if (gather && wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+          }
         }
       }
     } catch (ProtocolException e) {
@@ -656,7 +694,8 @@ public final class RelayServer implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "{0}: relaying {1}", mountName, upstream);
             try {
               startRecording(mount);
-              pump(mount, new SourceBody(in, false, -1, MAX_SLICE), upstream.toString());
+              pump(mount, new SourceBody(in, false, -1, MAX_SLICE), pending(ch, in),
+                  upstream.toString());
             } finally {
               mounts.remove(mountName, mount);
               mount.end();
