@@ -496,32 +496,7 @@ public final class BufReader implements AutoCloseable {
    * @throws IllegalStateException if the reader is closed
    */
   public long readBE(int n) throws IOException {
-    checkWidth(n);
-    checkUsable();
-    require(n, "readBE");
-    long v;
-    if (headLimit - pos >= n) {
-      v =
-          switch (n) {
-            case 2 -> headSeg.get(Layouts.SHORT_BE, pos) & 0xffffL;
-            case 4 -> headSeg.get(Layouts.INT_BE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(Layouts.LONG_BE, pos);
-            default -> {
-              long x = 0;
-              for (int i = 0; i < n; i++) {
-                x = (x << 8) | (headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff);
-              }
-              yield x;
-            }
-          };
-    } else {
-      v = 0;
-      for (int i = 0; i < n; i++) {
-        v = (v << 8) | byteAt(i);
-      }
-    }
-    consume(n);
-    return v;
+    return readNumber(n, true, "readBE");
   }
 
   /**
@@ -535,28 +510,38 @@ public final class BufReader implements AutoCloseable {
    * @throws IllegalStateException if the reader is closed
    */
   public long readLE(int n) throws IOException {
+    return readNumber(n, false, "readLE");
+  }
+
+  /**
+   * readBE / readLE: one big-endian load (byte-swapped for little-endian) when 2, 4 or 8 bytes sit
+   * in the head block, else byte by byte.
+   */
+  private long readNumber(int n, boolean bigEndian, String op) throws IOException {
     checkWidth(n);
     checkUsable();
-    require(n, "readLE");
+    require(n, op);
     long v;
-    if (headLimit - pos >= n) {
+    if (headLimit - pos >= n && (n == 2 || n == 4 || n == 8)) {
       v =
           switch (n) {
-            case 2 -> headSeg.get(Layouts.SHORT_LE, pos) & 0xffffL;
-            case 4 -> headSeg.get(Layouts.INT_LE, pos) & 0xffffffffL;
-            case 8 -> headSeg.get(Layouts.LONG_LE, pos);
+            case 2 -> {
+              short x = headSeg.get(Layouts.SHORT_BE, pos);
+              yield (bigEndian ? x : Short.reverseBytes(x)) & 0xffffL;
+            }
+            case 4 -> {
+              int x = headSeg.get(Layouts.INT_BE, pos);
+              yield (bigEndian ? x : Integer.reverseBytes(x)) & 0xffffffffL;
+            }
             default -> {
-              long x = 0;
-              for (int i = n - 1; i >= 0; i--) {
-                x = (x << 8) | (headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff);
-              }
-              yield x;
+              long x = headSeg.get(Layouts.LONG_BE, pos);
+              yield bigEndian ? x : Long.reverseBytes(x);
             }
           };
     } else {
       v = 0;
-      for (int i = n - 1; i >= 0; i--) {
-        v = (v << 8) | byteAt(i);
+      for (int k = 0; k < n; k++) {
+        v = (v << 8) | byteAt(bigEndian ? k : n - 1 - k);
       }
     }
     consume(n);
