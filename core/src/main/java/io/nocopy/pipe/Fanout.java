@@ -815,12 +815,13 @@ public final class Fanout implements AutoCloseable {
     private final AtomicInteger owner = new AtomicInteger(WRITER);
     private volatile GuardedFd direct; // the writer's duplicate of dst's descriptor, once made
     private long teed; // bytes put into the pipe (source thread; the burst before publication)
-    private volatile long drained; // bytes spliced out of the pipe, by the channel's owner
+    private final long prefixBytes; // written before the pipe's bytes: written - prefixBytes left the pipe
 
     private Sink(
         WritableByteChannel dst, ByteBuffer prefix, KernelPipe kp, UserPipe up, Syscalls sc) {
       this.dst = dst;
       this.prefix = prefix;
+      this.prefixBytes = prefix == null ? 0 : prefix.remaining();
       this.kp = kp;
       this.up = up;
       this.sc = sc;
@@ -906,7 +907,8 @@ public final class Fanout implements AutoCloseable {
      * socket, closed channel, error) the writer thread takes over and meets the condition itself.
      */
     private void writeDirect(Syscalls srcSc) {
-      long n = teed - drained; // exactly the pipe's content: only the owner splices out of it
+      // exactly the pipe's content: only the channel's owner splices out of it, and counts it
+      long n = teed - (written.getPlain() - prefixBytes);
       GuardedFd o = direct;
       long m = 0;
       if (dst.isOpen() && kp.r.enter()) {
@@ -928,7 +930,6 @@ public final class Fanout implements AutoCloseable {
       if (m > 0) {
         Accel.SPLICED.add(m);
         DIRECT.add(m);
-        drained += m;
         written.setRelease(written.getPlain() + m);
       }
       if (m == n) {
@@ -1047,7 +1048,6 @@ public final class Fanout implements AutoCloseable {
         long n = sc.splice(pr, out, kp.capacity(), Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
         if (n > 0) {
           Accel.SPLICED.add(n);
-          drained += n;
           written.setRelease(written.getPlain() + n);
         } else if (n == 0) {
           return; // the source ended and every byte is written
