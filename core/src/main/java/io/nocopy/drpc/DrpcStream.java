@@ -344,10 +344,10 @@ public final class DrpcStream implements AutoCloseable {
       }
       assembler.complete();
     }
-    ReceiveQueue.Offer o = queue.publish();
-    if (o == ReceiveQueue.Offer.OVERFLOW) {
+    MessageQueue.Offer o = queue.publish();
+    if (o == MessageQueue.Offer.OVERFLOW) {
       conn.onOverflow(this);
-    } else if (o == ReceiveQueue.Offer.CLOSED) {
+    } else if (o == MessageQueue.Offer.CLOSED) {
       conn.countDropped();
     }
   }

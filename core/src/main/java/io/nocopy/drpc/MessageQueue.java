@@ -53,6 +53,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
  */
 public final class MessageQueue implements BufReader.BlockConsumer {
+  /** What {@link #publish()} did with the open message. */
+  public enum Offer {
+    /** Queued; the consumer will get it. */
+    QUEUED,
+    /** The queue was closed: the message was released and counted. */
+    CLOSED,
+    /**
+     * The queue was full under {@link OverflowPolicy#CANCEL_STREAM}: the message was released and
+     * the queue aborted with a {@link DrpcException} ({@link DrpcException#RESOURCE_EXHAUSTED}).
+     */
+    OVERFLOW
+  }
+
   private static final int INITIAL_MESSAGES = 4;
   private static final int INITIAL_CHUNKS = 8;
 
@@ -204,12 +217,12 @@ public final class MessageQueue implements BufReader.BlockConsumer {
    * a full queue makes the caller wait for a free slot or for close; under {@link
    * OverflowPolicy#CANCEL_STREAM} it aborts the queue instead.
    *
-   * @return {@link ReceiveQueue.Offer#QUEUED}; {@code CLOSED} if the queue was closed (the message
+   * @return {@link Offer#QUEUED}; {@code CLOSED} if the queue was closed (the message
    *     was released and counted); {@code OVERFLOW} if it was full under CANCEL_STREAM (released,
    *     and the queue aborted with {@link DrpcException#RESOURCE_EXHAUSTED})
    * @throws InterruptedException if interrupted while waiting (the open message was released)
    */
-  public ReceiveQueue.Offer publish() throws InterruptedException {
+  public Offer publish() throws InterruptedException {
     boolean overflow;
     lock.lock();
     try {
@@ -232,7 +245,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       if (closed) {
         releaseOpen();
         droppedAfterClose++;
-        return ReceiveQueue.Offer.CLOSED;
+        return Offer.CLOSED;
       }
       overflow = msgCount == capacity;
       if (!overflow) {
@@ -243,7 +256,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         openChunks = 0;
         openBytes = 0;
         wake(parkedConsumer, notEmpty);
-        return ReceiveQueue.Offer.QUEUED;
+        return Offer.QUEUED;
       }
       releaseOpen();
     } finally {
@@ -253,7 +266,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         new DrpcException(
             DrpcException.RESOURCE_EXHAUSTED,
             "receive queue full (capacity " + capacity + " messages): stream cancelled"));
-    return ReceiveQueue.Offer.OVERFLOW;
+    return Offer.OVERFLOW;
   }
 
   private void growMessages() {
