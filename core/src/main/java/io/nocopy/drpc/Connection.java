@@ -100,7 +100,7 @@ final class Connection implements AutoCloseable {
     } finally {
       fail(cause != null ? cause : new DrpcException(0, "connection closed by peer"));
       for (DrpcStream s : streams.values()) {
-        s.clearAssembler();
+        s.clearPartialPacket();
       }
       in.close();
     }

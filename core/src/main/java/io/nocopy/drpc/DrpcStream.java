@@ -52,14 +52,14 @@ public final class DrpcStream implements AutoCloseable {
   final MessageQueue queue;
   // the packet rules; the data is kept in the queue (messages) or in 'control' (other packets).
   // Used by the reader, under this monitor.
-  private final PacketAssembler<Object> assembler;
+  private final PacketRules rules;
   private final ChunkList control = new ChunkList(); // a control packet's data; under this monitor
   private final io.nocopy.buffer.BufReader.BlockConsumer controlSink = this::addControl;
 
   long nextMessageId = 1; // guarded by the connection's writer lock
   private boolean localDone; // we sent CloseSend, Close, Error or Cancel
   private boolean remoteDone; // the peer sent CloseSend, Close, Error or Cancel
-  private boolean detached; // unregistered: frames are dropped, assembler cleared
+  private boolean detached; // unregistered: frames are dropped, the partial packet released
   private IOException sendFailure; // why sending fails now
   boolean invoked; // reader thread only (server side)
   volatile Map<String, String> metadata; // set by the reader before the Invoke is dispatched
@@ -69,7 +69,7 @@ public final class DrpcStream implements AutoCloseable {
     this.id = id;
     this.rpc = rpc;
     this.queue = new MessageQueue(opts.queueCapacity(), opts.overflowPolicy());
-    this.assembler = new PacketAssembler<>(id, opts.maxPacketSize(), part -> {});
+    this.rules = new PacketRules(id, opts.maxPacketSize());
   }
 
   /**
@@ -297,9 +297,7 @@ public final class DrpcStream implements AutoCloseable {
     if (detached) {
       return false;
     }
-    long before = assembler.discarded();
-    assembler.frame(h);
-    if (assembler.discarded() != before) {
+    if (rules.frame(h)) {
       queue.discard();
       control.release();
     }
@@ -328,7 +326,7 @@ public final class DrpcStream implements AutoCloseable {
       if (detached) {
         return null;
       }
-      assembler.complete();
+      rules.complete();
       return control.toByteArray();
     } finally {
       control.release();
@@ -342,7 +340,7 @@ public final class DrpcStream implements AutoCloseable {
         queue.discard(); // the frame's staged chunks; the queue released the rest at close
         return;
       }
-      assembler.complete();
+      rules.complete();
     }
     MessageQueue.Offer o = queue.publish();
     if (o == MessageQueue.Offer.OVERFLOW) {
@@ -407,7 +405,6 @@ public final class DrpcStream implements AutoCloseable {
       }
       if (!detached) {
         detached = true;
-        assembler.clear();
         control.release();
       }
     }
@@ -420,8 +417,7 @@ public final class DrpcStream implements AutoCloseable {
   }
 
   /** Reader, at connection end: releases the partial packet. */
-  synchronized void clearAssembler() {
-    assembler.clear();
+  synchronized void clearPartialPacket() {
     control.release();
     queue.discard();
   }

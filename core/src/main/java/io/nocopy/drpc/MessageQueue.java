@@ -11,9 +11,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One stream's bounded queue of received messages, kept as chains of block chunks so that
- * receiving allocates nothing: the transport's receive queue. It has {@link ReceiveQueue}'s
- * semantics (bounded, {@link OverflowPolicy} on a full queue, close drains, abort releases, first
- * error wins, late messages released and counted), but holds no object per message.
+ * receiving allocates nothing: the transport's receive queue. Bounded, with an {@link
+ * OverflowPolicy} for a full queue; close lets the queued messages drain, abort releases them; the
+ * first error wins; messages that arrive after close are released and counted. It holds no object
+ * per message.
  *
  * <h2>Layout</h2>
  *
