@@ -241,20 +241,20 @@ class DrpcHandlerReceiveTest {
     try (DrpcClient c = DrpcClient.connect(addr, alloc, DrpcOptions.DEFAULTS)) {
       DrpcStream a = c.openStream(FLOOD);
       a.send("50".getBytes(StandardCharsets.UTF_8));
-      await(() -> a.queue.size() == 50, "50 messages queued");
+      await(() -> a.queue().size() == 50, "50 messages queued");
       assertTrue(alloc.inUse() > 0);
       a.cancel();
       DrpcException e = assertThrows(DrpcException.class, () -> take(a));
       assertEquals(DrpcException.CANCELED, e.code());
-      assertEquals(0, a.queue.heldChunks(), "cancel released the queued messages");
+      assertEquals(0, a.queue().heldChunks(), "cancel released the queued messages");
       a.close();
 
       DrpcStream b = c.openStream(FLOOD);
       b.send("20".getBytes(StandardCharsets.UTF_8));
-      await(() -> b.queue.size() == 20, "20 messages queued");
+      await(() -> b.queue().size() == 20, "20 messages queued");
       assertEquals(0, ByteBuffer.wrap(take(b)).getInt(0));
       b.close();
-      assertEquals(0, b.queue.heldChunks(), "close released the queued messages");
+      assertEquals(0, b.queue().heldChunks(), "close released the queued messages");
       assertArrayEquals(new byte[] {5}, c.invoke(EchoService.UNARY, new byte[] {5}));
     }
   }
@@ -266,7 +266,7 @@ class DrpcHandlerReceiveTest {
     try (DrpcClient c = DrpcClient.connect(addr, alloc, opts);
         DrpcStream flood = c.openStream(FLOOD)) {
       flood.send("300".getBytes(StandardCharsets.UTF_8));
-      await(() -> flood.queue.size() == 2, "flood queue full, the reader waits");
+      await(() -> flood.queue().size() == 2, "flood queue full, the reader waits");
       int[] next = {0};
       for (int i = 0; i < 300; i++) {
         assertTrue(flood.receive(m -> {
@@ -307,7 +307,7 @@ class DrpcHandlerReceiveTest {
     DrpcClient c = DrpcClient.connect(addr, alloc, DrpcOptions.DEFAULTS);
     DrpcStream s = c.openStream(FLOOD);
     s.send("30".getBytes(StandardCharsets.UTF_8));
-    await(() -> s.queue.size() == 30, "30 messages queued");
+    await(() -> s.queue().size() == 30, "30 messages queued");
     server.close(); // the server side goes away: the client's reader sees the end
     int got = 0;
     try {

@@ -263,7 +263,7 @@ class DrpcLoopbackTest {
         DrpcStream flood = c.openStream("/test/Flood")) {
       flood.send("300".getBytes(StandardCharsets.UTF_8));
       // wait until the reader is parked on the full queue of the flood stream
-      await(() -> flood.queue.size() == 2, "flood queue full");
+      await(() -> flood.queue().size() == 2, "flood queue full");
       CompletableFuture<byte[]> unary = CompletableFuture.supplyAsync(() -> {
         try {
           return c.invoke(EchoService.UNARY, new byte[] {9});
@@ -291,7 +291,7 @@ class DrpcLoopbackTest {
     try (DrpcClient c = client(opts)) {
       DrpcStream flood = c.openStream("/test/Flood");
       flood.send("-1".getBytes(StandardCharsets.UTF_8)); // floods until its sends fail
-      await(() -> flood.queue.size() == 2, "flood queue full, reader parked");
+      await(() -> flood.queue().size() == 2, "flood queue full, reader parked");
       flood.close(); // releases the queued messages, wakes the reader, tells the server
       byte[] u = pattern(300, 9);
       assertArrayEquals(u, c.invoke(EchoService.UNARY, u), "the connection goes on");

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The receive queue the transport uses: a bounded FIFO's scenarios (order, waiting, overflow,
- * close and abort) for messages kept as chains of pooled blocks, plus what the chains add: every block reference comes
- * back (checked with {@link Allocator#inUse()} after each test), the lent message is valid only
- * during its handler, and the one-receiver rule.
+ * close and abort) for messages kept as chains of pooled blocks, plus what the chains add: every
+ * block reference comes back (checked with {@link Allocator#inUse()} after each test), the lent
+ * message is valid only during its handler, and the one-receiver rule.
  */
 class MessageQueueTest {
   private Allocator alloc;
