@@ -53,7 +53,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * discard}), one consumer, and {@code close}/{@code abort} from any thread.
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
  */
-public final class MessageQueue implements BufReader.BlockConsumer {
+final class MessageQueue implements BufReader.BlockConsumer {
   /** What {@link #publish()} did with the open message. */
   public enum Offer {
     /** Queued; the consumer will get it. */
