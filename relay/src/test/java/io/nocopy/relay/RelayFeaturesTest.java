@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,7 +130,7 @@ class RelayFeaturesTest {
 
   @Test
   void curlAsAListenerReceivesTheExactStream(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(Tools.ensure("curl"), "curl is not installed and could not be installed");
+    Tools.require("curl");
     byte[] data = RelayEndToEndTest.random(1 << 20, 37);
     try (RelayServer server = RelayServer.start(Clients.config())) {
       InetSocketAddress at = server.address();
