@@ -8,4 +8,5 @@ module io.nocopy.relay {
   requires jdk.management;
 
   exports io.nocopy.relay;
+  exports io.nocopy.relay.http;
 }

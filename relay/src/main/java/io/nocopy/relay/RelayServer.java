@@ -5,6 +5,7 @@ import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import io.nocopy.pipe.Fanout;
 import io.nocopy.pipe.Transfer;
+import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -26,7 +27,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -225,11 +225,11 @@ public final class RelayServer implements AutoCloseable {
     BufReader in = BufReader.of(ch, allocator);
     boolean handedOver = false;
     try {
-      RequestHead head;
+      HttpHead.Request head;
       try {
-        head = RequestHead.read(in::readLine);
-      } catch (RequestHead.BadRequest e) {
-        reply(ch, e.status, e.getMessage());
+        head = HttpHead.readRequest(in::readLine);
+      } catch (HttpHead.Malformed e) {
+        reply(ch, e.status(), e.getMessage());
         return;
       }
       if (!deadline.cancel(false) || head == null) {
@@ -357,7 +357,7 @@ public final class RelayServer implements AutoCloseable {
 
   // --- sources ------------------------------------------------------------------------------
 
-  private void serveSource(SocketChannel ch, String peer, RequestHead head, BufReader in)
+  private void serveSource(SocketChannel ch, String peer, HttpHead.Request head, BufReader in)
       throws IOException {
     try {
       String mountName;
@@ -658,33 +658,13 @@ public final class RelayServer implements AutoCloseable {
               + port + "\r\nUser-Agent: " + Responses.SERVER + "\r\nIcy-MetaData: 0\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
           try (BufReader in = BufReader.of(ch, allocator)) {
-            String status = in.readLine(RequestHead.MAX_HEAD_BYTES);
-            if (status == null || !(status.startsWith("HTTP/1.") || status.startsWith("ICY "))
-                || !status.contains(" 200")) {
-              throw new IOException("upstream answered '" + status + "'");
+            HttpHead.Response answer = HttpHead.readResponse(in::readLine);
+            if (answer.status() != 200) {
+              throw new IOException("upstream answered '" + answer.statusLine() + "'");
             }
-            String type = null;
-            String name = null;
-            String desc = null;
-            String genre = null;
-            int budget = RequestHead.MAX_HEAD_BYTES;
-            for (String h; (h = in.readLine(budget)) != null && !h.isEmpty(); ) {
-              budget -= h.length() + 2;
-              int c = h.indexOf(':');
-              if (c <= 0 || budget <= 0) {
-                continue;
-              }
-              String k = h.substring(0, c).strip().toLowerCase(Locale.ROOT);
-              String v = h.substring(c + 1).strip();
-              switch (k) {
-                case "content-type" -> type = v;
-                case "icy-name" -> name = v;
-                case "icy-description" -> desc = v;
-                case "icy-genre" -> genre = v;
-                default -> { }
-              }
-            }
-            Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type, name, desc, genre,
+            String type = answer.header("Content-Type");
+            Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
+                answer.header("icy-name"), answer.header("icy-description"), answer.header("icy-genre"),
                 config.burstSize(), engineName());
             if (mounts.putIfAbsent(mountName, mount) != null) {
               throw new IOException("mount " + mountName + " is already served by a local source");
@@ -726,12 +706,12 @@ public final class RelayServer implements AutoCloseable {
    * /admin/metadata?mode=updinfo&mount=/m&song=Title} with the source's credentials. The title
    * shows in the status page; it is not interleaved into the stream (no icy-metaint).
    */
-  private void updateMetadata(SocketChannel ch, RequestHead head) throws IOException {
+  private void updateMetadata(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!auth.accepts(head.header("Authorization"))) {
       reply(ch, 401, "authentication required");
       return;
     }
-    java.util.Map<String, String> q = RequestHead.query(head.target());
+    java.util.Map<String, String> q = head.query();
     Mount mount = q.get("mount") == null ? null : mounts.get(q.get("mount"));
     if (!"updinfo".equals(q.get("mode")) || mount == null) {
       reply(ch, mount == null ? 404 : 400, mount == null ? "no such mount" : "mode must be updinfo");

@@ -1,5 +1,6 @@
 package io.nocopy.relay.demo;
 
+import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -52,9 +53,10 @@ final class SyntheticListener implements AutoCloseable {
       c.socket().setSoTimeout(10_000);
       c.write(ByteBuffer.wrap(("GET " + mount + " HTTP/1.1\r\nHost: " + at.getHostString() + ":" + at.getPort()
           + "\r\nUser-Agent: nocopy-demo\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
-      String status = HttpHead.statusLine(HttpHead.read(c));
-      if (!status.startsWith("HTTP/1.0 200") && !status.startsWith("HTTP/1.1 200")) {
-        failure = "GET " + mount + " answered '" + status + "'";
+      // the socket's stream reads the head one byte at a time: the body stays for the channel
+      HttpHead.Response answer = HttpHead.readResponse(HttpHead.LineSource.of(c.socket().getInputStream()));
+      if (answer.status() != 200) {
+        failure = "GET " + mount + " answered '" + answer.statusLine() + "'";
         return;
       }
       connected = true;

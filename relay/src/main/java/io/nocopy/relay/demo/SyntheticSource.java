@@ -1,5 +1,6 @@
 package io.nocopy.relay.demo;
 
+import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -59,13 +60,15 @@ final class SyntheticSource implements AutoCloseable {
           + "Authorization: Basic " + auth + "\r\nContent-Type: audio/mpeg\r\n"
           + "ice-name: nocopy demo " + mount + "\r\nExpect: 100-continue\r\n\r\n";
       writeFully(ch, ByteBuffer.wrap(req.getBytes(StandardCharsets.US_ASCII)));
-      String first = HttpHead.statusLine(HttpHead.read(ch));
-      if (!first.startsWith("HTTP/1.1 100")) {
-        throw new IOException("PUT " + mount + ": expected 'HTTP/1.1 100 Continue', got '" + first + "'");
+      // read one byte at a time: nothing after the heads is consumed
+      HttpHead.LineSource lines = HttpHead.LineSource.of(ch.socket().getInputStream());
+      HttpHead.Response first = HttpHead.readResponse(lines);
+      if (first.status() != 100) {
+        throw new IOException("PUT " + mount + ": expected 'HTTP/1.1 100 Continue', got '" + first.statusLine() + "'");
       }
-      String second = HttpHead.statusLine(HttpHead.read(ch));
-      if (!second.startsWith("HTTP/1.0 200") && !second.startsWith("HTTP/1.1 200")) {
-        throw new IOException("PUT " + mount + ": expected 'HTTP/1.0 200 OK', got '" + second + "'");
+      HttpHead.Response second = HttpHead.readResponse(lines);
+      if (second.status() != 200) {
+        throw new IOException("PUT " + mount + ": expected 'HTTP/1.0 200 OK', got '" + second.statusLine() + "'");
       }
       return new SyntheticSource(mount, ch, bytesPerSecond);
     } catch (IOException | RuntimeException e) {
