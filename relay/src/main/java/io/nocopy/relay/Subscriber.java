@@ -80,7 +80,6 @@ final class Subscriber {
   private volatile int owner = WRITER; // the writer starts with the preamble and the burst
   private volatile long directBytes; // written by the source thread (producer only)
   volatile boolean dropped;
-  boolean left; // guarded by the mount's lock
 
   /**
    * @param label for logs: the peer address or the recording's file name

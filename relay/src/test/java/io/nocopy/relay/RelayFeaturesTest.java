@@ -105,17 +105,25 @@ class RelayFeaturesTest {
     }
   }
 
-  @Test
-  void aRelayPullsAMountFromAnotherAndServesIt() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest(name = "engine={0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace"})
+  void aRelayPullsAMountFromAnotherAndServesIt(String engine) throws Exception {
     byte[] data = RelayEndToEndTest.random(2 << 20, 35);
-    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0"))) {
+    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
       String url = "http://127.0.0.1:" + origin.address().getPort() + "/casc.mp3";
       try (Clients.Source src = Clients.source(origin.address(), "/casc.mp3", false, false);
-          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m"))) {
+          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m",
+              "--engine", engine))) {
         RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");
         RelayEndToEndTest.await(() -> origin.mounts().get(0).listeners() == 1, "edge is a listener");
         assertEquals("/casc.mp3", edge.mounts().get(0).mount());
         assertEquals("test stream", edge.mounts().get(0).name());
+        assertEquals(engine, origin.mounts().get(0).engine(), "a raw source gets the engine asked for");
+        // a pulled body is read into pooled slices: the userspace engine serves it, whatever was
+        // asked for, and the status page says so
+        assertEquals("userspace", edge.mounts().get(0).engine());
+        assertTrue(Clients.exchange(edge.address(), "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+            .contains("\"nocopy_engine\":\"userspace\""));
         try (Clients.Listener l = new Clients.Listener(edge.address(), "/casc.mp3")) {
           assertTrue(l.head.contains("icy-name:test stream"), l.head);
           RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
