@@ -1,4 +1,4 @@
-package io.nocopy.relay.demo;
+package io.nocopy.loadgen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

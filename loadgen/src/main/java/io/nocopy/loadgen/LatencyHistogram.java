@@ -1,4 +1,4 @@
-package io.nocopy.relay.demo;
+package io.nocopy.loadgen;
 
 /**
  * A fixed-size log-linear histogram of nanosecond values: 16 linear sub-buckets per power of two,

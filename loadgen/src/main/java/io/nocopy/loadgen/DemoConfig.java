@@ -1,4 +1,4 @@
-package io.nocopy.relay.demo;
+package io.nocopy.loadgen;
 
 import io.nocopy.relay.Flags;
 import java.util.ArrayList;
