@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class DemoConfigTest {
   @Test
-  void defaultsAreTheIssuesDemo() throws Exception {
+  void defaultsAreTheDemoTheReadmeDescribes() throws Exception {
     DemoConfig c = DemoConfig.parse();
     assertEquals(10, c.mounts());
     assertEquals(10, c.listeners());

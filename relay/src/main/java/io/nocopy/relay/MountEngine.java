@@ -15,7 +15,7 @@ import java.util.concurrent.CountDownLatch;
  *       and every source where splice is unavailable or not chosen).
  * </ul>
  *
- * <p>Lifetime: the session that opened the engine calls {@link #run} once; it returns when the
+ * <p>Lifetime: the connection (or cascade) that opened the engine calls {@link #run} once; it returns when the
  * source has ended and every sink has been served to the end (or dropped). {@link #close} frees an
  * engine that never ran.
  */
@@ -103,7 +103,7 @@ sealed interface MountEngine extends AutoCloseable permits SpliceEngine, Userspa
   void close();
 
   /**
-   * Waits for a latch, keeping the thread's interrupt for later: a session waits for its sink or
+   * Waits for a latch, keeping the thread's interrupt for later: a connection waits for its sink or
    * source whatever happens, and the server's close ends both.
    *
    * @param latch the latch to wait for

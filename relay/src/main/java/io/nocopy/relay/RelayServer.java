@@ -26,10 +26,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The relay server: accepts connections, reads each request head under a size cap and a deadline,
- * and routes it: sources ({@code PUT}/{@code SOURCE}) to a {@link SourceSession}, listeners
- * ({@code GET} of a mount) to a {@link ListenerSession}, the status and admin pages to {@link
+ * and routes it: sources ({@code PUT}/{@code SOURCE}) to a {@link SourceConnection}, listeners
+ * ({@code GET} of a mount) to a {@link ListenerConnection}, the status and admin pages to {@link
  * AdminPages}. Each connection runs on its own virtual thread; one platform thread accepts. It
- * also owns what the sessions share: the live mounts by name, the listener limits, the recorder,
+ * also owns what the connections share: the live mounts by name, the listener limits, the recorder,
  * the pooled memory, and the cascades ({@code --relay}) it starts.
  *
  * <p>Lifetime: {@link #start(RelayConfig)} binds and starts serving; {@link #close()} stops
@@ -178,7 +178,7 @@ public final class RelayServer implements AutoCloseable {
     return spliceForRawSources() ? "splice" : "userspace";
   }
 
-  // --- what the sessions share ----------------------------------------------------------------
+  // --- what the connections share ----------------------------------------------------------------
 
   RelayConfig config() {
     return config;
@@ -326,12 +326,12 @@ public final class RelayServer implements AutoCloseable {
           if (!admin.serve(ch, head)) {
             in.close();
             handedOver = true;
-            new ListenerSession(this, ch, peer).serve(head.path());
+            new ListenerConnection(this, ch, peer).serve(head.path());
           }
         }
         case "PUT", "SOURCE" -> {
           handedOver = true;
-          new SourceSession(this, ch, peer).serve(head, in);
+          new SourceConnection(this, ch, peer).serve(head, in);
         }
         default -> refuse(ch, 405, "method " + head.method() + " is not allowed");
       }

@@ -2,7 +2,7 @@ package io.nocopy.relay;
 
 import java.net.InetSocketAddress;
 
-/** A complete source-and-listener session, run once per test JVM before fd baselines are taken. */
+/** A complete source-and-listener exchange, run once per test JVM before fd baselines are taken. */
 final class Warmup {
   private static boolean done;
 

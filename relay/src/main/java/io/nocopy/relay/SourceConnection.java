@@ -17,14 +17,14 @@ import java.nio.channels.SocketChannel;
  * otherwise (its body is parsed in userspace; the chunk data still moves as slices of the blocks it
  * was read into).
  */
-final class SourceSession {
-  private static final System.Logger LOG = System.getLogger(SourceSession.class.getName());
+final class SourceConnection {
+  private static final System.Logger LOG = System.getLogger(SourceConnection.class.getName());
 
   private final RelayServer server;
   private final SocketChannel ch;
   private final String peer;
 
-  SourceSession(RelayServer server, SocketChannel ch, String peer) {
+  SourceConnection(RelayServer server, SocketChannel ch, String peer) {
     this.server = server;
     this.ch = ch;
     this.peer = peer;

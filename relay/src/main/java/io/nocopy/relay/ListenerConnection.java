@@ -12,14 +12,14 @@ import java.nio.channels.SocketChannel;
  * the socket until the source ends, the listener leaves, or it falls too far behind. Runs on the
  * connection's own thread; the connection is closed by the caller afterwards.
  */
-final class ListenerSession {
-  private static final System.Logger LOG = System.getLogger(ListenerSession.class.getName());
+final class ListenerConnection {
+  private static final System.Logger LOG = System.getLogger(ListenerConnection.class.getName());
 
   private final RelayServer server;
   private final SocketChannel ch;
   private final String peer;
 
-  ListenerSession(RelayServer server, SocketChannel ch, String peer) {
+  ListenerConnection(RelayServer server, SocketChannel ch, String peer) {
     this.server = server;
     this.ch = ch;
     this.peer = peer;
