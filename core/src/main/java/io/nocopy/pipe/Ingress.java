@@ -1,5 +1,6 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Block;
