@@ -270,6 +270,9 @@ public final class Fanout implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    if (started.compareAndSet(false, true)) {
+      transport.end(); // never started: the source thread will not free the source side
+    }
     for (Sink s : sinks) {
       s.drop(Reason.CLOSED);
     }
@@ -356,6 +359,7 @@ public final class Fanout implements AutoCloseable {
         error = e;
       }
     } finally {
+      transport.end();
       sourceThread = null;
       Sink[] last;
       delivery.lock();
@@ -409,7 +413,9 @@ public final class Fanout implements AutoCloseable {
         delivery.unlock();
       }
       transport.done(c);
-      pacer.afterStep(stepStart, counters.bytesIn, transport.waiting(), closed);
+      if (pacer.active()) {
+        pacer.afterStep(stepStart, counters.bytesIn, transport.waiting(), closed);
+      }
     }
   }
 

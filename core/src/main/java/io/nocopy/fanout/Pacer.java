@@ -33,6 +33,11 @@ final class Pacer {
     this.coalesceNanos = coalesceNanos;
   }
 
+  /** Whether it ever waits (a coalescing window was set). */
+  boolean active() {
+    return coalesceNanos > 0;
+  }
+
   /** After waiting for a quiet source: bytes started arriving now. */
   void afterWait(long bytesIn, boolean closed) {
     gather(System.nanoTime(), bytesIn, closed);

@@ -193,6 +193,19 @@ public final class Sink {
     }
   }
 
+  /**
+   * Delivery lock held: a chunk of the burst, of which the sink takes the part from {@code start}
+   * on (its hooks, if it has any, know the start).
+   */
+  void deliverFrom(Chunk c, long start) {
+    if (hooks == null) {
+      long from = Math.max(0, start - c.position);
+      offer(c, from, c.length - from);
+    } else {
+      hooks.deliver(this, c);
+    }
+  }
+
   /** Source thread, after the last chunk. */
   void endOfStream() {
     port.endOfStream();

@@ -83,6 +83,9 @@ sealed interface Transport permits KernelTransport, UserTransport {
   /** A port for a new sink; the builder's transport, else this one's where possible. */
   Port newPort(SinkBuilder b) throws IOException;
 
-  /** Ends reading and frees the source side and the burst. Idempotent, any thread. */
+  /** Source thread, after its last read: frees what only the source thread uses. */
+  void end();
+
+  /** Ends reading and frees the burst. Idempotent, any thread. */
   void close();
 }

@@ -49,7 +49,7 @@ final class Egress {
         } else {
           op.await(pr, ChannelFds.POLLIN);
         }
-      } else if (n != -Syscalls.EINTR) {
+      } else {
         throw Op.failure("splice to destination", n);
       }
     }
@@ -83,7 +83,7 @@ final class Egress {
           return moved;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(p.r.fd, ChannelFds.POLLIN);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("read from pipe", n);
         }
       }

@@ -342,7 +342,7 @@ public final class Pipe implements AutoCloseable {
           moved += n;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(k.w.fd, ChannelFds.POLLOUT);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice into pipe", n);
         }
       }
@@ -425,7 +425,7 @@ public final class Pipe implements AutoCloseable {
           op.await(tw.fd, ChannelFds.POLLOUT);
         } else if (n == -Syscalls.EPIPE) {
           return; // the target's read end is closed: it takes nothing more
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("tee", n);
         }
       }
@@ -462,7 +462,7 @@ public final class Pipe implements AutoCloseable {
         } else if (m == -Syscalls.EPIPE) {
           discard(rest);
           return;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to tee target", m);
         }
       }
@@ -475,7 +475,7 @@ public final class Pipe implements AutoCloseable {
         long m = op.sc.splice(spill.r.fd, devNull, bytes, Syscalls.SPLICE_F_NONBLOCK);
         if (m > 0) {
           bytes -= m;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to /dev/null", m);
         }
       }
