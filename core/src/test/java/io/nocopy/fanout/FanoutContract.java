@@ -428,4 +428,123 @@ abstract class FanoutContract extends FdCheckedTest {
       assertThrows(IllegalArgumentException.class, () -> Fanout.builder().sinkBound(4095));
     }
   }
+
+  // --- per-sink hooks ---------------------------------------------------------------------------
+
+  /** What a sink with {@code header}, insertions of {@code ins(position)} every {@code n} gets. */
+  static byte[] expected(byte[] header, byte[] stream, long n) {
+    byte[] body = concat(header, stream);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int at = 0; at < body.length; ) {
+      int next = (int) Math.min(body.length, (at / n + 1) * n);
+      out.write(body, at, next - at);
+      at = next;
+      if (at % n == 0) {
+        out.writeBytes(insertAt(at));
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /** The bytes inserted at a position: its value, framed, so a misplaced insertion shows. */
+  static byte[] insertAt(long position) {
+    return ("<" + position + ">").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static Insertions every(long n) {
+    return Insertions.every(n, p -> ByteBuffer.wrap(insertAt(p)));
+  }
+
+  @Test
+  void aSinkStartsWhereItsStartPositionSaysAfterItsHeaderWithInsertions() throws Exception {
+    int burst = 64 * 1024;
+    byte[] data = Net.random(900_000, 61);
+    byte[] codec = "OggS-header-pages".getBytes(StandardCharsets.US_ASCII);
+    int joinAt = 500_000;
+    int metaint = 7_000;
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair plain = Net.pair(Kind.TCP);
+        Pair inBurst = Net.pair(Kind.TCP);
+        Pair ahead = Net.pair(Kind.UNIX);
+        Pair icy = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(burst).open(Source.channel(s.b()))) {
+      Future<byte[]> gotPlain = Net.readAll(plain.b());
+      Future<byte[]> gotInBurst = Net.readAll(inBurst.b());
+      Future<byte[]> gotAhead = Net.readAll(ahead.b());
+      Future<byte[]> gotIcy = Net.readAll(icy.b());
+      // from the first byte: only insertions, so every chunk passes through the hooks
+      Sink icySink = f.sink(icy.a()).insert(every(metaint)).add();
+      f.add(plain.a());
+      f.start();
+      writeLive(s, data, 0, joinAt);
+      await(() -> f.bytesIn() == joinAt, "the first part read");
+      // a boundary inside the burst, chosen by the "format": 1000 bytes after its start
+      Sink b = f.sink(inBurst.a()).header(ByteBuffer.wrap(codec))
+          .startAt((oldest, live) -> oldest + 1000).insert(every(metaint)).add();
+      assertEquals(joinAt - burst + 1000, b.startPosition());
+      // a boundary ahead of the live stream: nothing until the stream reaches it
+      Sink a = f.sink(ahead.a()).startAt((oldest, live) -> live + 12_345).add();
+      writeLive(s, data, joinAt, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      for (Pair p : List.of(plain, inBurst, ahead, icy)) {
+        p.a().shutdownOutput();
+      }
+      assertArrayEquals(data, gotPlain.get());
+      assertArrayEquals(expected(new byte[0], data, metaint), gotIcy.get());
+      assertArrayEquals(
+          expected(codec, Arrays.copyOfRange(data, joinAt - burst + 1000, data.length), metaint),
+          gotInBurst.get());
+      assertArrayEquals(Arrays.copyOfRange(data, joinAt + 12_345, data.length), gotAhead.get());
+      assertEquals(Reason.FINISHED, a.reason());
+      assertEquals(Reason.FINISHED, b.reason());
+      assertEquals(Reason.FINISHED, icySink.reason());
+      assertTrue(f.stats().bytesInserted() > 0);
+    }
+  }
+
+  @Test
+  void insertionsAtEveryByteAndSmallChunks() throws Exception {
+    byte[] data = Net.random(3_000, 62);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair icy = Net.pair(Kind.TCP);
+        Fanout f = builder().open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(icy.b());
+      f.sink(icy.a()).header(ByteBuffer.wrap(new byte[] {1, 2, 3})).insert(every(1)).add();
+      f.start();
+      for (int off = 0; off < data.length; off += 97) {
+        write(s, data, off, Math.min(data.length, off + 97));
+      }
+      s.a().shutdownOutput();
+      f.join();
+      icy.a().shutdownOutput();
+      assertArrayEquals(expected(new byte[] {1, 2, 3}, data, 1), got.get());
+    }
+  }
+
+  @Test
+  void aFileSinkIsWrittenByItsOwnThreadAndAUserspaceSinkMayJoinAnyFanout() throws Exception {
+    byte[] data = Net.random(800_000, 63);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("nocopy-fanout", ".bin");
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair user = Net.pair(Kind.TCP);
+        java.nio.channels.FileChannel fc = java.nio.channels.FileChannel.open(file,
+            java.nio.file.StandardOpenOption.WRITE);
+        Fanout f = builder().open(Source.channel(s.b()))) {
+      Future<byte[]> gotUser = Net.readAll(user.b());
+      Sink rec = f.add(fc);
+      Sink us = f.sink(user.a()).transport(TransportKind.USERSPACE).add();
+      assertEquals(TransportKind.USERSPACE, us.transport());
+      f.start();
+      Net.writePaced(s.a(), data, 8 * 1024).get();
+      f.join();
+      user.a().shutdownOutput();
+      assertEquals(Reason.FINISHED, rec.reason());
+      assertEquals(0, rec.bytesDirect(), "a file is never written by the source thread");
+      assertArrayEquals(data, java.nio.file.Files.readAllBytes(file));
+      assertArrayEquals(data, gotUser.get());
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }
