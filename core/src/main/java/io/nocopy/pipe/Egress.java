@@ -1,5 +1,7 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Block;
@@ -47,7 +49,7 @@ final class Egress {
         } else {
           op.await(pr, ChannelFds.POLLIN);
         }
-      } else if (n != -Syscalls.EINTR) {
+      } else {
         throw Op.failure("splice to destination", n);
       }
     }
@@ -81,7 +83,7 @@ final class Egress {
           return moved;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(p.r.fd, ChannelFds.POLLIN);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("read from pipe", n);
         }
       }

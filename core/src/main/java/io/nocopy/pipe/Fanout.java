@@ -1,5 +1,9 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.GuardedFd;
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
+import io.nocopy.internal.linux.Native;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Block;
@@ -359,7 +363,7 @@ public final class Fanout implements AutoCloseable {
   }
 
   private static void discard(Syscalls sc, int fd, long n, String what) throws IOException {
-    int devNull = Pipe.DevNull.fd();
+    int devNull = Native.devNull();
     while (n > 0) {
       long m = sc.splice(fd, devNull, n, Syscalls.SPLICE_F_NONBLOCK);
       if (m > 0) {

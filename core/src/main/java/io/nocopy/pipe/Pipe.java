@@ -1,5 +1,9 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.GuardedFd;
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
+import io.nocopy.internal.linux.Native;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Block;
@@ -85,16 +89,7 @@ public final class Pipe implements AutoCloseable {
    * @return the limit in bytes
    */
   public static int maxSize() {
-    try {
-      // readAllLines, not readString: the JDK sizes its read by the file's length, and sysctl
-      // files under /proc/sys then yield their first byte only
-      return Integer.parseInt(
-          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))
-              .get(0)
-              .strip());
-    } catch (IOException | RuntimeException e) {
-      return 1 << 20;
-    }
+    return Native.pipeMaxSize();
   }
 
   /**
@@ -347,7 +342,7 @@ public final class Pipe implements AutoCloseable {
           moved += n;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(k.w.fd, ChannelFds.POLLOUT);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice into pipe", n);
         }
       }
@@ -430,7 +425,7 @@ public final class Pipe implements AutoCloseable {
           op.await(tw.fd, ChannelFds.POLLOUT);
         } else if (n == -Syscalls.EPIPE) {
           return; // the target's read end is closed: it takes nothing more
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("tee", n);
         }
       }
@@ -467,7 +462,7 @@ public final class Pipe implements AutoCloseable {
         } else if (m == -Syscalls.EPIPE) {
           discard(rest);
           return;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to tee target", m);
         }
       }
@@ -475,12 +470,12 @@ public final class Pipe implements AutoCloseable {
     }
 
     private void discard(long bytes) throws IOException {
-      int devNull = DevNull.fd();
+      int devNull = Native.devNull();
       while (bytes > 0) {
         long m = op.sc.splice(spill.r.fd, devNull, bytes, Syscalls.SPLICE_F_NONBLOCK);
         if (m > 0) {
           bytes -= m;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to /dev/null", m);
         }
       }
@@ -491,27 +486,6 @@ public final class Pipe implements AutoCloseable {
       if (spill != null) {
         spill.close();
       }
-    }
-  }
-
-  /** A process-wide descriptor of /dev/null, opened on first use and never closed. */
-  static final class DevNull {
-    private static final FileChannel CH;
-
-    static {
-      try {
-        CH = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    static int fd() throws IOException {
-      int fd = ChannelFds.fdOf(CH);
-      if (fd < 0) {
-        throw new IOException("no descriptor for /dev/null");
-      }
-      return fd;
     }
   }
 

@@ -1,5 +1,7 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Epoll;
 import io.nocopy.internal.linux.Syscalls;
@@ -556,9 +558,6 @@ public final class Transfer {
         }
         return false;
       }
-      if (n == -Syscalls.EINTR) {
-        return true;
-      }
       throw Op.failure("splice from source", n);
     }
 
@@ -574,9 +573,6 @@ public final class Transfer {
       if (n == -Syscalls.EAGAIN) {
         outReady = false;
         return false;
-      }
-      if (n == -Syscalls.EINTR) {
-        return true;
       }
       if (n == 0) {
         throw new IOException("splice to destination moved 0 of " + staged + " bytes");
@@ -606,9 +602,6 @@ public final class Transfer {
         eof = true;
         return true;
       }
-      if (n == -Syscalls.EINTR) {
-        return true;
-      }
       throw Op.failure("read from source", n);
     }
 
@@ -625,9 +618,6 @@ public final class Transfer {
       if (n == -Syscalls.EAGAIN) {
         outReady = false;
         return false;
-      }
-      if (n == -Syscalls.EINTR) {
-        return true;
       }
       throw Op.failure("write to destination", n);
     }

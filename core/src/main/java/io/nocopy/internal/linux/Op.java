@@ -1,8 +1,5 @@
-package io.nocopy.pipe;
+package io.nocopy.internal.linux;
 
-import io.nocopy.internal.linux.ChannelFds;
-import io.nocopy.internal.linux.Epoll;
-import io.nocopy.internal.linux.Syscalls;
 import java.io.IOException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channel;
@@ -28,20 +25,31 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Not thread-safe: one thread runs an operation.
  */
-final class Op implements BooleanSupplier {
-  final Syscalls sc;
+public final class Op implements BooleanSupplier {
+  /** The operation's syscall scratch. */
+  public final Syscalls sc;
   private Channel c1;
   private Channel c2;
   private GuardedFd g1;
   private GuardedFd g2;
   private int fileFd = -1; // a duplicate of a FileChannel's descriptor: epoll refuses regular files
 
-  Op(Syscalls sc) {
+  /**
+   * A new operation.
+   *
+   * @param sc the syscall scratch of the thread running it
+   */
+  public Op(Syscalls sc) {
     this.sc = sc;
   }
 
-  /** Makes the close of {@code ch} end this operation. */
-  Op watch(Channel ch) {
+  /**
+   * Makes the close of {@code ch} end this operation.
+   *
+   * @param ch a channel (two at most)
+   * @return this
+   */
+  public Op watch(Channel ch) {
     if (c1 == null) {
       c1 = ch;
     } else {
@@ -50,8 +58,13 @@ final class Op implements BooleanSupplier {
     return this;
   }
 
-  /** Makes the close of {@code g} end this operation. */
-  Op watch(GuardedFd g) {
+  /**
+   * Makes the close of {@code g} end this operation.
+   *
+   * @param g a guarded descriptor (two at most)
+   * @return this
+   */
+  public Op watch(GuardedFd g) {
     if (g1 == null) {
       g1 = g;
     } else {
@@ -64,9 +77,12 @@ final class Op implements BooleanSupplier {
    * A private duplicate of the channel's descriptor, set non-blocking (sockets and pipes), owned
    * by the caller who closes it with {@code sc.close}; or -1 if the channel has none.
    *
+   * @param ch the channel
+   * @return the duplicate, or -1
+   * @throws IOException if duplicating fails
    * @throws ClosedChannelException if the channel is closed
    */
-  int dup(Channel ch) throws IOException {
+  public int dup(Channel ch) throws IOException {
     int fd = ChannelFds.fdOf(ch);
     if (fd < 0) {
       if (!ch.isOpen()) {
@@ -97,8 +113,11 @@ final class Op implements BooleanSupplier {
   /**
    * Whether {@code fd} can be waited on: false for a duplicate of a file's descriptor (regular files
    * are always ready and {@code epoll_ctl} refuses them with EPERM).
+   *
+   * @param fd a descriptor
+   * @return whether it can be waited on
    */
-  boolean pollable(int fd) {
+  public boolean pollable(int fd) {
     return fd != fileFd;
   }
 
@@ -116,9 +135,11 @@ final class Op implements BooleanSupplier {
    * Throws if the operation must end.
    *
    * @throws ClosedByInterruptException if the thread is interrupted (its channels are closed)
+   * @throws IOException as below
+   * @throws ClosedByInterruptException if the thread is interrupted
    * @throws AsynchronousCloseException if a watched channel or pipe end was closed
    */
-  void check() throws IOException {
+  public void check() throws IOException {
     if (Thread.currentThread().isInterrupted()) {
       closeQuietly(c1);
       closeQuietly(c2);
@@ -137,13 +158,17 @@ final class Op implements BooleanSupplier {
    * after. A virtual thread parks through the JDK's poller and unmounts; a platform thread blocks
    * in poll(2) itself, which the kernel wakes directly (no poller thread, no unpark: about half the
    * context switches per wait); a close or interrupt reaches it within the slice.
+   *
+   * @param fd the descriptor
+   * @param event {@code POLLIN} or {@code POLLOUT}
+   * @throws IOException as {@link #check()}
    */
-  void await(int fd, int event) throws IOException {
+  public void await(int fd, int event) throws IOException {
     check();
     if (Thread.currentThread().isVirtual()) {
-      ChannelFds.await(fd, event, Accel.WAIT_SLICE_NANOS, this);
+      ChannelFds.await(fd, event, Native.WAIT_SLICE_NANOS, this);
     } else {
-      int r = sc.poll(fd, event, (int) (Accel.WAIT_SLICE_NANOS / 1_000_000));
+      int r = sc.poll(fd, event, (int) (Native.WAIT_SLICE_NANOS / 1_000_000));
       if (r < 0 && r != -Syscalls.EINTR) {
         throw Syscalls.exception("poll", -r);
       }
@@ -159,18 +184,20 @@ final class Op implements BooleanSupplier {
    *
    * @return the number of events collected (read them with {@link Epoll#eventFd}), 0 when a slice
    *     passed or a signal interrupted the wait
+   * @param ep the epoll set
+   * @throws IOException as {@link #check()}, or if epoll_wait fails
    */
-  int await(Epoll ep) throws IOException {
+  public int await(Epoll ep) throws IOException {
     check();
     int r;
     if (Thread.currentThread().isVirtual()) {
       r = ep.waitFor(0);
       if (r == 0) {
-        ChannelFds.await(ep.fd(), ChannelFds.POLLIN, Accel.WAIT_SLICE_NANOS, this);
+        ChannelFds.await(ep.fd(), ChannelFds.POLLIN, Native.WAIT_SLICE_NANOS, this);
         r = ep.waitFor(0);
       }
     } else {
-      r = ep.waitFor((int) (Accel.WAIT_SLICE_NANOS / 1_000_000));
+      r = ep.waitFor((int) (Native.WAIT_SLICE_NANOS / 1_000_000));
     }
     if (r < 0 && r != -Syscalls.EINTR) {
       throw Syscalls.exception("epoll_wait", -r);
@@ -179,7 +206,12 @@ final class Op implements BooleanSupplier {
     return Math.max(r, 0);
   }
 
-  static void closeQuietly(Channel ch) {
+  /**
+   * Closes a channel, ignoring errors.
+   *
+   * @param ch the channel, or null
+   */
+  public static void closeQuietly(Channel ch) {
     if (ch != null) {
       try {
         ch.close();
@@ -189,8 +221,14 @@ final class Op implements BooleanSupplier {
     }
   }
 
-  /** Converts a failed call's errno into the exception to throw. */
-  static IOException failure(String call, long negErrno) {
+  /**
+   * Converts a failed call's errno into the exception to throw.
+   *
+   * @param call what was called
+   * @param negErrno the call's negative result
+   * @return the exception
+   */
+  public static IOException failure(String call, long negErrno) {
     int errno = (int) -negErrno;
     if (errno == Syscalls.EPIPE) {
       return new IOException("Broken pipe: the reader closed its end (" + call + ")");

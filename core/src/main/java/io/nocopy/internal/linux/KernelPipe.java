@@ -1,18 +1,19 @@
-package io.nocopy.pipe;
+package io.nocopy.internal.linux;
 
-import io.nocopy.internal.linux.Syscalls;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * A kernel pipe: two guarded descriptors (both non-blocking, close-on-exec) and its capacity.
- * Owned by one {@link Pipe}, one {@link PipePool} entry, or one {@link Fanout} sink; closing it
- * closes both ends once no thread is inside a call on them.
+ * Owned by one pipe of the pipe package, one pooled pipe, or one fan-out stage, burst or sink;
+ * closing it closes both ends once no thread is inside a call on them.
  */
-final class KernelPipe {
-  final GuardedFd r;
-  final GuardedFd w;
+public final class KernelPipe {
+  /** The read end. */
+  public final GuardedFd r;
+
+  /** The write end. */
+  public final GuardedFd w;
+
   private volatile int capacity;
 
   private KernelPipe(int readFd, int writeFd, int capacity) {
@@ -21,7 +22,14 @@ final class KernelPipe {
     this.capacity = capacity;
   }
 
-  static KernelPipe open(Syscalls sc) throws IOException {
+  /**
+   * Opens a pipe with the system's default capacity.
+   *
+   * @param sc the caller's syscall scratch
+   * @return a new pipe owned by the caller, who closes it
+   * @throws IOException if the kernel refuses (descriptor limits)
+   */
+  public static KernelPipe open(Syscalls sc) throws IOException {
     long fds = sc.pipe();
     int rfd = (int) fds;
     int wfd = (int) (fds >>> 32);
@@ -36,17 +44,23 @@ final class KernelPipe {
     return new KernelPipe(rfd, wfd, cap);
   }
 
-  /** The capacity in bytes as last read or set. */
-  int capacity() {
+  /**
+   * The capacity in bytes as last read or set.
+   *
+   * @return the capacity
+   */
+  public int capacity() {
     return capacity;
   }
 
   /**
    * Sets the capacity with F_SETPIPE_SZ.
    *
+   * @param sc the caller's syscall scratch
+   * @param bytes the wanted capacity
    * @throws IOException naming the system limit on EPERM, the fill level on EBUSY
    */
-  void resize(Syscalls sc, int bytes) throws IOException {
+  public void resize(Syscalls sc, int bytes) throws IOException {
     if (bytes <= 0) {
       throw new IllegalArgumentException("pipe size must be positive: " + bytes);
     }
@@ -64,8 +78,13 @@ final class KernelPipe {
     }
   }
 
-  /** Best-effort resize of a pipe this thread owns alone; keeps the old size when refused. */
-  void tryResize(Syscalls sc, int bytes) {
+  /**
+   * Best-effort resize of a pipe this thread owns alone; keeps the old size when refused.
+   *
+   * @param sc the caller's syscall scratch
+   * @param bytes the wanted capacity
+   */
+  public void tryResize(Syscalls sc, int bytes) {
     if (bytes > capacity) {
       int got = sc.setPipeSize(r.fd, bytes);
       if (got > 0) {
@@ -74,9 +93,16 @@ final class KernelPipe {
     }
   }
 
-  static IOException resizeFailure(int bytes, int errno) {
+  /**
+   * The exception for a refused resize.
+   *
+   * @param bytes the size asked for
+   * @param errno the positive errno
+   * @return the exception, naming the limit
+   */
+  public static IOException resizeFailure(int bytes, int errno) {
     if (errno == Syscalls.EPERM) {
-      int max = Pipe.maxSize();
+      int max = Native.pipeMaxSize();
       return new IOException(
           "pipe size "
               + bytes
@@ -92,7 +118,8 @@ final class KernelPipe {
     return Syscalls.exception("fcntl(F_SETPIPE_SZ, " + bytes + ")", errno);
   }
 
-  void close() {
+  /** Closes both ends (each once its last user left). Idempotent. */
+  public void close() {
     r.close();
     w.close();
   }

@@ -1,6 +1,5 @@
-package io.nocopy.pipe;
+package io.nocopy.internal.linux;
 
-import io.nocopy.internal.linux.Syscalls;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -12,16 +11,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whoever brings the state to exactly {@code 1} (closed, no users) swaps it to {@code -1} and
  * calls close(2). So a close requested during a splice happens after that splice returns.
  */
-final class GuardedFd {
-  final int fd;
+public final class GuardedFd {
+  /** The descriptor; use it only between a successful {@link #enter()} and {@link #exit()}. */
+  public final int fd;
   private final AtomicInteger state = new AtomicInteger();
 
-  GuardedFd(int fd) {
+  /**
+   * Guards {@code fd}, which this object now owns and closes.
+   *
+   * @param fd an open descriptor
+   */
+  public GuardedFd(int fd) {
     this.fd = fd;
   }
 
-  /** Becomes a user. Returns false if the descriptor is closed or closing (then do not use it). */
-  boolean enter() {
+  /**
+   * Becomes a user.
+   *
+   * @return false if the descriptor is closed or closing (then do not use it)
+   */
+  public boolean enter() {
     while (true) {
       int s = state.get();
       if ((s & 1) != 0 || s < 0) {
@@ -34,14 +43,14 @@ final class GuardedFd {
   }
 
   /** Stops being a user; closes the descriptor if a close was requested and this was the last. */
-  void exit() {
+  public void exit() {
     if (state.addAndGet(-2) == 1 && state.compareAndSet(1, -1)) {
       new Syscalls().close(fd);
     }
   }
 
   /** Requests the close: immediate without users, otherwise done by the last {@link #exit()}. */
-  void close() {
+  public void close() {
     while (true) {
       int s = state.get();
       if ((s & 1) != 0 || s < 0) {
@@ -56,8 +65,12 @@ final class GuardedFd {
     }
   }
 
-  /** Whether a close was requested. */
-  boolean closed() {
+  /**
+   * Whether a close was requested.
+   *
+   * @return true once {@link #close()} was called
+   */
+  public boolean closed() {
     int s = state.get();
     return (s & 1) != 0 || s < 0;
   }
