@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Cascading ({@code --relay URL}): pulls a mount from another relay or an Icecast server as a
  * listener would and serves it here under the same name, with the upstream's content type and
- * {@code icy-*} metadata. The pulled body is read into pooled slices and served by a {@link
- * UserspaceEngine}. Reconnects until the server closes: with a growing back-off (0.5 s to 10 s)
+ * {@code icy-*} metadata. The pulled body is read into pooled slices and published to the mount's
+ * fan-out (userspace transport). Reconnects until the server closes: with a growing back-off (0.5 s to 10 s)
  * while the upstream cannot be reached, after 0.2 s when a stream ended.
  */
 final class Cascade {
@@ -76,21 +76,20 @@ final class Cascade {
       String type = answer.header("Content-Type");
       Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
           answer.header("icy-name"), answer.header("icy-description"), answer.header("icy-genre"),
-          m -> new UserspaceEngine(m.name, upstream.toString(),
-              new SourceBody(in, false, -1, UserspaceEngine.MAX_SLICE), UserspaceEngine.pending(ch, in),
-              server.config(), server.allocator()));
-      if (!server.publish(mount, null)) {
-        mount.engine.close();
+          m -> MountFanout.ofBody(m.name, upstream.toString(),
+              new SourceBody(in, false, -1, MountFanout.MAX_SLICE), in, ch, server.config(),
+              server.allocator()));
+      if (!server.publish(mount, ch)) {
+        mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
       }
       LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2} engine)", mountName, upstream,
-          mount.engine.name());
+          mount.fanout.name());
       try {
         server.recorder().start(mount);
-        mount.engine.run(() -> server.unpublish(mount, null));
+        mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {
-        server.unpublish(mount, null);
-        mount.engine.end();
+        server.unpublish(mount, ch);
       }
       return true;
     }

@@ -8,8 +8,8 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One listener's connection, after its {@code GET} of a mount: admission (the mount exists, the
- * listener limits allow one more), the response head, then the mount's engine serves the stream to
- * the socket until the source ends, the listener leaves, or it falls too far behind. Runs on the
+ * listener limits allow one more), the response head, then the socket is a sink of the mount's
+ * fan-out until the source ends, the listener leaves, or it falls too far behind. Runs on the
  * connection's own thread; the connection is closed by the caller afterwards.
  */
 final class ListenerConnection {
@@ -51,10 +51,10 @@ final class ListenerConnection {
     }
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      MountEngine.Sink sink;
+      MountFanout.Attached sink;
       try {
-        sink = mount.engine.attach(peer, ch, Responses.listenerOk(mount.snapshot()),
-            MountEngine.Role.LISTENER);
+        sink = mount.fanout.attach(peer, ch, Responses.listenerOk(mount.snapshot()),
+            MountFanout.Role.LISTENER);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
             e.getMessage());
@@ -67,7 +67,7 @@ final class ListenerConnection {
       }
       mount.listenerJoined(sink);
       LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mountName, peer,
-          mount.engine.name());
+          sink.transport());
       try {
         sink.awaitEnd();
       } finally {

@@ -12,8 +12,9 @@ import java.time.format.DateTimeFormatter;
 /**
  * Recording ({@code --record-dir DIR}): each mount to {@code DIR/<mount>-<UTC time>.<ext>}, a new
  * file (never overwritten) in that directory and nowhere else. The file is a sink of the mount's
- * engine, added before the stream starts, and written by a thread of its own until the source ends;
- * on shutdown the server waits for these threads so every recording is complete.
+ * fan-out, added before the stream starts (the fan-out writes files from a thread of the sink's
+ * own); a thread of the recorder waits for its end and closes the file. On shutdown the server
+ * waits for these threads first, so every recording is complete.
  */
 final class Recorder {
   private static final System.Logger LOG = System.getLogger(Recorder.class.getName());
@@ -61,9 +62,9 @@ final class Recorder {
       LOG.log(System.Logger.Level.ERROR, "{0}: cannot record to {1}: {2}", mount.name, file, e.getMessage());
       return;
     }
-    MountEngine.Sink sink;
+    MountFanout.Attached sink;
     try {
-      sink = mount.engine.attach(file.getFileName().toString(), fc, new byte[0], MountEngine.Role.RECORDING);
+      sink = mount.fanout.attach(file.getFileName().toString(), fc, new byte[0], MountFanout.Role.RECORDING);
     } catch (IOException e) {
       LOG.log(System.Logger.Level.ERROR, "{0}: cannot record to {1}: {2}", mount.name, file, e.getMessage());
       sink = null;
@@ -72,13 +73,11 @@ final class Recorder {
       RelayServer.closeQuietly(fc);
       return;
     }
-    LOG.log(System.Logger.Level.INFO, "{0}: recording to {1} ({2})", mount.name, file, mount.engine.name());
-    MountEngine.Sink recording = sink;
+    LOG.log(System.Logger.Level.INFO, "{0}: recording to {1} ({2})", mount.name, file, sink.transport());
+    MountFanout.Attached recording = sink;
     server.spawn(THREAD_PREFIX + " " + mount.name, () -> {
       try {
-        recording.awaitEnd();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.ERROR, "{0}: recording {1} failed: {2}", mount.name, file, e.getMessage());
+        recording.awaitEnd(); // a failure is logged by the fan-out's books
       } finally {
         RelayServer.closeQuietly(fc);
       }

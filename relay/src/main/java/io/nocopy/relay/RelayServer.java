@@ -170,8 +170,8 @@ public final class RelayServer implements AutoCloseable {
   }
 
   /**
-   * The engine raw-body sources get: {@code splice} unless the userspace engine was chosen or
-   * splice is unavailable. Chunked sources and cascaded mounts always use the userspace engine;
+   * The transport raw-body sources get: {@code splice} unless the userspace engine was chosen or
+   * splice is unavailable. Parsed bodies (chunked, cascaded) always use the userspace transport;
    * each mount reports its own in the status page.
    */
   String engineName() {
@@ -204,12 +204,12 @@ public final class RelayServer implements AutoCloseable {
     return closed;
   }
 
-  /** Whether a raw-body source gets the splice engine. */
+  /** Whether a raw-body source gets the kernel transport (splice). */
   boolean spliceForRawSources() {
     return config.engine() != RelayConfig.Engine.USERSPACE && spliceAvailable;
   }
 
-  /** Each splice sink's pipe size: {@code --queue-size}, at most the pipe size limit. */
+  /** Each kernel sink's pipe size: {@code --queue-size}, at most the pipe size limit. */
   int spliceBound() {
     return spliceBound;
   }
@@ -222,26 +222,22 @@ public final class RelayServer implements AutoCloseable {
   /**
    * Makes a mount visible to listeners.
    *
-   * @param source the source's socket, closed by {@link #close()}; null for a cascade (its socket
-   *     is {@linkplain #track tracked})
+   * @param source the socket the mount's bytes come from (a source's, or a cascade's upstream),
+   *     closed first by {@link #close()} so that the mount ends with everything it received
    * @return false if the name is taken (nothing changed)
    */
   boolean publish(Mount mount, SocketChannel source) {
     if (mounts.putIfAbsent(mount.name, mount) != null) {
       return false;
     }
-    if (source != null) {
-      sources.put(mount.name, source);
-    }
+    sources.put(mount.name, source);
     return true;
   }
 
   /** Frees the mount's name (its source ended); idempotent. */
   void unpublish(Mount mount, SocketChannel source) {
     mounts.remove(mount.name, mount);
-    if (source != null) {
-      sources.remove(mount.name, source);
-    }
+    sources.remove(mount.name, source);
   }
 
   /** Counts a connection the server did not accept (a cascade's) as open, so close() closes it. */
@@ -391,9 +387,6 @@ public final class RelayServer implements AutoCloseable {
     for (SocketChannel src : sources.values()) {
       closeQuietly(src);
     }
-    for (Mount m : mounts.values()) {
-      m.engine.end();
-    }
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     // let recordings drain, then cut everyone else off
     for (Thread t : workers) {
@@ -402,7 +395,7 @@ public final class RelayServer implements AutoCloseable {
       }
     }
     for (Mount m : mounts.values()) {
-      m.engine.dropAll();
+      m.fanout.dropAll();
     }
     for (SocketChannel ch : open) {
       closeQuietly(ch);

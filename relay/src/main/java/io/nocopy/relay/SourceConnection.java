@@ -7,15 +7,15 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One source's connection, after its {@code PUT} or {@code SOURCE} head: the checks (mount name,
- * password, {@code Content-Length}), the choice of engine, the mount's registration, Icecast's
- * answers ({@code 100 Continue} when asked, then {@code 200 OK}), the recording, and the stream
- * itself until the source ends. Runs on the connection's own thread; the caller closes the
- * connection afterwards.
+ * password, {@code Content-Length}), the mount's fan-out, its registration, Icecast's answers
+ * ({@code 100 Continue} when asked, then {@code 200 OK}), the recording, and the stream itself until
+ * the source ends. Runs on the connection's own thread; the caller closes the connection
+ * afterwards.
  *
- * <p>The engine is chosen here, once: {@link SpliceEngine} for a raw body (no chunked coding, no
- * {@code Content-Length}) when splice is available and not turned off, {@link UserspaceEngine}
- * otherwise (its body is parsed in userspace; the chunk data still moves as slices of the blocks it
- * was read into).
+ * <p>A raw body (no chunked coding, no {@code Content-Length}) is the fan-out's socket source, on
+ * the kernel transport when splice is available and not turned off; any other body is parsed here
+ * and published as slices of the blocks it was read into (userspace transport). See {@link
+ * MountFanout}.
  */
 final class SourceConnection {
   private static final System.Logger LOG = System.getLogger(SourceConnection.class.getName());
@@ -66,19 +66,20 @@ final class SourceConnection {
         }
       }
       String type = head.header("Content-Type");
-      boolean splice = server.spliceForRawSources() && !head.chunked() && contentLength < 0;
+      boolean raw = !head.chunked() && contentLength < 0;
       long length = contentLength;
       RelayConfig config = server.config();
-      // The engine is chosen before the mount is visible: every listener is served by it.
+      // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           head.header("ice-name"), head.header("ice-description"), head.header("ice-genre"),
-          m -> splice
-              ? new SpliceEngine(m.name, peer, ch, in, config, server.spliceBound())
-              : new UserspaceEngine(m.name, peer,
-                  new SourceBody(in, head.chunked(), length, UserspaceEngine.MAX_SLICE),
-                  UserspaceEngine.pending(ch, in), config, server.allocator()));
+          m -> raw
+              ? MountFanout.ofSocket(m.name, peer, ch, in, server.spliceForRawSources(), config,
+                  server.spliceBound(), server.allocator())
+              : MountFanout.ofBody(m.name, peer,
+                  new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE), in, ch, config,
+                  server.allocator()));
       if (!server.publish(mount, ch)) {
-        mount.engine.close();
+        mount.fanout.close();
         server.refuse(ch, 403, "mountpoint in use");
         return;
       }
@@ -88,12 +89,11 @@ final class SourceConnection {
         }
         Responses.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
-            peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.engine.name());
+            peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
         server.recorder().start(mount);
-        mount.engine.run(() -> server.unpublish(mount, ch));
+        mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {
         server.unpublish(mount, ch);
-        mount.engine.end();
       }
     } finally {
       in.close();

@@ -68,7 +68,7 @@ class RelayFeaturesTest {
     Process relay = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
         RelayMain.class.getName(), "--listen", "127.0.0.1:" + port, "--source-password", Clients.PASSWORD,
-        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0")
+        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0", "--engine", Clients.ENGINE)
         .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
     try {
       InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
