@@ -547,4 +547,59 @@ abstract class FanoutContract extends FdCheckedTest {
       java.nio.file.Files.delete(file);
     }
   }
+
+  /** Bytes the source thread may allocate per chunk in a steady state on this transport. */
+  abstract long allocationPerChunkLimit();
+
+  @Test
+  void theSourceThreadsSteadyStateAllocatesAlmostNothing() throws Exception {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Thread[] source = new Thread[1];
+    java.util.concurrent.ThreadFactory platform = r -> source[0] = Thread.ofPlatform().unstarted(r);
+    long total = 32L << 20;
+    List<Pair> pairs = new ArrayList<>();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(32 << 10).sourceThreadFactory(platform)
+            .open(Source.channel(s.b()))) {
+      List<Future<String>> got = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        Pair p = Net.pair(Kind.TCP);
+        pairs.add(p);
+        got.add(Net.hashAll(p.b()));
+        f.add(p.a());
+      }
+      f.start();
+      Future<String> sent = Net.writePaced(s.a(), total, 81, 8 * 1024);
+      // Windows of 1/16 of the stream until one is quiet: the first ones run while the JIT is
+      // still compiling the downcalls (whose argument segments escape until then).
+      long best = Long.MAX_VALUE;
+      String window = "";
+      for (int w = 1; w < 16 && best > allocationPerChunkLimit(); w++) {
+        long from = total * w / 16;
+        await(() -> f.bytesIn() > from, "window " + w);
+        long a0 = mx.getThreadAllocatedBytes(source[0].threadId());
+        long c0 = f.stats().chunks();
+        await(() -> f.bytesIn() > from + total / 16, "window end " + w);
+        long a1 = mx.getThreadAllocatedBytes(source[0].threadId());
+        long c1 = f.stats().chunks();
+        long perChunk = (a1 - a0) / Math.max(1, c1 - c0);
+        if (perChunk < best) {
+          best = perChunk;
+          window = (a1 - a0) + " bytes allocated over " + (c1 - c0) + " chunks";
+        }
+      }
+      String hash = sent.get(60, TimeUnit.SECONDS);
+      f.join();
+      for (int i = 0; i < 8; i++) {
+        pairs.get(i).a().shutdownOutput();
+        assertEquals(hash, got.get(i).get(10, TimeUnit.SECONDS));
+      }
+      assertTrue(best <= allocationPerChunkLimit(), "the quietest window: " + window);
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package io.nocopy.internal.linux;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * A native descriptor that several threads may use while one of them closes it, without any of
@@ -15,6 +16,7 @@ public final class GuardedFd {
   /** The descriptor; use it only between a successful {@link #enter()} and {@link #exit()}. */
   public final int fd;
   private final AtomicInteger state = new AtomicInteger();
+  private final IntConsumer closer;
 
   /**
    * Guards {@code fd}, which this object now owns and closes.
@@ -22,7 +24,13 @@ public final class GuardedFd {
    * @param fd an open descriptor
    */
   public GuardedFd(int fd) {
+    this(fd, d -> new Syscalls().close(d));
+  }
+
+  /** Guards {@code fd} and closes it with {@code closer} (tests count the closes). */
+  GuardedFd(int fd, IntConsumer closer) {
     this.fd = fd;
+    this.closer = closer;
   }
 
   /**
@@ -45,7 +53,7 @@ public final class GuardedFd {
   /** Stops being a user; closes the descriptor if a close was requested and this was the last. */
   public void exit() {
     if (state.addAndGet(-2) == 1 && state.compareAndSet(1, -1)) {
-      new Syscalls().close(fd);
+      closer.accept(fd);
     }
   }
 
@@ -58,7 +66,7 @@ public final class GuardedFd {
       }
       if (state.compareAndSet(s, s | 1)) {
         if (s == 0 && state.compareAndSet(1, -1)) {
-          new Syscalls().close(fd);
+          closer.accept(fd);
         }
         return;
       }
