@@ -4,6 +4,7 @@ import io.nocopy.internal.linux.KernelPipe;
 import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Drains a pipe (kernel or userspace) into a channel until the pipe's end of stream: the write
- * side shared by {@link Pipe#writeTo} and {@link Fanout}'s sinks. {@code counter}, when given, is
+ * side of {@link Pipe#writeTo}. {@code counter}, when given, is
  * advanced after every write so other threads can read progress.
  */
 final class Egress {
@@ -56,12 +57,13 @@ final class Egress {
   }
 
   /** Kernel pipe to a channel without a descriptor: read(2) into a pooled block, then write. */
-  static long copyOut(Op op, KernelPipe p, WritableByteChannel dst, AtomicLong counter)
+  static long copyOut(
+      Op op, KernelPipe p, WritableByteChannel dst, AtomicLong counter, Allocator allocator)
       throws IOException {
-    Transfer.requireBlocking(dst);
+    ChannelChecks.requireBlocking(dst);
     Accel.reportNoFd(dst);
     Syscalls sc = op.sc;
-    Block block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+    Block block = allocator.allocate(Accel.BLOCK_TIER.size());
     try {
       ByteBuffer bb = block.byteBuffer();
       long addr = block.segment().address();
