@@ -6,6 +6,8 @@ import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.Native;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
@@ -514,40 +516,22 @@ public final class Pipe implements AutoCloseable {
     if (closed || u.writeClosed()) {
       throw new ClosedChannelException();
     }
-    Block cur = null;
-    ByteBuffer view = null;
-    int fill = 0;
     long moved = 0;
+    BufReader in = BufReader.of(src, allocator);
     try {
-      while (true) {
-        if (cur == null || cur.segment().byteSize() - fill < 4096) {
-          if (cur != null) {
-            cur.release();
-            cur = null;
-          }
-          cur = allocator.allocate(Accel.SMALL_TIER.size());
-          // a private view: the block's cached buffer is shared with its consumers
-          view = cur.segment().asByteBuffer();
-          fill = 0;
-        }
-        view.clear().position(fill);
-        int r = src.read(view);
-        if (r < 0) {
-          return moved;
-        }
-        if (r == 0) {
-          continue;
-        }
+      Slice s;
+      while ((s = in.readSliceUpTo(Accel.SMALL_TIER.size())) != null) {
+        long r = s.length();
         for (Pipe t : teeTargets()) {
-          t.u.put(cur.retain(), fill, r);
+          t.u.put(s.retain());
         }
-        if (!u.put(cur.retain(), fill, r)) {
+        if (!u.put(s)) {
           throw new AsynchronousCloseException();
         }
-        fill += r;
         moved += r;
         Accel.COPIED.add(r);
       }
+      return moved;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Op.closeQuietly(src);
@@ -555,9 +539,7 @@ public final class Pipe implements AutoCloseable {
     } catch (ClosedChannelException e) {
       throw ChannelChecks.closedMeanwhile(e);
     } finally {
-      if (cur != null) {
-        cur.release();
-      }
+      in.close();
     }
   }
 
