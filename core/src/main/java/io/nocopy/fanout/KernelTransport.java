@@ -173,10 +173,16 @@ final class KernelTransport implements Transport {
 
   @Override
   public Port newPort(SinkBuilder b) throws IOException {
-    if (b.transport == TransportKind.USERSPACE || ChannelFds.fdOf(b.channel) < 0) {
-      if (b.transport == null) {
-        Native.reportNoFd(b.channel);
+    boolean asked = b.transport == TransportKind.KERNEL;
+    if (b.transport == TransportKind.USERSPACE) {
+      return new UserPort(fanout, b.channel, b.bound);
+    }
+    if (ChannelFds.fdOf(b.channel) < 0) {
+      if (asked) {
+        throw new IllegalArgumentException(
+            "a kernel sink needs a channel with a descriptor: " + b.channel.getClass().getName());
       }
+      Native.reportNoFd(b.channel);
       return new UserPort(fanout, b.channel, b.bound);
     }
     Syscalls s = new Syscalls();
@@ -184,7 +190,7 @@ final class KernelTransport implements Transport {
     try {
       if (p.capacity() < b.bound) {
         int got = s.setPipeSize(p.r.fd, b.bound);
-        if (got == -Syscalls.EPERM) {
+        if (got == -Syscalls.EPERM && !asked) {
           // over /proc/sys/fs/pipe-max-size or the user's pipe page budget: this sink alone
           // takes the userspace path
           p.close();

@@ -97,7 +97,9 @@ public final class SinkBuilder {
    * TransportKind#USERSPACE} on a kernel fan-out copies each chunk once into pooled memory for
    * such sinks. A kernel sink on a userspace fan-out is not possible. By default the sink uses the
    * fan-out's transport, and falls back to userspace alone when its pipe cannot be sized to its
-   * bound (the user's pipe page budget); {@link Sink#transport()} tells which it got.
+   * bound (the user's pipe page budget) or its channel has no descriptor; {@link
+   * Sink#transport()} tells which it got. Asking for {@link TransportKind#KERNEL} turns those
+   * fallbacks into failures of {@link #add()}.
    *
    * @param kind the transport
    * @return this builder
@@ -114,7 +116,8 @@ public final class SinkBuilder {
    * @return the sink's handle
    * @throws IOException if the sink's pipe or queue cannot be made
    * @throws IllegalStateException if the source already ended or the fan-out is closed
-   * @throws IllegalArgumentException if a kernel sink is asked of a userspace fan-out
+   * @throws IllegalArgumentException if a kernel sink is asked of a userspace fan-out, or for a
+   *     channel without a descriptor
    */
   public Sink add() throws IOException {
     return fanout.add(this);

@@ -3,6 +3,7 @@ package io.nocopy.pipe;
 import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,14 +25,14 @@ final class Ingress {
   private long pendingOff;
   private long pending;
 
-  Ingress(Op op, ReadableByteChannel src, int in) throws IOException {
+  Ingress(Op op, ReadableByteChannel src, int in, Allocator allocator) throws IOException {
     this.op = op;
     this.src = src;
     this.in = in;
     if (in < 0) {
-      Transfer.requireBlocking(src);
+      ChannelChecks.requireBlocking(src);
       Accel.reportNoFd(src);
-      block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+      block = allocator.allocate(Accel.BLOCK_TIER.size());
       bb = block.byteBuffer();
       addr = block.segment().address();
     }

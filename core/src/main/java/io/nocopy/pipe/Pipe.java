@@ -6,6 +6,9 @@ import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.Native;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -62,6 +65,7 @@ public final class Pipe implements AutoCloseable {
   private static final Pipe[] NO_PIPES = new Pipe[0];
 
   private final KernelPipe k; // kernel path, or null
+  private final Allocator allocator; // the userspace path's blocks
   private final UserPipe u; // userspace path, or null
   private final Syscalls readerSc;
   private final Syscalls writerSc;
@@ -75,7 +79,8 @@ public final class Pipe implements AutoCloseable {
   private Pipe[] closure = NO_PIPES;
   private int closureVersion = -1;
 
-  private Pipe(KernelPipe k, Syscalls sc) {
+  private Pipe(KernelPipe k, Syscalls sc, Allocator allocator) {
+    this.allocator = allocator;
     this.k = k;
     this.u = k == null ? new UserPipe() : null;
     this.readerSc = sc;
@@ -101,12 +106,25 @@ public final class Pipe implements AutoCloseable {
    * @throws IOException if the kernel refuses a pipe (descriptor limits)
    */
   public static Pipe open() throws IOException {
+    return open(Accel.allocator());
+  }
+
+  /**
+   * Opens a pipe like {@link #open()} whose userspace path (and the kernel path's copies for
+   * channels without a descriptor) takes its pooled blocks from {@code allocator}.
+   *
+   * @param allocator stays the caller's; must outlive the pipe's use
+   * @return a new pipe owned by the caller, who closes it
+   * @throws IOException if the kernel refuses a pipe (descriptor limits)
+   */
+  public static Pipe open(Allocator allocator) throws IOException {
+    Objects.requireNonNull(allocator, "allocator");
     if (Accel.NATIVE) {
       Syscalls sc = new Syscalls();
-      return new Pipe(KernelPipe.open(sc), sc);
+      return new Pipe(KernelPipe.open(sc), sc, allocator);
     }
     Accel.reportOff();
-    return new Pipe(null, null);
+    return new Pipe(null, null, allocator);
   }
 
   /**
@@ -148,7 +166,7 @@ public final class Pipe implements AutoCloseable {
    * Duplicates everything that enters this pipe from now on (by {@link #readFrom} or by a tee into
    * this pipe) into {@code other}, which gets its own copy to write out; on the kernel path the
    * bytes are duplicated by tee(2), without copying. A slow {@code other} slows this pipe's reader
-   * (use {@link Fanout} to drop slow consumers instead). {@link #closeWrite()} also closes the
+   * (use {@link io.nocopy.fanout.Fanout} to drop slow consumers instead). {@link #closeWrite()} also closes the
    * write side of every tee target. A closed target is skipped.
    *
    * @param other a pipe opened by {@link #open()} in this process; not owned by this pipe
@@ -297,7 +315,7 @@ public final class Pipe implements AutoCloseable {
     Ingress ing = null;
     Teeing tee = null;
     try {
-      ing = new Ingress(op, src, op.dup(src));
+      ing = new Ingress(op, src, op.dup(src), allocator);
       long moved = 0;
       long staged = 0; // bytes in the staging pipe, already teed
       while (true) {
@@ -365,7 +383,7 @@ public final class Pipe implements AutoCloseable {
     int out = -1;
     try {
       out = op.dup(dst);
-      return out >= 0 ? Egress.splice(op, k, out, null) : Egress.copyOut(op, k, dst, null);
+      return out >= 0 ? Egress.splice(op, k, out, null) : Egress.copyOut(op, k, dst, null, allocator);
     } finally {
       if (out >= 0) {
         writerSc.close(out);
@@ -493,61 +511,41 @@ public final class Pipe implements AutoCloseable {
   // userspace path
 
   private long userReadFrom(ReadableByteChannel src) throws IOException {
-    Transfer.requireBlocking(src);
-    Transfer.requireOpen(src);
+    ChannelChecks.requireBlocking(src);
+    ChannelChecks.requireOpen(src);
     if (closed || u.writeClosed()) {
       throw new ClosedChannelException();
     }
-    Block cur = null;
-    ByteBuffer view = null;
-    int fill = 0;
     long moved = 0;
+    BufReader in = BufReader.of(src, allocator);
     try {
-      while (true) {
-        if (cur == null || cur.segment().byteSize() - fill < 4096) {
-          if (cur != null) {
-            cur.release();
-            cur = null;
-          }
-          cur = Accel.allocator().allocate(Accel.SMALL_TIER.size());
-          // a private view: the block's cached buffer is shared with its consumers
-          view = cur.segment().asByteBuffer();
-          fill = 0;
-        }
-        view.clear().position(fill);
-        int r = src.read(view);
-        if (r < 0) {
-          return moved;
-        }
-        if (r == 0) {
-          continue;
-        }
+      Slice s;
+      while ((s = in.readSliceUpTo(Accel.SMALL_TIER.size())) != null) {
+        long r = s.length();
         for (Pipe t : teeTargets()) {
-          t.u.put(cur.retain(), fill, r);
+          t.u.put(s.retain());
         }
-        if (!u.put(cur.retain(), fill, r)) {
+        if (!u.put(s)) {
           throw new AsynchronousCloseException();
         }
-        fill += r;
         moved += r;
         Accel.COPIED.add(r);
       }
+      return moved;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Op.closeQuietly(src);
       throw new ClosedByInterruptException();
     } catch (ClosedChannelException e) {
-      throw Transfer.closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     } finally {
-      if (cur != null) {
-        cur.release();
-      }
+      in.close();
     }
   }
 
   private long userWriteTo(WritableByteChannel dst) throws IOException {
-    Transfer.requireBlocking(dst);
-    Transfer.requireOpen(dst);
+    ChannelChecks.requireBlocking(dst);
+    ChannelChecks.requireOpen(dst);
     if (closed) {
       throw new ClosedChannelException();
     }
@@ -558,7 +556,7 @@ public final class Pipe implements AutoCloseable {
       Op.closeQuietly(dst);
       throw new ClosedByInterruptException();
     } catch (ClosedChannelException e) {
-      throw Transfer.closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     }
   }
 
