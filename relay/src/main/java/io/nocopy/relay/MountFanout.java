@@ -1,11 +1,13 @@
 package io.nocopy.relay;
 
 import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.buffer.Slice;
 import io.nocopy.fanout.Fanout;
 import io.nocopy.fanout.FanoutListener;
 import io.nocopy.fanout.Reason;
 import io.nocopy.fanout.Sink;
+import io.nocopy.fanout.SinkBuilder;
 import io.nocopy.fanout.SliceSource;
 import io.nocopy.fanout.Source;
 import io.nocopy.fanout.TransportKind;
@@ -108,9 +110,10 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   private final ConcurrentHashMap<WritableByteChannel, Attached> sinks = new ConcurrentHashMap<>();
   private volatile boolean ran;
 
-  private MountFanout(String mount, String source, Source src, TransportKind transport,
+  private MountFanout(Mount m, String source, Source src, TransportKind transport,
       RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
-    this.mount = mount;
+    this.mount = m.name;
+    ChunkConsumer scan = m.scanner::scan;
     this.source = source;
     boolean kernel = transport == TransportKind.KERNEL;
     this.listenerBound = kernel ? pipeBound : config.queueSize();
@@ -122,6 +125,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
         .coalesce(config.coalesce())
         .allocator(allocator)
         .listener(this)
+        .tap(scan) // the format scanner reads each source byte once, never per listener
         // one platform thread per mount does the steady work, waiting for the source in poll(2)
         // without the virtual-thread scheduler in between
         .sourceThreadFactory(Thread.ofPlatform().daemon().name("nocopy-mount-", 0).factory())
@@ -133,7 +137,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * head) become the stream's first bytes and the reader is closed: from here on the fan-out alone
    * reads the socket.
    *
-   * @param mount the mount's name, for logs
+   * @param mount the mount being made: its name (for logs) and its format scanner (the tap)
    * @param source the source's peer address, for logs
    * @param ch the source socket; stays the caller's
    * @param in the reader the request head was read with; closed here
@@ -144,7 +148,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @return the fan-out, not started
    * @throws IOException if the fan-out's pipes cannot be made
    */
-  static MountFanout ofSocket(String mount, String source, SocketChannel ch, BufReader in,
+  static MountFanout ofSocket(Mount mount, String source, SocketChannel ch, BufReader in,
       boolean kernel, RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
     long ahead = in.buffered();
     Slice leading = ahead > 0 ? in.readSlice(ahead) : null;
@@ -156,9 +160,9 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   /**
    * A fan-out over a body parsed in userspace, published slice by slice.
    *
-   * @param mount the mount's name, for logs
+   * @param mount the mount being made: its name (for logs) and its format scanner (the tap)
    * @param source the source's peer address or upstream URL, for logs
-   * @param body the body; read by the fan-out's source thread only
+   * @param body the body's slices; read by the fan-out's source thread only
    * @param in the reader under the body (asked how many bytes it holds, for pacing)
    * @param ch the socket under the reader (asked how many bytes wait in it, for pacing)
    * @param config burst, queue and coalescing settings
@@ -166,7 +170,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @return the fan-out, not started
    * @throws IOException if the fan-out cannot be opened
    */
-  static MountFanout ofBody(String mount, String source, SourceBody body, BufReader in,
+  static MountFanout ofBody(Mount mount, String source, SliceSource body, BufReader in,
       SocketChannel ch, RelayConfig config, Allocator allocator) throws IOException {
     SliceSource slices = new SliceSource() {
       @Override
@@ -209,13 +213,27 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @throws IOException if the sink cannot be made now (for example no pipe memory is left)
    */
   Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role) throws IOException {
+    return attach(label, ch, preamble, role, null);
+  }
+
+  /**
+   * Adds a listener whose start (and header) and ICY metadata {@code stream} decides.
+   *
+   * @param stream the listener's hooks, or null for the whole burst and no insertions
+   * @see #attach(String, WritableByteChannel, byte[], Role)
+   */
+  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role,
+      ListenerStream stream) throws IOException {
     Attached a = new Attached(label, role);
     sinks.put(ch, a);
     try {
-      Sink s = fanout.sink(ch)
+      SinkBuilder b = fanout.sink(ch)
           .prefix(preamble.length == 0 ? null : ByteBuffer.wrap(preamble))
-          .bound(role == Role.LISTENER ? listenerBound : recordingBound)
-          .add();
+          .bound(role == Role.LISTENER ? listenerBound : recordingBound);
+      if (stream != null) {
+        b.startAt(stream).insert(stream.icy() ? stream : null);
+      }
+      Sink s = b.add();
       if (a.sink == null) {
         a.sink = s;
       }

@@ -28,6 +28,7 @@ import java.util.Locale;
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
+ * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -43,7 +44,8 @@ public record RelayConfig(
     long memoryCap,
     Duration headerTimeout,
     Duration statusInterval,
-    Duration coalesce) {
+    Duration coalesce,
+    int icyMetaint) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -66,6 +68,7 @@ public record RelayConfig(
       throw new IllegalArgumentException("--burst-size must be >= 0, got " + burstSize);
     }
     positive("--queue-size", queueSize);
+    positive("--icy-metaint", icyMetaint);
     if (burstSize > queueSize) {
       throw new IllegalArgumentException("--burst-size (" + burstSize + ") must not exceed --queue-size ("
           + queueSize + "): a new listener would be dropped at once");
@@ -110,6 +113,7 @@ public record RelayConfig(
         --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
+        --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -150,6 +154,7 @@ public record RelayConfig(
     Duration headerTimeout = Duration.ofSeconds(10);
     Duration status = Duration.ofSeconds(1);
     Duration coalesce = Duration.ofMillis(50);
+    int metaint = 16000;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -170,6 +175,7 @@ public record RelayConfig(
         case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        case "--icy-metaint" -> metaint = parseInt(flag, f.required());
         default -> throw f.unknown();
       }
     }
@@ -180,7 +186,7 @@ public record RelayConfig(
       password = HexFormat.of().formatHex(b);
     }
     return new RelayConfig(listen, password, generated, maxListeners, perIp, burst, queue, engine,
-        recordDir, relays, memoryCap, headerTimeout, status, coalesce);
+        recordDir, relays, memoryCap, headerTimeout, status, coalesce, metaint);
   }
 
   /**
@@ -192,7 +198,7 @@ public record RelayConfig(
   public RelayConfig withListen(InetSocketAddress address) {
     return new RelayConfig(address, sourcePassword, passwordGenerated, maxListeners,
         maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap, headerTimeout,
-        statusInterval, coalesce);
+        statusInterval, coalesce, icyMetaint);
   }
 
   static InetSocketAddress parseAddress(String v) {

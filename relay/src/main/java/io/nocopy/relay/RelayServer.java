@@ -322,7 +322,7 @@ public final class RelayServer implements AutoCloseable {
           if (!admin.serve(ch, head)) {
             in.close();
             handedOver = true;
-            new ListenerConnection(this, ch, peer).serve(head.path());
+            new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
           }
         }
         case "PUT", "SOURCE" -> {

@@ -28,8 +28,13 @@ final class Responses {
   /** Icecast's answer to an accepted source. */
   static final byte[] SOURCE_OK = "HTTP/1.0 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  /** The head of a listener's stream response. */
-  static byte[] listenerOk(MountSnapshot m) {
+  /**
+   * The head of a listener's stream response.
+   *
+   * @param m the mount
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   */
+  static byte[] listenerOk(MountSnapshot m, int metaint) {
     StringBuilder b = new StringBuilder(384);
     b.append("HTTP/1.0 200 OK\r\n")
         .append("Server: ").append(SERVER).append("\r\n")
@@ -48,7 +53,11 @@ final class Responses {
     if (m.genre() != null) {
       b.append("icy-genre:").append(clean(m.genre())).append("\r\n");
     }
-    b.append("icy-pub:0\r\n\r\n");
+    b.append("icy-pub:0\r\n");
+    if (metaint > 0) {
+      b.append("icy-metadata:1\r\nicy-metaint:").append(metaint).append("\r\n");
+    }
+    b.append("\r\n");
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
 

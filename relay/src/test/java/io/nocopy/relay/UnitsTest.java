@@ -78,7 +78,7 @@ class UnitsTest {
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x", "n\r\nX: y", null, null, 0, 0,
         Instant.now(), 0, 0, "userspace", null);
-    String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
+    String head = new String(Responses.listenerOk(m, 0), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);
     assertTrue(head.startsWith("HTTP/1.0 200 OK\r\n") && head.endsWith("icy-pub:0\r\n\r\n"), head);
