@@ -365,8 +365,11 @@ final class KernelTransport implements Transport {
     if (scratch == null) {
       scratch = KernelPipe.open(locked);
     }
-    if (scratch.capacity() < atLeast) {
-      scratch.resize(locked, (int) atLeast);
+    // a tee takes one buffer per buffer of its source, however few bytes each holds: room for
+    // as many buffers as the burst pipe (the source with the most) has
+    long want = Math.max(atLeast, burst.capacity());
+    if (scratch.capacity() < want) {
+      scratch.resize(locked, (int) want);
     }
     return scratch;
   }

@@ -65,6 +65,11 @@ final class PipeBurst {
     this.pipe = p;
   }
 
+  /** The burst pipe's capacity (0 without a burst): a pipe that takes its buffers needs as much. */
+  int capacity() {
+    return pipe == null ? 0 : pipe.capacity();
+  }
+
   /** Bytes held: the burst is {@code [bytesIn - held, bytesIn)}. */
   long held() {
     return closed ? 0 : held;

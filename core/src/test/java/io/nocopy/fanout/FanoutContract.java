@@ -595,6 +595,31 @@ abstract class FanoutContract extends FdCheckedTest {
   }
 
   @Test
+  void aStartInsideABurstOfManySmallChunks() throws Exception {
+    // 40 chunks of 500 bytes: as many pipe buffers as chunks, far fewer pages of bytes
+    byte[] data = Net.random(40_000, 67);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair late = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(64 * 1024).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(late.b());
+      f.start();
+      for (int off = 0; off < 20_000; off += 500) {
+        int to = off + 500;
+        write(s, data, off, to);
+        await(() -> f.bytesIn() == to, "a small chunk read");
+      }
+      Sink l = f.sink(late.a()).startAt((oldest, live) -> oldest + 100).add();
+      assertEquals(100, l.startPosition());
+      write(s, data, 20_000, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      late.a().shutdownOutput();
+      assertEquals(Reason.FINISHED, l.reason());
+      assertArrayEquals(Arrays.copyOfRange(data, 100, data.length), got.get());
+    }
+  }
+
+  @Test
   void insertionsAtMisalignedPointsOfSmallChunks() throws Exception {
     // every 11 bytes of 97-byte writes: points inside chunks, at their edges and in the header;
     // few enough pieces (about 230) that a sink whose writer has not run yet still holds them
