@@ -1,6 +1,8 @@
 package io.nocopy.drpc;
 
+import io.nocopy.buffer.BlockConsumer;
 import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import java.io.EOFException;
@@ -169,7 +171,7 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private static void readBlocks(BufReader in, long len, BufReader.BlockConsumer into)
+  private static void readBlocks(BufReader in, long len, BlockConsumer into)
       throws IOException {
     try {
       in.readBlocks(len, into);
@@ -291,7 +293,7 @@ final class Connection implements AutoCloseable {
 
   /**
    * Sends a message: {@code payload} is a {@link Slice} (sent by reference), a {@link ByteBuffer}
-   * or a {@link ChunkList} (copied). With {@code last}, CloseSend follows in the same write (a
+   * or a {@link Chunks} (copied). With {@code last}, CloseSend follows in the same write (a
    * server's unary response).
    */
   void sendMessage(DrpcStream s, Object payload, boolean last) throws IOException {
@@ -319,7 +321,7 @@ final class Connection implements AutoCloseable {
     switch (payload) {
       case Slice slice -> writer.packet(s.id(), mid, Kind.MESSAGE, false, slice);
       case ByteBuffer buf -> writer.packet(s.id(), mid, Kind.MESSAGE, false, buf);
-      case ChunkList chunks -> writer.packet(s.id(), mid, Kind.MESSAGE, false, chunks);
+      case Chunks chunks -> writer.packet(s.id(), mid, Kind.MESSAGE, false, chunks);
       case null -> writer.packet(s.id(), mid, Kind.MESSAGE, false, (ByteBuffer) null);
       default -> throw new IllegalArgumentException("payload " + payload.getClass());
     }

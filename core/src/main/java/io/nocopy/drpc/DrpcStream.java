@@ -53,8 +53,8 @@ public final class DrpcStream implements AutoCloseable {
   // the packet rules; the data is kept in the queue (messages) or in 'control' (other packets).
   // Used by the reader, under this monitor.
   private final PacketAssembler<Object> assembler;
-  private final ChunkList control = new ChunkList(); // a control packet's data; under this monitor
-  private final io.nocopy.buffer.BufReader.BlockConsumer controlSink = this::addControl;
+  private final io.nocopy.buffer.Chunks control = new io.nocopy.buffer.Chunks(); // a control packet's data; under this monitor
+  private final io.nocopy.buffer.BlockConsumer controlSink = this::addControl;
 
   long nextMessageId = 1; // guarded by the connection's writer lock
   private boolean localDone; // we sent CloseSend, Close, Error or Cancel
@@ -307,7 +307,7 @@ public final class DrpcStream implements AutoCloseable {
   }
 
   /** Reader: where the data of a control packet's frames goes. */
-  io.nocopy.buffer.BufReader.BlockConsumer controlSink() {
+  io.nocopy.buffer.BlockConsumer controlSink() {
     return controlSink;
   }
 

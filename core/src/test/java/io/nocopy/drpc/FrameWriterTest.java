@@ -151,12 +151,12 @@ class FrameWriterTest {
     try (Allocator alloc = Allocator.create()) {
       byte[] data = new byte[1000];
       new Random(2).nextBytes(data);
-      ChunkList chunks = new ChunkList();
+      io.nocopy.buffer.Chunks chunks = new io.nocopy.buffer.Chunks();
       try (BufReader src = BufReader.of(new MemoryChannel(data, 1, 70), alloc,
           io.nocopy.memory.Tier.NANO)) {
         src.readBlocks(1000, chunks); // 128-byte blocks: chunks never align with frames
       }
-      assertTrue(chunks.count >= 8);
+      assertTrue(chunks.count() >= 8);
       byte[] wire = write(alloc, 300, w -> w.packet(1, 1, Kind.MESSAGE, false, chunks));
       assertEquals(List.of(300, 300, 300, 100),
           frames(alloc, wire).stream().map(Frame::len).toList());
