@@ -98,6 +98,15 @@ import java.util.Objects;
  * channel open. It is used by one thread at a time. After {@link #close()} every method except
  * {@code close} throws {@link IllegalStateException}; so does calling the reader from inside one of
  * its own {@link ChunkConsumer} callbacks.
+ *
+ * <h2>Why one file</h2>
+ *
+ * Every read works on the same state, the buffered blocks and the cached head block, and the
+ * small reads ({@link #readByte}, {@link #readBE}, {@link #readVarint}) stay fast because they
+ * touch those cached fields directly; split into classes, each would reach through accessors
+ * into the others' state. So the reader stays one class (a third of it Javadoc), and what is
+ * not specific to it lives elsewhere: the chunk list in {@link Chunks}, the views in {@link
+ * Slice}.
  */
 public final class BufReader implements AutoCloseable {
   /** Consecutive zero-byte reads after which a fill gives up with an {@link IOException}. */
@@ -105,7 +114,6 @@ public final class BufReader implements AutoCloseable {
 
   /** The default block tier: 32 KiB (see the class comment). */
   public static final Tier DEFAULT_TIER = Tier.BIG;
-
 
   private final ReadableByteChannel source;
   private final Allocator allocator;
