@@ -18,9 +18,9 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>Chunks {@code 0 .. count()-1}, oldest first, sit in three parallel arrays (block, offset,
- *       length) used as a ring: chunk {@code i} is at slot {@code (head + i) & (capacity - 1)},
- *       the capacity a power of two. Slots outside the ring hold no block, so the list never keeps
- *       a block it gave up reachable.
+ *       length) used as a ring: chunk {@code i} is at slot {@code (head + i) mod capacity}.
+ *       Slots outside the ring hold no block, so the list never keeps a block it gave up
+ *       reachable.
  *   <li>Every chunk is at least one byte long and lies inside its block's segment; its slot owns
  *       exactly one reference to the block. A block may be in several chunks, with one reference
  *       per chunk.
@@ -85,23 +85,22 @@ public final class Chunks implements BlockConsumer {
           "maxCount must be 1.." + MAX_COUNT + " chunks, got " + maxCount);
     }
     this.maxCount = maxCount;
-    int cap = powerOfTwoAtLeast(Math.max(1, Math.min(initial, maxCount)));
+    int cap = Math.max(1, Math.min(initial, maxCount));
     blocks = new Block[cap];
     offsets = new int[cap];
     lengths = new int[cap];
   }
 
-  /** A list that holds exactly {@code n >= 1} chunks without growing: a slice's table. */
+  /** A list that holds exactly {@code n >= 1} chunks in arrays of n: a slice's table. */
   static Chunks exact(int n) {
     return new Chunks(n, n);
   }
 
-  private static int powerOfTwoAtLeast(int n) {
-    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
-  }
-
+  /** The slot of chunk {@code i}, 0 <= i <= capacity (no division: head + i < 2 * capacity). */
   private int slot(int i) {
-    return (head + i) & (blocks.length - 1);
+    int s = head + i;
+    int cap = blocks.length;
+    return s >= cap ? s - cap : s;
   }
 
   // --- appending ------------------------------------------------------------------------------
@@ -183,13 +182,14 @@ public final class Chunks implements BlockConsumer {
           "chunk list full: " + count + " + " + n + " chunks exceed its maximum of " + maxCount);
     }
     if (need > blocks.length) {
-      int cap = blocks.length;
+      long cap = blocks.length;
       while (cap < need) {
         cap <<= 1;
       }
-      Block[] b = new Block[cap];
-      int[] o = new int[cap];
-      int[] l = new int[cap];
+      cap = Math.min(cap, maxCount);
+      Block[] b = new Block[(int) cap];
+      int[] o = new int[(int) cap];
+      int[] l = new int[(int) cap];
       for (int i = 0; i < count; i++) {
         int s = slot(i);
         b[i] = blocks[s];
@@ -400,7 +400,7 @@ public final class Chunks implements BlockConsumer {
     Block b = blocks[s];
     blocks[s] = null;
     bytes -= lengths[s];
-    head = (s + 1) & (blocks.length - 1);
+    head = slot(1);
     count--;
     return b;
   }
