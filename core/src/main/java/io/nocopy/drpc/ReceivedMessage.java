@@ -40,6 +40,7 @@ public final class ReceivedMessage {
     valid = false;
   }
 
+  /** The message's chunks, for sending it on during the handler call. */
   Chunks chunks() {
     check();
     return chunks;
