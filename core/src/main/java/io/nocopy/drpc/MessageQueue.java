@@ -54,6 +54,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safety: one producer thread ({@code accept}, {@code endFrame}, {@code publish}, {@code
  * discard}), one consumer, and {@code close}/{@code abort} from any thread.
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
+ *
+ * <p>One file: the two rings, the waiting and the receive guard all live under the one lock, and
+ * its discipline is easier to check in one place than across classes; the chunk storage itself is
+ * {@link Chunks}.
  */
 final class MessageQueue implements BlockConsumer {
   /** What {@link #publish()} did with the open message. */
