@@ -10,9 +10,9 @@ import java.util.Objects;
  * An ordered list of chunks of pooled blocks, each chunk a (block, offset, length) that owns one
  * reference to its block: the one representation of bytes held in several pooled blocks. {@link
  * Slice} keeps its chunk table in one, {@link BufReader} its queue of filled blocks, {@link
- * BufWriter} its pending output; code outside this package keeps its chains of blocks (a receive
- * queue, a burst, a userspace pipe) in one too. It appends at the end and removes at both ends, so
- * it serves as a list and as a ring.
+ * BufWriter} its pending output, and code elsewhere that holds chains of blocks (drpc's receive
+ * queue) uses one too; bytes shared between owners travel as a {@link Slice}. It appends at the
+ * end and removes at both ends, so it serves as a list and as a ring.
  *
  * <h2>Invariants</h2>
  *
