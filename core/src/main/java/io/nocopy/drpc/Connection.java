@@ -289,6 +289,11 @@ final class Connection implements AutoCloseable {
     }
   }
 
+  /** The allocator the connection reads into (and its streams' encoders may write into). */
+  Allocator allocator() {
+    return allocator;
+  }
+
   /**
    * Sends a message: {@code payload} is a {@link Slice} (sent by reference), a {@link ByteBuffer}
    * or a {@link ChunkList} (copied). With {@code last}, CloseSend follows in the same write (a

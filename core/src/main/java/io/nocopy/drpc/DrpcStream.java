@@ -101,6 +101,18 @@ public final class DrpcStream implements AutoCloseable {
   }
 
   /**
+   * The allocator of the stream's connection: where its received messages are read into, and
+   * where an encoding may serialize a message to send (into a block the encoder owns and releases
+   * after {@link #send(Slice)}).
+   *
+   * @return the connection's allocator, owned by whoever created the client or server; valid while
+   *     the connection is open
+   */
+  public io.nocopy.memory.Allocator allocator() {
+    return conn.allocator();
+  }
+
+  /**
    * The next message.
    *
    * @return a slice the caller owns and closes; null once the peer closed its side and every
