@@ -14,9 +14,10 @@ import java.util.Objects;
  * return one for each streaming rpc; generated servers hand one to bidirectional handlers.
  *
  * <p>Receiving takes each message with {@link DrpcStream#receive(MessageHandler)} and parses it
- * from the pooled blocks in place ({@link ProtoCodec#decode(ReceivedMessage)}): per message,
- * nothing but protobuf's decoder and the decoded objects is allocated. Sending serializes into a
- * pooled block of the connection's allocator and writes it by reference.
+ * from the pooled blocks in place ({@link ProtoCodec#decode(ReceivedMessage)}): per message, the
+ * transport allocates nothing; decoding allocates the decoded objects, protobuf's decoder and a
+ * buffer view per chunk (measured by {@code ProtoReceiveBenchmark} in the bench module). Sending
+ * serializes into a pooled block of the connection's allocator and writes it by reference.
  *
  * <p>Ownership: the stream owns its {@link DrpcStream}; {@link #close()} closes it (always close,
  * try-with-resources). Thread safety as {@link DrpcStream}: one receiving and one sending thread
