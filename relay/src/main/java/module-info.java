@@ -6,6 +6,7 @@ module io.nocopy.relay {
   requires io.nocopy;
   requires java.management;
   requires jdk.management;
+  requires java.xml;
 
   exports io.nocopy.relay;
 }

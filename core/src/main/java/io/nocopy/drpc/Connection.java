@@ -22,8 +22,12 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Stream ids: a client numbers its streams 1, 2, 3... in the order their Invoke goes on the wire
  * (allocated under the writer lock); a server accepts a new stream only with an Invoke (or
  * InvokeMetadata) and an id above every id seen before. A frame for an id at or below those marks
- * whose stream has ended is dropped silently (the peer may not know yet, as in drpc); a frame for a
- * higher id that does not start a stream is a protocol error.
+ * whose stream has ended on this side is dropped without a word to the peer (it may not know yet,
+ * as in drpc), and a message among such frames is counted ({@link #droppedMessages()}); a frame
+ * for a higher id that does not start a stream is a protocol error.
+ *
+ * <p>Each stream's state is a {@link StreamState}, kept in a map by id; the reader hands a stream
+ * to its user as a {@link DrpcStream} when it is opened (client) or invoked (server).
  *
  * <p>Any protocol error, I/O error or end of input closes the connection: every stream fails with
  * the cause after draining what it received, partial packets are released, the reader's blocks go
@@ -47,11 +51,10 @@ final class Connection implements AutoCloseable {
   private final DrpcOptions opts;
   private final Role role;
   private final InvokeListener listener;
-  private final LongMap<DrpcStream> streams = new LongMap<>();
+  private final LongMap<StreamState> streams = new LongMap<>();
   private final FrameWriter writer;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final LongAdder dropped = new LongAdder();
-  private final LongAdder droppedFrames = new LongAdder();
   private final LongAdder overflows = new LongAdder();
   private final Thread readerThread;
   private volatile IOException failure;
@@ -99,8 +102,8 @@ final class Connection implements AutoCloseable {
       cause = new IOException("reader failed: " + e, e);
     } finally {
       fail(cause != null ? cause : new DrpcException(0, "connection closed by peer"));
-      for (DrpcStream s : streams.values()) {
-        s.clearAssembler();
+      for (StreamState s : streams.values()) {
+        s.releasePartialPacket();
       }
       in.close();
     }
@@ -130,31 +133,29 @@ final class Connection implements AutoCloseable {
           "data overflow: frame of " + Long.toUnsignedString(len) + " bytes exceeds the maximum"
               + " packet of " + opts.maxPacketSize() + " bytes in " + h);
     }
-    DrpcStream s = streams.get(sid);
+    StreamState s = streams.get(sid);
     if (s == null) {
       s = newRemoteStream(h);
-      if (s == null) {
-        skip(in, len);
-        droppedFrames.increment();
-        return;
-      }
     }
-    if (role == Role.SERVER && !s.invoked && kind != Kind.INVOKE && kind != Kind.INVOKE_METADATA) {
-      throw new DrpcProtocolException(
-          "stream " + Long.toUnsignedString(sid) + ": " + kind + " before Invoke");
-    }
-    if (!s.frame(h)) { // the stream was detached: its frames are dropped
+    if (s == null || !s.frame(h)) { // an ended stream: its frames are dropped
       skip(in, len);
+      if (kind == Kind.MESSAGE && h.done()) {
+        dropped.increment();
+      }
       return;
     }
     if (kind == Kind.MESSAGE) {
       if (len > 0) {
         readBlocks(in, len, s.queue); // staged in the queue without locking
       }
-      if (h.done()) {
-        s.messageDone();
-      } else {
+      if (!h.done()) {
         s.queue.endFrame();
+        return;
+      }
+      switch (s.messageDone()) {
+        case QUEUED -> {}
+        case CLOSED -> dropped.increment();
+        case OVERFLOW -> onOverflow(s);
       }
       return;
     }
@@ -188,7 +189,7 @@ final class Connection implements AutoCloseable {
   }
 
   /** A frame for an id with no live stream: a new server stream, or null to drop the frame. */
-  private DrpcStream newRemoteStream(FrameHeader h) throws DrpcProtocolException {
+  private StreamState newRemoteStream(FrameHeader h) throws DrpcProtocolException {
     long sid = h.streamId();
     Kind kind = h.kind();
     if (role == Role.SERVER) {
@@ -201,7 +202,7 @@ final class Connection implements AutoCloseable {
                 + " stream must be Invoke, got " + kind);
       }
       highestRemote = sid;
-      DrpcStream s = new DrpcStream(this, sid, null, opts);
+      StreamState s = new StreamState(sid, null, opts);
       streams.put(sid, s);
       return s;
     }
@@ -213,77 +214,77 @@ final class Connection implements AutoCloseable {
             + lastLocalIdPublished + " streams");
   }
 
-  private void onControlPacket(DrpcStream s, Kind kind, byte[] data) throws IOException {
+  private void onControlPacket(StreamState s, Kind kind, byte[] data) throws IOException {
     switch (kind) {
       case INVOKE -> {
-        if (role == Role.CLIENT || s.invoked) {
-          throw new DrpcProtocolException(
-              "invoke on existing stream " + Long.toUnsignedString(s.id()));
-        }
-        s.invoked = true;
         String rpc = new String(data, StandardCharsets.UTF_8);
-        s.setRpc(rpc);
-        listener.onInvoke(s, rpc);
+        s.invoke(rpc);
+        listener.onInvoke(new DrpcStream(this, s), rpc);
       }
-      case INVOKE_METADATA -> {
-        if (role == Role.CLIENT || s.invoked) {
-          throw new DrpcProtocolException(
-              "invoke metadata on existing stream " + Long.toUnsignedString(s.id()));
-        }
-        s.metadata = Metadata.decode(data);
-      }
+      case INVOKE_METADATA -> s.invokeMetadata(Metadata.decode(data));
       case ERROR -> {
         DrpcException err = DrpcException.decode(data);
-        s.onRemoteEnd(err, err, false);
+        s.remoteEnd(err, err, false);
+        detach(s, null, false);
       }
       case CANCEL -> {
         DrpcException err =
-            new DrpcException(
-                DrpcException.CANCELED,
-                "stream " + Long.toUnsignedString(s.id()) + " cancelled by peer");
-        s.onRemoteEnd(err, err, true);
+            new DrpcException(DrpcException.CANCELED, "stream " + Long.toUnsignedString(s.id) + " cancelled by peer");
+        s.remoteEnd(err, err, true);
+        detach(s, null, false);
       }
-      case CLOSE ->
-          s.onRemoteEnd(
-              new DrpcException(0, "stream " + Long.toUnsignedString(s.id()) + " closed by peer"),
-              null,
-              false);
-      case CLOSE_SEND -> s.onRemoteCloseSend();
-      default -> throw new AssertionError(kind);
+      case CLOSE -> {
+        String msg = "stream " + Long.toUnsignedString(s.id) + " closed by peer";
+        s.remoteEnd(new DrpcException(0, msg), null, false);
+        detach(s, null, false);
+      }
+      case CLOSE_SEND -> {
+        if (s.remoteCloseSend()) {
+          detach(s, null, false);
+        }
+      }
+      case MESSAGE -> throw new AssertionError(kind);
     }
   }
 
   // --- writing -----------------------------------------------------------------------------------
 
-  /** Client: opens a stream; its Invoke is written (and flushed unless a unary body follows). */
-  DrpcStream open(
-      String rpc, Map<String, String> metadata, ByteBuffer unaryBody, Slice unarySlice, boolean unary)
+  /**
+   * Client: opens a stream; its Invoke is written and flushed. With a unary request, the request
+   * and CloseSend follow in the same write.
+   *
+   * @param metadata sent as InvokeMetadata before the Invoke; null or empty for none
+   * @param form the form of a unary call's request; null for a stream
+   * @param request the request of a unary call, borrowed
+   */
+  <T> DrpcStream open(String rpc, Map<String, String> metadata, Payload<T> form, T request)
       throws IOException {
-    byte[] meta = metadata == null || metadata.isEmpty() ? null : Metadata.encode(metadata);
-    byte[] name = rpc.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer meta =
+        metadata == null || metadata.isEmpty() ? null : ByteBuffer.wrap(Metadata.encode(metadata));
+    ByteBuffer name = ByteBuffer.wrap(rpc.getBytes(StandardCharsets.UTF_8));
     writer.lock();
     try {
       checkOpen();
       long sid = ++lastLocalId;
-      DrpcStream s = new DrpcStream(this, sid, rpc, opts);
+      StreamState s = new StreamState(sid, rpc, opts);
       streams.put(sid, s);
       lastLocalIdPublished = sid;
       try {
         if (meta != null) {
-          writer.packet(sid, s.nextMessageId++, Kind.INVOKE_METADATA, false, ByteBuffer.wrap(meta));
+          writer.packet(sid, s.claimSend(), Kind.INVOKE_METADATA, false, Payload.BYTES, meta);
         }
-        writer.packet(sid, s.nextMessageId++, Kind.INVOKE, false, ByteBuffer.wrap(name));
-        if (unary) {
-          writeMessage(s, unarySlice != null ? unarySlice : unaryBody);
-          s.claimEnd(Kind.CLOSE_SEND);
-          writer.packet(sid, s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
+        writer.packet(sid, s.claimSend(), Kind.INVOKE, false, Payload.BYTES, name);
+        if (form != null) {
+          writer.packet(sid, s.claimSend(), Kind.MESSAGE, false, form, request);
+          long end = s.claimEnd(Kind.CLOSE_SEND);
+          writer.packet(sid, end, Kind.CLOSE_SEND, false, Payload.BYTES, Payload.NONE);
         }
         writer.flush();
       } catch (IOException e) {
         fail(e);
         throw e;
       }
-      return s;
+      return new DrpcStream(this, s);
     } finally {
       writer.unlock();
     }
@@ -295,19 +296,22 @@ final class Connection implements AutoCloseable {
   }
 
   /**
-   * Sends a message: {@code payload} is a {@link Slice} (sent by reference), a {@link ByteBuffer}
-   * or a {@link ChunkList} (copied). With {@code last}, CloseSend follows in the same write (a
-   * server's unary response).
+   * Sends a message. With {@code last}, CloseSend follows in the same write (a server's unary
+   * response).
+   *
+   * @param form the form of {@code data}
+   * @param data the message, borrowed until the call returns
    */
-  void sendMessage(DrpcStream s, Object payload, boolean last) throws IOException {
+  <T> void sendMessage(StreamState s, Payload<T> form, T data, boolean last) throws IOException {
     writer.lock();
     try {
       checkOpen();
-      s.checkSendable();
+      long mid = s.claimSend();
       try {
-        writeMessage(s, payload);
-        if (last && s.claimEnd(Kind.CLOSE_SEND)) {
-          writer.packet(s.id(), s.nextMessageId++, Kind.CLOSE_SEND, false, (ByteBuffer) null);
+        writer.packet(s.id, mid, Kind.MESSAGE, false, form, data);
+        long end = last ? s.claimEnd(Kind.CLOSE_SEND) : 0;
+        if (end != 0) {
+          writer.packet(s.id, end, Kind.CLOSE_SEND, false, Payload.BYTES, Payload.NONE);
         }
         writer.flush();
       } catch (IOException e) {
@@ -319,23 +323,13 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private void writeMessage(DrpcStream s, Object payload) throws IOException {
-    long mid = s.nextMessageId++;
-    switch (payload) {
-      case Slice slice -> writer.packet(s.id(), mid, Kind.MESSAGE, false, slice);
-      case ByteBuffer buf -> writer.packet(s.id(), mid, Kind.MESSAGE, false, buf);
-      case ChunkList chunks -> writer.packet(s.id(), mid, Kind.MESSAGE, false, chunks);
-      case null -> writer.packet(s.id(), mid, Kind.MESSAGE, false, (ByteBuffer) null);
-      default -> throw new IllegalArgumentException("payload " + payload.getClass());
-    }
-  }
-
   /**
-   * Sends an ending packet (CloseSend, Close, Error, Cancel) if the stream's state allows it.
+   * Sends an ending packet (CloseSend, Close, Error or Cancel) if the stream's state allows it.
    *
+   * @param body the packet's data, or null for none
    * @return true if it was written
    */
-  boolean sendEnd(DrpcStream s, Kind kind, boolean control, byte[] body) throws IOException {
+  boolean sendEnd(StreamState s, Kind kind, boolean control, byte[] body) throws IOException {
     writer.lock();
     try {
       if (closed.get()) {
@@ -344,12 +338,13 @@ final class Connection implements AutoCloseable {
         }
         throw failureOrClosed();
       }
-      if (!s.claimEnd(kind)) {
+      long mid = s.claimEnd(kind);
+      if (mid == 0) {
         return false;
       }
       try {
-        writer.packet(
-            s.id(), s.nextMessageId++, kind, control, body == null ? null : ByteBuffer.wrap(body));
+        ByteBuffer data = body == null ? Payload.NONE : ByteBuffer.wrap(body);
+        writer.packet(s.id, mid, kind, control, Payload.BYTES, data);
         writer.flush();
       } catch (IOException e) {
         fail(e);
@@ -376,7 +371,7 @@ final class Connection implements AutoCloseable {
   // --- stream events -----------------------------------------------------------------------------
 
   /** Reader: a stream's queue overflowed under CANCEL_STREAM; tell the peer, forget the stream. */
-  void onOverflow(DrpcStream s) {
+  private void onOverflow(StreamState s) {
     overflows.increment();
     IOException err = s.queue.closeError();
     String msg = err != null ? err.getMessage() : "receive queue full";
@@ -385,16 +380,14 @@ final class Connection implements AutoCloseable {
     } catch (IOException e) {
       // the connection failed; the reader will see it
     }
-    s.detach(err, true);
-    LOG.log(System.Logger.Level.DEBUG, "stream {0} cancelled: {1}", s.id(), msg);
+    detach(s, err, true);
+    LOG.log(System.Logger.Level.DEBUG, "stream {0} cancelled: {1}", s.id, msg);
   }
 
-  void countDropped() {
-    dropped.increment();
-  }
-
-  void unregister(DrpcStream s) {
-    streams.remove(s.id(), s);
+  /** Finishes a stream for this side (see {@link StreamState#detach}) and forgets it. */
+  void detach(StreamState s, IOException err, boolean abort) {
+    s.detach(err, abort);
+    streams.remove(s.id, s);
   }
 
   // --- lifecycle ---------------------------------------------------------------------------------
@@ -412,8 +405,8 @@ final class Connection implements AutoCloseable {
     }
     IOException err =
         cause instanceof DrpcException d ? d : new DrpcException(0, "connection failed: " + cause, cause);
-    for (DrpcStream s : streams.values()) {
-      s.onConnectionFailure(err);
+    for (StreamState s : streams.values()) {
+      s.connectionFailed(err);
     }
     writer.lock();
     try {
@@ -454,20 +447,17 @@ final class Connection implements AutoCloseable {
     return failure instanceof ProtocolException;
   }
 
+  /**
+   * Messages that arrived for streams already ended on this side (finished, closed, cancelled,
+   * failed with an error, or with their receive queue closed) and were released unseen: one per
+   * message, however many frames it had. Control packets are not counted.
+   */
   long droppedMessages() {
     return dropped.sum();
   }
 
-  long droppedFrames() {
-    return droppedFrames.sum();
-  }
-
   long overflows() {
     return overflows.sum();
-  }
-
-  int liveStreams() {
-    return streams.size();
   }
 
   Thread readerThread() {

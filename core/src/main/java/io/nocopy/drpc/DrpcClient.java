@@ -125,7 +125,7 @@ public final class DrpcClient implements AutoCloseable {
    */
   public Slice invoke(String rpc, Slice request) throws IOException {
     Objects.requireNonNull(request, "request");
-    return finishUnary(conn.open(rpc, null, null, request, true));
+    return finishUnary(conn.open(rpc, null, Payload.POOLED, request));
   }
 
   /**
@@ -138,7 +138,7 @@ public final class DrpcClient implements AutoCloseable {
    */
   public Slice invoke(String rpc, ByteBuffer request) throws IOException {
     Objects.requireNonNull(request, "request");
-    return finishUnary(conn.open(rpc, null, request, null, true));
+    return finishUnary(conn.open(rpc, null, Payload.BYTES, request));
   }
 
   /**
@@ -192,7 +192,7 @@ public final class DrpcClient implements AutoCloseable {
    * @throws IOException if the connection failed
    */
   public DrpcStream openStream(String rpc) throws IOException {
-    return conn.open(rpc, null, null, null, false);
+    return conn.open(rpc, null, null, null);
   }
 
   /**
@@ -206,7 +206,7 @@ public final class DrpcClient implements AutoCloseable {
    */
   public DrpcStream openStream(String rpc, java.util.Map<String, String> metadata)
       throws IOException {
-    return conn.open(rpc, metadata, null, null, false);
+    return conn.open(rpc, metadata, null, null);
   }
 
   /**
@@ -239,7 +239,9 @@ public final class DrpcClient implements AutoCloseable {
   }
 
   /**
-   * Messages that arrived for streams already closed on this side and were released unseen.
+   * Messages that arrived for streams already ended on this side (closed, cancelled, failed with
+   * {@link DrpcStream#sendError}, or finished) and were released unseen, including those that
+   * arrive after the stream was forgotten: one per message, however many frames it had.
    *
    * @return the count
    */

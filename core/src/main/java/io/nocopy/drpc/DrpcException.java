@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A failed rpc: the error a peer sent in an {@link Kind#ERROR} packet, or a local failure of one
+ * A failed rpc: the error a peer sent in an Error packet, or a local failure of one
  * stream (cancelled, queue overflow, connection lost). Carries drpc's unsigned 64-bit error code
  * (0 when none was given); on the wire the code is 8 bytes big-endian followed by the UTF-8 text.
  *

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * One rpc on a DRPC connection: messages in both directions, multiplexed with the connection's
@@ -13,7 +14,8 @@ import java.util.Map;
  * <h2>Receiving</h2>
  *
  * The connection's reader reads each incoming message's bytes into pooled blocks (the one copy)
- * and queues them, as chunks of those blocks, on this stream's bounded {@link MessageQueue}; no
+ * and queues them, as chunks of those blocks, on this stream's bounded receive queue ({@link
+ * DrpcOptions#queueCapacity()} messages, {@link DrpcOptions#overflowPolicy()} when full); no
  * object is made per message. Two ways to take the next one:
  *
  * <ul>
@@ -47,29 +49,11 @@ import java.util.Map;
  */
 public final class DrpcStream implements AutoCloseable {
   private final Connection conn;
-  private final long id;
-  private volatile String rpc;
-  final MessageQueue queue;
-  // the packet rules; the data is kept in the queue (messages) or in 'control' (other packets).
-  // Used by the reader, under this monitor.
-  private final PacketAssembler<Object> assembler;
-  private final ChunkList control = new ChunkList(); // a control packet's data; under this monitor
-  private final io.nocopy.buffer.BufReader.BlockConsumer controlSink = this::addControl;
+  private final StreamState state;
 
-  long nextMessageId = 1; // guarded by the connection's writer lock
-  private boolean localDone; // we sent CloseSend, Close, Error or Cancel
-  private boolean remoteDone; // the peer sent CloseSend, Close, Error or Cancel
-  private boolean detached; // unregistered: frames are dropped, assembler cleared
-  private IOException sendFailure; // why sending fails now
-  boolean invoked; // reader thread only (server side)
-  volatile Map<String, String> metadata; // set by the reader before the Invoke is dispatched
-
-  DrpcStream(Connection conn, long id, String rpc, DrpcOptions opts) {
+  DrpcStream(Connection conn, StreamState state) {
     this.conn = conn;
-    this.id = id;
-    this.rpc = rpc;
-    this.queue = new MessageQueue(opts.queueCapacity(), opts.overflowPolicy());
-    this.assembler = new PacketAssembler<>(id, opts.maxPacketSize(), part -> {});
+    this.state = state;
   }
 
   /**
@@ -78,16 +62,16 @@ public final class DrpcStream implements AutoCloseable {
    * @return the id (unsigned)
    */
   public long id() {
-    return id;
+    return state.id;
   }
 
   /**
    * The rpc name, e.g. {@code /nocopy.Echo/Stream}.
    *
-   * @return the name, or null on a server stream before its Invoke was read
+   * @return the name
    */
   public String rpc() {
-    return rpc;
+    return state.rpc();
   }
 
   /**
@@ -96,8 +80,7 @@ public final class DrpcStream implements AutoCloseable {
    * @return an unmodifiable map, empty if none was sent (always empty on a client stream)
    */
   public Map<String, String> metadata() {
-    Map<String, String> m = metadata;
-    return m == null ? Map.of() : m;
+    return state.metadata();
   }
 
   /**
@@ -125,10 +108,9 @@ public final class DrpcStream implements AutoCloseable {
    */
   public Slice receive() throws IOException {
     try {
-      return queue.receive();
+      return state.queue.receive();
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while receiving on stream " + id);
+      throw interrupted();
     }
   }
 
@@ -151,11 +133,16 @@ public final class DrpcStream implements AutoCloseable {
    */
   public boolean receive(MessageHandler handler) throws IOException {
     try {
-      return queue.receive(handler);
+      return state.queue.receive(handler);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while receiving on stream " + id);
+      throw interrupted();
     }
+  }
+
+  private InterruptedIOException interrupted() {
+    Thread.currentThread().interrupt();
+    return new InterruptedIOException(
+        "interrupted while receiving on stream " + Long.toUnsignedString(state.id));
   }
 
   /**
@@ -166,7 +153,7 @@ public final class DrpcStream implements AutoCloseable {
    *     the stream, this side closed its send direction, or the connection failed)
    */
   public void send(Slice message) throws IOException {
-    conn.sendMessage(this, message, false);
+    conn.sendMessage(state, Payload.POOLED, Objects.requireNonNull(message, "message"), false);
   }
 
   /**
@@ -180,7 +167,7 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IllegalStateException if the message's handler call has returned
    */
   public void send(ReceivedMessage message) throws IOException {
-    conn.sendMessage(this, message.chunks(), false);
+    conn.sendMessage(state, Payload.RECEIVED, message.chunks(), false);
   }
 
   /**
@@ -190,7 +177,7 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IOException as {@link #send(Slice)}
    */
   public void send(ByteBuffer message) throws IOException {
-    conn.sendMessage(this, message, false);
+    conn.sendMessage(state, Payload.BYTES, Objects.requireNonNull(message, "message"), false);
   }
 
   /**
@@ -209,8 +196,8 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IOException if the connection failed
    */
   public void closeSend() throws IOException {
-    if (conn.sendEnd(this, Kind.CLOSE_SEND, false, null) && remoteDone()) {
-      detach(null, false); // both sides done: finished
+    if (conn.sendEnd(state, Kind.CLOSE_SEND, false, null) && state.remoteDone()) {
+      conn.detach(state, null, false); // both sides done: finished
     }
   }
 
@@ -224,9 +211,10 @@ public final class DrpcStream implements AutoCloseable {
    */
   public void sendError(long code, String message) throws IOException {
     try {
-      conn.sendEnd(this, Kind.ERROR, false, DrpcException.encode(code, message));
+      conn.sendEnd(state, Kind.ERROR, false, DrpcException.encode(code, message));
     } finally {
-      detach(new DrpcException(code, "stream terminated by sending error: " + message), true);
+      conn.detach(
+          state, new DrpcException(code, "stream terminated by sending error: " + message), true);
     }
   }
 
@@ -239,9 +227,13 @@ public final class DrpcStream implements AutoCloseable {
    */
   public void cancel() throws IOException {
     try {
-      conn.sendEnd(this, Kind.CANCEL, true, null);
+      conn.sendEnd(state, Kind.CANCEL, true, null);
     } finally {
-      detach(new DrpcException(DrpcException.CANCELED, "stream " + id + " cancelled"), true);
+      conn.detach(
+          state,
+          new DrpcException(
+              DrpcException.CANCELED, "stream " + Long.toUnsignedString(state.id) + " cancelled"),
+          true);
     }
   }
 
@@ -253,193 +245,26 @@ public final class DrpcStream implements AutoCloseable {
   @Override
   public void close() {
     try {
-      conn.sendEnd(this, Kind.CLOSE, false, null);
+      conn.sendEnd(state, Kind.CLOSE, false, null);
     } catch (IOException e) {
       // the connection failed: nothing to tell the peer
     } finally {
-      detach(DrpcException.quiet(0, "stream closed"), true);
+      conn.detach(state, DrpcException.quiet(0, "stream closed"), true);
     }
+  }
+
+  /** The receive queue (for tests and diagnostics). */
+  MessageQueue queue() {
+    return state.queue;
   }
 
   /** Server unary: sends the response and CloseSend together. */
   void sendLast(Slice response) throws IOException {
-    conn.sendMessage(this, response, true);
-  }
-
-  // --- state, called by the connection --------------------------------------------------------
-
-  /** Under the writer lock: may this side still send a message? Throws the reason if not. */
-  synchronized void checkSendable() throws IOException {
-    if (sendFailure != null) {
-      throw sendFailure;
-    }
-    if (localDone) {
-      throw new DrpcException(0, "stream " + id + ": send after CloseSend");
-    }
-  }
-
-  /**
-   * Under the writer lock: claims the right to send an ending packet of this kind. CloseSend and
-   * Close need this side still sending; Error and Cancel only need the stream not ended.
-   */
-  synchronized boolean claimEnd(Kind kind) {
-    if (detached || sendFailure != null) {
-      return false;
-    }
-    if (localDone && (kind == Kind.CLOSE_SEND || kind == Kind.CLOSE)) {
-      return false;
-    }
-    localDone = true;
-    return true;
-  }
-
-  synchronized boolean remoteDone() {
-    return remoteDone;
-  }
-
-  void setRpc(String rpc) {
-    this.rpc = rpc;
-  }
-
-  /**
-   * Reader: checks a frame header against the stream's packet rules; a partial packet that a higher
-   * message id supersedes is released. False if the stream is detached (skip the frame's data).
-   */
-  synchronized boolean frame(FrameHeader h) throws DrpcProtocolException {
-    if (detached) {
-      return false;
-    }
-    long before = assembler.discarded();
-    assembler.frame(h);
-    if (assembler.discarded() != before) {
-      queue.discard();
-      control.release();
-    }
-    return true;
-  }
-
-  /** Reader: where the data of a control packet's frames goes. */
-  io.nocopy.buffer.BufReader.BlockConsumer controlSink() {
-    return controlSink;
-  }
-
-  private synchronized void addControl(io.nocopy.memory.Block block, int offset, int length) {
-    if (detached) {
-      block.release();
-    } else {
-      control.accept(block, offset, length);
-    }
-  }
-
-  /**
-   * Reader: the last frame of a control packet was read. Returns a copy of its data (empty if it
-   * has none), or null if the stream was detached meanwhile; the blocks are released either way.
-   */
-  synchronized byte[] controlDone() {
-    try {
-      if (detached) {
-        return null;
-      }
-      assembler.complete();
-      return control.toByteArray();
-    } finally {
-      control.release();
-    }
-  }
-
-  /** Reader: the last frame of a message was read (its data is in the queue): publish it. */
-  void messageDone() throws InterruptedException {
-    synchronized (this) {
-      if (detached) {
-        queue.discard(); // the frame's staged chunks; the queue released the rest at close
-        return;
-      }
-      assembler.complete();
-    }
-    ReceiveQueue.Offer o = queue.publish();
-    if (o == ReceiveQueue.Offer.OVERFLOW) {
-      conn.onOverflow(this);
-    } else if (o == ReceiveQueue.Offer.CLOSED) {
-      conn.countDropped();
-    }
-  }
-
-  /** Reader: the peer sent CloseSend. */
-  void onRemoteCloseSend() {
-    boolean finished;
-    synchronized (this) {
-      remoteDone = true;
-      finished = localDone;
-    }
-    queue.close(null);
-    if (finished) {
-      detach(null, false);
-    }
-  }
-
-  /**
-   * Reader: the peer sent Close, Error or Cancel. Sending fails with {@code sendErr} from now on;
-   * the consumer gets {@code recvErr} (null: a clean end) after the queued messages, or at once if
-   * {@code release}.
-   */
-  void onRemoteEnd(IOException sendErr, IOException recvErr, boolean release) {
-    synchronized (this) {
-      remoteDone = true;
-      if (sendFailure == null) {
-        sendFailure = sendErr;
-      }
-    }
-    if (release) {
-      queue.abort(recvErr);
-    } else {
-      queue.close(recvErr);
-    }
-    detach(null, false);
-  }
-
-  /** The connection failed: sending fails, the consumer drains what arrived and then gets err. */
-  void onConnectionFailure(IOException err) {
-    synchronized (this) {
-      if (sendFailure == null) {
-        sendFailure = err;
-      }
-    }
-    queue.close(err);
-  }
-
-  /**
-   * Unregisters the stream: later frames for it are dropped and the partial packet is released.
-   * With {@code abort} the queue is aborted with {@code err} (queued messages released); otherwise
-   * it is closed with {@code err} (null: clean end) and drains.
-   */
-  void detach(IOException err, boolean abort) {
-    synchronized (this) {
-      if (sendFailure == null) {
-        sendFailure = err != null ? err : DrpcException.quiet(0, "stream finished");
-      }
-      if (!detached) {
-        detached = true;
-        assembler.clear();
-        control.release();
-      }
-    }
-    if (abort) {
-      queue.abort(err);
-    } else {
-      queue.close(err);
-    }
-    conn.unregister(this);
-  }
-
-  /** Reader, at connection end: releases the partial packet. */
-  synchronized void clearAssembler() {
-    assembler.clear();
-    control.release();
-    queue.discard();
+    conn.sendMessage(state, Payload.POOLED, response, true);
   }
 
   @Override
   public String toString() {
-    return "DrpcStream[" + Long.toUnsignedString(id) + " " + rpc + "]";
+    return "DrpcStream[" + state + "]";
   }
 }

@@ -24,7 +24,7 @@ import java.nio.ByteBuffer;
  * <p>Instances are mutable holders so a reader can parse frame after frame into the same object
  * without allocating; they are not thread-safe and belong to whoever created them.
  */
-public final class FrameHeader {
+final class FrameHeader {
   /** The longest header: control byte and three ten-byte varints. */
   public static final int MAX_SIZE = 1 + 3 * Varint.MAX_BYTES;
 

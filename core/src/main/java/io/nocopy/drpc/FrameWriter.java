@@ -41,12 +41,18 @@ final class FrameWriter {
   }
 
   /**
-   * Appends a packet with a buffer payload (position..limit; the buffer's position and limit are
-   * unchanged), split into frames of at most the maximum frame size. The bytes are copied into
-   * pooled blocks.
+   * Appends a packet, split into frames of at most the maximum frame size, in the way its form
+   * writes it (see {@link Payload}).
    */
-  void packet(long sid, long mid, Kind kind, boolean control, ByteBuffer data) throws IOException {
-    int len = data == null ? 0 : data.remaining();
+  <T> void packet(long sid, long mid, Kind kind, boolean control, Payload<T> form, T data)
+      throws IOException {
+    form.write(this, sid, mid, kind, control, data);
+  }
+
+  /** A buffer's position..limit (both unchanged), copied. */
+  void bytes(long sid, long mid, Kind kind, boolean control, ByteBuffer data)
+      throws IOException {
+    int len = data.remaining();
     int off = 0;
     do {
       int n = Math.min(len - off, maxFrame);
@@ -84,9 +90,10 @@ final class FrameWriter {
     return lastSegment;
   }
 
-  /** Appends a packet whose payload is a slice (null for none), by reference. */
-  void packet(long sid, long mid, Kind kind, boolean control, Slice data) throws IOException {
-    long len = data == null ? 0 : data.length();
+  /** A slice, by reference. */
+  void slice(long sid, long mid, Kind kind, boolean control, Slice data)
+      throws IOException {
+    long len = data.length();
     if (len <= maxFrame) {
       header(sid, mid, kind, true, control, len);
       if (len > 0) {
@@ -105,11 +112,11 @@ final class FrameWriter {
   }
 
   /**
-   * Appends a packet whose payload is the chunks of a received message, split into frames of at
-   * most the maximum frame size. The bytes are copied into pooled blocks (nothing is allocated if
-   * the JIT keeps the chunk views on the stack).
+   * The chunks of a received message, copied (nothing is allocated if the JIT keeps the chunk
+   * views on the stack).
    */
-  void packet(long sid, long mid, Kind kind, boolean control, ChunkList data) throws IOException {
+  void chunks(long sid, long mid, Kind kind, boolean control, ChunkList data)
+      throws IOException {
     long len = data.length;
     long off = 0;
     int chunk = 0;

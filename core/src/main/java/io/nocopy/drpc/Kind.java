@@ -4,7 +4,7 @@ package io.nocopy.drpc;
  * The kind of a DRPC packet: bits 1..6 of a frame's control byte. The numbering is drpcwire's
  * (storj.io/drpc and the CockroachDB fork); 0 is reserved and never valid.
  */
-public enum Kind {
+enum Kind {
   /** Starts a stream; the body is the rpc name, e.g. {@code /nocopy.Echo/Unary}. */
   INVOKE(1),
   /** A message of the rpc; the body is the encoded message. */

@@ -4,8 +4,7 @@ import java.io.IOException;
 
 /**
  * Takes one received message without a {@link io.nocopy.buffer.Slice} handle: the
- * zero-allocation receive ({@link DrpcStream#receive(MessageHandler)}, {@link
- * MessageQueue#receive(MessageHandler)}).
+ * zero-allocation receive ({@link DrpcStream#receive(MessageHandler)}).
  */
 @FunctionalInterface
 public interface MessageHandler {

@@ -11,9 +11,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One stream's bounded queue of received messages, kept as chains of block chunks so that
- * receiving allocates nothing: the transport's receive queue. It has {@link ReceiveQueue}'s
- * semantics (bounded, {@link OverflowPolicy} on a full queue, close drains, abort releases, first
- * error wins, late messages released and counted), but holds no object per message.
+ * receiving allocates nothing: the transport's receive queue. Bounded, with an {@link
+ * OverflowPolicy} for a full queue; close lets the queued messages drain, abort releases them; the
+ * first error wins; messages that arrive after close are released and counted. It holds no object
+ * per message.
  *
  * <h2>Layout</h2>
  *
@@ -52,7 +53,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * discard}), one consumer, and {@code close}/{@code abort} from any thread.
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
  */
-public final class MessageQueue implements BufReader.BlockConsumer {
+final class MessageQueue implements BufReader.BlockConsumer {
+  /** What {@link #publish()} did with the open message. */
+  public enum Offer {
+    /** Queued; the consumer will get it. */
+    QUEUED,
+    /** The queue was closed: the message was released and counted. */
+    CLOSED,
+    /**
+     * The queue was full under {@link OverflowPolicy#CANCEL_STREAM}: the message was released and
+     * the queue aborted with a {@link DrpcException} ({@link DrpcException#RESOURCE_EXHAUSTED}).
+     */
+    OVERFLOW
+  }
+
   private static final int INITIAL_MESSAGES = 4;
   private static final int INITIAL_CHUNKS = 8;
 
@@ -204,12 +218,12 @@ public final class MessageQueue implements BufReader.BlockConsumer {
    * a full queue makes the caller wait for a free slot or for close; under {@link
    * OverflowPolicy#CANCEL_STREAM} it aborts the queue instead.
    *
-   * @return {@link ReceiveQueue.Offer#QUEUED}; {@code CLOSED} if the queue was closed (the message
+   * @return {@link Offer#QUEUED}; {@code CLOSED} if the queue was closed (the message
    *     was released and counted); {@code OVERFLOW} if it was full under CANCEL_STREAM (released,
    *     and the queue aborted with {@link DrpcException#RESOURCE_EXHAUSTED})
    * @throws InterruptedException if interrupted while waiting (the open message was released)
    */
-  public ReceiveQueue.Offer publish() throws InterruptedException {
+  public Offer publish() throws InterruptedException {
     boolean overflow;
     lock.lock();
     try {
@@ -232,7 +246,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
       if (closed) {
         releaseOpen();
         droppedAfterClose++;
-        return ReceiveQueue.Offer.CLOSED;
+        return Offer.CLOSED;
       }
       overflow = msgCount == capacity;
       if (!overflow) {
@@ -243,7 +257,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         openChunks = 0;
         openBytes = 0;
         wake(parkedConsumer, notEmpty);
-        return ReceiveQueue.Offer.QUEUED;
+        return Offer.QUEUED;
       }
       releaseOpen();
     } finally {
@@ -253,7 +267,7 @@ public final class MessageQueue implements BufReader.BlockConsumer {
         new DrpcException(
             DrpcException.RESOURCE_EXHAUSTED,
             "receive queue full (capacity " + capacity + " messages): stream cancelled"));
-    return ReceiveQueue.Offer.OVERFLOW;
+    return Offer.OVERFLOW;
   }
 
   private void growMessages() {

@@ -39,6 +39,7 @@ public final class ReceivedMessage {
     valid = false;
   }
 
+  /** The message's chunks, for sending it on during the handler call. */
   ChunkList chunks() {
     check();
     return chunks;

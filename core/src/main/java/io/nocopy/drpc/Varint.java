@@ -15,7 +15,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Stateless and thread-safe; nothing here allocates.
  */
-public final class Varint {
+final class Varint {
   /** The longest encoding of a 64-bit value. */
   public static final int MAX_BYTES = 10;
 

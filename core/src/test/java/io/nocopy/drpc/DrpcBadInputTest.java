@@ -188,10 +188,13 @@ class DrpcBadInputTest {
         new Wire()
             .invoke(2, 1, "/b")
             .frame(Kind.MESSAGE, true, 1, 9, bytes("late")) // stream 1 is below 2: ended
+            .frame(Kind.MESSAGE, false, 1, 10, bytes("two ")) // one message in two frames
+            .frame(Kind.MESSAGE, true, 1, 10, bytes("frames"))
+            .frame(Kind.CLOSE, true, 1, 11, new byte[0]) // not a message
             .frame(Kind.CLOSE_SEND, true, 2, 2, new byte[0])
             .bytes();
     ServerHarness h = assertAccepted(in);
-    assertEquals(1, h.conn.droppedFrames());
+    assertEquals(2, h.conn.droppedMessages(), "messages of an ended stream, counted once each");
   }
 
   @Test

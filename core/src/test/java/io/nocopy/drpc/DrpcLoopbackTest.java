@@ -1,8 +1,11 @@
 package io.nocopy.drpc;
 
+import static io.nocopy.drpc.DrpcTestSupport.ECHO_STREAM;
+import static io.nocopy.drpc.DrpcTestSupport.ECHO_UNARY;
 import static io.nocopy.drpc.DrpcTestSupport.assertAllReleased;
 import static io.nocopy.drpc.DrpcTestSupport.assertFdsBack;
 import static io.nocopy.drpc.DrpcTestSupport.await;
+import static io.nocopy.drpc.DrpcTestSupport.echo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,12 +55,12 @@ class DrpcLoopbackTest {
     Path dir = Files.createTempDirectory("drpc-warm");
     Allocator a = Allocator.create();
     try {
-      try (DrpcServer s = EchoService.register(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
+      try (DrpcServer s = echo(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
         SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
         SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
         for (SocketAddress addr : List.of(t, u)) {
           try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
-            c.invoke(EchoService.UNARY, new byte[10]);
+            c.invoke(ECHO_UNARY, new byte[10]);
           }
         }
       }
@@ -73,7 +76,7 @@ class DrpcLoopbackTest {
   void setUp() throws IOException {
     fdsBefore = DrpcTestSupport.openFds();
     alloc = Allocator.builder().maxBytes(256L << 20).build();
-    server = EchoService.register(new DrpcServer(alloc, DrpcOptions.DEFAULTS));
+    server = echo(new DrpcServer(alloc, DrpcOptions.DEFAULTS));
     server.register("/test/Fail", (s, req) -> {
       req.close();
       throw new DrpcException(42, "nope");
@@ -127,7 +130,7 @@ class DrpcLoopbackTest {
     try (DrpcClient c = client(DrpcOptions.DEFAULTS)) {
       byte[] req = pattern(size, size);
       for (int i = 0; i < 3; i++) {
-        assertArrayEquals(req, c.invoke(EchoService.UNARY, req));
+        assertArrayEquals(req, c.invoke(ECHO_UNARY, req));
       }
     }
   }
@@ -138,8 +141,8 @@ class DrpcLoopbackTest {
     SocketAddress unix = server.bind(UnixDomainSocketAddress.of(tmp.resolve("drpc.sock")));
     try (DrpcClient c = DrpcClient.connect(unix, alloc, DrpcOptions.DEFAULTS)) {
       byte[] req = pattern(100_000, 1);
-      assertArrayEquals(req, c.invoke(EchoService.UNARY, req));
-      try (DrpcStream s = c.openStream(EchoService.STREAM)) {
+      assertArrayEquals(req, c.invoke(ECHO_UNARY, req));
+      try (DrpcStream s = c.openStream(ECHO_STREAM)) {
         for (int i = 0; i < 10; i++) {
           s.send(("m" + i).getBytes(StandardCharsets.UTF_8));
           try (Slice back = s.receive()) {
@@ -155,10 +158,10 @@ class DrpcLoopbackTest {
   @Test
   void typedInvokeAndSliceRequests() throws Exception {
     try (DrpcClient c = client(DrpcOptions.DEFAULTS)) {
-      assertEquals("héllo", c.invoke(EchoService.UNARY, "héllo", Encoding.UTF8, Encoding.UTF8));
+      assertEquals("héllo", c.invoke(ECHO_UNARY, "héllo", Encoding.UTF8, Encoding.UTF8));
       // a received slice sent on as a request: no copy on our side
-      try (Slice first = c.invoke(EchoService.UNARY, ByteBuffer.wrap(pattern(5000, 3)));
-          Slice second = c.invoke(EchoService.UNARY, first)) {
+      try (Slice first = c.invoke(ECHO_UNARY, ByteBuffer.wrap(pattern(5000, 3)));
+          Slice second = c.invoke(ECHO_UNARY, first)) {
         assertArrayEquals(first.toByteArray(), second.toByteArray());
       }
     }
@@ -167,7 +170,7 @@ class DrpcLoopbackTest {
   @Test
   void streamingEchoInOrder() throws Exception {
     try (DrpcClient c = client(DrpcOptions.DEFAULTS);
-        DrpcStream s = c.openStream(EchoService.STREAM)) {
+        DrpcStream s = c.openStream(ECHO_STREAM)) {
       for (int i = 0; i < 200; i++) {
         byte[] m = pattern(1 + i * 37, i);
         s.send(m);
@@ -191,7 +194,7 @@ class DrpcLoopbackTest {
         CompletableFuture<Void> f = new CompletableFuture<>();
         all.add(f);
         Thread.ofVirtual().start(() -> {
-          try (DrpcStream s = c.openStream(EchoService.STREAM)) {
+          try (DrpcStream s = c.openStream(ECHO_STREAM)) {
             for (int i = 0; i < 20; i++) {
               byte[] m = pattern(16 + (id * 131 + i * 17) % 3000, id * 1000L + i);
               s.send(m);
@@ -203,7 +206,7 @@ class DrpcLoopbackTest {
             assertNull(s.receive());
             // and a unary call from the same thread, interleaved with the other streams
             byte[] u = pattern(100, id);
-            assertArrayEquals(u, c.invoke(EchoService.UNARY, u));
+            assertArrayEquals(u, c.invoke(ECHO_UNARY, u));
             f.complete(null);
           } catch (Throwable e) {
             f.completeExceptionally(e);
@@ -235,7 +238,7 @@ class DrpcLoopbackTest {
         assertEquals("boom", boom.getMessage());
       }
       // the connection survives stream errors
-      assertArrayEquals(new byte[] {7}, c.invoke(EchoService.UNARY, new byte[] {7}));
+      assertArrayEquals(new byte[] {7}, c.invoke(ECHO_UNARY, new byte[] {7}));
     }
   }
 
@@ -251,7 +254,7 @@ class DrpcLoopbackTest {
       DrpcException local = assertThrows(DrpcException.class, s::receive);
       assertEquals(DrpcException.CANCELED, local.code());
       s.close();
-      assertArrayEquals(new byte[] {1, 2}, c.invoke(EchoService.UNARY, new byte[] {1, 2}));
+      assertArrayEquals(new byte[] {1, 2}, c.invoke(ECHO_UNARY, new byte[] {1, 2}));
     }
   }
 
@@ -263,10 +266,10 @@ class DrpcLoopbackTest {
         DrpcStream flood = c.openStream("/test/Flood")) {
       flood.send("300".getBytes(StandardCharsets.UTF_8));
       // wait until the reader is parked on the full queue of the flood stream
-      await(() -> flood.queue.size() == 2, "flood queue full");
+      await(() -> flood.queue().size() == 2, "flood queue full");
       CompletableFuture<byte[]> unary = CompletableFuture.supplyAsync(() -> {
         try {
-          return c.invoke(EchoService.UNARY, new byte[] {9});
+          return c.invoke(ECHO_UNARY, new byte[] {9});
         } catch (IOException e) {
           throw new RuntimeException(e);
         }
@@ -291,10 +294,10 @@ class DrpcLoopbackTest {
     try (DrpcClient c = client(opts)) {
       DrpcStream flood = c.openStream("/test/Flood");
       flood.send("-1".getBytes(StandardCharsets.UTF_8)); // floods until its sends fail
-      await(() -> flood.queue.size() == 2, "flood queue full, reader parked");
+      await(() -> flood.queue().size() == 2, "flood queue full, reader parked");
       flood.close(); // releases the queued messages, wakes the reader, tells the server
       byte[] u = pattern(300, 9);
-      assertArrayEquals(u, c.invoke(EchoService.UNARY, u), "the connection goes on");
+      assertArrayEquals(u, c.invoke(ECHO_UNARY, u), "the connection goes on");
       Throwable serverSide = floodOutcome.get(10, TimeUnit.SECONDS);
       assertTrue(serverSide instanceof DrpcException, String.valueOf(serverSide));
     }
@@ -310,7 +313,7 @@ class DrpcLoopbackTest {
       // the other streams go on while nobody consumes the flood
       for (int i = 0; i < 20; i++) {
         byte[] u = pattern(50, i);
-        assertArrayEquals(u, c.invoke(EchoService.UNARY, u));
+        assertArrayEquals(u, c.invoke(ECHO_UNARY, u));
       }
       await(() -> c.overflows() == 1, "flood stream cancelled");
       DrpcException e = assertThrows(DrpcException.class, () -> {
@@ -342,7 +345,7 @@ class DrpcLoopbackTest {
         assertTrue(n <= 0, "server wrote " + n + " bytes to a malformed peer");
       }
       await(() -> server.protocolErrors() == 1, "protocol error counted");
-      assertArrayEquals(new byte[] {5}, good.invoke(EchoService.UNARY, new byte[] {5}));
+      assertArrayEquals(new byte[] {5}, good.invoke(ECHO_UNARY, new byte[] {5}));
     }
   }
 
@@ -360,10 +363,10 @@ class DrpcLoopbackTest {
   @Test
   void closedClientFailsCalls() throws Exception {
     DrpcClient c = client(DrpcOptions.DEFAULTS);
-    DrpcStream s = c.openStream(EchoService.STREAM);
+    DrpcStream s = c.openStream(ECHO_STREAM);
     c.close();
     assertFalse(c.isOpen());
-    assertThrows(IOException.class, () -> c.invoke(EchoService.UNARY, new byte[1]));
+    assertThrows(IOException.class, () -> c.invoke(ECHO_UNARY, new byte[1]));
     assertThrows(IOException.class, s::receive);
     s.close();
   }
@@ -371,7 +374,7 @@ class DrpcLoopbackTest {
   @Test
   void serverCloseFailsOpenStreams() throws Exception {
     try (DrpcClient c = client(DrpcOptions.DEFAULTS);
-        DrpcStream s = c.openStream(EchoService.STREAM)) {
+        DrpcStream s = c.openStream(ECHO_STREAM)) {
       s.send(new byte[] {1});
       try (Slice m = s.receive()) {
         assertEquals(1, m.length());

@@ -11,9 +11,29 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
-/** Resource checks shared by the transport tests. */
+/** An echo service and resource checks shared by the transport tests. */
 final class DrpcTestSupport {
   private DrpcTestSupport() {}
+
+  /** Unary echo: the response is the request slice itself, sent by reference. */
+  static final String ECHO_UNARY = "/nocopy.Echo/Unary";
+
+  /** Streaming echo: each message sent back, in order, until the client closes its side. */
+  static final String ECHO_STREAM = "/nocopy.Echo/Stream";
+
+  /** Registers {@link #ECHO_UNARY} and {@link #ECHO_STREAM}. */
+  static DrpcServer echo(DrpcServer server) {
+    StreamHandler stream =
+        s -> {
+          Slice m;
+          while ((m = s.receive()) != null) {
+            try (Slice echoed = m) {
+              s.send(echoed);
+            }
+          }
+        };
+    return server.register(ECHO_UNARY, (s, request) -> request).register(ECHO_STREAM, stream);
+  }
 
   static int openFds() {
     String[] fds = new File("/proc/self/fd").list();

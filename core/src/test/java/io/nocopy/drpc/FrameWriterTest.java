@@ -55,8 +55,8 @@ class FrameWriterTest {
     try (Allocator alloc = Allocator.create()) {
       int max = 100;
       for (int len : new int[] {0, 1, 99, 100, 101, 200, 201, 1000}) {
-        byte[] wire =
-            write(alloc, max, w -> w.packet(5, 7, Kind.MESSAGE, false, ByteBuffer.allocate(len)));
+        ByteBuffer data = ByteBuffer.allocate(len);
+        byte[] wire = write(alloc, max, w -> w.packet(5, 7, Kind.MESSAGE, false, Payload.BYTES, data));
         List<Frame> fs = frames(alloc, wire);
         int expectedFrames = len == 0 ? 1 : (len + max - 1) / max;
         assertEquals(expectedFrames, fs.size(), "frames for " + len + " bytes");
@@ -88,8 +88,8 @@ class FrameWriterTest {
       try (BufReader src = BufReader.of(new MemoryChannel(data, 1, 64), alloc);
           Slice s = src.readSlice(250)) {
         wire = write(alloc, 100, w -> {
-          w.packet(1, 2, Kind.MESSAGE, false, s);
-          w.packet(1, 3, Kind.CANCEL, true, (Slice) null);
+          w.packet(1, 2, Kind.MESSAGE, false, Payload.POOLED, s);
+          w.packet(1, 3, Kind.CANCEL, true, Payload.BYTES, Payload.NONE);
         });
       }
       List<Frame> fs = frames(alloc, wire);
@@ -122,11 +122,12 @@ class FrameWriterTest {
         buf.put(i, (byte) i);
       }
       byte[] wire = write(alloc, 100, w -> {
-        w.packet(1, 1, Kind.MESSAGE, false, buf.clear().limit(250)); // 3 frames
+        w.packet(1, 1, Kind.MESSAGE, false, Payload.BYTES, buf.clear().limit(250)); // 3 frames
         buf.put(0, (byte) 99); // same buffer, same position and limit, new content
-        w.packet(1, 2, Kind.MESSAGE, false, buf);
-        w.packet(1, 3, Kind.MESSAGE, false, buf.position(10).limit(20)); // a new view
-        w.packet(1, 4, Kind.MESSAGE, false, ByteBuffer.allocateDirect(5)); // another buffer
+        w.packet(1, 2, Kind.MESSAGE, false, Payload.BYTES, buf);
+        w.packet(1, 3, Kind.MESSAGE, false, Payload.BYTES, buf.position(10).limit(20)); // a new view
+        ByteBuffer other = ByteBuffer.allocateDirect(5);
+        w.packet(1, 4, Kind.MESSAGE, false, Payload.BYTES, other); // another buffer
       });
       byte[] got = payloads(alloc, wire);
       java.io.ByteArrayOutputStream want = new java.io.ByteArrayOutputStream();
@@ -157,7 +158,8 @@ class FrameWriterTest {
         src.readBlocks(1000, chunks); // 128-byte blocks: chunks never align with frames
       }
       assertTrue(chunks.count >= 8);
-      byte[] wire = write(alloc, 300, w -> w.packet(1, 1, Kind.MESSAGE, false, chunks));
+      byte[] wire =
+          write(alloc, 300, w -> w.packet(1, 1, Kind.MESSAGE, false, Payload.RECEIVED, chunks));
       assertEquals(List.of(300, 300, 300, 100),
           frames(alloc, wire).stream().map(Frame::len).toList());
       assertArrayEquals(data, payloads(alloc, wire));
@@ -180,24 +182,25 @@ class FrameWriterTest {
         }
         byte[] wire = write(alloc, max, w -> {
           for (int i = 0; i < packets.size(); i++) {
-            w.packet(1, i + 1, Kind.MESSAGE, false, ByteBuffer.wrap(packets.get(i)));
+            ByteBuffer p = ByteBuffer.wrap(packets.get(i));
+            w.packet(1, i + 1, Kind.MESSAGE, false, Payload.BYTES, p);
           }
         });
-        // reassemble with the transport's assembler and compare
-        PacketAssembler<Slice> asm = new PacketAssembler<>(1, 1 << 20, Slice::close);
+        // reassemble under the transport's packet rules, each packet's chunks in a ChunkList
+        PacketRules rules = new PacketRules(1, 1 << 20);
+        ChunkList packet = new ChunkList();
         int got = 0;
         try (BufReader in = BufReader.of(new MemoryChannel(wire, round, 1 + rnd.nextInt(9000)), alloc)) {
           FrameHeader h = new FrameHeader();
           while (h.readFrom(in)) {
-            asm.frame(h);
+            assertFalse(rules.frame(h), "no packet is abandoned");
             if (h.length() > 0) {
-              asm.append(in.readSlice(h.length()));
+              in.readBlocks(h.length(), packet);
             }
             if (h.done()) {
-              try (Slice msg = asm.finish(PacketAssembler.sliceJoiner(alloc))) {
-                byte[] bytes = msg == null ? new byte[0] : msg.toByteArray();
-                assertArrayEquals(packets.get(got), bytes, "packet " + got + " max " + max);
-              }
+              rules.complete();
+              assertArrayEquals(packets.get(got), packet.toByteArray(), "packet " + got + " max " + max);
+              packet.release();
               got++;
             }
           }

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The receive queue the transport uses: {@link ReceiveQueue}'s ring-buffer scenarios again, for
- * messages kept as chains of pooled blocks, plus what the chains add: every block reference comes
- * back (checked with {@link Allocator#inUse()} after each test), the lent message is valid only
- * during its handler, and the one-receiver rule.
+ * The receive queue the transport uses: a bounded FIFO's scenarios (order, waiting, overflow,
+ * close and abort) for messages kept as chains of pooled blocks, plus what the chains add: every
+ * block reference comes back (checked with {@link Allocator#inUse()} after each test), the lent
+ * message is valid only during its handler, and the one-receiver rule.
  */
 class MessageQueueTest {
   private Allocator alloc;
@@ -73,7 +73,7 @@ class MessageQueueTest {
     }
   }
 
-  private ReceiveQueue.Offer send(MessageQueue q, byte[] data, int chunk) throws Exception {
+  private MessageQueue.Offer send(MessageQueue q, byte[] data, int chunk) throws Exception {
     add(q, data, chunk);
     return q.publish();
   }
@@ -100,7 +100,7 @@ class MessageQueueTest {
   void publishThenReceiveLendsTheChunksAndReleasesThem() throws Exception {
     var q = new MessageQueue(4, OverflowPolicy.BLOCK);
     byte[] data = content(1, 1000);
-    assertEquals(ReceiveQueue.Offer.QUEUED, send(q, data, 300));
+    assertEquals(MessageQueue.Offer.QUEUED, send(q, data, 300));
     assertEquals(1, q.size());
     assertEquals(4, q.heldChunks());
     List<Long> sizes = new ArrayList<>();
@@ -131,7 +131,7 @@ class MessageQueueTest {
       for (int k = 0; k < burst && q.size() < 8; k++, next++) {
         byte[] m = content(next, r.nextInt(2000));
         sent.add(m);
-        assertEquals(ReceiveQueue.Offer.QUEUED, send(q, m, 1 + r.nextInt(700)));
+        assertEquals(MessageQueue.Offer.QUEUED, send(q, m, 1 + r.nextInt(700)));
       }
       int keep = r.nextInt(3);
       while (q.size() > keep) {
@@ -207,7 +207,7 @@ class MessageQueueTest {
     var q = new MessageQueue(2, OverflowPolicy.BLOCK);
     send(q, content(0, 10), 10);
     send(q, content(1, 10), 10);
-    var third = new CompletableFuture<ReceiveQueue.Offer>();
+    var third = new CompletableFuture<MessageQueue.Offer>();
     Thread t = Thread.ofVirtual().start(() -> {
       try {
         third.complete(send(q, content(2, 10), 3));
@@ -218,7 +218,7 @@ class MessageQueueTest {
     awaitParked(t);
     assertFalse(third.isDone());
     assertArrayEquals(content(0, 10), take(q));
-    assertEquals(ReceiveQueue.Offer.QUEUED, third.get(10, TimeUnit.SECONDS));
+    assertEquals(MessageQueue.Offer.QUEUED, third.get(10, TimeUnit.SECONDS));
     assertArrayEquals(content(1, 10), take(q));
     assertArrayEquals(content(2, 10), take(q));
   }
@@ -240,7 +240,7 @@ class MessageQueueTest {
 
     var q2 = new MessageQueue(1, OverflowPolicy.BLOCK);
     send(q2, content(0, 5), 5);
-    var producer = new CompletableFuture<ReceiveQueue.Offer>();
+    var producer = new CompletableFuture<MessageQueue.Offer>();
     Thread p = Thread.ofVirtual().start(() -> {
       try {
         producer.complete(send(q2, content(1, 50), 7));
@@ -250,7 +250,7 @@ class MessageQueueTest {
     });
     awaitParked(p);
     q2.close(null);
-    assertEquals(ReceiveQueue.Offer.CLOSED, producer.get(10, TimeUnit.SECONDS));
+    assertEquals(MessageQueue.Offer.CLOSED, producer.get(10, TimeUnit.SECONDS));
     assertEquals(1, q2.droppedAfterClose());
     assertArrayEquals(content(0, 5), take(q2), "queued messages drain after close");
     assertNull(take(q2));
@@ -296,7 +296,7 @@ class MessageQueueTest {
     assertEquals(4, alloc.inUse(), "the open message went back at close");
     add(q, content(3, 100), 30);
     assertEquals(4, alloc.inUse(), "chunks after close are released at once");
-    assertEquals(ReceiveQueue.Offer.CLOSED, q.publish());
+    assertEquals(MessageQueue.Offer.CLOSED, q.publish());
     assertEquals(1, q.droppedAfterClose());
     assertArrayEquals(content(0, 100), take(q));
     AtomicReference<Long> emptyLen = new AtomicReference<>();
@@ -330,13 +330,13 @@ class MessageQueueTest {
   @Test
   void cancelStreamPolicyAbortsInsteadOfBlocking() throws Exception {
     var q = new MessageQueue(2, OverflowPolicy.CANCEL_STREAM);
-    assertEquals(ReceiveQueue.Offer.QUEUED, send(q, content(0, 10), 4));
-    assertEquals(ReceiveQueue.Offer.QUEUED, send(q, content(1, 10), 4));
-    assertEquals(ReceiveQueue.Offer.OVERFLOW, send(q, content(2, 10), 4));
+    assertEquals(MessageQueue.Offer.QUEUED, send(q, content(0, 10), 4));
+    assertEquals(MessageQueue.Offer.QUEUED, send(q, content(1, 10), 4));
+    assertEquals(MessageQueue.Offer.OVERFLOW, send(q, content(2, 10), 4));
     assertEquals(0, alloc.inUse(), "the overflowing message and the queued ones are released");
     DrpcException e = assertThrows(DrpcException.class, () -> take(q));
     assertEquals(DrpcException.RESOURCE_EXHAUSTED, e.code());
-    assertEquals(ReceiveQueue.Offer.CLOSED, send(q, content(3, 10), 4));
+    assertEquals(MessageQueue.Offer.CLOSED, send(q, content(3, 10), 4));
   }
 
   @Test
@@ -380,7 +380,7 @@ class MessageQueueTest {
     q.endFrame();
     assertEquals(4, q.heldChunks());
     stage(q, content(1, 60), 30);
-    assertEquals(ReceiveQueue.Offer.QUEUED, q.publish(), "publish moves the last frame's too");
+    assertEquals(MessageQueue.Offer.QUEUED, q.publish(), "publish moves the last frame's too");
     assertEquals(6, q.heldChunks());
     byte[] both = new byte[160];
     System.arraycopy(content(0, 100), 0, both, 0, 100);
@@ -398,7 +398,7 @@ class MessageQueueTest {
     q.endFrame();
     assertEquals(0, alloc.inUse(), "the producer's next endFrame releases them");
     stage(q, content(4, 10), 30);
-    assertEquals(ReceiveQueue.Offer.CLOSED, q.publish());
+    assertEquals(MessageQueue.Offer.CLOSED, q.publish());
     assertEquals(0, alloc.inUse(), "and so does its next publish");
   }
 
@@ -491,7 +491,7 @@ class MessageQueueTest {
         start.await();
         Random r = new Random(11);
         for (int i = 0; i < n; i++) {
-          assertEquals(ReceiveQueue.Offer.QUEUED,
+          assertEquals(MessageQueue.Offer.QUEUED,
               send(q, content(i, r.nextInt(3000)), 1 + r.nextInt(1000)));
         }
         q.close(null);

@@ -5,7 +5,6 @@ import io.nocopy.drpc.DrpcClient;
 import io.nocopy.drpc.DrpcOptions;
 import io.nocopy.drpc.DrpcServer;
 import io.nocopy.drpc.DrpcStream;
-import io.nocopy.drpc.EchoService;
 import io.nocopy.drpc.MessageHandler;
 import io.nocopy.drpc.ReceivedMessage;
 import io.nocopy.drpc.StreamHandler;

@@ -1,7 +1,5 @@
-package io.nocopy.bench.drpc;
+package io.nocopy.drpc;
 
-import io.nocopy.drpc.FrameHeader;
-import io.nocopy.drpc.Kind;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 
@@ -37,7 +35,7 @@ final class ReplayChannel implements ReadableByteChannel {
         idOffsets[f] = b.position();
         idFrames[f++] = m;
         b.put(new byte[10]); // message id, filled by renumber()
-        io.nocopy.drpc.Varint.write(b, n);
+        Varint.write(b, n);
         for (int i = 0; i < n; i++) {
           b.put((byte) (off + i));
         }

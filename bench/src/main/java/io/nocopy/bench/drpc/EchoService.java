@@ -1,6 +1,10 @@
-package io.nocopy.drpc;
+package io.nocopy.bench.drpc;
 
 import io.nocopy.buffer.Slice;
+import io.nocopy.drpc.DrpcClient;
+import io.nocopy.drpc.DrpcOptions;
+import io.nocopy.drpc.DrpcServer;
+import io.nocopy.drpc.DrpcStream;
 import io.nocopy.memory.Allocator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,8 +16,9 @@ import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The echo service other DRPC implementations test against, and a command-line server and client
- * for it.
+ * An example of the drpc user API: the echo service other DRPC implementations test against, and
+ * a command-line server and client for it ({@code ./nocopy drpc-echo server|client ADDRESS}). The
+ * echo benchmarks serve it too.
  *
  * <ul>
  *   <li>{@value #UNARY}: returns the request (sent from the blocks it was received into);
@@ -21,8 +26,8 @@ import java.util.concurrent.CountDownLatch;
  * </ul>
  *
  * <pre>
- *   java ... io.nocopy.drpc.EchoService server 127.0.0.1:7777
- *   java ... io.nocopy.drpc.EchoService client 127.0.0.1:7777 [calls] [bytes]
+ *   ./nocopy drpc-echo server 127.0.0.1:7777
+ *   ./nocopy drpc-echo client 127.0.0.1:7777 [calls] [bytes]
  *   (an address is host:port or unix:/path/to/socket)
  * </pre>
  */

@@ -1,14 +1,7 @@
-package io.nocopy.bench.drpc;
+package io.nocopy.drpc;
 
 import io.nocopy.buffer.BufReader;
 import io.nocopy.buffer.Slice;
-import io.nocopy.drpc.DrpcOptions;
-import io.nocopy.drpc.FrameHeader;
-import io.nocopy.drpc.MessageHandler;
-import io.nocopy.drpc.MessageQueue;
-import io.nocopy.drpc.OverflowPolicy;
-import io.nocopy.drpc.PacketAssembler;
-import io.nocopy.drpc.ReceiveQueue;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Tier;
 import java.io.IOException;
@@ -33,22 +26,22 @@ import org.openjdk.jmh.annotations.TearDown;
  * consumer do, without the thread hand-off and the network.
  *
  * <ul>
- *   <li>{@code nocopy}: {@link BufReader} reads into pooled blocks (the one copy), the frame header
- *       is parsed in place, the payload becomes a {@link Slice} over those blocks, the {@link
- *       PacketAssembler} checks the packet rules, the {@link ReceiveQueue} hands it to the
- *       consumer, who closes it.
- *   <li>{@code zeroAlloc}: what the transport does now: the reader (32 KiB blocks, large frame data
- *       from blocks of up to 512 KiB) hands each frame's data to the stream's {@link MessageQueue}
- *       as block references ({@link BufReader#readBlocks}; staged without locking, moved in with
- *       one lock per frame), the assembler only checks the packet
- *       rules, and the consumer takes the message with {@link MessageQueue#receive(MessageHandler)}
- *       (reading every chunk's first and last byte); no object per message.
+ *   <li>{@code zeroAlloc}: the transport's path: the reader (32 KiB blocks, large frame data from
+ *       blocks of up to 512 KiB) hands each frame's data to the stream's {@link MessageQueue} as
+ *       block references ({@link BufReader#readBlocks}; staged without locking, moved in with one
+ *       lock per frame), {@link PacketRules} checks the packet rules, and the consumer takes the
+ *       message with {@link MessageQueue#receive(MessageHandler)} (reading every chunk's first and
+ *       last byte); no object per message.
  *   <li>{@code chunkQueueSlice}: the same, but the consumer takes the message as a {@link Slice}
  *       ({@link MessageQueue#receive()}) and closes it: the cost of the handle alone.
- *   <li>{@code copying}: the pre-PR drpc design: reads into a heap buffer, the assembler appends
- *       each frame's data to a packet buffer (copy 2), the ring buffer copies the packet into its
- *       slot (copy 3), the consumer copies it out into a fresh array (copy 4, one allocation).
+ *   <li>{@code copying}: the reference, a receive path with a copy at every hand-off as in drpc's
+ *       ring buffer: reads into a heap buffer, appends each frame's data to a packet buffer (copy
+ *       2), copies the packet into its ring slot (copy 3), and the consumer copies it out into a
+ *       fresh array (copy 4, one allocation).
  * </ul>
+ *
+ * <p>In package {@code io.nocopy.drpc} to reach the transport's package-private queue and packet
+ * rules (the benchmarks use nocopy-core on the class path).
  *
  * <p>Run: {@code ./nocopy bench 'drpc.ReceivePathBenchmark' -f 1 -wi 3 -w 1s -i 5 -r 1s}
  */
@@ -65,16 +58,10 @@ public class ReceivePathBenchmark {
   private static final int MAX_FRAME = DrpcOptions.DEFAULT_MAX_FRAME;
 
   private Allocator alloc;
-  private BufReader reader;
-  private PacketAssembler<Slice> assembler;
-  private ReceiveQueue<Slice> queue;
-  private final FrameHeader header = new FrameHeader();
-  private PacketAssembler.Joiner<Slice> joiner;
-
   private CopyingReceiver copying;
 
   private BufReader chunkReader;
-  private PacketAssembler<Object> rules;
+  private PacketRules rules;
   private MessageQueue chunkQueue;
   private final FrameHeader chunkHeader = new FrameHeader();
   private long seen;
@@ -89,46 +76,18 @@ public class ReceivePathBenchmark {
   public void setUp() {
     int count = Math.max(4, (8 << 20) / Math.max(size, 1));
     alloc = Allocator.builder().maxBytes(256L << 20).build();
-    reader = BufReader.of(new ReplayChannel(size, count, MAX_FRAME), alloc, Tier.BIG);
-    assembler = new PacketAssembler<>(1, DrpcOptions.DEFAULT_MAX_PACKET, Slice::close);
-    queue = new ReceiveQueue<>(64, OverflowPolicy.BLOCK, Slice::close);
-    joiner = PacketAssembler.sliceJoiner(alloc);
     copying = new CopyingReceiver(new ReplayChannel(size, count, MAX_FRAME));
     chunkReader = BufReader.of(new ReplayChannel(size, count, MAX_FRAME), alloc, Tier.BIG,
         DrpcOptions.DEFAULT_MAX_READ_TIER);
-    rules = new PacketAssembler<>(1, DrpcOptions.DEFAULT_MAX_PACKET, p -> {});
+    rules = new PacketRules(1, DrpcOptions.DEFAULT_MAX_PACKET);
     chunkQueue = new MessageQueue(64, OverflowPolicy.BLOCK);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    reader.close();
-    assembler.clear();
     chunkReader.close();
     chunkQueue.abort(new IOException("benchmark over"));
     alloc.close();
-  }
-
-  @Benchmark
-  public long nocopy() throws Exception {
-    Slice msg;
-    while (true) {
-      if (!header.readFrom(reader)) {
-        throw new IllegalStateException("replay ended");
-      }
-      assembler.frame(header);
-      if (header.length() > 0) {
-        assembler.append(reader.readSlice(header.length()));
-      }
-      if (header.done()) {
-        msg = assembler.finish(joiner);
-        break;
-      }
-    }
-    queue.enqueue(msg == null ? Slice.empty() : msg);
-    try (Slice m = queue.dequeue()) {
-      return m.length();
-    }
   }
 
   /** Reads frames until a message is complete and queues it in {@code chunkQueue}. */
@@ -137,7 +96,9 @@ public class ReceivePathBenchmark {
       if (!chunkHeader.readFrom(chunkReader)) {
         throw new IllegalStateException("replay ended");
       }
-      rules.frame(chunkHeader);
+      if (rules.frame(chunkHeader)) {
+        throw new IllegalStateException("the replay abandons no packet");
+      }
       if (chunkHeader.length() > 0) {
         chunkReader.readBlocks(chunkHeader.length(), chunkQueue);
       }
@@ -172,7 +133,7 @@ public class ReceivePathBenchmark {
     return copying.receive().length;
   }
 
-  /** drpc before the shared-pool change: heap buffers and a copy at every hand-off. */
+  /** Heap buffers and a copy at every hand-off. */
   static final class CopyingReceiver {
     private final java.nio.channels.ReadableByteChannel ch;
     private byte[] buf = new byte[64 << 10];
