@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
 import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -91,7 +92,7 @@ public final class DrpcStream implements AutoCloseable {
    * @return the connection's allocator, owned by whoever created the client or server; valid while
    *     the connection is open
    */
-  public io.nocopy.memory.Allocator allocator() {
+  public Allocator allocator() {
     return conn.allocator();
   }
 
