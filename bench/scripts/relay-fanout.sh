@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Relay fan-out benchmark: the same load (io.nocopy.relay.demo.PeerLoad: one synthetic source,
+# Relay fan-out benchmark: the same load (io.nocopy.loadgen.PeerLoad: one synthetic source,
 # N listeners that verify every byte and measure delivery latency) against each relay in turn on
 # loopback: nocopy (splice), nocopy (userspace), Icecast 2.4, and the Netty baseline
 # (io.nocopy.bench.relay.NettyRelay). Each run gets a fresh relay process; the load generator is a
@@ -67,11 +67,12 @@ if part fanout && [[ " $PEERS " == *" icecast "* ]] && ! command -v icecast2 >/d
 fi
 
 # --- build (package, never install) ------------------------------------------------------------
-echo "relay-fanout: building core, relay, bench..."
+echo "relay-fanout: building core, relay, loadgen, bench..."
 MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
-  mvn -B -q -f "$ROOT/pom.xml" -DskipTests -pl core,relay,bench -am package >/dev/null
+  mvn -B -q -f "$ROOT/pom.xml" -DskipTests -pl core,relay,loadgen,bench -am package >/dev/null
 jar_of() { ls "$ROOT/$1"/target/nocopy-"$1"-*.jar | grep -v -e sources -e javadoc | head -n1; }
 RELAY_CP="$(jar_of core):$(jar_of relay)"
+LOAD_CP="$RELAY_CP:$(jar_of loadgen)"
 BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
 # the relay JVMs get ./nocopy relay's flags; the Netty baseline the same heap and collector
 RELAY_JVM=(--enable-native-access=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
@@ -163,7 +164,7 @@ for scenario in $SCENARIOS; do
     start_peer "$peer" "$port" "$n"
     echo "== $PEER_NAME: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
     set +e
-    "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$RELAY_CP" io.nocopy.relay.demo.PeerLoad --target "127.0.0.1:$port" \
+    "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$LOAD_CP" io.nocopy.loadgen.PeerLoad --target "127.0.0.1:$port" \
       --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
       --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" "${STATS_ARGS[@]}" | tee "$WORK/out"
     set -e

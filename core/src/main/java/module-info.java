@@ -13,4 +13,5 @@ module io.nocopy {
   exports io.nocopy.memory;
   exports io.nocopy.drpc;
   exports io.nocopy.pipe;
+  exports io.nocopy.fanout;
 }

@@ -9,4 +9,5 @@ module io.nocopy.relay {
   requires java.xml;
 
   exports io.nocopy.relay;
+  exports io.nocopy.relay.http;
 }

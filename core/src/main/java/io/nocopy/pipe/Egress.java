@@ -1,17 +1,21 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Drains a pipe (kernel or userspace) into a channel until the pipe's end of stream: the write
- * side shared by {@link Pipe#writeTo} and {@link Fanout}'s sinks. {@code counter}, when given, is
+ * side of {@link Pipe#writeTo}. {@code counter}, when given, is
  * advanced after every write so other threads can read progress.
  */
 final class Egress {
@@ -47,19 +51,20 @@ final class Egress {
         } else {
           op.await(pr, ChannelFds.POLLIN);
         }
-      } else if (n != -Syscalls.EINTR) {
+      } else {
         throw Op.failure("splice to destination", n);
       }
     }
   }
 
   /** Kernel pipe to a channel without a descriptor: read(2) into a pooled block, then write. */
-  static long copyOut(Op op, KernelPipe p, WritableByteChannel dst, AtomicLong counter)
+  static long copyOut(
+      Op op, KernelPipe p, WritableByteChannel dst, AtomicLong counter, Allocator allocator)
       throws IOException {
-    Transfer.requireBlocking(dst);
+    ChannelChecks.requireBlocking(dst);
     Accel.reportNoFd(dst);
     Syscalls sc = op.sc;
-    Block block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+    Block block = allocator.allocate(Accel.BLOCK_TIER.size());
     try {
       ByteBuffer bb = block.byteBuffer();
       long addr = block.segment().address();
@@ -81,7 +86,7 @@ final class Egress {
           return moved;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(p.r.fd, ChannelFds.POLLIN);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("read from pipe", n);
         }
       }
@@ -91,33 +96,35 @@ final class Egress {
   }
 
   /**
-   * Userspace pipe to a blocking channel. Chunks of one block may be written by several consumers
-   * at once (tee, fan-out), so each consumer writes through its own view of the block, made once
-   * per block it meets.
+   * Userspace pipe to a blocking channel: each slice with gathering writes of its chunks (through
+   * the slice's own handle, so consumers of the same blocks never share buffer state).
    */
   static long drainUser(UserPipe u, WritableByteChannel dst, AtomicLong counter)
       throws IOException, InterruptedException {
-    ByteBuffer view = null;
-    MemorySegment viewOf = null;
+    GatheringByteChannel out = dst instanceof GatheringByteChannel g ? g : null;
     long moved = 0;
-    while (u.take()) {
-      Block b = u.takenBlock;
+    Slice s;
+    while ((s = u.take()) != null) {
       try {
-        MemorySegment seg = b.segment();
-        if (seg != viewOf) {
-          view = seg.asByteBuffer();
-          viewOf = seg;
+        long len = s.length();
+        if (out != null) {
+          for (long done = 0; done < len; ) {
+            done += s.writeTo(out, done);
+          }
+        } else {
+          s.forEachChunk(chunk -> {
+            ByteBuffer bb = chunk.asByteBuffer();
+            while (bb.hasRemaining()) {
+              dst.write(bb);
+            }
+          });
         }
-        view.clear().position(u.takenOff).limit(u.takenOff + u.takenLen);
-        while (view.hasRemaining()) {
-          dst.write(view);
-        }
-        moved += u.takenLen;
+        moved += len;
         if (counter != null) {
-          counter.setRelease(counter.getPlain() + u.takenLen);
+          counter.setRelease(counter.getPlain() + len);
         }
       } finally {
-        b.release();
+        s.close();
       }
     }
     return moved;

@@ -1,7 +1,9 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,14 +25,14 @@ final class Ingress {
   private long pendingOff;
   private long pending;
 
-  Ingress(Op op, ReadableByteChannel src, int in) throws IOException {
+  Ingress(Op op, ReadableByteChannel src, int in, Allocator allocator) throws IOException {
     this.op = op;
     this.src = src;
     this.in = in;
     if (in < 0) {
-      Transfer.requireBlocking(src);
+      ChannelChecks.requireBlocking(src);
       Accel.reportNoFd(src);
-      block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+      block = allocator.allocate(Accel.BLOCK_TIER.size());
       bb = block.byteBuffer();
       addr = block.segment().address();
     }
@@ -49,20 +51,15 @@ final class Ingress {
   long fill(int pipeW, long max) throws IOException {
     Syscalls sc = op.sc;
     if (in >= 0) {
-      while (true) {
-        long n = sc.splice(in, pipeW, max, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
-        if (n >= 0) {
-          return n;
-        }
-        if (n == -Syscalls.EAGAIN) {
-          int rev = sc.pollNow(pipeW, ChannelFds.POLLOUT);
-          return rev > 0 && (rev & ChannelFds.POLLOUT) != 0 ? SOURCE_EMPTY : PIPE_FULL;
-        }
-        if (n != -Syscalls.EINTR) {
-          throw Op.failure("splice from source", n);
-        }
-        op.check();
+      long n = sc.splice(in, pipeW, max, Syscalls.SPLICE_F_NONBLOCK | Syscalls.SPLICE_F_MOVE);
+      if (n >= 0) {
+        return n;
       }
+      if (n == -Syscalls.EAGAIN) {
+        int rev = sc.pollNow(pipeW, ChannelFds.POLLOUT);
+        return rev > 0 && (rev & ChannelFds.POLLOUT) != 0 ? SOURCE_EMPTY : PIPE_FULL;
+      }
+      throw Op.failure("splice from source", n);
     }
     if (pending == 0) {
       bb.clear();
@@ -79,22 +76,17 @@ final class Ingress {
         return SOURCE_EMPTY;
       }
     }
-    while (true) {
-      long n = sc.write(pipeW, addr + pendingOff, pending);
-      if (n > 0) {
-        pendingOff += n;
-        pending -= n;
-        Accel.COPIED.add(n);
-        return n;
-      }
-      if (n == -Syscalls.EAGAIN) {
-        return PIPE_FULL;
-      }
-      if (n != -Syscalls.EINTR) {
-        throw Op.failure("write into pipe", n);
-      }
-      op.check();
+    long n = sc.write(pipeW, addr + pendingOff, pending);
+    if (n > 0) {
+      pendingOff += n;
+      pending -= n;
+      Accel.COPIED.add(n);
+      return n;
     }
+    if (n == -Syscalls.EAGAIN) {
+      return PIPE_FULL;
+    }
+    throw Op.failure("write into pipe", n);
   }
 
   void await(long why, int pipeW) throws IOException {

@@ -1,7 +1,14 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.GuardedFd;
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
+import io.nocopy.internal.linux.Native;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -58,6 +65,7 @@ public final class Pipe implements AutoCloseable {
   private static final Pipe[] NO_PIPES = new Pipe[0];
 
   private final KernelPipe k; // kernel path, or null
+  private final Allocator allocator; // the userspace path's blocks
   private final UserPipe u; // userspace path, or null
   private final Syscalls readerSc;
   private final Syscalls writerSc;
@@ -71,7 +79,8 @@ public final class Pipe implements AutoCloseable {
   private Pipe[] closure = NO_PIPES;
   private int closureVersion = -1;
 
-  private Pipe(KernelPipe k, Syscalls sc) {
+  private Pipe(KernelPipe k, Syscalls sc, Allocator allocator) {
+    this.allocator = allocator;
     this.k = k;
     this.u = k == null ? new UserPipe() : null;
     this.readerSc = sc;
@@ -85,16 +94,7 @@ public final class Pipe implements AutoCloseable {
    * @return the limit in bytes
    */
   public static int maxSize() {
-    try {
-      // readAllLines, not readString: the JDK sizes its read by the file's length, and sysctl
-      // files under /proc/sys then yield their first byte only
-      return Integer.parseInt(
-          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))
-              .get(0)
-              .strip());
-    } catch (IOException | RuntimeException e) {
-      return 1 << 20;
-    }
+    return Native.pipeMaxSize();
   }
 
   /**
@@ -106,12 +106,25 @@ public final class Pipe implements AutoCloseable {
    * @throws IOException if the kernel refuses a pipe (descriptor limits)
    */
   public static Pipe open() throws IOException {
+    return open(Accel.allocator());
+  }
+
+  /**
+   * Opens a pipe like {@link #open()} whose userspace path (and the kernel path's copies for
+   * channels without a descriptor) takes its pooled blocks from {@code allocator}.
+   *
+   * @param allocator stays the caller's; must outlive the pipe's use
+   * @return a new pipe owned by the caller, who closes it
+   * @throws IOException if the kernel refuses a pipe (descriptor limits)
+   */
+  public static Pipe open(Allocator allocator) throws IOException {
+    Objects.requireNonNull(allocator, "allocator");
     if (Accel.NATIVE) {
       Syscalls sc = new Syscalls();
-      return new Pipe(KernelPipe.open(sc), sc);
+      return new Pipe(KernelPipe.open(sc), sc, allocator);
     }
     Accel.reportOff();
-    return new Pipe(null, null);
+    return new Pipe(null, null, allocator);
   }
 
   /**
@@ -153,7 +166,7 @@ public final class Pipe implements AutoCloseable {
    * Duplicates everything that enters this pipe from now on (by {@link #readFrom} or by a tee into
    * this pipe) into {@code other}, which gets its own copy to write out; on the kernel path the
    * bytes are duplicated by tee(2), without copying. A slow {@code other} slows this pipe's reader
-   * (use {@link Fanout} to drop slow consumers instead). {@link #closeWrite()} also closes the
+   * (use {@link io.nocopy.fanout.Fanout} to drop slow consumers instead). {@link #closeWrite()} also closes the
    * write side of every tee target. A closed target is skipped.
    *
    * @param other a pipe opened by {@link #open()} in this process; not owned by this pipe
@@ -302,7 +315,7 @@ public final class Pipe implements AutoCloseable {
     Ingress ing = null;
     Teeing tee = null;
     try {
-      ing = new Ingress(op, src, op.dup(src));
+      ing = new Ingress(op, src, op.dup(src), allocator);
       long moved = 0;
       long staged = 0; // bytes in the staging pipe, already teed
       while (true) {
@@ -347,7 +360,7 @@ public final class Pipe implements AutoCloseable {
           moved += n;
         } else if (n == -Syscalls.EAGAIN) {
           op.await(k.w.fd, ChannelFds.POLLOUT);
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice into pipe", n);
         }
       }
@@ -370,7 +383,7 @@ public final class Pipe implements AutoCloseable {
     int out = -1;
     try {
       out = op.dup(dst);
-      return out >= 0 ? Egress.splice(op, k, out, null) : Egress.copyOut(op, k, dst, null);
+      return out >= 0 ? Egress.splice(op, k, out, null) : Egress.copyOut(op, k, dst, null, allocator);
     } finally {
       if (out >= 0) {
         writerSc.close(out);
@@ -430,7 +443,7 @@ public final class Pipe implements AutoCloseable {
           op.await(tw.fd, ChannelFds.POLLOUT);
         } else if (n == -Syscalls.EPIPE) {
           return; // the target's read end is closed: it takes nothing more
-        } else if (n != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("tee", n);
         }
       }
@@ -467,7 +480,7 @@ public final class Pipe implements AutoCloseable {
         } else if (m == -Syscalls.EPIPE) {
           discard(rest);
           return;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to tee target", m);
         }
       }
@@ -475,12 +488,12 @@ public final class Pipe implements AutoCloseable {
     }
 
     private void discard(long bytes) throws IOException {
-      int devNull = DevNull.fd();
+      int devNull = Native.devNull();
       while (bytes > 0) {
         long m = op.sc.splice(spill.r.fd, devNull, bytes, Syscalls.SPLICE_F_NONBLOCK);
         if (m > 0) {
           bytes -= m;
-        } else if (m != -Syscalls.EINTR) {
+        } else {
           throw Op.failure("splice spill to /dev/null", m);
         }
       }
@@ -494,86 +507,45 @@ public final class Pipe implements AutoCloseable {
     }
   }
 
-  /** A process-wide descriptor of /dev/null, opened on first use and never closed. */
-  static final class DevNull {
-    private static final FileChannel CH;
-
-    static {
-      try {
-        CH = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    static int fd() throws IOException {
-      int fd = ChannelFds.fdOf(CH);
-      if (fd < 0) {
-        throw new IOException("no descriptor for /dev/null");
-      }
-      return fd;
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // userspace path
 
   private long userReadFrom(ReadableByteChannel src) throws IOException {
-    Transfer.requireBlocking(src);
-    Transfer.requireOpen(src);
+    ChannelChecks.requireBlocking(src);
+    ChannelChecks.requireOpen(src);
     if (closed || u.writeClosed()) {
       throw new ClosedChannelException();
     }
-    Block cur = null;
-    ByteBuffer view = null;
-    int fill = 0;
     long moved = 0;
+    BufReader in = BufReader.of(src, allocator);
     try {
-      while (true) {
-        if (cur == null || cur.segment().byteSize() - fill < 4096) {
-          if (cur != null) {
-            cur.release();
-            cur = null;
-          }
-          cur = Accel.allocator().allocate(Accel.SMALL_TIER.size());
-          // a private view: the block's cached buffer is shared with its consumers
-          view = cur.segment().asByteBuffer();
-          fill = 0;
-        }
-        view.clear().position(fill);
-        int r = src.read(view);
-        if (r < 0) {
-          return moved;
-        }
-        if (r == 0) {
-          continue;
-        }
+      Slice s;
+      while ((s = in.readSliceUpTo(Accel.SMALL_TIER.size())) != null) {
+        long r = s.length();
         for (Pipe t : teeTargets()) {
-          t.u.put(cur.retain(), fill, r);
+          t.u.put(s.retain());
         }
-        if (!u.put(cur.retain(), fill, r)) {
+        if (!u.put(s)) {
           throw new AsynchronousCloseException();
         }
-        fill += r;
         moved += r;
         Accel.COPIED.add(r);
       }
+      return moved;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Op.closeQuietly(src);
       throw new ClosedByInterruptException();
     } catch (ClosedChannelException e) {
-      throw Transfer.closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     } finally {
-      if (cur != null) {
-        cur.release();
-      }
+      in.close();
     }
   }
 
   private long userWriteTo(WritableByteChannel dst) throws IOException {
-    Transfer.requireBlocking(dst);
-    Transfer.requireOpen(dst);
+    ChannelChecks.requireBlocking(dst);
+    ChannelChecks.requireOpen(dst);
     if (closed) {
       throw new ClosedChannelException();
     }
@@ -584,7 +556,7 @@ public final class Pipe implements AutoCloseable {
       Op.closeQuietly(dst);
       throw new ClosedByInterruptException();
     } catch (ClosedChannelException e) {
-      throw Transfer.closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     }
   }
 

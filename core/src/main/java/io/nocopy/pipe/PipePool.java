@@ -1,5 +1,6 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.KernelPipe;
 import io.nocopy.internal.linux.Syscalls;
 import java.io.IOException;
 import java.util.concurrent.ArrayBlockingQueue;

@@ -1,8 +1,11 @@
 package io.nocopy.pipe;
 
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Epoll;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -99,6 +102,27 @@ public final class Transfer {
    */
   public static long transfer(ReadableByteChannel src, WritableByteChannel dst, long limit)
       throws IOException {
+    return transfer(src, dst, limit, Accel.allocator());
+  }
+
+  /**
+   * {@link #transfer(ReadableByteChannel, WritableByteChannel, long)} with the allocator of the
+   * pooled blocks its userspace and adaptive paths use (the others use the library's shared one).
+   *
+   * @param src the source, read from its current position; not closed
+   * @param dst the destination; not closed
+   * @param limit the most bytes to move, zero or more
+   * @param allocator where the transfer's pooled blocks come from; stays the caller's
+   * @return the bytes moved: {@code limit}, or fewer if the source ended first
+   * @throws IOException on an I/O error, {@link java.nio.channels.AsynchronousCloseException} or
+   *     {@link java.nio.channels.ClosedByInterruptException} as described above
+   * @throws IllegalArgumentException if {@code limit} is negative
+   * @throws IllegalBlockingModeException if the userspace path gets a channel in non-blocking mode
+   */
+  public static long transfer(
+      ReadableByteChannel src, WritableByteChannel dst, long limit, Allocator allocator)
+      throws IOException {
+    Objects.requireNonNull(allocator, "allocator");
     Objects.requireNonNull(src, "src");
     Objects.requireNonNull(dst, "dst");
     if (limit < 0) {
@@ -108,11 +132,11 @@ public final class Transfer {
       return 0;
     }
     if (src instanceof FileChannel fc) {
-      return fromFile(fc, dst, limit);
+      return fromFile(fc, dst, limit, allocator);
     }
     if (!Accel.NATIVE) {
       Accel.reportOff();
-      return copy(src, dst, limit);
+      return copy(src, dst, limit, allocator);
     }
     PipePool.Lease lease = PipePool.acquire();
     Syscalls sc = lease.sc;
@@ -125,9 +149,9 @@ public final class Transfer {
       out = in < 0 ? -1 : op.dup(dst);
       if (in < 0 || out < 0) {
         Accel.reportNoFd(in < 0 ? src : dst);
-        return copy(src, dst, limit);
+        return copy(src, dst, limit, allocator);
       }
-      Loop loop = new Loop(op, lease.pipe, in, out, limit);
+      Loop loop = new Loop(op, lease.pipe, in, out, limit, allocator);
       try {
         return loop.run();
       } finally {
@@ -184,6 +208,22 @@ public final class Transfer {
    * @throws IllegalBlockingModeException if the userspace path gets a socket in non-blocking mode
    */
   public static Proxied proxy(SocketChannel a, SocketChannel b) throws IOException {
+    return proxy(a, b, Accel.allocator());
+  }
+
+  /**
+   * {@link #proxy(SocketChannel, SocketChannel)} with the allocator of the pooled blocks its
+   * adaptive and userspace paths use.
+   *
+   * @param a one socket, e.g. the accepted client connection
+   * @param b the other socket, e.g. the connection to the upstream server
+   * @param allocator where the proxy's pooled blocks come from; stays the caller's
+   * @return the bytes moved each way
+   * @throws IOException as {@link #proxy(SocketChannel, SocketChannel)}
+   */
+  public static Proxied proxy(SocketChannel a, SocketChannel b, Allocator allocator)
+      throws IOException {
+    Objects.requireNonNull(allocator, "allocator");
     Objects.requireNonNull(a, "a");
     Objects.requireNonNull(b, "b");
     if (a == b) {
@@ -191,7 +231,7 @@ public final class Transfer {
     }
     if (!Accel.NATIVE) {
       Accel.reportOff();
-      return proxyCopy(a, b);
+      return proxyCopy(a, b, allocator);
     }
     PipePool.Lease la = PipePool.acquire();
     PipePool.Lease lb = null;
@@ -208,15 +248,15 @@ public final class Transfer {
       fb = fa < 0 ? -1 : op.dup(b);
       if (fa < 0 || fb < 0) {
         Accel.reportNoFd(fa < 0 ? a : b);
-        return proxyCopy(a, b);
+        return proxyCopy(a, b, allocator);
       }
       ep = Epoll.open();
       int askA = 0; // what each socket is registered for: only what a direction is blocked on
       int askB = 0;
       ep.add(fa, askA);
       ep.add(fb, askB);
-      ab = new Loop(op, la.pipe, fa, fb, Long.MAX_VALUE);
-      ba = new Loop(op, lb.pipe, fb, fa, Long.MAX_VALUE);
+      ab = new Loop(op, la.pipe, fa, fb, Long.MAX_VALUE, allocator);
+      ba = new Loop(op, lb.pipe, fb, fa, Long.MAX_VALUE, allocator);
       ab.start();
       ba.start();
       while (true) {
@@ -301,9 +341,10 @@ public final class Transfer {
    * failure on either side is the one reported; it shuts the other direction's source input down,
    * so that direction ends too and the call never waits on a peer that has nothing more to say.
    */
-  private static Proxied proxyCopy(SocketChannel a, SocketChannel b) throws IOException {
-    requireBlocking(a);
-    requireBlocking(b);
+  private static Proxied proxyCopy(SocketChannel a, SocketChannel b, Allocator allocator)
+      throws IOException {
+    ChannelChecks.requireBlocking(a);
+    ChannelChecks.requireBlocking(b);
     AtomicReference<Throwable> first = new AtomicReference<>();
     long[] back = new long[1];
     Thread helper =
@@ -312,7 +353,7 @@ public final class Transfer {
             .start(
                 () -> {
                   try {
-                    back[0] = copy(b, a, Long.MAX_VALUE);
+                    back[0] = copy(b, a, Long.MAX_VALUE, allocator);
                     a.shutdownOutput();
                   } catch (Throwable t) {
                     first.compareAndSet(null, t);
@@ -321,7 +362,7 @@ public final class Transfer {
                 });
     long forth = 0;
     try {
-      forth = copy(a, b, Long.MAX_VALUE);
+      forth = copy(a, b, Long.MAX_VALUE, allocator);
       b.shutdownOutput();
     } catch (Throwable t) {
       first.compareAndSet(null, t);
@@ -333,7 +374,7 @@ public final class Transfer {
       return new Proxied(forth, back[0]);
     }
     if (t instanceof ClosedChannelException c) {
-      throw closedMeanwhile(c);
+      throw ChannelChecks.closedMeanwhile(c);
     }
     if (t instanceof IOException e) {
       throw e;
@@ -373,7 +414,7 @@ public final class Transfer {
     try {
       ch.shutdownOutput();
     } catch (ClosedChannelException e) {
-      throw closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     }
   }
 
@@ -403,6 +444,7 @@ public final class Transfer {
     private final int pw;
     private final long cap;
     private final long limit;
+    private final Allocator allocator;
     long moved;
     boolean done;
 
@@ -425,8 +467,9 @@ public final class Transfer {
     private long blockOff;
     private long blockSize;
 
-    Loop(Op op, KernelPipe pipe, int in, int out, long limit) {
+    Loop(Op op, KernelPipe pipe, int in, int out, long limit, Allocator allocator) {
       this.op = op;
+      this.allocator = allocator;
       this.sc = op.sc;
       this.in = in;
       this.out = out;
@@ -513,7 +556,7 @@ public final class Transfer {
 
     private void enterCopyMode() throws IOException {
       if (block == null) {
-        block = Accel.allocator().allocate(Accel.SMALL_TIER.size());
+        block = allocator.allocate(Accel.SMALL_TIER.size());
         blockAddr = block.segment().address();
         blockSize = block.segment().byteSize();
       }
@@ -556,9 +599,6 @@ public final class Transfer {
         }
         return false;
       }
-      if (n == -Syscalls.EINTR) {
-        return true;
-      }
       throw Op.failure("splice from source", n);
     }
 
@@ -574,9 +614,6 @@ public final class Transfer {
       if (n == -Syscalls.EAGAIN) {
         outReady = false;
         return false;
-      }
-      if (n == -Syscalls.EINTR) {
-        return true;
       }
       if (n == 0) {
         throw new IOException("splice to destination moved 0 of " + staged + " bytes");
@@ -606,9 +643,6 @@ public final class Transfer {
         eof = true;
         return true;
       }
-      if (n == -Syscalls.EINTR) {
-        return true;
-      }
       throw Op.failure("read from source", n);
     }
 
@@ -626,21 +660,19 @@ public final class Transfer {
         outReady = false;
         return false;
       }
-      if (n == -Syscalls.EINTR) {
-        return true;
-      }
       throw Op.failure("write to destination", n);
     }
   }
 
   /** Userspace path: one pooled block, blocking channels. */
-  static long copy(ReadableByteChannel src, WritableByteChannel dst, long limit)
+  static long copy(
+      ReadableByteChannel src, WritableByteChannel dst, long limit, Allocator allocator)
       throws IOException {
-    requireBlocking(src);
-    requireBlocking(dst);
-    requireOpen(src);
-    requireOpen(dst);
-    Block block = Accel.allocator().allocate(Accel.BLOCK_TIER.size());
+    ChannelChecks.requireBlocking(src);
+    ChannelChecks.requireBlocking(dst);
+    ChannelChecks.requireOpen(src);
+    ChannelChecks.requireOpen(dst);
+    Block block = allocator.allocate(Accel.BLOCK_TIER.size());
     try {
       ByteBuffer bb = block.byteBuffer();
       long moved = 0;
@@ -662,41 +694,15 @@ public final class Transfer {
       }
       return moved;
     } catch (ClosedChannelException e) {
-      throw closedMeanwhile(e);
+      throw ChannelChecks.closedMeanwhile(e);
     } finally {
       block.release();
     }
   }
 
-  static void requireOpen(Channel ch) throws ClosedChannelException {
-    if (!ch.isOpen()) {
-      throw new ClosedChannelException();
-    }
-  }
-
-  /**
-   * A JDK channel closed during a blocking call that had made progress returns the partial count,
-   * and the next call throws a plain {@link ClosedChannelException}; for a loop whose channels
-   * were open when it started, that is an asynchronous close.
-   */
-  static ClosedChannelException closedMeanwhile(ClosedChannelException e) {
-    if (e instanceof AsynchronousCloseException) {
-      return e;
-    }
-    AsynchronousCloseException a = new AsynchronousCloseException();
-    a.initCause(e);
-    return a;
-  }
-
-  static void requireBlocking(Channel ch) {
-    if (ch instanceof SelectableChannel s && !s.isBlocking()) {
-      throw new IllegalBlockingModeException();
-    }
-  }
-
   /** File source: FileChannel.transferTo (sendfile to sockets), advancing the position. */
-  private static long fromFile(FileChannel fc, WritableByteChannel dst, long limit)
-      throws IOException {
+  private static long fromFile(
+      FileChannel fc, WritableByteChannel dst, long limit, Allocator allocator) throws IOException {
     long pos = fc.position();
     long moved = 0;
     int outFd = -1;
@@ -721,7 +727,7 @@ public final class Transfer {
         if (outFd < 0) {
           // no descriptor to wait on: finish through userspace (blocking channels only)
           fc.position(pos);
-          long rest = copy(fc, dst, limit - moved);
+          long rest = copy(fc, dst, limit - moved, allocator);
           pos = fc.position();
           return moved + rest;
         }

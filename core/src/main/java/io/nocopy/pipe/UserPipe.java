@@ -1,17 +1,17 @@
 package io.nocopy.pipe;
 
-import io.nocopy.memory.Block;
+import io.nocopy.buffer.Slice;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The userspace stand-in for a kernel pipe: a bounded queue of chunks of pooled {@link Block}s,
- * each chunk holding one reference to its block. Used by {@link Pipe} when acceleration is off.
+ * The userspace stand-in for a kernel pipe: a bounded queue of {@link Slice}s of pooled memory.
+ * Used by {@link Pipe} when acceleration is off.
  *
- * <p>Bounded two ways: at most {@link #MAX_CHUNKS} chunks and, like a kernel pipe, no new chunk
- * once {@code capacity} bytes are queued. A {@code put} takes over the caller's reference (also
- * when it fails: the block is then released); a {@code take} hands one reference to the consumer.
+ * <p>Bounded two ways: at most {@link #MAX_CHUNKS} slices and, like a kernel pipe, no new slice
+ * once {@code capacity} bytes are queued. A {@code put} takes over the caller's handle (also when
+ * it fails: the handle is then closed); a {@code take} hands one handle to the consumer.
  *
  * <p>Thread safety: any number of producers (a pipe's reader and the readers of pipes that tee into
  * it), one consumer. Waits use a {@link ReentrantLock} condition, so virtual threads unmount.
@@ -21,33 +21,13 @@ final class UserPipe {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final int maxChunks;
-  private final Block[] blocks;
-  private final int[] offs;
-  private final int[] lens;
+  private final Slice[] slices = new Slice[MAX_CHUNKS];
   private int head;
   private int count;
   private long bytes;
-  private volatile int capacity;
+  private volatile int capacity = 64 * 1024;
   private boolean writeClosed;
   private boolean closed;
-
-  UserPipe() {
-    this(MAX_CHUNKS, 64 * 1024);
-  }
-
-  UserPipe(int maxChunks, int capacity) {
-    this.maxChunks = maxChunks;
-    this.blocks = new Block[maxChunks];
-    this.offs = new int[maxChunks];
-    this.lens = new int[maxChunks];
-    this.capacity = capacity;
-  }
-
-  // consumer-side result of take(), valid until the consumer releases takenBlock
-  Block takenBlock;
-  int takenOff;
-  int takenLen;
 
   int capacity() {
     return capacity;
@@ -67,69 +47,40 @@ final class UserPipe {
   }
 
   /**
-   * Queues a chunk, waiting while the pipe is full.
+   * Queues a slice, waiting while the pipe is full.
    *
-   * @return false if the pipe is closed or its write side is (the reference was released)
+   * @return false if the pipe is closed or its write side is (the handle was closed)
    */
-  boolean put(Block b, int off, int len) throws InterruptedException {
+  boolean put(Slice s) throws InterruptedException {
     lock.lock();
     try {
-      while (!closed && !writeClosed && (count == maxChunks || bytes >= capacity)) {
+      while (!closed && !writeClosed && (count == MAX_CHUNKS || bytes >= capacity)) {
         changed.await();
       }
       if (closed || writeClosed) {
-        b.release();
+        s.close();
         return false;
       }
-      enqueueLocked(b, off, len);
+      slices[(head + count) % MAX_CHUNKS] = s;
+      count++;
+      bytes += s.length();
+      changed.signalAll();
       return true;
     } catch (InterruptedException e) {
-      b.release();
+      s.close();
       throw e;
     } finally {
       lock.unlock();
     }
   }
 
-  /** Appends a chunk (lock held, room checked) and wakes the consumer. */
-  private void enqueueLocked(Block b, int off, int len) {
-    int i = (head + count) % maxChunks;
-    blocks[i] = b;
-    offs[i] = off;
-    lens[i] = len;
-    count++;
-    bytes += len;
-    changed.signalAll();
-  }
-
   /**
-   * Queues a chunk if it fits now (no more than {@code capacity} bytes queued afterwards), never
-   * waiting.
+   * Takes the next slice; the caller owns the handle and closes it.
    *
-   * @return false if it does not fit or the pipe is closed (the reference was released)
-   */
-  boolean offer(Block b, int off, int len) {
-    lock.lock();
-    try {
-      if (closed || writeClosed || count == maxChunks || bytes + len > capacity) {
-        b.release();
-        return false;
-      }
-      enqueueLocked(b, off, len);
-      return true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Takes the next chunk into {@link #takenBlock}/{@link #takenOff}/{@link #takenLen}; the caller
-   * owns that reference and releases it.
-   *
-   * @return false at end of stream (write side closed and nothing queued)
+   * @return the slice, or null at end of stream (write side closed and nothing queued)
    * @throws AsynchronousCloseException if the pipe was closed
    */
-  boolean take() throws InterruptedException, AsynchronousCloseException {
+  Slice take() throws InterruptedException, AsynchronousCloseException {
     lock.lock();
     try {
       while (!closed && count == 0 && !writeClosed) {
@@ -139,17 +90,15 @@ final class UserPipe {
         throw new AsynchronousCloseException();
       }
       if (count == 0) {
-        return false;
+        return null;
       }
-      takenBlock = blocks[head];
-      takenOff = offs[head];
-      takenLen = lens[head];
-      blocks[head] = null;
-      head = (head + 1) % maxChunks;
+      Slice s = slices[head];
+      slices[head] = null;
+      head = (head + 1) % MAX_CHUNKS;
       count--;
-      bytes -= takenLen;
+      bytes -= s.length();
       changed.signalAll();
-      return true;
+      return s;
     } finally {
       lock.unlock();
     }
@@ -175,7 +124,7 @@ final class UserPipe {
     }
   }
 
-  /** Closes: queued chunks are released, waiters wake with an exception or false. */
+  /** Closes: queued slices are closed, waiters wake with an exception or false. Idempotent. */
   void close() {
     lock.lock();
     try {
@@ -183,37 +132,14 @@ final class UserPipe {
         return;
       }
       closed = true;
-      releaseQueued();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Releases every queued chunk and stays open (a sink's burst that could not be given whole). */
-  void discardAll() {
-    lock.lock();
-    try {
-      releaseQueued();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void releaseQueued() {
-    while (count > 0) {
-      blocks[head].release();
-      blocks[head] = null;
-      head = (head + 1) % maxChunks;
-      count--;
-    }
-    bytes = 0;
-    changed.signalAll();
-  }
-
-  boolean closed() {
-    lock.lock();
-    try {
-      return closed;
+      while (count > 0) {
+        slices[head].close();
+        slices[head] = null;
+        head = (head + 1) % MAX_CHUNKS;
+        count--;
+      }
+      bytes = 0;
+      changed.signalAll();
     } finally {
       lock.unlock();
     }

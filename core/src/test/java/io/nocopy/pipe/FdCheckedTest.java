@@ -11,11 +11,11 @@ import org.junit.jupiter.api.BeforeAll;
  * Base of the pipe tests: the process's open descriptors ({@code /proc/self/fd}) are the same
  * before and after each test class, and every pooled block is back after each test.
  */
-abstract class FdCheckedTest {
+public abstract class FdCheckedTest {
   private static java.util.List<String> fdsBefore;
 
   @BeforeAll
-  static void countDescriptors() throws Exception {
+  public static void countDescriptors() throws Exception {
     // Warm up what opens process-lifetime descriptors once: the JDK's pollers, /dev/null.
     try (Net.Pair s = Net.pair(Net.Kind.TCP);
         Net.Pair d = Net.pair(Net.Kind.TCP)) {
@@ -27,7 +27,7 @@ abstract class FdCheckedTest {
       r.get();
     }
     if (Accel.NATIVE) {
-      Pipe.DevNull.fd();
+      io.nocopy.internal.linux.Native.devNull();
     }
     Net.sha256(); // security providers keep /dev/random and /dev/urandom open
     new java.security.SecureRandom().nextInt();
@@ -36,13 +36,13 @@ abstract class FdCheckedTest {
   }
 
   @AfterAll
-  static void descriptorsBack() {
+  public static void descriptorsBack() {
     PipePool.drain();
     assertEquals(fdsBefore, Net.fdTargets(), "open descriptors after the test class");
   }
 
   @AfterEach
-  void blocksBack() throws IOException {
+  public void blocksBack() throws IOException {
     assertEquals(0, Accel.allocator().inUse(), "pooled blocks still in use after the test");
   }
 }

@@ -21,16 +21,16 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /** Test helpers: connected socket pairs, descriptor counts, writers and hashing readers. */
-final class Net {
+public final class Net {
   private Net() {}
 
-  enum Kind {
+  public enum Kind {
     TCP,
     UNIX
   }
 
   /** Two connected stream sockets; {@code a} and {@code b} are the two ends. */
-  record Pair(SocketChannel a, SocketChannel b) implements AutoCloseable {
+  public record Pair(SocketChannel a, SocketChannel b) implements AutoCloseable {
     @Override
     public void close() throws IOException {
       a.close();
@@ -38,7 +38,7 @@ final class Net {
     }
   }
 
-  static Pair pair(Kind kind) throws IOException {
+  public static Pair pair(Kind kind) throws IOException {
     if (kind == Kind.TCP) {
       try (ServerSocketChannel ss = ServerSocketChannel.open()) {
         ss.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -60,12 +60,12 @@ final class Net {
     }
   }
 
-  static long openFds() {
+  public static long openFds() {
     return fdTargets().size();
   }
 
   /** What each open descriptor refers to ("socket:[123]", "pipe:[4]", a path), sorted. */
-  static java.util.List<String> fdTargets() {
+  public static java.util.List<String> fdTargets() {
     try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
       return s.map(
               p -> {
@@ -82,14 +82,14 @@ final class Net {
     }
   }
 
-  static byte[] random(int n, long seed) {
+  public static byte[] random(int n, long seed) {
     byte[] b = new byte[n];
     new SplittableRandom(seed).nextBytes(b);
     return b;
   }
 
   /** Writes {@code data} in chunks of 1..maxChunk bytes, then shuts the output down. */
-  static Future<Void> writeAll(SocketChannel ch, byte[] data, int maxChunk, long seed) {
+  public static Future<Void> writeAll(SocketChannel ch, byte[] data, int maxChunk, long seed) {
     return CompletableFuture.runAsync(
         () -> {
           try {
@@ -112,7 +112,7 @@ final class Net {
   }
 
   /** Echoes everything {@code ch} reads back into it until its end, then shuts its output. */
-  static Future<Void> echo(SocketChannel ch) {
+  public static Future<Void> echo(SocketChannel ch) {
     return CompletableFuture.runAsync(
         () -> {
           try {
@@ -132,7 +132,7 @@ final class Net {
   }
 
   /** Reads {@code ch} to its end, returning every byte. */
-  static Future<byte[]> readAll(ReadableByteChannel ch) {
+  public static Future<byte[]> readAll(ReadableByteChannel ch) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -150,7 +150,7 @@ final class Net {
   }
 
   /** Reads {@code ch} to its end, returning the SHA-256 and the count as "hex/count". */
-  static Future<String> hashAll(ReadableByteChannel ch) {
+  public static Future<String> hashAll(ReadableByteChannel ch) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -172,7 +172,7 @@ final class Net {
   }
 
   /** Writes {@code total} pseudo-random bytes (seeded) and returns their "hex/count". */
-  static Future<String> writeGenerated(WritableByteChannel ch, long total, long seed, Runnable done) {
+  public static Future<String> writeGenerated(WritableByteChannel ch, long total, long seed, Runnable done) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -205,7 +205,7 @@ final class Net {
    * Writes {@code total} pseudo-random bytes (seeded) at most {@code perMilli} bytes per
    * millisecond, shuts the output down, and returns their "hex/count".
    */
-  static Future<String> writePaced(SocketChannel ch, long total, long seed, int perMilli) {
+  public static Future<String> writePaced(SocketChannel ch, long total, long seed, int perMilli) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -241,7 +241,7 @@ final class Net {
   }
 
   /** Writes {@code data} at most {@code perMilli} bytes per millisecond, then shuts output. */
-  static Future<byte[]> writePaced(SocketChannel ch, byte[] data, int perMilli) {
+  public static Future<byte[]> writePaced(SocketChannel ch, byte[] data, int perMilli) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -266,7 +266,7 @@ final class Net {
         Thread::startVirtualThread);
   }
 
-  static MessageDigest sha256() {
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -274,7 +274,7 @@ final class Net {
     }
   }
 
-  static void shutdownOutput(SocketChannel ch) {
+  public static void shutdownOutput(SocketChannel ch) {
     try {
       ch.shutdownOutput();
     } catch (IOException e) {
@@ -283,7 +283,7 @@ final class Net {
   }
 
   /** Whether this run is the fallback run (no --add-opens, or acceleration forced off). */
-  static boolean fallbackRun() {
+  public static boolean fallbackRun() {
     return Boolean.getBoolean("nocopy.test.fallback");
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nocopy.internal.linux.KernelPipe;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.pipe.Net.Kind;
 import io.nocopy.pipe.Net.Pair;

@@ -62,6 +62,37 @@ class TransferTest extends FdCheckedTest {
   }
 
   @Test
+  void theCallersAllocatorServesTheUserspacePaths() throws Exception {
+    byte[] data = Net.random(300_000, 91);
+    try (io.nocopy.memory.Allocator mine = io.nocopy.memory.Allocator.create()) {
+      // channels without descriptors: the userspace path, whatever the acceleration
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      long n = Transfer.transfer(
+          java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(data)),
+          java.nio.channels.Channels.newChannel(out), Long.MAX_VALUE, mine);
+      assertEquals(data.length, n);
+      assertArrayEquals(data, out.toByteArray());
+      assertTrue(mine.reservedBytes() > 0, "the transfer's block came from the caller's allocator");
+      assertEquals(0, mine.inUse());
+      try (Pipe p = Pipe.open(mine)) {
+        java.io.ByteArrayOutputStream piped = new java.io.ByteArrayOutputStream();
+        Future<Long> w = CompletableFuture.supplyAsync(() -> {
+          try {
+            return p.writeTo(java.nio.channels.Channels.newChannel(piped));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, Thread::startVirtualThread);
+        p.readFrom(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(data)));
+        p.closeWrite();
+        assertEquals(data.length, w.get(10, TimeUnit.SECONDS));
+        assertArrayEquals(data, piped.toByteArray());
+      }
+      assertEquals(0, mine.inUse());
+    }
+  }
+
+  @Test
   void socketToFile() throws Exception {
     byte[] data = Net.random(2_500_000, 3);
     Path file = tmp.resolve("out");

@@ -1,11 +1,21 @@
 package io.nocopy.relay;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
-/** The HTTP answers the relay gives, shaped like Icecast 2.4's (byte for byte where clients care). */
+/**
+ * The HTTP answers the relay gives, shaped like Icecast 2.4's (byte for byte where clients care),
+ * and how they are sent: {@link #send} for an answer the connection goes on after, {@link #refuse}
+ * for one that ends it.
+ */
 final class Responses {
   static final String SERVER = "nocopy-relay/0.1";
 
@@ -101,5 +111,59 @@ final class Responses {
       b.append(c < 0x20 || c == 0x7f ? ' ' : c);
     }
     return b.toString();
+  }
+
+  /**
+   * Writes all of {@code bytes} to a blocking socket.
+   *
+   * @param ch the connection
+   * @param bytes the answer
+   * @throws IOException if the peer went away
+   */
+  static void send(SocketChannel ch, byte[] bytes) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  /**
+   * Answers with an error and ends the connection gracefully: output is shut down first and unread
+   * request bytes are drained for a moment (at most 1 MiB, at most a second), so that the kernel
+   * does not answer them with a reset that could destroy the response before the client reads it.
+   *
+   * @param ch the connection; the caller closes it afterwards
+   * @param status the HTTP status
+   * @param message the error page's text
+   * @param timer closes the connection when the drain takes too long
+   * @throws IOException if the peer went away before the answer was written
+   */
+  static void refuse(SocketChannel ch, int status, String message, ScheduledExecutorService timer)
+      throws IOException {
+    send(ch, error(status, message));
+    ch.shutdownOutput();
+    ScheduledFuture<?> cut = timer.schedule(() -> {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing is best effort
+      }
+    }, 1, TimeUnit.SECONDS);
+    try {
+      ByteBuffer sink = ByteBuffer.allocate(4096); // error path only
+      long drained = 0;
+      while (drained < (1 << 20)) {
+        sink.clear();
+        int n = ch.read(sink);
+        if (n < 0) {
+          break;
+        }
+        drained += n;
+      }
+    } catch (IOException ignored) {
+      // closed by the cut-off, or reset by the peer: either way we are done
+    } finally {
+      cut.cancel(false);
+    }
   }
 }

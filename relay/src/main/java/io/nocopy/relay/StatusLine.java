@@ -1,7 +1,6 @@
 package io.nocopy.relay;
 
 import java.io.PrintStream;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -44,17 +43,11 @@ final class StatusLine implements AutoCloseable {
       }
       long now = System.nanoTime();
       double secs = (now - lastT) / 1e9;
-      long in = 0;
-      long outBytes = 0;
-      int listeners = 0;
-      List<MountSnapshot> ms = server.mounts();
-      for (MountSnapshot m : ms) {
-        in += m.bytesIn();
-        outBytes += m.bytesOut();
-        listeners += m.listeners();
-      }
+      RelayServer.Totals t = server.totals();
+      long in = t.bytesIn();
+      long outBytes = t.bytesOut();
       ProcessStats.Reading r = ProcessStats.read();
-      String line = render(ms.size(), listeners, in - lastIn, outBytes - lastOut, last, r, secs);
+      String line = render(t.mounts(), t.listeners(), in - lastIn, outBytes - lastOut, last, r, secs);
       if (tty) {
         out.print("\r" + line + "   ");
         out.flush();

@@ -17,8 +17,17 @@ final class Clients {
 
   static final String PASSWORD = "hackme-test";
 
+  /**
+   * The {@code --engine} of every relay a test starts without choosing one: {@code auto} (splice
+   * where available), or the system property {@code relay.test.engine}, which the build's second
+   * test run sets to {@code userspace} so that every test runs on both transports.
+   */
+  static final String ENGINE = System.getProperty("relay.test.engine", "auto");
+
+  /** Test settings: loopback, any port, the test password, no status line, {@link #ENGINE}; then {@code extra}. */
   static RelayConfig config(String... extra) throws Exception {
-    String[] base = {"--listen", "127.0.0.1:0", "--source-password", PASSWORD, "--status-interval", "0"};
+    String[] base = {"--listen", "127.0.0.1:0", "--source-password", PASSWORD, "--status-interval", "0",
+        "--engine", ENGINE};
     String[] all = new String[base.length + extra.length];
     System.arraycopy(base, 0, all, 0, base.length);
     System.arraycopy(extra, 0, all, base.length, extra.length);

@@ -26,7 +26,7 @@ class RelayEndToEndTest {
   private long fdsBefore;
 
   /**
-   * One short session first, so that descriptors the JDK opens once per process (the virtual
+   * One short exchange first, so that descriptors the JDK opens once per process (the virtual
    * thread pollers' epoll and wake-up fds, for example) exist before any baseline is taken.
    */
   @org.junit.jupiter.api.BeforeAll

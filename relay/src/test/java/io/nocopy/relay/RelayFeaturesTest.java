@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +68,7 @@ class RelayFeaturesTest {
     Process relay = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
         RelayMain.class.getName(), "--listen", "127.0.0.1:" + port, "--source-password", Clients.PASSWORD,
-        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0")
+        "--record-dir", dir.resolve("rec").toString(), "--status-interval", "0", "--engine", Clients.ENGINE)
         .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
     try {
       InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
@@ -106,17 +105,25 @@ class RelayFeaturesTest {
     }
   }
 
-  @Test
-  void aRelayPullsAMountFromAnotherAndServesIt() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest(name = "engine={0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace"})
+  void aRelayPullsAMountFromAnotherAndServesIt(String engine) throws Exception {
     byte[] data = RelayEndToEndTest.random(2 << 20, 35);
-    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0"))) {
+    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
       String url = "http://127.0.0.1:" + origin.address().getPort() + "/casc.mp3";
       try (Clients.Source src = Clients.source(origin.address(), "/casc.mp3", false, false);
-          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m"))) {
+          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m",
+              "--engine", engine))) {
         RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");
         RelayEndToEndTest.await(() -> origin.mounts().get(0).listeners() == 1, "edge is a listener");
         assertEquals("/casc.mp3", edge.mounts().get(0).mount());
         assertEquals("test stream", edge.mounts().get(0).name());
+        assertEquals(engine, origin.mounts().get(0).engine(), "a raw source gets the engine asked for");
+        // a pulled body is read into pooled slices: the userspace engine serves it, whatever was
+        // asked for, and the status page says so
+        assertEquals("userspace", edge.mounts().get(0).engine());
+        assertTrue(Clients.exchange(edge.address(), "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+            .contains("\"nocopy_engine\":\"userspace\""));
         try (Clients.Listener l = new Clients.Listener(edge.address(), "/casc.mp3")) {
           assertTrue(l.head.contains("icy-name:test stream"), l.head);
           RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
@@ -131,7 +138,7 @@ class RelayFeaturesTest {
 
   @Test
   void curlAsAListenerReceivesTheExactStream(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(Tools.ensure("curl"), "curl is not installed and could not be installed");
+    Tools.require("curl");
     byte[] data = RelayEndToEndTest.random(1 << 20, 37);
     try (RelayServer server = RelayServer.start(Clients.config())) {
       InetSocketAddress at = server.address();

@@ -1,9 +1,13 @@
 package io.nocopy.relay;
 
 import java.io.File;
-import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
-/** Finds external tools for integration tests, installing Debian packages when missing and root. */
+/**
+ * External tools (curl, ffmpeg, ezstream) for the tests that drive real clients. A test never
+ * installs anything: it is skipped, saying which tool is missing, and {@code .ci/run} installs the
+ * Debian packages before it runs the suite.
+ */
 final class Tools {
   private Tools() {}
 
@@ -16,25 +20,11 @@ final class Tools {
     return false;
   }
 
-  /** True if {@code tool} is on the PATH, after trying {@code apt-get install} when it is not. */
-  static synchronized boolean ensure(String tool) {
-    if (onPath(tool)) {
-      return true;
+  /** Skips the calling test unless every tool is on the PATH. */
+  static void require(String... tools) {
+    for (String tool : tools) {
+      Assumptions.assumeTrue(onPath(tool), () -> tool + " is not on the PATH (.ci/run installs it:"
+          + " apt-get install " + tool + "); skipping");
     }
-    if (!onPath("apt-get") || !"root".equals(System.getProperty("user.name"))) {
-      return false;
-    }
-    try {
-      Process p = new ProcessBuilder("sh", "-c",
-          "(apt-get install -y -qq " + tool + " || (apt-get update -qq && apt-get install -y -qq " + tool
-              + ")) >/dev/null 2>&1").inheritIO().start();
-      if (!p.waitFor(300, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return false;
-      }
-    } catch (Exception e) {
-      return false;
-    }
-    return onPath(tool);
   }
 }

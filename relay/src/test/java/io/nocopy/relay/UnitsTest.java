@@ -39,17 +39,6 @@ class UnitsTest {
   }
 
   @Test
-  void queryParameters() {
-    var q = RequestHead.query("/admin/metadata?mode=updinfo&mount=%2Flive.mp3&song=A+%26+B&song=x&bad=%zz&flag");
-    assertEquals("updinfo", q.get("mode"));
-    assertEquals("/live.mp3", q.get("mount"));
-    assertEquals("A & B", q.get("song"), "decoded, first wins");
-    assertEquals("%zz", q.get("bad"), "malformed escapes kept");
-    assertEquals("", q.get("flag"));
-    assertTrue(RequestHead.query("/x").isEmpty());
-  }
-
-  @Test
   void chunkSizes() throws Exception {
     assertEquals(0, SourceBody.parseChunkSize("0"));
     assertEquals(255, SourceBody.parseChunkSize("ff"));

@@ -2,7 +2,7 @@ package io.nocopy.relay;
 
 import java.net.InetSocketAddress;
 
-/** A complete source-and-listener session, run once per test JVM before fd baselines are taken. */
+/** A complete source-and-listener exchange, run once per test JVM before fd baselines are taken. */
 final class Warmup {
   private static boolean done;
 
@@ -13,9 +13,11 @@ final class Warmup {
       return;
     }
     done = true;
-    try (RelayServer server = RelayServer.start(Clients.config())) {
+    // engine auto whatever the run's default: a chunked source is served in userspace, a raw one
+    // on the kernel transport where available, so both transports' lazily opened descriptors exist
+    try (RelayServer server = RelayServer.start(Clients.config("--engine", "auto"))) {
       InetSocketAddress at = server.address();
-      for (boolean chunked : new boolean[] {true, false}) { // both engines: userspace, splice
+      for (boolean chunked : new boolean[] {true, false}) {
         try (Clients.Source src = Clients.source(at, "/warmup", chunked, false);
             Clients.Listener l = new Clients.Listener(at, "/warmup")) {
           RelayEndToEndTest.await(() -> server.mounts().get(0).listeners() == 1, "warm-up listener");

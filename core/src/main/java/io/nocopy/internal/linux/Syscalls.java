@@ -23,7 +23,10 @@ import java.util.Locale;
  * Every call is linked with {@link Linker.Option#captureCallState(String...)} for {@code errno};
  * no call is linked {@code critical} (splice and tee may run long). Methods return the call's
  * result when it is not negative and {@code -errno} when the call returned -1, so the hot paths
- * (EAGAIN, EINTR) never throw or allocate. {@code errno} is read only when the call returned -1.
+ * (EAGAIN) never throw or allocate. {@code errno} is read only when the call returned -1. The calls
+ * that move bytes ({@code splice}, {@code tee}, {@code read}, {@code write}) retry themselves
+ * while a signal interrupts them (EINTR), so callers never see EINTR from them; {@code poll} returns
+ * it (its caller decides whether to wait again).
  *
  * <h2>Ownership and threads</h2>
  *
@@ -245,6 +248,14 @@ public final class Syscalls {
    */
   public long splice(int in, int out, long len, int flags) {
     long r;
+    do {
+      r = spliceOnce(in, out, len, flags);
+    } while (r == -EINTR);
+    return r;
+  }
+
+  private long spliceOnce(int in, int out, long len, int flags) {
+    long r;
     try {
       r = (long) SPLICE.invokeExact(state, in, MemorySegment.NULL, out, MemorySegment.NULL, len,
           flags);
@@ -253,6 +264,7 @@ public final class Syscalls {
     }
     return r >= 0 ? r : -errno();
   }
+
 
   /**
    * {@code tee(in, out, len, flags)}: duplicates up to {@code len} bytes from the head of pipe
@@ -266,6 +278,14 @@ public final class Syscalls {
    */
   public long tee(int in, int out, long len, int flags) {
     long r;
+    do {
+      r = teeOnce(in, out, len, flags);
+    } while (r == -EINTR);
+    return r;
+  }
+
+  private long teeOnce(int in, int out, long len, int flags) {
+    long r;
     try {
       r = (long) TEE.invokeExact(state, in, out, len, flags);
     } catch (Throwable t) {
@@ -273,6 +293,7 @@ public final class Syscalls {
     }
     return r >= 0 ? r : -errno();
   }
+
 
   /**
    * {@code read(fd, buf, len)}.
@@ -285,6 +306,14 @@ public final class Syscalls {
    */
   public long read(int fd, long address, long len) {
     long r;
+    do {
+      r = readOnce(fd, address, len);
+    } while (r == -EINTR);
+    return r;
+  }
+
+  private long readOnce(int fd, long address, long len) {
+    long r;
     try {
       r = (long) READ.invokeExact(state, fd, address, len);
     } catch (Throwable t) {
@@ -292,6 +321,7 @@ public final class Syscalls {
     }
     return r >= 0 ? r : -errno();
   }
+
 
   /**
    * {@code write(fd, buf, len)}.
@@ -304,6 +334,14 @@ public final class Syscalls {
    */
   public long write(int fd, long address, long len) {
     long r;
+    do {
+      r = writeOnce(fd, address, len);
+    } while (r == -EINTR);
+    return r;
+  }
+
+  private long writeOnce(int fd, long address, long len) {
+    long r;
     try {
       r = (long) WRITE.invokeExact(state, fd, address, len);
     } catch (Throwable t) {
@@ -311,6 +349,7 @@ public final class Syscalls {
     }
     return r >= 0 ? r : -errno();
   }
+
 
   private int fcntl(int fd, int cmd, int arg) {
     int r;

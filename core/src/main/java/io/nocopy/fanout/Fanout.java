@@ -1,0 +1,557 @@
+package io.nocopy.fanout;
+
+import io.nocopy.internal.linux.Native;
+import io.nocopy.memory.Allocator;
+import java.io.IOException;
+import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One source delivered to many sinks, each at its own pace; a sink that falls too far behind is
+ * dropped without slowing the source or the other sinks. The delivery engine of a stream relay.
+ *
+ * <pre>{@code
+ * try (Fanout f = Fanout.builder().burst(64 << 10).listener(events).open(Source.channel(socket))) {
+ *   f.sink(listenerSocket).prefix(responseHead).add();
+ *   f.start();
+ *   f.join();
+ * }
+ * }</pre>
+ *
+ * <h2>Parts</h2>
+ *
+ * <ul>
+ *   <li>A {@link Source}: a channel the kernel can move, or a {@link SliceSource}.
+ *   <li>A transport, chosen once ({@link #transport()}): {@link TransportKind#KERNEL} (splice into
+ *       a staging pipe, tee into each sink's pipe, splice on; the payload never enters the JVM) or
+ *       {@link TransportKind#USERSPACE} (the same retained slice to every sink, gathering writes).
+ *       Each transport keeps its own burst: the last {@link Builder#burst} bytes, given to every
+ *       sink added later before the live stream.
+ *   <li>Sinks ({@link Sink}), each with one owner state machine ({@code Handover}) and optional
+ *       per-sink hooks: a {@link StartPosition} and {@link Insertions}.
+ *   <li>One pacer ({@code Pacer}): with {@link Builder#coalesce} a slow source's bytes gather for
+ *       a moment, so each step moves a window's worth.
+ * </ul>
+ *
+ * <h2>Order</h2>
+ *
+ * Delivering a chunk, adding a sink (with its burst) and removing a sink's books are serialized by
+ * one delivery lock, so a new sink sees its burst and then exactly the chunks after it, without a
+ * gap or a duplicate.
+ *
+ * <h2>Threads, ownership, lifetime</h2>
+ *
+ * {@link #start()} starts the source thread; each sink has its own writer thread; all come from
+ * the builder's thread factories (virtual threads by default). The caller keeps the source's
+ * channel and every sink's channel; the fan-out reports each sink's end exactly once to the
+ * {@link FanoutListener}, after which the channel is the caller's alone again. {@link #close()}
+ * ends everything; {@link #join()} waits for the end. The fan-out's counters are its own ({@link
+ * #stats()}).
+ *
+ * <p>Thread safety: every public method may be called from any thread.
+ */
+public final class Fanout implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Fanout.class.getName());
+  private static final Sink[] NO_SINKS = new Sink[0];
+
+  final int sinkBound;
+  final int burstBytes;
+  final Allocator allocator;
+  private final FanoutListener listener;
+  private final ThreadFactory threads;
+  private final ThreadFactory sourceThreads;
+  final Transport transport;
+  private final Pacer pacer;
+  // life cycle, under lock
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition ended = lock.newCondition();
+  private int live; // running threads
+  private boolean sourceDone;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private volatile boolean closed;
+  private volatile Thread sourceThread;
+  // Delivering a chunk, adding a sink and forgetting one hold this lock.
+  final ReentrantLock delivery = new ReentrantLock();
+  private volatile Sink[] sinks = NO_SINKS; // copy-on-write under delivery
+  // counters of this fan-out
+  final Counters counters = new Counters();
+
+  /** This fan-out's counters (each sink keeps its own byte counts too). */
+  static final class Counters {
+    volatile long bytesIn; // written by the source thread only
+    long chunks; // source thread only
+    final LongAdder byWriters = new LongAdder();
+    final LongAdder direct = new LongAdder();
+    final LongAdder inserted = new LongAdder();
+    final LongAdder added = new LongAdder();
+    final LongAdder tooSlow = new LongAdder();
+    final LongAdder failed = new LongAdder();
+  }
+
+  private Fanout(Builder b, Source src) throws IOException {
+    this.sinkBound = b.bound;
+    this.burstBytes = b.burst;
+    this.listener = b.listener;
+    this.threads = b.threads;
+    this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
+    this.allocator = b.allocator != null ? b.allocator : Native.sharedAllocator();
+    if (burstBytes > sinkBound) {
+      throw new IllegalArgumentException(
+          "burst (" + burstBytes + " bytes) is larger than the sink bound (" + sinkBound + " bytes)");
+    }
+    this.pacer = new Pacer(b.coalesceNanos);
+    this.transport = Transport.open(this, src, b.transport);
+  }
+
+  static int checkBound(int bytes) {
+    if (bytes < 4096) {
+      throw new IllegalArgumentException("sink bound below one page: " + bytes);
+    }
+    return bytes;
+  }
+
+  /**
+   * A builder with the defaults: 1 MiB bound, no burst, no coalescing, the transport chosen from
+   * the source, no listener, virtual threads.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * How this fan-out moves bytes, chosen once when it was opened.
+   *
+   * @return the transport
+   */
+  public TransportKind transport() {
+    return transport.kind();
+  }
+
+  /**
+   * Starts the source thread. Sinks added before see the stream from its first byte.
+   *
+   * @throws IllegalStateException if already started or closed
+   */
+  public void start() {
+    if (closed || !started.compareAndSet(false, true)) {
+      throw new IllegalStateException(closed ? "fan-out is closed" : "fan-out already started");
+    }
+    spawn(sourceThreads, this::runSource);
+  }
+
+  /**
+   * Starts configuring a sink; {@link SinkBuilder#add()} adds it.
+   *
+   * @param channel the sink's channel; stays the caller's, never closed by the fan-out
+   * @return a builder for this fan-out's sink
+   */
+  public SinkBuilder sink(WritableByteChannel channel) {
+    return new SinkBuilder(this, channel);
+  }
+
+  /**
+   * Adds a sink with the defaults: the burst, then the live stream. The same as {@code
+   * sink(channel).add()}.
+   *
+   * @param channel the sink's channel; stays the caller's, never closed by the fan-out
+   * @return the sink's handle
+   * @throws IOException if the sink's pipe or queue cannot be made
+   * @throws IllegalStateException if the source already ended or the fan-out is closed
+   */
+  public Sink add(WritableByteChannel channel) throws IOException {
+    return sink(channel).add();
+  }
+
+  Sink add(SinkBuilder b) throws IOException {
+    if (b.transport == TransportKind.KERNEL && transport.kind() != TransportKind.KERNEL) {
+      throw new IllegalArgumentException("a kernel sink needs a kernel fan-out");
+    }
+    Port port = transport.newPort(b);
+    Sink s;
+    delivery.lock();
+    try {
+      lock.lock();
+      try {
+        if (sourceDone || closed) {
+          port.stop();
+          port.release();
+          throw new IllegalStateException("the fan-out's source has ended");
+        }
+      } finally {
+        lock.unlock();
+      }
+      long live = counters.bytesIn;
+      long oldest = transport.burstStart();
+      long start = Math.max(oldest, b.start.choose(oldest, live));
+      Hooks hooks = Hooks.of(b, start, live);
+      s = new Sink(this, b, port, start, hooks);
+      if (hooks != null) {
+        hooks.begin(s);
+      }
+      transport.giveBurst(s, start);
+      Sink[] cur = sinks;
+      Sink[] next = Arrays.copyOf(cur, cur.length + 1);
+      next[cur.length] = s;
+      sinks = next;
+      counters.added.increment();
+    } catch (IOException | RuntimeException e) {
+      port.stop();
+      port.release();
+      throw e;
+    } finally {
+      delivery.unlock();
+    }
+    spawn(threads, s::run);
+    return s;
+  }
+
+  /**
+   * The sinks currently receiving.
+   *
+   * @return a snapshot
+   */
+  public List<Sink> sinks() {
+    return List.of(sinks);
+  }
+
+  /**
+   * Bytes read from the source so far.
+   *
+   * @return the count
+   */
+  public long bytesIn() {
+    return counters.bytesIn;
+  }
+
+  /**
+   * This fan-out's counters now.
+   *
+   * @return a snapshot; the counters are read one by one, not atomically together
+   */
+  public FanoutStats stats() {
+    Counters c = counters;
+    return new FanoutStats(c.bytesIn, c.chunks, c.direct.sum(), c.byWriters.sum(),
+        c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum());
+  }
+
+  /**
+   * Waits until the source has ended and every sink has ended.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void join() throws InterruptedException {
+    lock.lock();
+    try {
+      while (live > 0 || (started.get() && !sourceDone && !closed)) {
+        ended.await();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops reading the source and ends every sink with {@link Reason#CLOSED}. The kernel
+   * transport's source thread stops within 100 ms; a userspace source thread blocked in its
+   * source's read stops when that read returns (close the source too to end it at once).
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    if (started.compareAndSet(false, true)) {
+      transport.end(); // never started: the source thread will not free the source side
+    }
+    for (Sink s : sinks) {
+      s.drop(Reason.CLOSED);
+    }
+    transport.close();
+    Thread t = sourceThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+    lock.lock();
+    try {
+      ended.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  private void spawn(ThreadFactory factory, Runnable body) {
+    lock.lock();
+    try {
+      live++;
+    } finally {
+      lock.unlock();
+    }
+    Thread t =
+        factory.newThread(
+            () -> {
+              try {
+                body.run();
+              } finally {
+                lock.lock();
+                try {
+                  live--;
+                  ended.signalAll();
+                } finally {
+                  lock.unlock();
+                }
+              }
+            });
+    t.start();
+  }
+
+  /** Writer thread of {@code s}, after its last write: forget it, release its backlog, report. */
+  void sinkEnded(Sink s, Reason why, IOException error) {
+    delivery.lock(); // after this no delivery reaches s: its backlog can be released
+    try {
+      Sink[] cur = sinks;
+      int i = Arrays.asList(cur).indexOf(s);
+      if (i >= 0) {
+        Sink[] next = new Sink[cur.length - 1];
+        System.arraycopy(cur, 0, next, 0, i);
+        System.arraycopy(cur, i + 1, next, i, cur.length - i - 1);
+        sinks = next;
+      }
+    } finally {
+      delivery.unlock();
+    }
+    s.port.release();
+    if (why == Reason.TOO_SLOW) {
+      counters.tooSlow.increment();
+    } else if (why == Reason.FAILED) {
+      counters.failed.increment();
+    }
+    try {
+      listener.sinkClosed(s, why, error);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "fan-out listener failed", e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // source
+
+  private void runSource() {
+    sourceThread = Thread.currentThread();
+    IOException error = null;
+    try {
+      pump();
+    } catch (IOException e) {
+      if (!closed) {
+        error = e;
+      }
+    } finally {
+      transport.end();
+      sourceThread = null;
+      Sink[] last;
+      delivery.lock();
+      try {
+        lock.lock();
+        try {
+          sourceDone = true;
+          last = sinks;
+          ended.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      } finally {
+        delivery.unlock();
+      }
+      for (Sink s : last) {
+        s.endOfStream(); // writers drain what they have, then finish
+      }
+      transport.close();
+      try {
+        listener.sourceEnded(counters.bytesIn, error);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "fan-out listener failed", e);
+      }
+    }
+  }
+
+  /** The source loop: read a chunk, give it to every sink and the burst, pace. */
+  private void pump() throws IOException {
+    transport.begin();
+    while (!closed) {
+      Chunk c = transport.read();
+      long stepStart = System.nanoTime();
+      if (c == null) {
+        return;
+      }
+      if (c == Chunk.NONE) {
+        transport.awaitSource();
+        pacer.afterWait(counters.bytesIn, closed);
+        continue;
+      }
+      delivery.lock();
+      try {
+        for (Sink s : sinks) {
+          s.deliver(c);
+        }
+        transport.keepBurst(c);
+        counters.bytesIn = c.position + c.length;
+        counters.chunks++;
+      } finally {
+        delivery.unlock();
+      }
+      transport.done(c);
+      if (pacer.active()) {
+        pacer.afterStep(stepStart, counters.bytesIn, transport.waiting(), closed);
+      }
+    }
+  }
+
+  /** Configures a {@link Fanout}. Not thread-safe; build once. */
+  public static final class Builder {
+    private int bound = 1 << 20;
+    private int burst;
+    private long coalesceNanos;
+    private TransportKind transport;
+    private Allocator allocator;
+    private FanoutListener listener = new FanoutListener() {};
+    private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
+    private ThreadFactory sourceThreads;
+
+    private Builder() {}
+
+    /**
+     * How far (bytes) a sink may fall behind before it is dropped (each sink may set its own with
+     * {@link SinkBuilder#bound}).
+     *
+     * @param bytes at least 4096; on the kernel transport above {@code /proc/sys/fs/pipe-max-size}
+     *     only with {@code CAP_SYS_RESOURCE} (such sinks then fall back to userspace)
+     * @return this builder
+     * @throws IllegalArgumentException if below 4096
+     */
+    public Builder sinkBound(int bytes) {
+      this.bound = checkBound(bytes);
+      return this;
+    }
+
+    /**
+     * Keeps the last {@code bytes} of the stream and gives them to each sink added later, before
+     * the live stream. Default 0: none.
+     *
+     * @param bytes 0 or more, at most the sink bound ({@link #open} checks)
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder burst(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("negative burst: " + bytes);
+      }
+      this.burst = bytes;
+      return this;
+    }
+
+    /**
+     * How long the source thread lets a slow source's bytes gather before it moves them. A live
+     * stream that arrives packet by packet then costs one step per sink per interval instead of
+     * per packet, for up to that much added latency. Sources above 8 MiB/s (over 100 ms windows),
+     * and any source whose bytes are already waiting, never wait. Default 0.
+     *
+     * @param time zero or more, at most one second
+     * @return this builder
+     * @throws IllegalArgumentException if negative or above one second
+     */
+    public Builder coalesce(Duration time) {
+      if (time.isNegative() || time.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("coalesce time outside 0..1 s: " + time);
+      }
+      this.coalesceNanos = time.toNanos();
+      return this;
+    }
+
+    /**
+     * The transport. By default {@link TransportKind#KERNEL} when splice acceleration is on and
+     * the source is a channel with a file descriptor, else {@link TransportKind#USERSPACE}.
+     *
+     * @param kind the transport; {@link TransportKind#KERNEL} makes {@link #open} fail where the
+     *     kernel transport is not possible
+     * @return this builder
+     */
+    public Builder transport(TransportKind kind) {
+      this.transport = Objects.requireNonNull(kind, "kind");
+      return this;
+    }
+
+    /**
+     * The allocator of the pooled memory the fan-out uses (the userspace transport's chunks,
+     * copies for userspace sinks, inserted bytes). Default: a process-wide allocator of the
+     * library (256 MiB cap). Stays the caller's; it must outlive the fan-out's threads.
+     *
+     * @param a the allocator
+     * @return this builder
+     */
+    public Builder allocator(Allocator a) {
+      this.allocator = Objects.requireNonNull(a, "allocator");
+      return this;
+    }
+
+    /**
+     * Who hears about sinks and the source ending.
+     *
+     * @param l the listener
+     * @return this builder
+     */
+    public Builder listener(FanoutListener l) {
+      this.listener = Objects.requireNonNull(l, "listener");
+      return this;
+    }
+
+    /**
+     * Where the source and sink threads come from (default: virtual threads).
+     *
+     * @param f the factory
+     * @return this builder
+     */
+    public Builder threadFactory(ThreadFactory f) {
+      this.threads = Objects.requireNonNull(f, "threads");
+      return this;
+    }
+
+    /**
+     * Where the source thread comes from, when it should differ from the sinks'. The source
+     * thread does the steady work and waits for the source between chunks; a platform thread
+     * waits in poll(2) itself, which costs less CPU per chunk for one long-lived thread.
+     *
+     * @param f the factory
+     * @return this builder
+     */
+    public Builder sourceThreadFactory(ThreadFactory f) {
+      this.sourceThreads = Objects.requireNonNull(f, "threads");
+      return this;
+    }
+
+    /**
+     * Creates the fan-out over {@code src}; call {@link Fanout#start()} to begin reading.
+     *
+     * @param src the source; its channel stays the caller's
+     * @return a new fan-out owned by the caller, who closes it
+     * @throws IOException if the transport's pipes cannot be created
+     * @throws IllegalArgumentException if the burst exceeds the bound, or {@link
+     *     TransportKind#KERNEL} was asked for and is not possible (the message says why)
+     */
+    public Fanout open(Source src) throws IOException {
+      return new Fanout(this, Objects.requireNonNull(src, "src"));
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.nocopy.fanout;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A sink's stream hooks: where its stream starts and what is inserted into it. Only sinks that
+ * have one get a {@code Hooks}; {@link Sink#deliver} checks for null and otherwise hands the whole
+ * chunk on, so sinks without hooks pay nothing.
+ *
+ * <p>The walk: a chunk covers stream positions {@code [c.position, c.position + c.length)}; the
+ * sink takes the part at or after its start position. Its own stream position ({@link #at}) counts
+ * header bytes and taken stream bytes. Before each insertion point the chunk is offered up to the
+ * point, then the inserted bytes, then the walk continues. Delivering thread only (under the
+ * fan-out's delivery lock), like the sink's offers.
+ */
+final class Hooks {
+  private final long start;
+  private final ByteBuffer header;
+  private final Insertions insertions;
+  private long at; // position in the sink's stream
+  private long nextInsert = Long.MAX_VALUE;
+
+  private Hooks(long start, ByteBuffer header, Insertions insertions) {
+    this.start = start;
+    this.header = header;
+    this.insertions = insertions;
+    if (insertions != null) {
+      nextInsert = insertions.nextAfter(0);
+    }
+  }
+
+  /**
+   * The hooks of a sink about to be added, or null when it needs none: no header, no insertions,
+   * and a start the burst gives whole (at or before {@code live}).
+   */
+  static Hooks of(SinkBuilder b, long start, long live) {
+    ByteBuffer header = b.header != null && b.header.hasRemaining() ? b.header.duplicate() : null;
+    if (header == null && b.insertions == null && start <= live) {
+      return null;
+    }
+    return new Hooks(start, header, b.insertions);
+  }
+
+  /** Under the delivery lock, before the burst: the header, with its insertions. */
+  void begin(Sink s) {
+    if (header == null) {
+      return;
+    }
+    ByteBuffer h = header;
+    while (h.hasRemaining() && s.handover.stopReason() == null) {
+      long room = nextInsert - at;
+      int take = (int) Math.min(h.remaining(), room);
+      if (take > 0) {
+        ByteBuffer part = h.duplicate();
+        part.limit(h.position() + take);
+        s.offerBytes(part);
+        h.position(h.position() + take);
+        at += take;
+      }
+      insertIfDue(s);
+    }
+  }
+
+  /** Gives the sink its part of the chunk, with insertions at their points. */
+  void deliver(Sink s, Chunk c) {
+    long from = Math.max(0, start - c.position);
+    while (from < c.length && s.handover.stopReason() == null) {
+      long take = Math.min(c.length - from, nextInsert - at);
+      if (take > 0) {
+        s.offer(c, from, take);
+        from += take;
+        at += take;
+      }
+      insertIfDue(s);
+    }
+  }
+
+  private void insertIfDue(Sink s) {
+    if (at == nextInsert) {
+      ByteBuffer ins = insertions.bytesAt(at);
+      s.fanout.counters.inserted.add(ins.remaining());
+      s.offerBytes(ins.duplicate());
+      nextInsert = insertions.nextAfter(at);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package io.nocopy.fanout;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One receiver of a fan-out's stream: its channel, its backlog (a kernel pipe or a queue of
+ * slices, see {@link #transport()}), its writer thread and counters. Made by {@link
+ * SinkBuilder#add()}; the handle stays valid after the sink ended, for its counters and reason.
+ *
+ * <h2>Who writes</h2>
+ *
+ * A sink that keeps up is written by the fan-out's source thread right after each chunk, without
+ * waiting (one tee and one splice, or one gathering write of the shared slice); when the channel
+ * cannot take a chunk whole, the sink's own writer thread takes over, waits for the channel,
+ * drains the backlog and hands the channel back once the backlog is empty. The states and
+ * transitions are described once, in {@code Handover}. Channels that cannot be polled (files) are
+ * always written by the writer thread, so a slow disk never stalls the source.
+ *
+ * <h2>Ownership</h2>
+ *
+ * The channel stays the caller's: the fan-out never closes it (except that a userspace sink whose
+ * writer is blocked in the channel's {@code write} when it is dropped is interrupted, which closes
+ * the channel, the JDK's rule for interruptible channels). After {@link FanoutListener#sinkClosed}
+ * the channel is the caller's alone again.
+ *
+ * <p>Thread safety: every method may be called from any thread.
+ */
+public final class Sink {
+  final Fanout fanout;
+  final WritableByteChannel channel;
+  final ByteBuffer prefix;
+  final Port port;
+  final Handover handover = new Handover();
+  final Hooks hooks; // null for a sink without hooks: its delivery costs nothing extra
+  final AtomicLong written = new AtomicLong(); // by the channel's owner only; read by anyone
+  final AtomicLong direct = new AtomicLong(); // part of written: by the source thread
+  final long startPosition;
+  private final long prefixLength;
+  private volatile Reason reason;
+
+  Sink(Fanout fanout, SinkBuilder b, Port port, long startPosition, Hooks hooks) {
+    this.fanout = fanout;
+    this.channel = b.channel;
+    this.prefix = b.prefix == null ? null : b.prefix.duplicate();
+    this.prefixLength = prefix == null ? 0 : prefix.remaining();
+    this.port = port;
+    this.startPosition = startPosition;
+    this.hooks = hooks;
+  }
+
+  /**
+   * The sink's channel, owned by the caller.
+   *
+   * @return the channel given to {@link Fanout#sink}
+   */
+  public WritableByteChannel channel() {
+    return channel;
+  }
+
+  /**
+   * How bytes reach this sink: the fan-out's transport, or {@link TransportKind#USERSPACE} where
+   * this sink differs (asked for, or its pipe could not be sized to its bound).
+   *
+   * @return the transport
+   */
+  public TransportKind transport() {
+    return port.kind();
+  }
+
+  /**
+   * The stream position where this sink's stream started (see {@link StartPosition}).
+   *
+   * @return a position of the source's stream
+   */
+  public long startPosition() {
+    return startPosition;
+  }
+
+  /**
+   * Bytes written to the channel so far: prefix, header, stream and inserted bytes.
+   *
+   * @return the count
+   */
+  public long bytesWritten() {
+    return written.get();
+  }
+
+  /**
+   * The length of the prefix ({@link SinkBuilder#prefix}): the part of {@link #bytesWritten()}
+   * that is not the stream.
+   *
+   * @return bytes, 0 without a prefix
+   */
+  public long prefixLength() {
+    return prefixLength;
+  }
+
+  /**
+   * The part of {@link #bytesWritten()} the source thread wrote directly.
+   *
+   * @return the count
+   */
+  public long bytesDirect() {
+    return direct.get();
+  }
+
+  /**
+   * Bytes waiting for this sink now (in its pipe or queue), an estimate while it runs.
+   *
+   * @return the count
+   */
+  public long backlog() {
+    return port.backlog();
+  }
+
+  /**
+   * Why the sink ended, or null while it runs.
+   *
+   * @return the reason or null
+   */
+  public Reason reason() {
+    return reason;
+  }
+
+  /**
+   * Whether the sink still receives.
+   *
+   * @return true until it ended
+   */
+  public boolean isOpen() {
+    return reason == null;
+  }
+
+  /**
+   * Stops the sink: no more bytes are written to it, queued ones are discarded, and the listener
+   * gets {@link Reason#REMOVED}. Idempotent; no effect after the sink ended.
+   */
+  public void remove() {
+    drop(Reason.REMOVED);
+  }
+
+  /** Ends the sink with {@code why} unless it already ends. */
+  void drop(Reason why) {
+    if (reason == null && handover.stop(why)) {
+      port.stop();
+    }
+  }
+
+  /**
+   * Delivery thread (the source thread, or the adder under the delivery lock): puts {@code [from,
+   * from + len)} of the chunk into the backlog, and writes it on at once if the sink is idle.
+   * Drops the sink if it does not fit.
+   */
+  void offer(Chunk c, long from, long len) {
+    if (len <= 0 || handover.stopReason() != null) {
+      return;
+    }
+    boolean fits;
+    if (handover.tryAcquire()) {
+      fits = port.putOwned(c, from, len, this);
+      handover.release(!fits || !port.hasBacklog());
+    } else {
+      fits = port.put(c, from, len);
+    }
+    if (!fits) {
+      drop(Reason.TOO_SLOW);
+    }
+  }
+
+  /** Like {@link #offer} for bytes the hooks insert (copied into the backlog). */
+  void offerBytes(ByteBuffer bytes) {
+    if (!bytes.hasRemaining() || handover.stopReason() != null) {
+      return;
+    }
+    boolean fits = port.putBytes(bytes);
+    if (fits && handover.tryAcquire()) {
+      handover.release(port.writeDirect(this));
+    }
+    if (!fits) {
+      drop(Reason.TOO_SLOW);
+    }
+  }
+
+  /** Source thread: a chunk of the live stream. */
+  void deliver(Chunk c) {
+    if (hooks == null) {
+      offer(c, 0, c.length);
+    } else {
+      hooks.deliver(this, c);
+    }
+  }
+
+  /**
+   * Delivery lock held: a chunk of the burst, of which the sink takes the part from {@code start}
+   * on (its hooks, if it has any, know the start).
+   */
+  void deliverFrom(Chunk c, long start) {
+    if (hooks == null) {
+      long from = Math.max(0, start - c.position);
+      offer(c, from, c.length - from);
+    } else {
+      hooks.deliver(this, c);
+    }
+  }
+
+  /** Source thread, after the last chunk. */
+  void endOfStream() {
+    port.endOfStream();
+    handover.finish();
+  }
+
+  /** Writer thread. */
+  void run() {
+    handover.bindWriter(Thread.currentThread());
+    Reason why = Reason.FINISHED;
+    IOException error = null;
+    try {
+      port.serve(this);
+    } catch (IOException e) {
+      why = Reason.FAILED;
+      error = e;
+    } catch (InterruptedException e) {
+      why = Reason.CLOSED;
+    } catch (RuntimeException e) {
+      why = Reason.FAILED;
+      error = new IOException(e);
+    } finally {
+      Reason stop = handover.stopReason();
+      if (stop != null) {
+        why = stop;
+        error = null;
+      } else if (why != Reason.FINISHED) {
+        handover.stop(why); // the source skips this sink from now on
+      }
+      reason = why;
+      fanout.sinkEnded(this, why, error);
+    }
+  }
+}

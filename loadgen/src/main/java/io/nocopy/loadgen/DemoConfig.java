@@ -1,0 +1,176 @@
+package io.nocopy.loadgen;
+
+import io.nocopy.relay.Flags;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code ./nocopy demo} runs, parsed from its flags. Immutable.
+ *
+ * @param mounts synthetic sources, one per mount {@code /mount1 .. /mountN}
+ * @param listeners listeners per mount
+ * @param bitsPerSecond each source's rate
+ * @param seconds the measured steady-state window, after warm-up
+ * @param warmupSeconds how long everything runs before measuring starts
+ * @param engines the relay engines to run, one after the other, each with a fresh relay process
+ */
+public record DemoConfig(
+    int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds, List<String> engines) {
+
+  /** Validates the settings. */
+  public DemoConfig {
+    if (mounts < 1 || mounts > 1000) {
+      throw new IllegalArgumentException("--mounts must be 1..1000, got " + mounts);
+    }
+    if (listeners < 1 || listeners > 10_000) {
+      throw new IllegalArgumentException("--listeners must be 1..10000, got " + listeners);
+    }
+    if ((long) mounts * listeners > 20_000) {
+      throw new IllegalArgumentException("--mounts x --listeners must be at most 20000, got "
+          + (long) mounts * listeners);
+    }
+    if (bitsPerSecond < 8L * Frames.SIZE || bitsPerSecond > 10_000_000_000L) {
+      throw new IllegalArgumentException("--rate must be between 8kbit (one frame a second) and 10gbit, got "
+          + bitsPerSecond + " bit/s");
+    }
+    if (seconds < 1 || seconds > 3600) {
+      throw new IllegalArgumentException("--seconds must be 1..3600, got " + seconds);
+    }
+    if (warmupSeconds < 0 || warmupSeconds > 600) {
+      throw new IllegalArgumentException("--warmup must be 0..600, got " + warmupSeconds);
+    }
+    if (engines.isEmpty()) {
+      throw new IllegalArgumentException("--engines needs at least one engine");
+    }
+    for (String e : engines) {
+      if (!e.equals("splice") && !e.equals("userspace") && !e.equals("auto")) {
+        throw new IllegalArgumentException("--engines takes splice, userspace or auto, got '" + e + "'");
+      }
+    }
+    engines = List.copyOf(engines);
+  }
+
+  /** The usage text of {@code ./nocopy demo --help}. */
+  public static final String HELP =
+      """
+      usage: ./nocopy demo [options]
+
+      Starts the relay as a separate process on 127.0.0.1, publishes synthetic streams to it and
+      listens to every mount from this process, then reports what the relay cost per delivered
+      byte, with each engine. Every listener checks every byte it receives.
+
+        --mounts N            sources, one per mount (default 10)
+        --listeners N         listeners per mount (default 10)
+        --rate RATE           each source's rate: 2mbit, 500k (= kbit), 1g, or bits per second (default 2mbit)
+        --seconds N           measured steady-state seconds (default 20)
+        --warmup N            seconds before measuring starts (default 5)
+        --engines LIST        comma-separated: splice, userspace, auto (default splice,userspace)
+        --help                this text
+
+      The exit status is non-zero if any listener's bytes failed to verify or a run failed.
+      """;
+
+  /** Thrown for {@code --help}: the caller prints {@link #HELP} and exits 0. */
+  public static final class HelpRequested extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    HelpRequested() {
+      super("help requested", null, false, false);
+    }
+  }
+
+  /**
+   * Parses the flags of {@code ./nocopy demo}.
+   *
+   * @param args the arguments after {@code demo}
+   * @return the settings
+   * @throws HelpRequested for {@code --help}
+   * @throws IllegalArgumentException naming the flag, for anything malformed
+   */
+  public static DemoConfig parse(String... args) throws HelpRequested {
+    int mounts = 10;
+    int listeners = 10;
+    long rate = 2_000_000;
+    int seconds = 20;
+    int warmup = 5;
+    List<String> engines = List.of("splice", "userspace");
+    List<Flags.Flag> flags = Flags.split(args);
+    if (flags == null) {
+      throw new HelpRequested();
+    }
+    for (Flags.Flag f : flags) {
+      String flag = f.name();
+      switch (flag) {
+        case "--mounts" -> mounts = parseInt(flag, f.required());
+        case "--listeners" -> listeners = parseInt(flag, f.required());
+        case "--rate" -> rate = parseRate(f.required());
+        case "--seconds" -> seconds = parseInt(flag, f.required());
+        case "--warmup" -> warmup = parseInt(flag, f.required());
+        case "--engines" -> {
+          List<String> list = new ArrayList<>();
+          for (String e : f.required().split(",")) {
+            if (!e.isBlank()) {
+              list.add(e.strip().toLowerCase(Locale.ROOT));
+            }
+          }
+          engines = list;
+        }
+        default -> throw f.unknown();
+      }
+    }
+    return new DemoConfig(mounts, listeners, rate, seconds, warmup, engines);
+  }
+
+  private static int parseInt(String flag, String v) {
+    try {
+      return Integer.parseInt(v.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " wants a whole number, got '" + v + "'");
+    }
+  }
+
+  /**
+   * Parses a rate in bits per second: "2mbit", "2m", "500k", "500kbit", "1.5mbit", "1g",
+   * "64000" (decimal multiples: k = 1000).
+   *
+   * @param v the text
+   * @return bits per second
+   */
+  static long parseRate(String v) {
+    String s = v.strip().toLowerCase(Locale.ROOT);
+    if (s.endsWith("bit/s")) {
+      s = s.substring(0, s.length() - 5);
+    } else if (s.endsWith("bps")) {
+      s = s.substring(0, s.length() - 3);
+    } else if (s.endsWith("bit")) {
+      s = s.substring(0, s.length() - 3);
+    }
+    double mult = 1;
+    if (!s.isEmpty()) {
+      switch (s.charAt(s.length() - 1)) {
+        case 'k' -> mult = 1e3;
+        case 'm' -> mult = 1e6;
+        case 'g' -> mult = 1e9;
+        default -> mult = 1;
+      }
+      if (mult != 1) {
+        s = s.substring(0, s.length() - 1);
+      }
+    }
+    try {
+      double n = Double.parseDouble(s.strip());
+      if (!(n > 0) || Double.isInfinite(n)) {
+        throw new NumberFormatException();
+      }
+      return Math.round(n * mult);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--rate wants a rate like 2mbit, 500k or 64000, got '" + v + "'");
+    }
+  }
+
+  /** @return each source's rate in bytes per second */
+  public double bytesPerSecond() {
+    return bitsPerSecond / 8.0;
+  }
+}

@@ -1,0 +1,94 @@
+package io.nocopy.relay;
+
+import io.nocopy.relay.http.HttpHead;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pages that are not streams: Icecast's {@code /status-json.xsl} ({@link StatusJson}), its
+ * metadata update {@code /admin/metadata}, the process's costs at {@code
+ * /admin/nocopy-stats.json} (read by the demo and the benchmark harness), and a plain-text index
+ * at {@code /}. Each answer is complete and ends the connection.
+ */
+final class AdminPages {
+  private final RelayServer server;
+
+  AdminPages(RelayServer server) {
+    this.server = server;
+  }
+
+  /**
+   * Answers a {@code GET} if its path is one of these pages.
+   *
+   * @param ch the connection
+   * @param head the request
+   * @return false if the path is not an admin page (it may be a mount)
+   * @throws IOException if the client went away
+   */
+  boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
+    switch (head.path()) {
+      case "/status-json.xsl" -> {
+        String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
+            server.started(), server.mounts());
+        Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
+            "Access-Control-Allow-Origin: *"));
+      }
+      case "/admin/metadata" -> updateMetadata(ch, head);
+      case "/admin/nocopy-stats.json" ->
+          Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
+      case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Icecast's metadata update, as libshout, ezstream and butt send it: {@code GET
+   * /admin/metadata?mode=updinfo&mount=/m&song=Title} with the source's credentials. The title
+   * shows in the status page; it is not interleaved into the stream (no icy-metaint).
+   */
+  private void updateMetadata(SocketChannel ch, HttpHead.Request head) throws IOException {
+    if (!server.auth().accepts(head.header("Authorization"))) {
+      server.refuse(ch, 401, "authentication required");
+      return;
+    }
+    Map<String, String> q = head.query();
+    Mount mount = q.get("mount") == null ? null : server.mount(q.get("mount"));
+    if (!"updinfo".equals(q.get("mode")) || mount == null) {
+      server.refuse(ch, mount == null ? 404 : 400, mount == null ? "no such mount" : "mode must be updinfo");
+      return;
+    }
+    String song = q.getOrDefault("song", "");
+    mount.title = song.length() > 512 ? song.substring(0, 512) : song;
+    Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
+        + " update successful</message><return>1</return></iceresponse>\n"));
+  }
+
+  /** The process's costs and the relay's totals, for the demo and benchmark harness. */
+  private String statsJson() {
+    ProcessStats.Reading r = ProcessStats.read();
+    RelayServer.Totals t = server.totals();
+    return "{\"cpu_ns\":" + r.cpuNanos() + ",\"allocated_bytes\":" + r.allocatedBytes()
+        + ",\"gc_count\":" + r.gcCount() + ",\"gc_ms\":" + r.gcMillis() + ",\"rss_bytes\":"
+        + r.rssBytes() + ",\"pool_blocks_in_use\":" + server.allocator().inUse() + ",\"pool_reserved_bytes\":"
+        + server.allocator().reservedBytes() + ",\"mounts\":" + t.mounts() + ",\"listeners\":" + t.listeners()
+        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\"}";
+  }
+
+  private String indexPage() {
+    StringBuilder b = new StringBuilder("nocopy relay\n\n");
+    List<MountSnapshot> ms = server.mounts();
+    if (ms.isEmpty()) {
+      b.append("no mounts yet: publish with PUT or SOURCE (see ./nocopy relay --help)\n");
+    }
+    for (MountSnapshot m : ms) {
+      b.append(m.mount()).append("  ").append(m.contentType()).append("  listeners ")
+          .append(m.listeners()).append('\n');
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,82 @@
+package io.nocopy.relay;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One listener's connection, after its {@code GET} of a mount: admission (the mount exists, the
+ * listener limits allow one more), the response head, then the socket is a sink of the mount's
+ * fan-out until the source ends, the listener leaves, or it falls too far behind. Runs on the
+ * connection's own thread; the connection is closed by the caller afterwards.
+ */
+final class ListenerConnection {
+  private static final System.Logger LOG = System.getLogger(ListenerConnection.class.getName());
+
+  private final RelayServer server;
+  private final SocketChannel ch;
+  private final String peer;
+
+  ListenerConnection(RelayServer server, SocketChannel ch, String peer) {
+    this.server = server;
+    this.ch = ch;
+    this.peer = peer;
+  }
+
+  /**
+   * Serves the mount at {@code path} to this listener, or answers why not (400, 404, 503).
+   *
+   * @param path the request's path
+   * @throws IOException if the listener went away
+   */
+  void serve(String path) throws IOException {
+    String mountName;
+    try {
+      mountName = MountName.validate(path);
+    } catch (IllegalArgumentException e) {
+      server.refuse(ch, 400, "bad mount: " + e.getMessage());
+      return;
+    }
+    Mount mount = server.mount(mountName);
+    if (mount == null) {
+      server.refuse(ch, 404, "no source on " + mountName);
+      return;
+    }
+    InetAddress ip = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+    if (!server.listenerLimits().reserve(ip)) {
+      server.refuse(ch, 503, "too many listeners");
+      return;
+    }
+    try {
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      MountFanout.Attached sink;
+      try {
+        sink = mount.fanout.attach(peer, ch, Responses.listenerOk(mount.snapshot()),
+            MountFanout.Role.LISTENER);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
+            e.getMessage());
+        server.refuse(ch, 503, "cannot serve another listener now");
+        return;
+      }
+      if (sink == null) {
+        server.refuse(ch, 404, "no source on " + mountName);
+        return;
+      }
+      mount.listenerJoined(sink);
+      LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mountName, peer,
+          sink.transport());
+      try {
+        sink.awaitEnd();
+      } finally {
+        mount.listenerLeft(sink);
+        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left after {2} bytes{3}", mountName,
+            peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)" : "");
+      }
+    } finally {
+      server.listenerLimits().release(ip);
+    }
+  }
+}

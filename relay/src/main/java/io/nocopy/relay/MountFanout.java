@@ -1,0 +1,314 @@
+package io.nocopy.relay;
+
+import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Slice;
+import io.nocopy.fanout.Fanout;
+import io.nocopy.fanout.FanoutListener;
+import io.nocopy.fanout.Reason;
+import io.nocopy.fanout.Sink;
+import io.nocopy.fanout.SliceSource;
+import io.nocopy.fanout.Source;
+import io.nocopy.fanout.TransportKind;
+import io.nocopy.memory.Allocator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A mount's delivery: one fan-out from core ({@link Fanout}) from the source to the mount's
+ * listeners and recordings. The relay moves no byte itself; this class opens the fan-out with the
+ * relay's settings, adds sinks, runs it to the end, and keeps the books the relay needs: which sink
+ * is a listener or a recording, and when each ended.
+ *
+ * <h2>Sources and transports</h2>
+ *
+ * <ul>
+ *   <li>A raw socket body ({@link #ofSocket}): the bytes read ahead with the request head come
+ *       first, then the socket. The fan-out uses the kernel transport (splice and tee: the payload
+ *       never enters the JVM) unless {@code --engine userspace} or the platform says otherwise.
+ *   <li>A body parsed in userspace ({@link #ofBody}: chunked coding, a {@code Content-Length}, a
+ *       cascaded pull): its slices are published as they are read; always the userspace
+ *       transport, the same retained slice written to every sink.
+ * </ul>
+ *
+ * The transport is chosen once, when the fan-out opens, and {@link #name()} reports it; a listener
+ * that the kernel transport could not give a pipe is served in userspace and its own transport is
+ * in {@link Attached#transport()}.
+ *
+ * <h2>Bounds</h2>
+ *
+ * A listener may fall {@code --queue-size} behind (on the kernel transport its pipe, so at most the
+ * pipe size limit); a recording on the userspace transport at least 16 MiB, so a slow disk is not
+ * dropped at once. The burst is {@code --burst-size}, at most half a kernel listener's pipe so a new
+ * listener has room for the live stream.
+ */
+final class MountFanout implements FanoutListener, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(MountFanout.class.getName());
+  /** The most bytes one slice of a parsed body carries. */
+  static final int MAX_SLICE = 64 * 1024;
+  /** A userspace recording's bound when --queue-size is smaller. */
+  private static final int RECORDING_BOUND = 16 << 20;
+
+  /** A sink's role: listeners are counted and logged as such; recordings have a wider bound. */
+  enum Role {
+    /** A listener's socket: gets the response head, the burst, then the live stream. */
+    LISTENER,
+    /** A recording's file: the stream from the moment it was added. */
+    RECORDING
+  }
+
+  /** One destination of the mount's stream, from {@link #attach} until it ends. */
+  static final class Attached {
+    final String label;
+    final Role role;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private volatile Sink sink; // set by attach, or by the callback if that comes first
+    private volatile Reason reason;
+
+    private Attached(String label, Role role) {
+      this.label = label;
+      this.role = role;
+    }
+
+    /**
+     * Blocks until the sink has ended (stream written out, destination failed, or dropped); its
+     * channel is the caller's alone again then.
+     */
+    void awaitEnd() {
+      awaitUninterruptibly(done);
+    }
+
+    /** Stream bytes written to the destination so far (the response head not counted). */
+    long bytesWritten() {
+      Sink s = sink;
+      return s == null ? 0 : Math.max(0, s.bytesWritten() - s.prefixLength());
+    }
+
+    /** Whether the fan-out dropped it for falling more than its bound behind. */
+    boolean droppedAsSlow() {
+      return reason == Reason.TOO_SLOW;
+    }
+
+    /** The transport serving this destination. */
+    String transport() {
+      Sink s = sink;
+      return s == null ? "?" : name(s.transport());
+    }
+  }
+
+  private final String mount;
+  private final String source; // for logs: the peer or upstream URL
+  private final Fanout fanout;
+  private final int listenerBound;
+  private final int recordingBound;
+  private final CountDownLatch sourceEnded = new CountDownLatch(1);
+  private final ConcurrentHashMap<WritableByteChannel, Attached> sinks = new ConcurrentHashMap<>();
+  private volatile boolean ran;
+
+  private MountFanout(String mount, String source, Source src, TransportKind transport,
+      RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
+    this.mount = mount;
+    this.source = source;
+    boolean kernel = transport == TransportKind.KERNEL;
+    this.listenerBound = kernel ? pipeBound : config.queueSize();
+    this.recordingBound = kernel ? pipeBound : Math.max(config.queueSize(), RECORDING_BOUND);
+    this.fanout = Fanout.builder()
+        .transport(transport)
+        .sinkBound(listenerBound)
+        .burst(kernel ? Math.min(config.burstSize(), pipeBound / 2) : config.burstSize())
+        .coalesce(config.coalesce())
+        .allocator(allocator)
+        .listener(this)
+        // one platform thread per mount does the steady work, waiting for the source in poll(2)
+        // without the virtual-thread scheduler in between
+        .sourceThreadFactory(Thread.ofPlatform().daemon().name("nocopy-mount-", 0).factory())
+        .open(src);
+  }
+
+  /**
+   * A fan-out over a raw socket body. The reader's buffered bytes (what came with the request
+   * head) become the stream's first bytes and the reader is closed: from here on the fan-out alone
+   * reads the socket.
+   *
+   * @param mount the mount's name, for logs
+   * @param source the source's peer address, for logs
+   * @param ch the source socket; stays the caller's
+   * @param in the reader the request head was read with; closed here
+   * @param kernel whether to use the kernel transport (else userspace)
+   * @param config burst, queue and coalescing settings
+   * @param pipeBound a kernel sink's pipe size: {@code --queue-size}, at most the pipe size limit
+   * @param allocator the relay's pooled memory
+   * @return the fan-out, not started
+   * @throws IOException if the fan-out's pipes cannot be made
+   */
+  static MountFanout ofSocket(String mount, String source, SocketChannel ch, BufReader in,
+      boolean kernel, RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
+    long ahead = in.buffered();
+    Slice leading = ahead > 0 ? in.readSlice(ahead) : null;
+    in.close();
+    return new MountFanout(mount, source, Source.channel(ch, leading),
+        kernel ? TransportKind.KERNEL : TransportKind.USERSPACE, config, pipeBound, allocator);
+  }
+
+  /**
+   * A fan-out over a body parsed in userspace, published slice by slice.
+   *
+   * @param mount the mount's name, for logs
+   * @param source the source's peer address or upstream URL, for logs
+   * @param body the body; read by the fan-out's source thread only
+   * @param in the reader under the body (asked how many bytes it holds, for pacing)
+   * @param ch the socket under the reader (asked how many bytes wait in it, for pacing)
+   * @param config burst, queue and coalescing settings
+   * @param allocator the relay's pooled memory
+   * @return the fan-out, not started
+   * @throws IOException if the fan-out cannot be opened
+   */
+  static MountFanout ofBody(String mount, String source, SourceBody body, BufReader in,
+      SocketChannel ch, RelayConfig config, Allocator allocator) throws IOException {
+    SliceSource slices = new SliceSource() {
+      @Override
+      public Slice next() throws IOException {
+        return body.next();
+      }
+
+      @Override
+      public long buffered() {
+        return in.buffered();
+      }
+    };
+    return new MountFanout(mount, source, Source.slices(slices, ch), TransportKind.USERSPACE,
+        config, 0, allocator);
+  }
+
+  /** The status page's name of a transport. */
+  static String name(TransportKind kind) {
+    return kind == TransportKind.KERNEL ? "splice" : "userspace";
+  }
+
+  /**
+   * The transport serving the mount, as the status page names it.
+   *
+   * @return {@code splice} or {@code userspace}
+   */
+  String name() {
+    return name(fanout.transport());
+  }
+
+  /**
+   * Adds a destination: it gets {@code preamble}, then (a listener) the burst, then the live
+   * stream without a gap or a duplicate.
+   *
+   * @param label for logs: the peer address or the recording's file name
+   * @param ch the destination; the fan-out writes to it until the sink ends, never closes it
+   * @param preamble bytes written before the stream (a listener's response head), may be empty
+   * @param role listener or recording
+   * @return the sink, or null if the source has already ended (nothing was added)
+   * @throws IOException if the sink cannot be made now (for example no pipe memory is left)
+   */
+  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role) throws IOException {
+    Attached a = new Attached(label, role);
+    sinks.put(ch, a);
+    try {
+      Sink s = fanout.sink(ch)
+          .prefix(preamble.length == 0 ? null : ByteBuffer.wrap(preamble))
+          .bound(role == Role.LISTENER ? listenerBound : recordingBound)
+          .add();
+      if (a.sink == null) {
+        a.sink = s;
+      }
+    } catch (IllegalStateException e) {
+      sinks.remove(ch);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      sinks.remove(ch);
+      throw e;
+    }
+    return a;
+  }
+
+  /**
+   * Starts the fan-out, waits for the source to end, reports it, then waits for every sink to
+   * drain and closes the fan-out. Errors end the source, never the server.
+   *
+   * @param onSourceEnd called once when the source's last byte is in, before the sinks drain
+   */
+  void run(Runnable onSourceEnd) {
+    ran = true;
+    try (Fanout f = fanout) {
+      f.start();
+      awaitUninterruptibly(sourceEnded);
+      onSourceEnd.run();
+      LOG.log(System.Logger.Level.INFO, "{0}: source {1} ended after {2} bytes", mount, source,
+          f.bytesIn());
+      f.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void sourceEnded(long bytes, IOException error) {
+    if (error != null) {
+      LOG.log(System.Logger.Level.INFO, "{0}: source {1} ended: {2}", mount, source, error.getMessage());
+    }
+    sourceEnded.countDown();
+  }
+
+  @Override
+  public void sinkClosed(Sink sink, Reason reason, IOException error) {
+    Attached a = sinks.remove(sink.channel());
+    if (a == null) {
+      return;
+    }
+    a.sink = sink;
+    a.reason = reason;
+    if (reason == Reason.TOO_SLOW) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: dropping {1}: more than its queue size behind", mount,
+          a.label);
+    } else if (reason == Reason.FAILED && a.role == Role.RECORDING) {
+      LOG.log(System.Logger.Level.ERROR, "{0}: recording {1} failed: {2}", mount, a.label,
+          String.valueOf(error));
+    }
+    a.done.countDown();
+  }
+
+  /** Bytes received from the source. */
+  long bytesIn() {
+    return fanout.bytesIn();
+  }
+
+  /** Ends every sink at once, written out or not (server shutdown). */
+  void dropAll() {
+    fanout.close();
+  }
+
+  /** Frees a fan-out that never ran; a no-op after {@link #run}. */
+  @Override
+  public void close() {
+    if (!ran) {
+      fanout.close();
+    }
+  }
+
+  /**
+   * Waits for a latch, keeping the thread's interrupt for later: a connection waits for its sink
+   * or source whatever happens, and the server's close ends both.
+   */
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

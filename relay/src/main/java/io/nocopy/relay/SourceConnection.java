@@ -1,0 +1,102 @@
+package io.nocopy.relay;
+
+import io.nocopy.buffer.BufReader;
+import io.nocopy.relay.http.HttpHead;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One source's connection, after its {@code PUT} or {@code SOURCE} head: the checks (mount name,
+ * password, {@code Content-Length}), the mount's fan-out, its registration, Icecast's answers
+ * ({@code 100 Continue} when asked, then {@code 200 OK}), the recording, and the stream itself until
+ * the source ends. Runs on the connection's own thread; the caller closes the connection
+ * afterwards.
+ *
+ * <p>A raw body (no chunked coding, no {@code Content-Length}) is the fan-out's socket source, on
+ * the kernel transport when splice is available and not turned off; any other body is parsed here
+ * and published as slices of the blocks it was read into (userspace transport). See {@link
+ * MountFanout}.
+ */
+final class SourceConnection {
+  private static final System.Logger LOG = System.getLogger(SourceConnection.class.getName());
+
+  private final RelayServer server;
+  private final SocketChannel ch;
+  private final String peer;
+
+  SourceConnection(RelayServer server, SocketChannel ch, String peer) {
+    this.server = server;
+    this.ch = ch;
+    this.peer = peer;
+  }
+
+  /**
+   * Serves the source whose head is {@code head}, or answers why not (400, 401, 403).
+   *
+   * @param head the request head
+   * @param in the reader the head was read with (the body's first bytes may be in it); closed here
+   * @throws IOException if the source went away before it was answered
+   */
+  void serve(HttpHead.Request head, BufReader in) throws IOException {
+    try {
+      String mountName;
+      try {
+        mountName = MountName.validate(head.path());
+      } catch (IllegalArgumentException e) {
+        server.refuse(ch, 400, "bad mount: " + e.getMessage());
+        return;
+      }
+      if (!server.auth().accepts(head.header("Authorization"))) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
+            peer, mountName);
+        server.refuse(ch, 401, "authentication required");
+        return;
+      }
+      long contentLength = -1;
+      String cl = head.header("Content-Length");
+      if (cl != null && !head.chunked()) {
+        try {
+          contentLength = Long.parseLong(cl.strip());
+        } catch (NumberFormatException e) {
+          contentLength = -2;
+        }
+        if (contentLength < 0) {
+          server.refuse(ch, 400, "malformed Content-Length");
+          return;
+        }
+      }
+      String type = head.header("Content-Type");
+      boolean raw = !head.chunked() && contentLength < 0;
+      long length = contentLength;
+      RelayConfig config = server.config();
+      // The fan-out is opened before the mount is visible: every listener is its sink.
+      Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
+          head.header("ice-name"), head.header("ice-description"), head.header("ice-genre"),
+          m -> raw
+              ? MountFanout.ofSocket(m.name, peer, ch, in, server.spliceForRawSources(), config,
+                  server.spliceBound(), server.allocator())
+              : MountFanout.ofBody(m.name, peer,
+                  new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE), in, ch, config,
+                  server.allocator()));
+      if (!server.publish(mount, ch)) {
+        mount.fanout.close();
+        server.refuse(ch, 403, "mountpoint in use");
+        return;
+      }
+      try {
+        if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
+          Responses.send(ch, Responses.CONTINUE);
+        }
+        Responses.send(ch, Responses.SOURCE_OK);
+        LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
+            peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
+        server.recorder().start(mount);
+        mount.fanout.run(() -> server.unpublish(mount, ch));
+      } finally {
+        server.unpublish(mount, ch);
+      }
+    } finally {
+      in.close();
+    }
+  }
+}
