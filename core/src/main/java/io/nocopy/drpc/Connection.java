@@ -291,6 +291,11 @@ final class Connection implements AutoCloseable {
     }
   }
 
+  /** The allocator the connection reads into (and its streams' encoders may write into). */
+  Allocator allocator() {
+    return allocator;
+  }
+
   /**
    * Sends a message. With {@code last}, CloseSend follows in the same write (a server's unary
    * response).
