@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.google.protobuf.DescriptorProtos.DescriptorProto;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
@@ -113,16 +114,13 @@ class ProtoCodecTest {
   /** A slice over {@code wire} in chunks of {@code chunk} bytes, each in its own block. */
   private Slice chunked(byte[] wire, int chunk) throws Exception {
     int n = (wire.length + chunk - 1) / chunk;
-    Block[] blocks = new Block[n];
-    int[] offsets = new int[n];
-    int[] lengths = new int[n];
+    Chunks chunks = new Chunks(n);
     for (int i = 0; i < n; i++) {
-      lengths[i] = Math.min(chunk, wire.length - i * chunk);
-      offsets[i] = 3;
-      blocks[i] = alloc.allocate(lengths[i] + 3);
-      MemorySegment.copy(wire, i * chunk, blocks[i].segment(), ValueLayout.JAVA_BYTE, 3,
-          lengths[i]);
+      int length = Math.min(chunk, wire.length - i * chunk);
+      Block block = alloc.allocate(length + 3);
+      MemorySegment.copy(wire, i * chunk, block.segment(), ValueLayout.JAVA_BYTE, 3, length);
+      chunks.accept(block, 3, length);
     }
-    return Slice.ofBlocks(blocks, offsets, lengths, n);
+    return Slice.of(chunks, n);
   }
 }
