@@ -88,14 +88,7 @@ class RealClientsIntegrationTest {
     Tools.require("ffmpeg", "ezstream");
     Path mp3 = tone(dir);
     try (RelayServer server = relay()) {
-      Path conf = dir.resolve("ezstream.xml");
-      Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
-          + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
-          + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
-          + "</format></stream></streams><intakes><intake><filename>" + mp3
-          + "</filename></intake></intakes></ezstream>");
-      Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Process ez = new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
+      Process ez = ezstream(dir, server, mp3);
       try {
         RelayEndToEndTest.await(() -> !server.mounts().isEmpty(), "ezstream connected");
         try (Clients.Listener l = new Clients.Listener(server.address(), "/ez.mp3")) {
@@ -117,14 +110,7 @@ class RealClientsIntegrationTest {
         "-metadata", "title=Ez Title", "-y", mp3.toString()).inheritIO().start();
     assertTrue(enc.waitFor(60, TimeUnit.SECONDS));
     try (RelayServer server = relay()) {
-      Path conf = dir.resolve("ezstream.xml");
-      Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
-          + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
-          + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
-          + "</format></stream></streams><intakes><intake><filename>" + mp3
-          + "</filename></intake></intakes></ezstream>");
-      Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Process ez = new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
+      Process ez = ezstream(dir, server, mp3);
       try {
         RelayEndToEndTest.await(() -> server.mount("/ez.mp3") != null
             && "Ez Artist - Ez Title".equals(server.mount("/ez.mp3").title), "ezstream's title");
@@ -144,5 +130,17 @@ class RealClientsIntegrationTest {
         ez.waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** Starts ezstream publishing {@code mp3} to {@code /ez.mp3}. */
+  private static Process ezstream(Path dir, RelayServer server, Path mp3) throws Exception {
+    Path conf = dir.resolve("ezstream.xml");
+    Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
+        + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
+        + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
+        + "</format></stream></streams><intakes><intake><filename>" + mp3
+        + "</filename></intake></intakes></ezstream>");
+    Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    return new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
   }
 }
