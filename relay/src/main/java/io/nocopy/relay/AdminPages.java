@@ -54,8 +54,8 @@ final class AdminPages {
    * /admin/metadata?mode=updinfo&mount=/m&song=Title} (or {@code title=} and {@code artist=},
    * shown as {@code "artist - title"}; {@code url=}; {@code charset=} for the query's encoding,
    * ISO-8859-1 by default as Icecast assumes for non-Ogg sources) with the source's credentials.
-   * The title shows in the status page and goes into listeners' ICY metadata from the stream's
-   * current position on.
+   * The title shows in the status page and goes into listeners' ICY metadata (ISO-8859-1, as
+   * Icecast writes it) from the stream's current position on.
    */
   private void updateMetadata(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!server.auth().accepts(head.header("Authorization"))) {
@@ -87,7 +87,8 @@ final class AdminPages {
       return;
     }
     song = song.length() > 512 ? song.substring(0, 512) : song;
-    mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.UTF_8);
+    // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
+    mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
     Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
   }

@@ -74,7 +74,7 @@ final class IcyDemux implements SliceSource {
     Map<String, String> fields = IcyMetadata.parse(text);
     String title = fields.get("StreamTitle");
     if (title != null && mount != null) {
-      mount.setTitle(audio, title, fields.get("StreamUrl"), StandardCharsets.UTF_8);
+      mount.setTitle(audio, title, fields.get("StreamUrl"), StandardCharsets.ISO_8859_1);
     }
   }
 }

@@ -58,11 +58,13 @@ final class ListenerConnection {
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       MountFanout.Attached sink;
-      boolean icy = wantsIcy(icyMetadata) && !"ogg".equals(mount.scanner.formatName());
+      boolean asked = wantsIcy(icyMetadata);
+      boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
       ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
       try {
-        sink = mount.fanout.attach(peer, ch, Responses.listenerOk(mount.snapshot(), icy ? metaint : 0),
+        byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+        sink = mount.fanout.attach(peer, ch, head,
             MountFanout.Role.LISTENER, stream);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,

@@ -113,19 +113,24 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   private MountFanout(Mount m, String source, Source src, TransportKind transport,
       RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
     this.mount = m.name;
-    ChunkConsumer scan = m.scanner::scan;
     this.source = source;
     boolean kernel = transport == TransportKind.KERNEL;
     this.listenerBound = kernel ? pipeBound : config.queueSize();
     this.recordingBound = kernel ? pipeBound : Math.max(config.queueSize(), RECORDING_BOUND);
-    this.fanout = Fanout.builder()
+    Fanout.Builder b = Fanout.builder();
+    if (!m.scanner.formatName().equals("opaque")) {
+      // the format scanner reads each source byte once, never per listener; a format without
+      // boundaries needs no tap (on the kernel transport its bytes then never enter the JVM)
+      ChunkConsumer scan = m.scanner::scan;
+      b.tap(scan);
+    }
+    this.fanout = b
         .transport(transport)
         .sinkBound(listenerBound)
         .burst(kernel ? Math.min(config.burstSize(), pipeBound / 2) : config.burstSize())
         .coalesce(config.coalesce())
         .allocator(allocator)
         .listener(this)
-        .tap(scan) // the format scanner reads each source byte once, never per listener
         // one platform thread per mount does the steady work, waiting for the source in poll(2)
         // without the virtual-thread scheduler in between
         .sourceThreadFactory(Thread.ofPlatform().daemon().name("nocopy-mount-", 0).factory())

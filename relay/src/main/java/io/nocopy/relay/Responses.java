@@ -32,9 +32,11 @@ final class Responses {
    * The head of a listener's stream response.
    *
    * @param m the mount
+   * @param icyAsked whether the listener asked for ICY metadata ({@code icy-metadata:1} then, as
+   *     Icecast answers, also for an Ogg stream that gets no blocks)
    * @param metaint the ICY metadata interval the listener gets, or 0 for none
    */
-  static byte[] listenerOk(MountSnapshot m, int metaint) {
+  static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint) {
     StringBuilder b = new StringBuilder(384);
     b.append("HTTP/1.0 200 OK\r\n")
         .append("Server: ").append(SERVER).append("\r\n")
@@ -54,8 +56,11 @@ final class Responses {
       b.append("icy-genre:").append(clean(m.genre())).append("\r\n");
     }
     b.append("icy-pub:0\r\n");
+    if (icyAsked) {
+      b.append("icy-metadata:1\r\n");
+    }
     if (metaint > 0) {
-      b.append("icy-metadata:1\r\nicy-metaint:").append(metaint).append("\r\n");
+      b.append("icy-metaint:").append(metaint).append("\r\n");
     }
     b.append("\r\n");
     return b.toString().getBytes(StandardCharsets.UTF_8);

@@ -31,6 +31,7 @@ class IcyAndBurstTest {
     final Socket socket;
     final String head;
     final DataInputStream in;
+    final List<byte[]> texts = new ArrayList<>(); // every non-empty block's text, as sent
 
     IcyListener(InetSocketAddress at, String mount) throws IOException {
       socket = Clients.get(at, mount, "Icy-MetaData: 1\r\n");
@@ -50,6 +51,7 @@ class IcyAndBurstTest {
       }
       byte[] text = new byte[len];
       in.readFully(text);
+      texts.add(text);
       assertTrue(new String(text, StandardCharsets.UTF_8).startsWith("StreamTitle='"),
           "a block starts with StreamTitle");
       return IcyMetadata.parse(text).get("StreamTitle") + "|";
@@ -97,6 +99,9 @@ class IcyAndBurstTest {
         // the first block is the current (empty) title; the change lands in the first block at
         // or after position 40000, in ISO-8859-1 as Icecast reads an update without a charset
         assertEquals(List.of("|", "", "The Band - Caf\u00e9|", "", ""), blocks);
+        byte[] latin1 = "StreamTitle='The Band - Caf\u00e9';".getBytes(StandardCharsets.ISO_8859_1);
+        assertArrayEquals(latin1, Arrays.copyOf(icy.texts.get(1), latin1.length), "Icecast's bytes");
+        assertEquals(32, icy.texts.get(1).length, "NUL-padded to 16-byte units");
         assertArrayEquals(data, audio.toByteArray());
         assertEquals(-1, icy.in.read(), "the stream ends after the last audio byte");
         assertArrayEquals(data, plain.awaitEnd());

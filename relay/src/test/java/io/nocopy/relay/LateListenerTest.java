@@ -88,7 +88,7 @@ class LateListenerTest {
         assertEquals(0, decode.exitValue());
         if (muxer.equals("ogg")) {
           assertEquals("OggS", new String(first, StandardCharsets.US_ASCII), "a listener starts on a page");
-          assertEquals("Tone Maker - A 440", server.mount(mount).title, "the title of the Ogg comments");
+          assertEquals("A 440", server.mount(mount).title, "the Ogg comments' TITLE, as Icecast shows it");
         } else {
           assertTrue((first[0] & 0xff) == 0xff && (first[1] & 0xe0) == 0xe0, "a listener starts on a frame sync");
         }
