@@ -11,9 +11,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Cascading ({@code --relay URL}): pulls a mount from another relay or an Icecast server as a
  * listener would and serves it here under the same name, with the upstream's content type and
- * {@code icy-*} metadata. It asks for ICY metadata ({@code Icy-MetaData: 1}); when the upstream
- * interleaves it, the blocks are stripped from the audio and their titles become this mount's
- * ({@link IcyDemux}). The pulled body is read into pooled slices and published to the mount's
+ * {@code icy-*} metadata. With {@code --relay-metadata 1} it asks for ICY metadata ({@code
+ * Icy-MetaData: 1}); when the upstream interleaves it, the blocks are stripped from the audio and
+ * their titles become this mount's ({@link IcyDemux}). The pulled body is read into pooled slices and published to the mount's
  * fan-out (userspace transport). Reconnects until the server closes: with a growing back-off (0.5 s to 10 s)
  * while the upstream cannot be reached, after 0.2 s when a stream ended.
  */
@@ -68,7 +68,8 @@ final class Cascade {
     int port = upstream.getPort() < 0 ? 80 : upstream.getPort();
     ch.connect(new InetSocketAddress(upstream.getHost(), port));
     Responses.send(ch, ("GET " + upstream.getRawPath() + " HTTP/1.0\r\nHost: " + upstream.getHost() + ":"
-        + port + "\r\nUser-Agent: " + Responses.SERVER + "\r\nIcy-MetaData: 1\r\n\r\n")
+        + port + "\r\nUser-Agent: " + Responses.SERVER + "\r\nIcy-MetaData: "
+        + (server.config().relayMetadata() ? 1 : 0) + "\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));
     try (BufReader in = BufReader.of(ch, server.allocator())) {
       HttpHead.Response answer = HttpHead.readResponse(in::readLine);

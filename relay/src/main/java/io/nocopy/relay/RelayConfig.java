@@ -29,6 +29,8 @@ import java.util.Locale;
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
+ * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
+ *     its titles
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -45,7 +47,8 @@ public record RelayConfig(
     Duration headerTimeout,
     Duration statusInterval,
     Duration coalesce,
-    int icyMetaint) {
+    int icyMetaint,
+    boolean relayMetadata) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -114,6 +117,7 @@ public record RelayConfig(
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
+        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 0)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -155,6 +159,7 @@ public record RelayConfig(
     Duration status = Duration.ofSeconds(1);
     Duration coalesce = Duration.ofMillis(50);
     int metaint = 16000;
+    boolean relayMetadata = false;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -176,6 +181,7 @@ public record RelayConfig(
         case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
         case "--icy-metaint" -> metaint = parseInt(flag, f.required());
+        case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
         default -> throw f.unknown();
       }
     }
@@ -186,7 +192,7 @@ public record RelayConfig(
       password = HexFormat.of().formatHex(b);
     }
     return new RelayConfig(listen, password, generated, maxListeners, perIp, burst, queue, engine,
-        recordDir, relays, memoryCap, headerTimeout, status, coalesce, metaint);
+        recordDir, relays, memoryCap, headerTimeout, status, coalesce, metaint, relayMetadata);
   }
 
   /**
@@ -198,7 +204,7 @@ public record RelayConfig(
   public RelayConfig withListen(InetSocketAddress address) {
     return new RelayConfig(address, sourcePassword, passwordGenerated, maxListeners,
         maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap, headerTimeout,
-        statusInterval, coalesce, icyMetaint);
+        statusInterval, coalesce, icyMetaint, relayMetadata);
   }
 
   static InetSocketAddress parseAddress(String v) {

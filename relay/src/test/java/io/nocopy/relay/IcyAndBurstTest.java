@@ -119,7 +119,7 @@ class IcyAndBurstTest {
       RelayEndToEndTest.await(() -> up.mount("/c.mp3") != null, "upstream mount");
       assertEquals(200, Clients.status(updinfo(up.address(), "mount=/c.mp3&song=Upstream+Song")));
       try (RelayServer down = RelayServer.start(Clients.config("--burst-size", "0", "--icy-metaint",
-          "5000", "--relay", "http://127.0.0.1:" + up.address().getPort() + "/c.mp3"))) {
+          "5000", "--relay-metadata", "1", "--relay", "http://127.0.0.1:" + up.address().getPort() + "/c.mp3"))) {
         RelayEndToEndTest.await(() -> down.mount("/c.mp3") != null, "cascade connected");
         try (IcyListener icy = new IcyListener(down.address(), "/c.mp3")) {
           assertTrue(icy.head.contains("icy-metaint:5000\r\n"), icy.head);
