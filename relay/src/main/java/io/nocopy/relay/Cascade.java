@@ -80,7 +80,7 @@ final class Cascade {
       int metaint = metaint(answer.header("icy-metaint"));
       IcyDemux icy = metaint > 0 ? new IcyDemux(in, metaint, MountFanout.MAX_SLICE) : null;
       Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
-          answer.header("icy-name"), answer.header("icy-description"), answer.header("icy-genre"),
+          SourceInfo.fromSource(answer::header),
           m -> {
             if (icy != null) {
               icy.titlesFor(m);
@@ -97,6 +97,7 @@ final class Cascade {
           mount.fanout.name());
       try {
         server.recorder().start(mount);
+        CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {
         server.unpublish(mount, ch);

@@ -64,8 +64,8 @@ final class ListenerConnection {
       ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
       try {
         byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
-        sink = mount.fanout.attach(peer, ch, head,
-            MountFanout.Role.LISTENER, stream);
+        sink = mount.fanout.attach(peer, ch, head, MountFanout.Role.LISTENER, stream,
+            stream.icy() ? stream : null);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
             e.getMessage());

@@ -5,10 +5,11 @@ import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.buffer.Slice;
 import io.nocopy.fanout.Fanout;
 import io.nocopy.fanout.FanoutListener;
+import io.nocopy.fanout.Insertions;
 import io.nocopy.fanout.Reason;
 import io.nocopy.fanout.Sink;
-import io.nocopy.fanout.SinkBuilder;
 import io.nocopy.fanout.SliceSource;
+import io.nocopy.fanout.StartPosition;
 import io.nocopy.fanout.Source;
 import io.nocopy.fanout.TransportKind;
 import io.nocopy.memory.Allocator;
@@ -92,6 +93,16 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     /** Whether the fan-out dropped it for falling more than its bound behind. */
     boolean droppedAsSlow() {
       return reason == Reason.TOO_SLOW;
+    }
+
+    /**
+     * The stream position of this destination's first stream byte (see {@link StartPosition}).
+     *
+     * @return a position of the source's stream
+     */
+    long startPosition() {
+      Sink s = sink;
+      return s == null ? 0 : s.startPosition();
     }
 
     /** The transport serving this destination. */
@@ -218,27 +229,28 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @throws IOException if the sink cannot be made now (for example no pipe memory is left)
    */
   Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role) throws IOException {
-    return attach(label, ch, preamble, role, null);
+    return attach(label, ch, preamble, role, StartPosition.BURST, null);
   }
 
   /**
-   * Adds a listener whose start (and header) and ICY metadata {@code stream} decides.
+   * Like {@link #attach(String, WritableByteChannel, byte[], Role)}, starting where {@code start}
+   * chooses (a recording that resumes after falling behind; a listener at a frame or page
+   * boundary, with its header), with {@code insertions} in its stream (a listener's ICY blocks).
    *
-   * @param stream the listener's hooks, or null for the whole burst and no insertions
-   * @see #attach(String, WritableByteChannel, byte[], Role)
+   * @param start chooses the first stream byte (and maybe its header), once, while deliveries wait
+   * @param insertions the sink's inserted bytes, or null for none
    */
-  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role,
-      ListenerStream stream) throws IOException {
+  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role, StartPosition start,
+      Insertions insertions) throws IOException {
     Attached a = new Attached(label, role);
     sinks.put(ch, a);
     try {
-      SinkBuilder b = fanout.sink(ch)
+      Sink s = fanout.sink(ch)
           .prefix(preamble.length == 0 ? null : ByteBuffer.wrap(preamble))
-          .bound(role == Role.LISTENER ? listenerBound : recordingBound);
-      if (stream != null) {
-        b.startAt(stream).insert(stream.icy() ? stream : null);
-      }
-      Sink s = b.add();
+          .startAt(start)
+          .insert(insertions)
+          .bound(role == Role.LISTENER ? listenerBound : recordingBound)
+          .add();
       if (a.sink == null) {
         a.sink = s;
       }
