@@ -88,7 +88,7 @@ public final class Fanout implements AutoCloseable {
   /** This fan-out's counters (each sink keeps its own byte counts too). */
   static final class Counters {
     volatile long bytesIn; // written by the source thread only
-    long chunks; // source thread only
+    volatile long chunks; // written by the source thread only
     final LongAdder byWriters = new LongAdder();
     final LongAdder direct = new LongAdder();
     final LongAdder inserted = new LongAdder();
@@ -105,11 +105,19 @@ public final class Fanout implements AutoCloseable {
     this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
     this.allocator = b.allocator != null ? b.allocator : Native.sharedAllocator();
     if (burstBytes > sinkBound) {
+      closeLeading(src);
       throw new IllegalArgumentException(
           "burst (" + burstBytes + " bytes) is larger than the sink bound (" + sinkBound + " bytes)");
     }
     this.pacer = new Pacer(b.coalesceNanos);
     this.transport = Transport.open(this, src, b.transport);
+  }
+
+  /** Closes the read-ahead slice of a source the fan-out will not read (it owns the handle). */
+  static void closeLeading(Source src) {
+    if (src instanceof Source.OfChannel ch && ch.leading() != null && !ch.leading().isClosed()) {
+      ch.leading().close();
+    }
   }
 
   static int checkBound(int bytes) {
@@ -184,8 +192,6 @@ public final class Fanout implements AutoCloseable {
       lock.lock();
       try {
         if (sourceDone || closed) {
-          port.stop();
-          port.release();
           throw new IllegalStateException("the fan-out's source has ended");
         }
       } finally {
@@ -408,7 +414,7 @@ public final class Fanout implements AutoCloseable {
         }
         transport.keepBurst(c);
         counters.bytesIn = c.position + c.length;
-        counters.chunks++;
+        counters.chunks = counters.chunks + 1;
       } finally {
         delivery.unlock();
       }

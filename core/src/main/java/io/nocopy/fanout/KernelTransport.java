@@ -46,6 +46,7 @@ final class KernelTransport implements Transport {
   private Slice leading;
   private int in = -1;
   private boolean entered;
+  private boolean closed; // under the delivery lock: the scratch pipe and block are gone
 
   KernelTransport(Fanout f, Source.OfChannel src) throws IOException {
     this.fanout = f;
@@ -238,6 +239,9 @@ final class KernelTransport implements Transport {
 
   /** Writes the bytes (position to limit, not consumed) into pipe {@code w}, whole or false. */
   boolean writeInto(ByteBuffer b, int w) {
+    if (closed) {
+      return false;
+    }
     try {
       if (bytesBlock == null) {
         bytesBlock = fanout.allocator.allocate(64 << 10);
@@ -299,6 +303,9 @@ final class KernelTransport implements Transport {
   }
 
   private KernelPipe scratch(long atLeast) throws IOException {
+    if (closed) {
+      throw new java.nio.channels.AsynchronousCloseException();
+    }
     if (scratch == null) {
       scratch = KernelPipe.open(locked);
     }
@@ -353,6 +360,7 @@ final class KernelTransport implements Transport {
     stage.close();
     fanout.delivery.lock();
     try {
+      closed = true;
       burst.close();
       if (scratch != null) {
         scratch.close();

@@ -20,14 +20,14 @@ sealed interface Transport permits KernelTransport, UserTransport {
   static Transport open(Fanout f, Source src, TransportKind asked) throws IOException {
     String whyNotKernel = whyNotKernel(src);
     if (asked == TransportKind.KERNEL && whyNotKernel != null) {
-      closeLeading(src);
+      Fanout.closeLeading(src);
       throw new IllegalArgumentException("the kernel transport is not possible: " + whyNotKernel);
     }
     boolean kernel = asked == TransportKind.KERNEL || (asked == null && whyNotKernel == null);
     try {
       return kernel ? new KernelTransport(f, (Source.OfChannel) src) : new UserTransport(f, src);
     } catch (IOException | RuntimeException e) {
-      closeLeading(src);
+      Fanout.closeLeading(src);
       throw e;
     }
   }
@@ -43,12 +43,6 @@ sealed interface Transport permits KernelTransport, UserTransport {
       return "the source channel " + ch.channel().getClass().getName() + " has no descriptor";
     }
     return null;
-  }
-
-  private static void closeLeading(Source src) {
-    if (src instanceof Source.OfChannel ch && ch.leading() != null && !ch.leading().isClosed()) {
-      ch.leading().close();
-    }
   }
 
   TransportKind kind();

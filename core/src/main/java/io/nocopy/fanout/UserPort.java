@@ -253,8 +253,12 @@ final class UserPort implements Port {
   private void idle(Sink s) throws IOException {
     selectable.configureBlocking(false);
     s.handover.idle(backlogCheck);
-    if (!stopped) {
-      selectable.configureBlocking(true);
+    try {
+      selectable.configureBlocking(true); // also after a stop: the caller gets it back as it came
+    } catch (IOException e) {
+      if (!stopped) {
+        throw e;
+      }
     }
   }
 

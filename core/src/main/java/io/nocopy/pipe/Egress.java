@@ -1,10 +1,10 @@
 package io.nocopy.pipe;
 
+import io.nocopy.buffer.Slice;
+import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.KernelPipe;
 import io.nocopy.internal.linux.Op;
-import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Syscalls;
-import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;

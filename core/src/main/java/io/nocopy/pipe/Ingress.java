@@ -1,7 +1,7 @@
 package io.nocopy.pipe;
 
-import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;

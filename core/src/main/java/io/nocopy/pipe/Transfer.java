@@ -1,9 +1,9 @@
 package io.nocopy.pipe;
 
-import io.nocopy.internal.linux.KernelPipe;
-import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Epoll;
+import io.nocopy.internal.linux.KernelPipe;
+import io.nocopy.internal.linux.Op;
 import io.nocopy.internal.linux.Syscalls;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
@@ -15,7 +15,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.SelectableChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
