@@ -28,7 +28,7 @@ class UnitsTest {
 
   @Test
   void basicAuth() {
-    BasicAuth a = new BasicAuth("s3cret");
+    BasicAuth a = new BasicAuth("source", "s3cret");
     assertTrue(a.accepts(Clients.basic("s3cret")));
     assertTrue(a.accepts("basic " + Clients.basic("s3cret").substring(6)));
     assertFalse(a.accepts(Clients.basic("s3cret2")));
