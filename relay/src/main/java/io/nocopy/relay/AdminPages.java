@@ -81,7 +81,8 @@ final class AdminPages {
         + ",\"gc_count\":" + r.gcCount() + ",\"gc_ms\":" + r.gcMillis() + ",\"rss_bytes\":"
         + r.rssBytes() + ",\"pool_blocks_in_use\":" + server.allocator().inUse() + ",\"pool_reserved_bytes\":"
         + server.allocator().reservedBytes() + ",\"mounts\":" + t.mounts() + ",\"listeners\":" + t.listeners()
-        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\"}";
+        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\""
+        + ",\"listeners_by_transport\":" + server.listenersByTransport() + "}";
   }
 
   private String indexPage() {

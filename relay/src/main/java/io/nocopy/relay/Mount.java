@@ -91,4 +91,20 @@ final class Mount {
     return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listenerCount,
         listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title);
   }
+
+  /**
+   * Listeners connected now per transport ({@code splice}, {@code userspace}): on the kernel
+   * transport, listeners beyond the user's pipe page budget are served in userspace.
+   *
+   * @return {@code [splice, userspace]}
+   */
+  synchronized int[] listenersByTransport() {
+    int kernel = 0;
+    for (MountFanout.Attached s : listeners) {
+      if (s.transport().equals("splice")) {
+        kernel++;
+      }
+    }
+    return new int[] {kernel, listeners.size() - kernel};
+  }
 }

@@ -229,6 +229,22 @@ public final class RelayServer implements AutoCloseable {
     return new long[] {connectionCap.total(), pendingCap.total(), headCap.total()};
   }
 
+  /**
+   * Each live mount's listeners per transport, as a JSON object: {@code {"/m.mp3":{"splice":128,
+   * "userspace":872}}} (listeners beyond the user's pipe page budget are served in userspace).
+   */
+  String listenersByTransport() {
+    StringBuilder b = new StringBuilder("{");
+    List<Mount> ms = new ArrayList<>(mounts.values());
+    ms.sort((x, y) -> x.name.compareTo(y.name));
+    for (Mount m : ms) {
+      int[] n = m.listenersByTransport();
+      b.append(b.length() > 1 ? "," : "").append('"').append(m.name).append("\":{\"splice\":")
+          .append(n[0]).append(",\"userspace\":").append(n[1]).append('}');
+    }
+    return b.append('}').toString();
+  }
+
   /** Heap bytes held by request heads being read now. */
   long headBytes() {
     return heads.inUse();

@@ -136,6 +136,17 @@ final class Clients {
     }
   }
 
+  /** Waits until a relay (a child process, say) answers its status page. */
+  static void awaitListening(InetSocketAddress at) throws InterruptedException {
+    RelayEndToEndTest.await(() -> {
+      try {
+        return status(exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")) == 200;
+      } catch (Exception e) {
+        return false;
+      }
+    }, "the relay to listen");
+  }
+
   static int status(String response) {
     String[] p = response.split(" ", 3);
     return p.length > 1 ? Integer.parseInt(p[1]) : -1;
