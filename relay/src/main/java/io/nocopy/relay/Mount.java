@@ -2,7 +2,9 @@ package io.nocopy.relay;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -106,5 +108,14 @@ final class Mount {
       }
     }
     return new int[] {kernel, listeners.size() - kernel};
+  }
+
+  /**
+   * The listeners connected now, for the client timeout's check.
+   *
+   * @return a copy
+   */
+  synchronized List<MountFanout.Attached> listenerSinks() {
+    return new ArrayList<>(listeners);
   }
 }

@@ -34,6 +34,16 @@ import java.util.concurrent.TimeUnit;
  * also owns what the connections share: the live mounts by name, the listener limits, the recorder,
  * the pooled memory, and the cascades ({@code --relay}) it starts.
  *
+ * <h2>Admission</h2>
+ *
+ * A connection is closed at once beyond {@code --max-connections}, or when its address already has
+ * {@code --max-pending-per-ip} connections still sending their head. A head is read into a small
+ * heap buffer ({@link HeadReader}) within a shared byte budget, under {@code --header-timeout}:
+ * pooled memory is taken only by authenticated sources and by listeners. Each cap logs when it
+ * bites, at most every 10 seconds. A watchdog drops sources silent for {@code --source-timeout}
+ * (their mount is freed) and listeners that took no byte for {@code --client-timeout} while bytes
+ * waited for them.
+ *
  * <p>Lifetime: {@link #start(RelayConfig)} binds and starts serving; {@link #close()} stops
  * accepting, ends every source (recordings are closed complete), disconnects everyone, and frees
  * the pooled memory.
@@ -60,6 +70,9 @@ public final class RelayServer implements AutoCloseable {
   private final Instant started = Instant.now();
   private final ConcurrentHashMap<String, Mount> mounts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Live> sources = new ConcurrentHashMap<>();
+  // the client timeout's books: per listener, {bytes written, when that last changed}
+  private final java.util.IdentityHashMap<MountFanout.Attached, long[]> progress =
+      new java.util.IdentityHashMap<>(); // watchdog thread only
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
@@ -302,6 +315,38 @@ public final class RelayServer implements AutoCloseable {
     sources.computeIfPresent(mount.name, (k, v) -> v.ch == source ? null : v);
   }
 
+  /**
+   * The client timeout (watchdog thread): a listener with bytes waiting for it that has taken
+   * none for {@code --client-timeout} is dropped. A listener that reads slowly still makes
+   * progress and stays until it falls {@code --queue-size} behind; this catches the one that
+   * stopped reading on a stream too slow to fill its queue soon.
+   */
+  private void checkListeners() {
+    long now = System.nanoTime();
+    long limit = config.clientTimeout().toNanos();
+    Set<MountFanout.Attached> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Mount m : mounts.values()) {
+      for (MountFanout.Attached a : m.listenerSinks()) {
+        seen.add(a);
+        long written = a.bytesWritten();
+        long[] p = progress.get(a);
+        if (p == null) {
+          progress.put(a, new long[] {written, now});
+        } else if (p[0] != written || a.backlog() == 0) {
+          p[0] = written;
+          p[1] = now;
+        } else if (now - p[1] >= limit) {
+          progress.remove(a);
+          LOG.log(System.Logger.Level.WARNING, "{0}: listener {1} took no byte for {2} s with {3}"
+              + " bytes waiting (--client-timeout): dropping it", m.name, a.label,
+              config.clientTimeout().toSeconds(), a.backlog());
+          a.drop();
+        }
+      }
+    }
+    progress.keySet().retainAll(seen);
+  }
+
   /** A live source as the source timeout watches it: when its byte count last moved. */
   private static final class Live {
     final Mount mount;
@@ -324,6 +369,7 @@ public final class RelayServer implements AutoCloseable {
    * transports the count is the fan-out's, so the check reads no stream byte.
    */
   private void checkSources() {
+    checkListeners();
     long now = System.nanoTime();
     long limit = config.sourceTimeout().toNanos();
     for (Live l : sources.values()) {

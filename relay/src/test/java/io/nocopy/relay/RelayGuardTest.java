@@ -128,6 +128,54 @@ class RelayGuardTest {
   }
 
   @Test
+  void aListenerThatStopsReadingIsDroppedAfterTheClientTimeout() throws Exception {
+    try (RelayServer server = RelayServer.start(Clients.config("--client-timeout", "1",
+        "--source-timeout", "30", "--queue-size", "4m", "--burst-size", "0"))) {
+      InetSocketAddress at = server.address();
+      try (Clients.Source src = Clients.source(at, "/slow.mp3", false, false)) {
+        Clients.Listener reader = new Clients.Listener(at, "/slow.mp3");
+        Socket stalled = new Socket();
+        stalled.setReceiveBufferSize(4096);
+        stalled.connect(at);
+        stalled.getOutputStream().write("GET /slow.mp3 HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        waitUntil(() -> server.mounts().get(0).listeners() == 2, 5_000, "two listeners");
+        byte[] data = new byte[16384];
+        // until the stalled listener's socket buffers are full and bytes wait for it (less than
+        // its queue: it is not too slow yet, only stopped)
+        Mount mount = server.mount("/slow.mp3");
+        long sent = 0;
+        while (sent < (16 << 20)) {
+          src.send(data, 0, data.length);
+          sent += data.length;
+          Thread.sleep(5);
+          if (sent % (256 << 10) == 0) {
+            Thread.sleep(200); // what the socket can still take, it takes by now
+            if (mount.listenerSinks().stream().anyMatch(s -> s.backlog() > 0)) {
+              break;
+            }
+          }
+        }
+        long t0 = System.nanoTime();
+        while (server.mounts().get(0).listeners() == 2 && System.nanoTime() - t0 < 10_000_000_000L) {
+          src.send(data, 0, 256); // a trickle: the source stays live
+          Thread.sleep(100);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 900, "dropped after " + ms + " ms");
+        assertEquals(1, server.mounts().get(0).listeners(), "the stalled listener was dropped");
+        assertTrue(mount.listenerSinks().get(0).bytesWritten() > 0, "the reading one stays");
+        int got = reader.received();
+        src.send(data, 0, data.length);
+        waitUntil(() -> reader.received() > got, 5_000, "the reading listener stays");
+        src.finish();
+        reader.awaitEnd();
+        reader.close();
+        stalled.close();
+      }
+    }
+  }
+
+  @Test
   void perAddressCapOnPendingHeads() throws Exception {
     try (RelayServer server = RelayServer.start(Clients.config("--max-pending-per-ip", "3"))) {
       InetSocketAddress at = server.address();
