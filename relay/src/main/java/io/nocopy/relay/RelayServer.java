@@ -69,10 +69,7 @@ public final class RelayServer implements AutoCloseable {
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
   private final ConcurrentHashMap<String, Mount> mounts = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Live> sources = new ConcurrentHashMap<>();
-  // the client timeout's books: per listener, {bytes written, when that last changed}
-  private final java.util.IdentityHashMap<MountFanout.Attached, long[]> progress =
-      new java.util.IdentityHashMap<>(); // watchdog thread only
+  private final ConcurrentHashMap<String, Timeouts.Live> sources = new ConcurrentHashMap<>();
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
@@ -110,7 +107,8 @@ public final class RelayServer implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));
     this.acceptor = Thread.ofPlatform().name("relay-accept").unstarted(this::acceptLoop);
     long period = Math.max(100, Math.min(1000, config.sourceTimeout().toMillis() / 4));
-    watchdog.scheduleWithFixedDelay(this::checkSources, period, period, TimeUnit.MILLISECONDS);
+    Timeouts timeouts = new Timeouts(config, mounts, sources);
+    watchdog.scheduleWithFixedDelay(timeouts::check, period, period, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -305,7 +303,7 @@ public final class RelayServer implements AutoCloseable {
     if (mounts.putIfAbsent(mount.name, mount) != null) {
       return false;
     }
-    sources.put(mount.name, new Live(mount, source, System.nanoTime()));
+    sources.put(mount.name, new Timeouts.Live(mount, source, System.nanoTime()));
     return true;
   }
 
@@ -313,83 +311,6 @@ public final class RelayServer implements AutoCloseable {
   void unpublish(Mount mount, SocketChannel source) {
     mounts.remove(mount.name, mount);
     sources.computeIfPresent(mount.name, (k, v) -> v.ch == source ? null : v);
-  }
-
-  /**
-   * The client timeout (watchdog thread): a listener with bytes waiting for it that has taken
-   * none for {@code --client-timeout} is dropped. A listener that reads slowly still makes
-   * progress and stays until it falls {@code --queue-size} behind; this catches the one that
-   * stopped reading on a stream too slow to fill its queue soon.
-   */
-  private void checkListeners() {
-    long now = System.nanoTime();
-    long limit = config.clientTimeout().toNanos();
-    Set<MountFanout.Attached> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (Mount m : mounts.values()) {
-      for (MountFanout.Attached a : m.listenerSinks()) {
-        seen.add(a);
-        long written = a.bytesWritten();
-        long[] p = progress.get(a);
-        if (p == null) {
-          progress.put(a, new long[] {written, now});
-        } else if (p[0] != written || a.backlog() == 0) {
-          p[0] = written;
-          p[1] = now;
-        } else if (now - p[1] >= limit) {
-          progress.remove(a);
-          LOG.log(System.Logger.Level.WARNING, "{0}: listener {1} took no byte for {2} s with {3}"
-              + " bytes waiting (--client-timeout): dropping it", m.name, a.label,
-              config.clientTimeout().toSeconds(), a.backlog());
-          a.drop();
-        }
-      }
-    }
-    progress.keySet().retainAll(seen);
-  }
-
-  /** A live source as the source timeout watches it: when its byte count last moved. */
-  private static final class Live {
-    final Mount mount;
-    final SocketChannel ch;
-    long bytes; // watchdog thread only
-    long changed;
-    boolean cut;
-
-    Live(Mount mount, SocketChannel ch, long now) {
-      this.mount = mount;
-      this.ch = ch;
-      this.changed = now;
-    }
-  }
-
-  /**
-   * The source timeout (watchdog thread): a source whose byte count has not moved for {@code
-   * --source-timeout} has its input shut down, so its fan-out sees the end of the stream, the mount
-   * ends as if the source had left, and its name is free for the encoder's reconnection. On both
-   * transports the count is the fan-out's, so the check reads no stream byte.
-   */
-  private void checkSources() {
-    checkListeners();
-    long now = System.nanoTime();
-    long limit = config.sourceTimeout().toNanos();
-    for (Live l : sources.values()) {
-      long b = l.mount.fanout.bytesIn();
-      if (b != l.bytes) {
-        l.bytes = b;
-        l.changed = now;
-      } else if (!l.cut && now - l.changed >= limit) {
-        l.cut = true;
-        LOG.log(System.Logger.Level.WARNING, "{0}: source sent nothing for {1} s (--source-timeout):"
-            + " dropping it, the mount is free again", l.mount.name, config.sourceTimeout().toSeconds());
-        try {
-          l.ch.shutdownInput();
-        } catch (IOException e) {
-          closeQuietly(l.ch);
-        }
-      } else if (l.cut && now - l.changed >= limit + TimeUnit.SECONDS.toNanos(2)) {
-        closeQuietly(l.ch); // its reader did not notice the end of the input: cut it off
-      }
-    }
   }
 
   /** Counts a connection the server did not accept (a cascade's) as open, so close() closes it. */
@@ -606,7 +527,7 @@ public final class RelayServer implements AutoCloseable {
     }
     closed = true;
     closeQuietly(server);
-    for (Live src : sources.values()) {
+    for (Timeouts.Live src : sources.values()) {
       closeQuietly(src.ch);
     }
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
