@@ -144,25 +144,28 @@ class RelayGuardTest {
         // its queue: it is not too slow yet, only stopped)
         Mount mount = server.mount("/slow.mp3");
         long sent = 0;
-        while (sent < (16 << 20)) {
+        MountFanout.Attached stuck = null;
+        int seenWaiting = 0;
+        while (sent < (16 << 20) && seenWaiting < 2) {
           src.send(data, 0, data.length);
           sent += data.length;
           Thread.sleep(5);
           if (sent % (256 << 10) == 0) {
             Thread.sleep(200); // what the socket can still take, it takes by now
-            if (mount.listenerSinks().stream().anyMatch(s -> s.backlog() > 0)) {
-              break;
-            }
+            stuck = mount.listenerSinks().stream().filter(s -> s.backlog() > 0).findFirst().orElse(null);
+            seenWaiting = stuck == null ? 0 : seenWaiting + 1;
           }
         }
+        assertTrue(stuck != null, "bytes wait for the stalled listener after " + sent + " bytes");
         long t0 = System.nanoTime();
         while (server.mounts().get(0).listeners() == 2 && System.nanoTime() - t0 < 10_000_000_000L) {
-          src.send(data, 0, 256); // a trickle: the source stays live
+          src.send(data, 0, 4096); // 40 KB/s: the source stays live, the stalled queue stays short
           Thread.sleep(100);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 900, "dropped after " + ms + " ms");
         assertEquals(1, server.mounts().get(0).listeners(), "the stalled listener was dropped");
+        assertFalse(stuck.droppedAsSlow(), "by the client timeout, not for falling a queue behind");
         assertTrue(mount.listenerSinks().get(0).bytesWritten() > 0, "the reading one stays");
         int got = reader.received();
         src.send(data, 0, data.length);
