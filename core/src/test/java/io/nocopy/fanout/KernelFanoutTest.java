@@ -49,6 +49,7 @@ class KernelFanoutTest extends FanoutContract {
     int bound = 256 * 1024;
     long charge = PipeBudget.charge(bound);
     PipeBudget small = new PipeBudget(2 * charge);
+    int fdsAtStart = Net.fdTargets().size();
     PipeBudget old = PipeBudget.replaceUser(small);
     java.util.List<Pair> pairs = new java.util.ArrayList<>();
     try (Pair s = Net.pair(Kind.TCP);
@@ -86,6 +87,11 @@ class KernelFanoutTest extends FanoutContract {
       }
     }
     assertEquals(0, small.used(), "every sink's pages are given back when the fan-out closes");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (Net.fdTargets().size() > fdsAtStart && System.nanoTime() < deadline) {
+      Thread.sleep(10); // the removed sinks' writers close their descriptors on their own threads
+    }
+    assertEquals(fdsAtStart, Net.fdTargets().size(), "descriptors back: " + Net.fdTargets());
   }
 
   @Test
