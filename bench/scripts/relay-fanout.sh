@@ -14,7 +14,9 @@
 #                                           for a quick run of one part)
 #   PROXY_GIB=4 PROXY_RUNS=3                proxy comparison: GiB per run, runs per proxy
 #                                           (proxy-compare.sh's PROXIES= and WARMUP_GIB= pass through)
-#   PEERS="splice userspace icecast netty"  which relays
+#   PEERS="splice userspace icecast netty"  which relays; also "floor": bench/floor/floor-relay.c, the
+#                                           smallest relay of this shape (one send per listener per
+#                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
@@ -129,6 +131,16 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
       "$JAVA" "${RELAY_JVM[@]}" -cp "$BENCH_JAR" io.nocopy.bench.relay.NettyRelay "127.0.0.1:$port" "$PASSWORD" "$QUEUE" \
         >"$log" 2>&1 &
       PEER_PID=$! ;;
+    floor)
+      local coalesce
+      coalesce=$(sed -n 's/.*--coalesce-ms[ =]\([0-9]*\).*/\1/p' <<<"${NOCOPY_FLAGS:-}")
+      coalesce=${coalesce:-50} # the relay's default window
+      PEER_NAME="floor (C, ${coalesce} ms window)"
+      STATS_ARGS=()
+      [ -x "$WORK/floor-relay" ] || cc -O2 -o "$WORK/floor-relay" "$ROOT/bench/floor/floor-relay.c" \
+        || die "cannot build bench/floor/floor-relay.c (is a C compiler installed?)"
+      "$WORK/floor-relay" 127.0.0.1 "$port" "$coalesce" >"$log" 2>&1 &
+      PEER_PID=$! ;;
     icecast)
       PEER_NAME="Icecast $(dpkg-query -W -f '${Version}' icecast2 2>/dev/null | cut -d- -f1)"
       STATS_ARGS=()
@@ -142,7 +154,7 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
         icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
       fi
       PEER_PID=$! ;;
-    *) die "unknown peer '$peer' (splice, userspace, icecast, netty)" ;;
+    *) die "unknown peer '$peer' (splice, userspace, icecast, netty, floor)" ;;
   esac
   wait_port "$port" "$PEER_PID" || { cat "$log" >&2; die "$peer did not start on port $port"; }
 }

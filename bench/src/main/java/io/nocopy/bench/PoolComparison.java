@@ -371,7 +371,7 @@ public final class PoolComparison {
 
   /** The issue's targets, checked against the measured rows. */
   private static String targets(Map<String, Row> rows, Settings s) {
-    StringBuilder t = new StringBuilder("\n### Targets (issue 2)\n\n");
+    StringBuilder t = new StringBuilder("\n### Targets\n\n");
     String netty = PoolKind.NETTY_POOLED.label();
     for (String nocopy : List.of(BASELINE, PoolKind.NOCOPY_ALLOCATOR.label())) {
       if (!s.impls().contains(nocopy)) {

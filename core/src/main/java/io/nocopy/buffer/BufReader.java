@@ -84,8 +84,8 @@ import java.util.Objects;
  * <h2>Cost</h2>
  *
  * Steady state allocates nothing: blocks come from the allocator, reads go through the block's own
- * cached {@link ByteBuffer}, and the ring of blocks only grows when more blocks are buffered at
- * once than ever before. The chunk views passed to a {@link ChunkConsumer} are {@link
+ * cached {@link ByteBuffer}, and the list of blocks (a {@link Chunks}) only grows when more blocks
+ * are buffered at once than ever before. The chunk views passed to a {@link ChunkConsumer} are {@link
  * MemorySegment#asSlice} views; the JIT removes them when the consumer does not let the view
  * escape (measured: 0 B/op in {@code io.nocopy.bench.buffer}), and a consumer that stores or
  * passes the view on pays about 40 bytes per chunk. {@link #readSlice} allocates its handle and,
@@ -98,6 +98,15 @@ import java.util.Objects;
  * channel open. It is used by one thread at a time. After {@link #close()} every method except
  * {@code close} throws {@link IllegalStateException}; so does calling the reader from inside one of
  * its own {@link ChunkConsumer} callbacks.
+ *
+ * <h2>Why one file</h2>
+ *
+ * Every read works on the same state, the buffered blocks and the cached head block, and the
+ * small reads ({@link #readByte}, {@link #readBE}, {@link #readVarint}) stay fast because they
+ * touch those cached fields directly; split into classes, each would reach through accessors
+ * into the others' state. So the reader stays one class (a third of it Javadoc), and what is
+ * not specific to it lives elsewhere: the chunk list in {@link Chunks}, the views in {@link
+ * Slice}.
  */
 public final class BufReader implements AutoCloseable {
   /** Consecutive zero-byte reads after which a fill gives up with an {@link IOException}. */
@@ -106,22 +115,19 @@ public final class BufReader implements AutoCloseable {
   /** The default block tier: 32 KiB (see the class comment). */
   public static final Tier DEFAULT_TIER = Tier.BIG;
 
-
   private final ReadableByteChannel source;
   private final Allocator allocator;
   private final int blockSize;
   private final long maxBlockSize; // largest block a large readSlice/readBlocks may take
 
-  // Queue of blocks with unconsumed bytes: a ring of power-of-two size. Block k (0 = head) holds
-  // bytes [k == 0 ? pos : 0, limits[slot]). Every block in the ring holds at least one unconsumed
-  // byte: fully consumed blocks are released at once.
-  private Block[] ring = new Block[4];
-  private int[] limits = new int[4];
-  private int head;
-  private int count;
+  // Blocks with unconsumed bytes, oldest first: chunk k is (block, 0, limit), the block's filled
+  // prefix, and its unconsumed bytes are [k == 0 ? pos : 0, limit). Every block in the list holds
+  // at least one unconsumed byte: fully consumed blocks leave at once. Each chunk is a different
+  // block, so the allocator's cap bounds the list.
+  private final Chunks blocks = new Chunks(Chunks.MAX_COUNT);
   private int pos; // read position in the head block
-  private MemorySegment headSeg; // cached segment of the head block (null when count == 0)
-  private int headLimit; // cached limits[head] (0 when count == 0)
+  private MemorySegment headSeg; // cached segment of the head block (null when empty)
+  private int headLimit; // cached limit of the head block (0 when empty)
   private int tailCap; // bytes the tail block may be filled to (its size, or less for a piece)
   private long buffered;
   private boolean eof;
@@ -224,10 +230,10 @@ public final class BufReader implements AutoCloseable {
     Block block;
     int start;
     boolean fresh;
-    int tail = (head + count - 1) & (ring.length - 1);
-    if (count > 0 && limits[tail] < tailCap) {
-      block = ring[tail];
-      start = limits[tail];
+    int count = blocks.count();
+    if (count > 0 && blocks.length(count - 1) < tailCap) {
+      block = blocks.block(count - 1);
+      start = blocks.length(count - 1);
       fresh = false;
     } else {
       block = spare;
@@ -261,7 +267,7 @@ public final class BufReader implements AutoCloseable {
     if (fresh) {
       push(block, r, blockSize);
     } else {
-      limits[tail] += r;
+      blocks.extendLast(r);
       if (count == 1) {
         headLimit += r;
       }
@@ -286,37 +292,18 @@ public final class BufReader implements AutoCloseable {
   }
 
   private void push(Block block, int limit, int cap) {
-    if (count == ring.length) {
-      grow();
-    }
-    int slot = (head + count) & (ring.length - 1);
-    ring[slot] = block;
-    limits[slot] = limit;
+    blocks.accept(block, 0, limit);
     tailCap = cap;
-    count++;
-    if (count == 1) {
+    if (blocks.count() == 1) {
       pos = 0;
       loadHead();
     }
   }
 
-  private void grow() {
-    int n = ring.length;
-    Block[] r = new Block[n * 2];
-    int[] l = new int[n * 2];
-    for (int k = 0; k < count; k++) {
-      r[k] = ring[(head + k) & (n - 1)];
-      l[k] = limits[(head + k) & (n - 1)];
-    }
-    ring = r;
-    limits = l;
-    head = 0;
-  }
-
   private void loadHead() {
-    if (count > 0) {
-      headSeg = ring[head].segment();
-      headLimit = limits[head];
+    if (!blocks.isEmpty()) {
+      headSeg = blocks.block(0).segment();
+      headLimit = blocks.length(0);
     } else {
       headSeg = null;
       headLimit = 0;
@@ -341,7 +328,8 @@ public final class BufReader implements AutoCloseable {
   private boolean ensureRequest(long n) throws IOException {
     while (buffered < n) {
       long rem = n - buffered;
-      boolean tailHasRoom = count > 0 && limits[(head + count - 1) & (ring.length - 1)] < tailCap;
+      int count = blocks.count();
+      boolean tailHasRoom = count > 0 && blocks.length(count - 1) < tailCap;
       int r = (rem > blockSize && maxBlockSize > blockSize && !tailHasRoom)
           ? fillPiece(rem)
           : fill(Long.MAX_VALUE);
@@ -413,13 +401,10 @@ public final class BufReader implements AutoCloseable {
   }
 
   private void dropHead() {
-    Block b = ring[head];
-    ring[head] = null;
-    head = (head + 1) & (ring.length - 1);
-    count--;
+    Block b = blocks.removeFirst();
     pos = 0;
     loadHead();
-    if (keepSpare && count == 0 && spare == null && b.refCount() == 1
+    if (keepSpare && blocks.isEmpty() && spare == null && b.refCount() == 1
         && b.tier().size() == blockSize) {
       // ours alone (no Slice holds it) and of our own tier (a big block of a large read is never
       // refilled, see "Large reads"): the streaming call's next fill reuses it
@@ -446,13 +431,12 @@ public final class BufReader implements AutoCloseable {
       return headSeg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xff;
     }
     i -= inHead;
-    int mask = ring.length - 1;
     for (int k = 1; ; k++) {
-      int slot = (head + k) & mask;
-      if (i < limits[slot]) {
-        return ring[slot].segment().get(ValueLayout.JAVA_BYTE, i) & 0xff;
+      int limit = blocks.length(k);
+      if (i < limit) {
+        return blocks.block(k).segment().get(ValueLayout.JAVA_BYTE, i) & 0xff;
       }
-      i -= limits[slot];
+      i -= limit;
     }
   }
 
@@ -662,7 +646,7 @@ public final class BufReader implements AutoCloseable {
               "line of " + len + " bytes is longer than the limit of " + maxBytes);
         }
         byte[] bytes = new byte[(int) len];
-        copyOut(bytes, (int) len);
+        blocks.copyTo(0, pos, len, bytes);
         consume(lf + 1);
         return new String(bytes, StandardCharsets.UTF_8);
       }
@@ -684,14 +668,12 @@ public final class BufReader implements AutoCloseable {
   /** Index of the first {@code b} in buffered bytes [from, to), or -1. */
   private long indexOf(byte b, long from, long to) {
     long base = 0; // logical index of the current block's first unconsumed byte
-    int mask = ring.length - 1;
+    int count = blocks.count();
     for (int k = 0; k < count && base < to; k++) {
-      int slot = (head + k) & mask;
       int start = k == 0 ? pos : 0;
-      int end = limits[slot];
-      long blockLen = end - start;
+      long blockLen = blocks.length(k) - start;
       if (base + blockLen > from) {
-        MemorySegment seg = k == 0 ? headSeg : ring[slot].segment();
+        MemorySegment seg = k == 0 ? headSeg : blocks.block(k).segment();
         long s = Math.max(from - base, 0);
         long e = Math.min(blockLen, to - base);
         for (long i = s; i < e; i++) {
@@ -703,20 +685,6 @@ public final class BufReader implements AutoCloseable {
       base += blockLen;
     }
     return -1;
-  }
-
-  /** Copies the first {@code n <= buffered} buffered bytes into {@code dst[0..n)}; no consuming. */
-  private void copyOut(byte[] dst, int n) {
-    int at = 0;
-    int mask = ring.length - 1;
-    for (int k = 0; at < n; k++) {
-      int slot = (head + k) & mask;
-      int start = k == 0 ? pos : 0;
-      int len = Math.min(limits[slot] - start, n - at);
-      MemorySegment.copy(
-          k == 0 ? headSeg : ring[slot].segment(), ValueLayout.JAVA_BYTE, start, dst, at, len);
-      at += len;
-    }
   }
 
   /**
@@ -783,49 +751,15 @@ public final class BufReader implements AutoCloseable {
     }
     requireRequest(n, "readSlice");
     if (headLimit - pos >= n) { // within the head block: no chunk table needed
-      Slice s = Slice.adopt(ring[head].retain(), pos, (int) n);
+      Slice s = Slice.adopt(blocks.block(0).retain(), pos, (int) n);
       consume(n);
       return s;
     }
-    // count the chunks after the first
-    int mask = ring.length - 1;
-    int firstLen = headLimit - pos;
-    int more = 0;
-    for (long left = n - firstLen; left > 0; more++) {
-      left -= Math.min(left, limits[(head + 1 + more) & mask]);
-    }
-    Block[] blocks = new Block[more];
-    int[] offsets = new int[more];
-    int[] lengths = new int[more];
-    long left = n - firstLen;
-    for (int k = 0; k < more; k++) {
-      int slot = (head + 1 + k) & mask;
-      int len = (int) Math.min(left, limits[slot]);
-      blocks[k] = ring[slot].retain();
-      lengths[k] = len;
-      left -= len;
-    }
-    Slice s =
-        Slice.adopt(ring[head].retain(), pos, firstLen, blocks, offsets, lengths, more + 1, n);
+    Chunks table = Chunks.exact(blocks.countCovering(0, pos, n));
+    blocks.retainTo(0, pos, n, table);
+    Slice s = Slice.adopt(table);
     consume(n);
     return s;
-  }
-
-  /**
-   * Receives pooled blocks from {@link #readBlocks}: one call per chunk, in stream order, each
-   * with a reference to the chunk's block that the consumer now owns.
-   */
-  @FunctionalInterface
-  public interface BlockConsumer {
-    /**
-     * Takes one chunk.
-     *
-     * @param block the block holding the chunk; the consumer owns one reference to it from this
-     *     call on (even if it throws) and releases it once, from any thread, when finished
-     * @param offset the chunk's first byte within {@code block.segment()}
-     * @param length the chunk's bytes, at least 1
-     */
-    void accept(Block block, int offset, int length);
   }
 
   /**
@@ -859,15 +793,7 @@ public final class BufReader implements AutoCloseable {
     requireRequest(n, "readBlocks");
     inCallback = true;
     try {
-      long left = n;
-      int mask = ring.length - 1;
-      for (int k = 0; left > 0; k++) {
-        int slot = (head + k) & mask;
-        int start = k == 0 ? pos : 0;
-        int len = (int) Math.min(left, limits[slot] - start);
-        left -= len;
-        consumer.accept(ring[slot].retain(), start, len);
-      }
+      blocks.retainTo(0, pos, n, consumer);
     } finally {
       inCallback = false;
       consume(n);
@@ -919,16 +845,7 @@ public final class BufReader implements AutoCloseable {
     require(n, "peek");
     inCallback = true;
     try {
-      long left = n;
-      int mask = ring.length - 1;
-      for (int k = 0; left > 0; k++) {
-        int slot = (head + k) & mask;
-        int start = k == 0 ? pos : 0;
-        int len = (int) Math.min(left, limits[slot] - start);
-        MemorySegment seg = k == 0 ? headSeg : ring[slot].segment();
-        consumer.accept(seg.asSlice(start, len));
-        left -= len;
-      }
+      blocks.forEach(0, pos, n, consumer);
     } finally {
       inCallback = false;
     }
@@ -1029,15 +946,16 @@ public final class BufReader implements AutoCloseable {
       throw new IllegalStateException("BufReader closed from inside its own ChunkConsumer");
     }
     closed = true;
-    while (count > 0) {
-      dropHead();
-    }
+    blocks.release();
+    pos = 0;
+    loadHead();
     buffered = 0;
   }
 
   @Override
   public String toString() {
-    return "BufReader[" + (closed ? "closed" : buffered + " bytes buffered in " + count + " blocks")
+    return "BufReader[" + (closed ? "closed" : buffered + " bytes buffered in " + blocks.count()
+        + " blocks")
         + ", block " + blockSize + " B" + (eof ? ", at end of stream" : "") + "]";
   }
 }

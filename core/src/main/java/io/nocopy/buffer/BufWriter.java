@@ -19,8 +19,8 @@ import java.util.Objects;
  *
  * <h2>Layout</h2>
  *
- * Pending output is a list of chunks, each a (block, offset, length) holding one reference to its
- * block, followed by the open chunk: the bytes written into the current block since the last chunk
+ * Pending output is a {@link Chunks} list, each chunk holding one reference to its block,
+ * followed by the open chunk: the bytes written into the current block since the last chunk
  * was closed. Appending a slice or taking the output closes the open chunk; later writes continue
  * in the same block after it, so a block is shared by the output taken so far and the writer
  * (never the same bytes: taken bytes are not written again). A number or varint never straddles
@@ -36,8 +36,9 @@ import java.util.Objects;
  *
  * Steady state allocates nothing: blocks come from the allocator (and once fully written and held
  * by no slice, the current block is reused from its start), and the {@link ByteBuffer} views
- * given to the channel come from a small per-writer cache of views keyed by block. The chunk table
- * grows by doubling if a message has more chunks than it has seen before.
+ * given to the channel come from a small per-writer cache of views keyed by block. The chunk list
+ * grows by doubling if more chunks are pending than ever before, up to {@link
+ * Chunks#DEFAULT_MAX_COUNT}.
  */
 public final class BufWriter implements AutoCloseable {
 
@@ -45,12 +46,7 @@ public final class BufWriter implements AutoCloseable {
   private final int blockSize;
   private final ViewCache viewCache = new ViewCache();
 
-  // closed chunks [first, count): one block reference each
-  private Block[] blocks = new Block[8];
-  private int[] offsets = new int[8];
-  private int[] lengths = new int[8];
-  private int first;
-  private int count;
+  private final Chunks chunks = new Chunks(); // closed chunks, oldest first
   private ByteBuffer[] gather = new ByteBuffer[8];
 
   // the current block (writer's own reference) and the open chunk [openStart, cursor)
@@ -59,7 +55,6 @@ public final class BufWriter implements AutoCloseable {
   private int openStart;
   private int cursor;
 
-  private long pending;
   private boolean closed;
 
   private BufWriter(Allocator allocator, Tier tier) {
@@ -116,32 +111,9 @@ public final class BufWriter implements AutoCloseable {
   /** Turns [openStart, cursor) into a closed chunk holding its own reference to the block. */
   private void closeOpenChunk() {
     if (cursor > openStart) {
-      add(current.retain(), openStart, cursor - openStart);
+      chunks.accept(current.retain(), openStart, cursor - openStart);
       openStart = cursor;
     }
-  }
-
-  private void add(Block b, int offset, int length) {
-    if (count == blocks.length) {
-      if (first > 0) {
-        int n = count - first;
-        System.arraycopy(blocks, first, blocks, 0, n);
-        System.arraycopy(offsets, first, offsets, 0, n);
-        System.arraycopy(lengths, first, lengths, 0, n);
-        java.util.Arrays.fill(blocks, n, count, null);
-        count = n;
-        first = 0;
-      } else {
-        int cap = blocks.length * 2;
-        blocks = java.util.Arrays.copyOf(blocks, cap);
-        offsets = java.util.Arrays.copyOf(offsets, cap);
-        lengths = java.util.Arrays.copyOf(lengths, cap);
-      }
-    }
-    blocks[count] = b;
-    offsets[count] = offset;
-    lengths[count] = length;
-    count++;
   }
 
   private void checkOpen() {
@@ -164,7 +136,6 @@ public final class BufWriter implements AutoCloseable {
     checkOpen();
     room(1);
     seg.set(ValueLayout.JAVA_BYTE, cursor++, (byte) b);
-    pending++;
     return this;
   }
 
@@ -194,7 +165,6 @@ public final class BufWriter implements AutoCloseable {
       }
     }
     cursor += n;
-    pending += n;
     return this;
   }
 
@@ -224,7 +194,6 @@ public final class BufWriter implements AutoCloseable {
       }
     }
     cursor += n;
-    pending += n;
     return this;
   }
 
@@ -252,7 +221,6 @@ public final class BufWriter implements AutoCloseable {
       v >>>= 7;
     }
     seg.set(ValueLayout.JAVA_BYTE, at++, (byte) v);
-    pending += at - cursor;
     cursor = at;
     return this;
   }
@@ -287,7 +255,6 @@ public final class BufWriter implements AutoCloseable {
       int k = Math.min(length, blockSize - cursor);
       MemorySegment.copy(src, offset, seg, ValueLayout.JAVA_BYTE, cursor, k);
       cursor += k;
-      pending += k;
       offset += k;
       length -= k;
     }
@@ -324,7 +291,6 @@ public final class BufWriter implements AutoCloseable {
       int k = (int) Math.min(n - at, blockSize - cursor);
       MemorySegment.copy(src, at, seg, cursor, k);
       cursor += k;
-      pending += k;
       at += k;
     }
     return this;
@@ -343,16 +309,8 @@ public final class BufWriter implements AutoCloseable {
     if (current != null) {
       closeOpenChunk();
     }
-    slice.retainChunks(retainedSink);
+    slice.retainTo(chunks);
     return this;
-  }
-
-  // One sink object for every write(Slice), not a new method reference per call.
-  private final Slice.ChunkSink retainedSink = this::addRetained;
-
-  private void addRetained(Block b, int offset, int length) {
-    add(b, offset, length);
-    pending += length;
   }
 
   /**
@@ -363,7 +321,7 @@ public final class BufWriter implements AutoCloseable {
    */
   public long length() {
     checkOpen();
-    return pending;
+    return chunks.length() + cursor - openStart;
   }
 
   /**
@@ -378,24 +336,7 @@ public final class BufWriter implements AutoCloseable {
     if (current != null) {
       closeOpenChunk();
     }
-    int n = count - first;
-    if (n == 0) {
-      return Slice.empty();
-    }
-    Slice s;
-    if (n == 1) {
-      s = Slice.adopt(blocks[first], offsets[first], lengths[first]);
-    } else {
-      s = Slice.adopt(blocks[first], offsets[first], lengths[first],
-          java.util.Arrays.copyOfRange(blocks, first + 1, count),
-          java.util.Arrays.copyOfRange(offsets, first + 1, count),
-          java.util.Arrays.copyOfRange(lengths, first + 1, count), n, pending);
-    }
-    java.util.Arrays.fill(blocks, first, count, null);
-    first = 0;
-    count = 0;
-    pending = 0;
-    return s;
+    return Slice.of(chunks, chunks.count());
   }
 
   /**
@@ -415,15 +356,14 @@ public final class BufWriter implements AutoCloseable {
       closeOpenChunk();
     }
     long total = 0;
-    while (count > first) {
-      int n = count - first;
+    while (!chunks.isEmpty()) {
+      int n = chunks.count();
       if (gather.length < n) {
         gather = new ByteBuffer[Math.max(n, gather.length * 2)];
       }
       viewCache.begin();
       for (int i = 0; i < n; i++) {
-        int c = first + i;
-        gather[i] = viewCache.view(blocks[c].segment(), offsets[c], lengths[c]);
+        gather[i] = viewCache.view(chunks.block(i).segment(), chunks.offset(i), chunks.length(i));
       }
       // one buffer: a plain write (the JDK's gathering write allocates a releaser per
       // segment-backed buffer per call; its single-buffer write allocates nothing)
@@ -432,29 +372,11 @@ public final class BufWriter implements AutoCloseable {
         break;
       }
       total += w;
-      pending -= w;
-      while (w > 0) {
-        int len = lengths[first];
-        if (w >= len) {
-          w -= len;
-          Block b = blocks[first];
-          blocks[first] = null;
-          first++;
-          b.release();
-        } else {
-          offsets[first] += (int) w;
-          lengths[first] = len - (int) w;
-          w = 0;
-        }
-      }
+      chunks.skip(w);
     }
-    if (first == count) {
-      first = 0;
-      count = 0;
-      if (current != null && current.refCount() == 1) {
-        openStart = 0; // nobody else holds the block: reuse it from the start
-        cursor = 0;
-      }
+    if (chunks.isEmpty() && current != null && current.refCount() == 1) {
+      openStart = 0; // nobody else holds the block: reuse it from the start
+      cursor = 0;
     }
     return total;
   }
@@ -469,13 +391,7 @@ public final class BufWriter implements AutoCloseable {
       return;
     }
     closed = true;
-    for (int i = first; i < count; i++) {
-      blocks[i].release();
-      blocks[i] = null;
-    }
-    first = 0;
-    count = 0;
-    pending = 0;
+    chunks.release();
     if (current != null) {
       current.release();
       current = null;
@@ -486,7 +402,7 @@ public final class BufWriter implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "BufWriter[" + (closed ? "closed" : pending + " bytes pending in " + (count - first)
+    return "BufWriter[" + (closed ? "closed" : length() + " bytes pending in " + chunks.count()
         + " chunks") + ", block " + blockSize + " B]";
   }
 }

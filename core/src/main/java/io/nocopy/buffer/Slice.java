@@ -3,6 +3,7 @@ package io.nocopy.buffer;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -52,40 +53,44 @@ public final class Slice implements AutoCloseable {
   }
 
   /**
-   * The chunk table shared by all handles of one slice, and the count of open handles. The first
-   * chunk is kept in fields, so a slice within one block (the common case) needs no arrays.
+   * The chunks shared by all handles of one slice, and the count of open handles. A slice of one
+   * chunk (the common case) keeps it in fields and needs no table; a longer one keeps a {@link
+   * Chunks} that is never changed until the last handle releases it.
    */
   static final class Data {
     final int count;
-    final Block block0; // one reference owned per chunk
+    final Block block0; // the one chunk when table is null, with one reference
     final int offset0;
     final int length0;
-    final Block[] blocks; // chunks 1 .. count-1 at index i-1; null when count <= 1
-    final int[] offsets;
-    final int[] lengths;
+    final Chunks table; // two or more chunks; null for zero or one
     volatile int handles = 1;
 
-    Data(Block block0, int offset0, int length0, Block[] blocks, int[] offsets, int[] lengths,
-        int count) {
+    Data(Block block0, int offset0, int length0) {
+      this.count = block0 == null ? 0 : 1;
       this.block0 = block0;
       this.offset0 = offset0;
       this.length0 = length0;
-      this.blocks = blocks;
-      this.offsets = offsets;
-      this.lengths = lengths;
-      this.count = count;
+      this.table = null;
+    }
+
+    Data(Chunks table) {
+      this.count = table.count();
+      this.block0 = null;
+      this.offset0 = 0;
+      this.length0 = 0;
+      this.table = table;
     }
 
     Block block(int i) {
-      return i == 0 ? block0 : blocks[i - 1];
+      return table == null ? block0 : table.block(i);
     }
 
     int offset(int i) {
-      return i == 0 ? offset0 : offsets[i - 1];
+      return table == null ? offset0 : table.offset(i);
     }
 
     int length(int i) {
-      return i == 0 ? length0 : lengths[i - 1];
+      return table == null ? length0 : table.length(i);
     }
 
     void acquire() {
@@ -103,8 +108,10 @@ public final class Slice implements AutoCloseable {
     void releaseHandle() {
       int h = (int) HANDLES.getAndAdd(this, -1);
       if (h == 1) {
-        for (int i = 0; i < count; i++) {
-          block(i).release();
+        if (table != null) {
+          table.release();
+        } else {
+          block0.release();
         }
       } else if (h <= 0) {
         throw new IllegalStateException("slice memory released more often than retained");
@@ -112,7 +119,7 @@ public final class Slice implements AutoCloseable {
     }
   }
 
-  private static final Data EMPTY_DATA = new Data(null, 0, 0, null, null, null, 0);
+  private static final Data EMPTY_DATA = new Data(null, 0, 0);
 
   private final Data data;
   private final int firstChunk; // index into data of the first chunk this handle covers
@@ -133,22 +140,17 @@ public final class Slice implements AutoCloseable {
    * it for the slice).
    */
   static Slice adopt(Block block, int offset, int length) {
-    return new Slice(new Data(block, offset, length, null, null, null, 1), 0, 0, length);
+    return new Slice(new Data(block, offset, length), 0, 0, length);
   }
 
-  /**
-   * Makes a slice of {@code count >= 2} chunks that takes over one reference of each chunk's block:
-   * the first chunk is given apart, the others in the arrays (index 0 = the second chunk).
-   */
-  static Slice adopt(Block block0, int offset0, int length0, Block[] rest, int[] restOffsets,
-      int[] restLengths, int count, long length) {
-    return new Slice(
-        new Data(block0, offset0, length0, rest, restOffsets, restLengths, count), 0, 0, length);
+  /** Makes a slice of the {@code count() >= 2} chunks of {@code table}, which it takes over. */
+  static Slice adopt(Chunks table) {
+    return new Slice(new Data(table), 0, 0, table.length());
   }
 
   /**
    * A slice over one chunk of a pooled block that takes over one reference to the block: the
-   * one-chunk form of {@link #ofBlocks}, with no chunk table.
+   * one-chunk form of {@link #of(Chunks, int)}, with no chunk table.
    *
    * @param block the block; one reference now belongs to the slice
    * @param offset the chunk's first byte within the block's segment
@@ -167,49 +169,30 @@ public final class Slice implements AutoCloseable {
   }
 
   /**
-   * A slice over chunks of pooled blocks that takes over one reference to each chunk's block: for
-   * code that holds block references (from {@link BufReader#readBlocks}, say) and hands the bytes
-   * to an owner who wants a {@code Slice}. The arrays are copied, not kept; the blocks are not
-   * retained again: the new slice owns exactly the references the caller passes, and releases
-   * them when its last handle closes. A block may appear in several chunks, with one reference
-   * per chunk.
+   * A slice of the first {@code n} chunks of {@code src}, which it takes over: they leave {@code
+   * src} with their references, which the new slice releases when its last handle closes. No
+   * reference count changes and no byte is copied; a slice of one chunk needs no chunk table, a
+   * longer one allocates one of exactly {@code n} entries. Use {@link Chunks#retainTo} first to
+   * keep the chunks in {@code src} as well.
    *
-   * @param blocks the blocks, {@code blocks[0..count)}; one reference each now belongs to the
-   *     slice
-   * @param offsets each chunk's first byte within its block's segment
-   * @param lengths each chunk's length, at least 1
-   * @param count the number of chunks, 0 or more (0: an empty slice)
+   * @param src the chunks; its first {@code n} are moved out
+   * @param n the number of chunks, 0 .. src.count() (0: an empty slice)
    * @return a new slice owned by the caller, who closes it
-   * @throws IndexOutOfBoundsException if {@code count} exceeds an array or a chunk lies outside its
-   *     block (no reference is taken over then)
-   * @throws IllegalArgumentException if a chunk is empty (no reference is taken over then)
+   * @throws IndexOutOfBoundsException if {@code n} is out of range (nothing taken)
    */
-  public static Slice ofBlocks(Block[] blocks, int[] offsets, int[] lengths, int count) {
-    if (count < 0 || count > blocks.length || count > offsets.length || count > lengths.length) {
-      throw new IndexOutOfBoundsException("count " + count + " outside the arrays");
-    }
-    long total = 0;
-    for (int i = 0; i < count; i++) {
-      if (lengths[i] < 1) {
-        throw new IllegalArgumentException("chunk " + i + " is empty");
-      }
-      Objects.checkFromIndexSize(offsets[i], lengths[i], blocks[i].segment().byteSize());
-      total += lengths[i];
-    }
-    if (count == 0) {
+  public static Slice of(Chunks src, int n) {
+    Objects.checkFromIndexSize(0, n, src.count());
+    if (n == 0) {
       return empty();
     }
-    if (count == 1) {
-      return adopt(blocks[0], offsets[0], lengths[0]);
+    if (n == 1) {
+      int offset = src.offset(0);
+      int length = src.length(0);
+      return adopt(src.removeFirst(), offset, length);
     }
-    int more = count - 1;
-    Block[] b = new Block[more];
-    int[] o = new int[more];
-    int[] l = new int[more];
-    System.arraycopy(blocks, 1, b, 0, more);
-    System.arraycopy(offsets, 1, o, 0, more);
-    System.arraycopy(lengths, 1, l, 0, more);
-    return adopt(blocks[0], offsets[0], lengths[0], b, o, l, count, total);
+    Chunks table = Chunks.exact(n);
+    table.moveFrom(src, n);
+    return adopt(table);
   }
 
   /**
@@ -243,22 +226,11 @@ public final class Slice implements AutoCloseable {
   public void forEachChunk(ChunkConsumer consumer) throws IOException {
     checkOpen();
     Data d = data;
-    long remaining = length;
-    int skip = firstSkip;
-    for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.length(i) - skip, remaining);
-      consumer.accept(chunk(d, i, d.offset(i) + skip, len));
-      remaining -= len;
-      skip = 0;
+    if (d.table != null) {
+      d.table.forEach(firstChunk, firstSkip, length, consumer);
+    } else if (length > 0) {
+      consumer.accept(Chunks.view(d.block0.segment(), d.offset0 + firstSkip, (int) length));
     }
-  }
-
-  private static MemorySegment chunk(Data d, int i, int offset, int len) {
-    MemorySegment seg = d.block(i).segment();
-    if (offset == 0 && len == seg.byteSize()) {
-      return seg;
-    }
-    return seg.asSlice(offset, len);
   }
 
   /**
@@ -415,17 +387,11 @@ public final class Slice implements AutoCloseable {
     }
     byte[] out = new byte[(int) length];
     Data d = data;
-    long remaining = length;
-    int skip = firstSkip;
-    int at = 0;
-    for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.length(i) - skip, remaining);
+    if (d.table != null) {
+      d.table.copyTo(firstChunk, firstSkip, length, out);
+    } else if (length > 0) {
       MemorySegment.copy(
-          d.block(i).segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, d.offset(i) + skip,
-          out, at, len);
-      at += len;
-      remaining -= len;
-      skip = 0;
+          d.block0.segment(), ValueLayout.JAVA_BYTE, d.offset0 + firstSkip, out, 0, (int) length);
     }
     return out;
   }
@@ -465,23 +431,15 @@ public final class Slice implements AutoCloseable {
 
   // --- for BufWriter: appending a slice by reference ------------------------------------------
 
-  /** Calls {@code sink} once per chunk with a new reference to the chunk's block. */
-  void retainChunks(ChunkSink sink) {
+  /** Gives {@code consumer} a new reference to each chunk's block, covering this handle's bytes. */
+  void retainTo(BlockConsumer consumer) {
     checkOpen();
     Data d = data;
-    long remaining = length;
-    int skip = firstSkip;
-    for (int i = firstChunk; remaining > 0; i++) {
-      int len = (int) Math.min(d.length(i) - skip, remaining);
-      sink.add(d.block(i).retain(), d.offset(i) + skip, len);
-      remaining -= len;
-      skip = 0;
+    if (d.table != null) {
+      d.table.retainTo(firstChunk, firstSkip, length, consumer);
+    } else if (length > 0) {
+      consumer.accept(d.block0.retain(), d.offset0 + firstSkip, (int) length);
     }
-  }
-
-  /** Receives chunk entries with their block reference (used by {@link BufWriter}). */
-  interface ChunkSink {
-    void add(Block block, int offset, int length);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.nocopy.drpc;
 
+import io.nocopy.buffer.BlockConsumer;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
@@ -170,7 +171,7 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private static void readBlocks(BufReader in, long len, BufReader.BlockConsumer into)
+  private static void readBlocks(BufReader in, long len, BlockConsumer into)
       throws IOException {
     try {
       in.readBlocks(len, into);
@@ -288,6 +289,11 @@ final class Connection implements AutoCloseable {
     } finally {
       writer.unlock();
     }
+  }
+
+  /** The allocator the connection reads into (and its streams' encoders may write into). */
+  Allocator allocator() {
+    return allocator;
   }
 
   /**

@@ -210,6 +210,17 @@ public final class DrpcClient implements AutoCloseable {
   }
 
   /**
+   * The allocator of the connection: where responses are read into, and where an encoding may
+   * serialize a request (into a block the encoder owns and releases after the call).
+   *
+   * @return the allocator, owned by whoever passed it to {@link #connect} (or by this client if it
+   *     made it); valid until the client is closed
+   */
+  public Allocator allocator() {
+    return conn.allocator();
+  }
+
+  /**
    * Whether the connection is still open.
    *
    * @return false once closed or failed

@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
 import io.nocopy.buffer.Slice;
+import io.nocopy.memory.Allocator;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -81,6 +82,18 @@ public final class DrpcStream implements AutoCloseable {
    */
   public Map<String, String> metadata() {
     return state.metadata();
+  }
+
+  /**
+   * The allocator of the stream's connection: where its received messages are read into, and
+   * where an encoding may serialize a message to send (into a block the encoder owns and releases
+   * after {@link #send(Slice)}).
+   *
+   * @return the connection's allocator, owned by whoever created the client or server; valid while
+   *     the connection is open
+   */
+  public Allocator allocator() {
+    return conn.allocator();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
 import io.nocopy.buffer.BufWriter;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import java.io.IOException;
@@ -115,9 +116,8 @@ final class FrameWriter {
    * The chunks of a received message, copied (nothing is allocated if the JIT keeps the chunk
    * views on the stack).
    */
-  void chunks(long sid, long mid, Kind kind, boolean control, ChunkList data)
-      throws IOException {
-    long len = data.length;
+  void chunks(long sid, long mid, Kind kind, boolean control, Chunks data) throws IOException {
+    long len = data.length();
     long off = 0;
     int chunk = 0;
     int inChunk = 0;
@@ -125,11 +125,11 @@ final class FrameWriter {
       int n = (int) Math.min(len - off, maxFrame);
       header(sid, mid, kind, off + n == len, control, n);
       for (int left = n; left > 0; ) {
-        int take = Math.min(left, data.lengths[chunk] - inChunk);
-        out.write(data.blocks[chunk].segment().asSlice(data.offsets[chunk] + inChunk, take));
+        int take = Math.min(left, data.length(chunk) - inChunk);
+        out.write(data.block(chunk).segment().asSlice(data.offset(chunk) + inChunk, take));
         inChunk += take;
         left -= take;
-        if (inChunk == data.lengths[chunk]) {
+        if (inChunk == data.length(chunk)) {
           chunk++;
           inChunk = 0;
         }

@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
-import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.BlockConsumer;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Block;
 import java.io.IOException;
@@ -18,17 +19,18 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Layout</h2>
  *
- * Two rings under one lock. The chunk ring holds (block, offset, length) entries, each owning one
- * block reference: first the chunks of the published messages, oldest first, then the chunks of
+ * Two rings under one lock. The chunk ring (a {@link Chunks}, each chunk owning one block
+ * reference) holds first the chunks of the published messages, oldest first, then the chunks of
  * the <em>open</em> message the producer is still adding to. The message ring holds, per published
  * message, its chunk count and byte length; it has at most {@code capacity} entries. Both rings
- * start small and grow by doubling (the message ring up to capacity, the chunk ring as far as the
- * held chunks need, which the allocator's byte cap bounds), so steady state allocates nothing.
+ * start small and grow by doubling (the message ring up to capacity, the chunk ring up to {@link
+ * Chunks#DEFAULT_MAX_COUNT} chunks, beyond which the queue is aborted with {@link
+ * DrpcException#RESOURCE_EXHAUSTED}), so steady state allocates nothing.
  *
  * <h2>Producer (the connection's reader)</h2>
  *
- * {@link #accept} stages a chunk of the current frame (it is a {@link BufReader.BlockConsumer}, so
- * {@code reader.readBlocks(n, queue)} reads a frame's data straight into it); staging takes no
+ * {@link #accept} stages a chunk of the current frame (it is a {@link BlockConsumer}, so
+ * {@link io.nocopy.buffer.BufReader#readBlocks reader.readBlocks(n, queue)} reads a frame's data straight into it); staging takes no
  * lock. {@link #endFrame()} moves the staged chunks into the open message, {@link #publish()}
  * moves them and makes the open message one queued message, each under one lock acquisition, and
  * {@link #discard()} releases the staged and open chunks (a partial packet a higher message id
@@ -52,8 +54,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safety: one producer thread ({@code accept}, {@code endFrame}, {@code publish}, {@code
  * discard}), one consumer, and {@code close}/{@code abort} from any thread.
  * Blocking waits use lock conditions, so virtual threads park without pinning a carrier.
+ *
+ * <p>One file: the two rings, the waiting and the receive guard all live under the one lock, and
+ * its discipline is easier to check in one place than across classes; the chunk storage itself is
+ * {@link Chunks}.
  */
-final class MessageQueue implements BufReader.BlockConsumer {
+final class MessageQueue implements BlockConsumer {
   /** What {@link #publish()} did with the open message. */
   public enum Offer {
     /** Queued; the consumer will get it. */
@@ -68,7 +74,6 @@ final class MessageQueue implements BufReader.BlockConsumer {
   }
 
   private static final int INITIAL_MESSAGES = 4;
-  private static final int INITIAL_CHUNKS = 8;
 
   private final int capacity;
   private final OverflowPolicy policy;
@@ -81,12 +86,8 @@ final class MessageQueue implements BufReader.BlockConsumer {
   private Thread parkedConsumer; // guarded by lock
   private Thread parkedProducer; // guarded by lock
 
-  // chunk ring (power-of-two length): published chunks, then the open message's
-  private Block[] blocks = new Block[INITIAL_CHUNKS];
-  private int[] offsets = new int[INITIAL_CHUNKS];
-  private int[] lengths = new int[INITIAL_CHUNKS];
-  private int chunkHead;
-  private int chunkCount; // published + open
+  // chunk ring: published chunks, then the open message's (guarded by lock)
+  private final Chunks chunks = new Chunks();
   private int openChunks;
   private long openBytes;
 
@@ -102,10 +103,10 @@ final class MessageQueue implements BufReader.BlockConsumer {
   private long releasedOnAbort;
 
   // producer side: the current frame's chunks, not yet in the ring (producer thread only)
-  private final ChunkList staged = new ChunkList();
+  private final Chunks staged = new Chunks();
 
   // consumer side: the taken message (consumer thread only, between take and release)
-  private final ChunkList taken = new ChunkList();
+  private final Chunks taken = new Chunks();
   private final ReceivedMessage view = new ReceivedMessage(taken);
   // true from take() to the end of the handler call: set under the lock, cleared with a release
   // store (no fence: a receive that happens after the clear sees it; only a concurrent or nested
@@ -160,7 +161,7 @@ final class MessageQueue implements BufReader.BlockConsumer {
    * released, if the queue is closed). Producer thread only.
    */
   public void endFrame() {
-    if (staged.count == 0) {
+    if (staged.isEmpty()) {
       return;
     }
     lock.lock();
@@ -175,41 +176,23 @@ final class MessageQueue implements BufReader.BlockConsumer {
     staged.release();
   }
 
-  /** Under the lock, queue open: appends the staged chunks to the open message. */
+  /**
+   * Under the lock, queue open: appends the staged chunks to the open message. If the chunk ring
+   * is full they are released instead and the queue is aborted.
+   */
   private void moveStaged() {
-    ChunkList st = staged;
-    int n = st.count;
-    while (chunkCount + n > blocks.length) {
-      growChunks();
+    int n = staged.count();
+    long bytes = staged.length();
+    try {
+      chunks.moveFrom(staged, n);
+    } catch (IllegalStateException full) {
+      staged.release();
+      abortLocked(new DrpcException(DrpcException.RESOURCE_EXHAUSTED,
+          "receive queue holds too many chunks (" + full.getMessage() + "): stream cancelled"));
+      return;
     }
-    int mask = blocks.length - 1;
-    for (int i = 0; i < n; i++) {
-      int slot = (chunkHead + chunkCount + i) & mask;
-      blocks[slot] = st.blocks[i];
-      offsets[slot] = st.offsets[i];
-      lengths[slot] = st.lengths[i];
-    }
-    chunkCount += n;
     openChunks += n;
-    openBytes += st.length;
-    st.forget();
-  }
-
-  private void growChunks() {
-    int n = blocks.length;
-    Block[] b = new Block[n * 2];
-    int[] o = new int[n * 2];
-    int[] l = new int[n * 2];
-    for (int i = 0; i < chunkCount; i++) {
-      int s = (chunkHead + i) & (n - 1);
-      b[i] = blocks[s];
-      o[i] = offsets[s];
-      l[i] = lengths[s];
-    }
-    blocks = b;
-    offsets = o;
-    lengths = l;
-    chunkHead = 0;
+    openBytes += bytes;
   }
 
   /**
@@ -229,7 +212,7 @@ final class MessageQueue implements BufReader.BlockConsumer {
     try {
       if (closed) {
         staged.release(); // under the lock only here: rare, and release never blocks
-      } else if (staged.count > 0) {
+      } else if (!staged.isEmpty()) {
         moveStaged();
       }
       if (msgCount == msgChunks.length && msgChunks.length < capacity) {
@@ -300,14 +283,7 @@ final class MessageQueue implements BufReader.BlockConsumer {
 
   /** Under the lock: releases the open message, the last openChunks entries of the chunk ring. */
   private void releaseOpen() {
-    int mask = blocks.length - 1;
-    for (int i = chunkCount - openChunks; i < chunkCount; i++) {
-      int s = (chunkHead + i) & mask;
-      Block b = blocks[s];
-      blocks[s] = null;
-      b.release();
-    }
-    chunkCount -= openChunks;
+    chunks.releaseLast(openChunks);
     openChunks = 0;
     openBytes = 0;
   }
@@ -351,10 +327,6 @@ final class MessageQueue implements BufReader.BlockConsumer {
    * @throws InterruptedException if interrupted while waiting (nothing taken)
    */
   public Slice receive() throws IOException, InterruptedException {
-    Block[] b;
-    int[] o;
-    int[] l;
-    int n;
     lock.lock();
     try {
       while (msgCount == 0 && !closed) {
@@ -366,32 +338,12 @@ final class MessageQueue implements BufReader.BlockConsumer {
         }
         return null;
       }
-      n = msgChunks[msgHead];
-      if (n == 1) { // the common case: no chunk table
-        int s = chunkHead;
-        Block one = blocks[s];
-        blocks[s] = null;
-        int off = offsets[s];
-        int len = lengths[s];
-        dropHeadMessage(1);
-        return Slice.ofBlock(one, off, len);
-      }
-      b = new Block[n];
-      o = new int[n];
-      l = new int[n];
-      int mask = blocks.length - 1;
-      for (int i = 0; i < n; i++) {
-        int s = (chunkHead + i) & mask;
-        b[i] = blocks[s];
-        o[i] = offsets[s];
-        l[i] = lengths[s];
-        blocks[s] = null;
-      }
-      dropHeadMessage(n);
+      Slice s = Slice.of(chunks, msgChunks[msgHead]); // one chunk (the common case): no table
+      dropHeadMessage();
+      return s;
     } finally {
       lock.unlock();
     }
-    return Slice.ofBlocks(b, o, l, n);
   }
 
   /** An index into the message ring from one below twice its length (no division). */
@@ -400,10 +352,8 @@ final class MessageQueue implements BufReader.BlockConsumer {
     return i >= n ? i - n : i;
   }
 
-  /** Under the lock: the oldest message's n chunks were moved out; free its slots. */
-  private void dropHeadMessage(int n) {
-    chunkHead = (chunkHead + n) & (blocks.length - 1);
-    chunkCount -= n;
+  /** Under the lock: the oldest message's chunks were moved out; free its slot. */
+  private void dropHeadMessage() {
     msgHead = wrap(msgHead + 1);
     msgCount--;
     wake(parkedProducer, notFull);
@@ -426,15 +376,8 @@ final class MessageQueue implements BufReader.BlockConsumer {
         }
         return false;
       }
-      int n = msgChunks[msgHead];
-      int mask = blocks.length - 1;
-      ChunkList t = taken;
-      for (int i = 0; i < n; i++) {
-        int s = (chunkHead + i) & mask;
-        t.accept(blocks[s], offsets[s], lengths[s]);
-        blocks[s] = null;
-      }
-      dropHeadMessage(n);
+      taken.moveFrom(chunks, msgChunks[msgHead]);
+      dropHeadMessage();
       receiving = true;
       return true;
     } finally {
@@ -563,30 +506,27 @@ final class MessageQueue implements BufReader.BlockConsumer {
     Objects.requireNonNull(error, "error");
     lock.lock();
     try {
-      boolean first = !closed;
-      if (first) {
-        closed = true;
-        this.error = error;
-      }
-      int mask = blocks.length - 1;
-      for (int i = 0; i < chunkCount; i++) {
-        int s = (chunkHead + i) & mask;
-        Block b = blocks[s];
-        blocks[s] = null;
-        b.release();
-      }
-      releasedOnAbort += msgCount;
-      chunkHead = 0;
-      chunkCount = 0;
-      openChunks = 0;
-      openBytes = 0;
-      msgHead = 0;
-      msgCount = 0;
-      wakeAll();
-      return first;
+      return abortLocked(error);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Under the lock: {@link #abort}. */
+  private boolean abortLocked(IOException error) {
+    boolean first = !closed;
+    if (first) {
+      closed = true;
+      this.error = error;
+    }
+    chunks.release();
+    releasedOnAbort += msgCount;
+    openChunks = 0;
+    openBytes = 0;
+    msgHead = 0;
+    msgCount = 0;
+    wakeAll();
+    return first;
   }
 
   // --- state ------------------------------------------------------------------------------------
@@ -632,7 +572,7 @@ final class MessageQueue implements BufReader.BlockConsumer {
   public int heldChunks() {
     lock.lock();
     try {
-      return chunkCount;
+      return chunks.count();
     } finally {
       lock.unlock();
     }

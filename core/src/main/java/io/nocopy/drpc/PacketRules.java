@@ -17,7 +17,7 @@ import java.util.Objects;
  * </ul>
  *
  * The rules hold no data: the caller keeps each packet's bytes (the transport queues a message's
- * chunks in the stream's {@link MessageQueue} and a control packet's in a {@link ChunkList}) and
+ * chunks in the stream's {@link MessageQueue} and a control packet's in a {@link io.nocopy.buffer.Chunks}) and
  * drops them when {@link #frame} reports the packet abandoned.
  *
  * <p>Not thread-safe: one instance per stream, guarded by whoever owns it.

@@ -1,5 +1,6 @@
 package io.nocopy.drpc;
 
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,7 +24,7 @@ sealed interface Payload<T> {
   Payload<Slice> POOLED = new Pooled();
 
   /** The chunks of a received message (an echo, a relay), copied into the writer's blocks. */
-  Payload<ChunkList> RECEIVED = new Received();
+  Payload<Chunks> RECEIVED = new Received();
 
   /** No data, for {@link #BYTES}. */
   ByteBuffer NONE = ByteBuffer.allocate(0);
@@ -60,11 +61,11 @@ sealed interface Payload<T> {
   }
 
   /** See {@link #RECEIVED}. */
-  final class Received implements Payload<ChunkList> {
+  final class Received implements Payload<Chunks> {
     private Received() {}
 
     @Override
-    public void write(FrameWriter w, long sid, long mid, Kind kind, boolean control, ChunkList data)
+    public void write(FrameWriter w, long sid, long mid, Kind kind, boolean control, Chunks data)
         throws IOException {
       w.chunks(sid, mid, kind, control, data);
     }

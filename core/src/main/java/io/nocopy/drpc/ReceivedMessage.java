@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
 import io.nocopy.buffer.ChunkConsumer;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -24,10 +25,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Read-only: the chunks must not be written. Used by the receiving thread only.
  */
 public final class ReceivedMessage {
-  private final ChunkList chunks;
+  private final Chunks chunks;
   private boolean valid;
 
-  ReceivedMessage(ChunkList chunks) {
+  ReceivedMessage(Chunks chunks) {
     this.chunks = chunks;
   }
 
@@ -40,7 +41,7 @@ public final class ReceivedMessage {
   }
 
   /** The message's chunks, for sending it on during the handler call. */
-  ChunkList chunks() {
+  Chunks chunks() {
     check();
     return chunks;
   }
@@ -60,7 +61,7 @@ public final class ReceivedMessage {
    */
   public long length() {
     check();
-    return chunks.length;
+    return chunks.length();
   }
 
   /**
@@ -71,7 +72,7 @@ public final class ReceivedMessage {
    */
   public int chunkCount() {
     check();
-    return chunks.count;
+    return chunks.count();
   }
 
   /**
@@ -85,7 +86,6 @@ public final class ReceivedMessage {
    */
   public MemorySegment chunk(int i) {
     check();
-    java.util.Objects.checkIndex(i, chunks.count);
     return chunks.segment(i);
   }
 
@@ -98,10 +98,7 @@ public final class ReceivedMessage {
    */
   public void forEachChunk(ChunkConsumer consumer) throws IOException {
     check();
-    ChunkList c = chunks;
-    for (int i = 0; i < c.count; i++) {
-      consumer.accept(c.segment(i));
-    }
+    chunks.forEach(consumer);
   }
 
   /**
@@ -124,17 +121,14 @@ public final class ReceivedMessage {
    */
   public Slice retain() {
     check();
-    ChunkList c = chunks;
-    io.nocopy.memory.Block[] refs = new io.nocopy.memory.Block[c.count];
-    for (int i = 0; i < c.count; i++) {
-      refs[i] = c.blocks[i].retain();
-    }
-    return Slice.ofBlocks(refs, c.offsets, c.lengths, c.count);
+    Chunks refs = new Chunks(Math.max(1, chunks.count()));
+    chunks.retainTo(refs);
+    return Slice.of(refs, refs.count());
   }
 
   @Override
   public String toString() {
-    return valid ? "ReceivedMessage[" + chunks.length + " bytes, " + chunks.count + " chunks]"
+    return valid ? "ReceivedMessage[" + chunks.length() + " bytes, " + chunks.count() + " chunks]"
         : "ReceivedMessage[released]";
   }
 }

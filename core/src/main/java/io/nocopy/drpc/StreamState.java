@@ -1,6 +1,7 @@
 package io.nocopy.drpc;
 
-import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.BlockConsumer;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.util.Map;
@@ -40,8 +41,8 @@ final class StreamState {
   final MessageQueue queue;
 
   private final PacketRules rules;
-  private final ChunkList control = new ChunkList(); // a control packet's data so far
-  private final BufReader.BlockConsumer controlSink = this::addControl;
+  private final Chunks control = new Chunks(); // a control packet's data so far
+  private final BlockConsumer controlSink = this::addControl;
 
   private String rpc; // null on a server stream until its Invoke
   private Map<String, String> metadata = Map.of();
@@ -104,7 +105,7 @@ final class StreamState {
   }
 
   /** Where the reader puts the data of a control packet's frames. */
-  BufReader.BlockConsumer controlSink() {
+  BlockConsumer controlSink() {
     return controlSink;
   }
 

@@ -289,18 +289,15 @@ final class KernelTransport implements Transport {
     }
     int max = 128 << 10;
     int n = (int) ((c.length + max - 1) / max);
-    Block[] blocks = new Block[n];
-    int[] offs = new int[n];
-    int[] lens = new int[n];
-    int k = 0;
+    io.nocopy.buffer.Chunks chunks = new io.nocopy.buffer.Chunks(n);
     try {
-      for (long left = c.length; left > 0; k++) {
+      for (long left = c.length; left > 0; ) {
         int len = (int) Math.min(left, max);
-        blocks[k] = fanout.allocator.allocate(len);
-        lens[k] = len;
+        Block b = fanout.allocator.allocate(len);
+        chunks.accept(b, 0, len);
         long got = 0;
         while (got < len) {
-          long r = locked.read(x.r.fd, blocks[k].segment().address() + got, len - got);
+          long r = locked.read(x.r.fd, b.segment().address() + got, len - got);
           if (r <= 0) {
             throw Op.failure("read a chunk out of the scratch pipe", r == 0 ? -Syscalls.EAGAIN : r);
           }
@@ -308,13 +305,9 @@ final class KernelTransport implements Transport {
         }
         left -= len;
       }
-      return Slice.ofBlocks(blocks, offs, lens, k);
+      return Slice.of(chunks, chunks.count());
     } catch (IOException | RuntimeException e) {
-      for (int i = 0; i < n; i++) {
-        if (blocks[i] != null) {
-          blocks[i].release();
-        }
-      }
+      chunks.release();
       discardQuietly(x);
       throw e;
     }

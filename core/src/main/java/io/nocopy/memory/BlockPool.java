@@ -62,6 +62,11 @@ import java.util.concurrent.locks.LockSupport;
  * threads without pinning a carrier.
  *
  * <p>Thread safety: every method may be called from any thread.
+ *
+ * <p>One file: the stripes, the slab growth, the waiting and the ownership checks all act on the
+ * same few fields (the slabs, the stripes' index queues, the waiter count) whose memory ordering
+ * is described once above; split up, that ordering would have to be argued across classes. The
+ * queue algorithm itself lives in {@link IndexQueue}; about a third of the file is Javadoc.
  */
 public final class BlockPool implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(BlockPool.class.getName());

@@ -307,23 +307,18 @@ class BufReaderLargeReadsTest {
   }
 
   @Test
-  void sliceOfBlocksTakesOverTheReferences() throws IOException {
+  void sliceOfChunksTakesOverTheReferences() throws IOException {
     byte[] data = stream(5000);
-    List<Block> bl = new ArrayList<>();
-    List<Integer> of = new ArrayList<>();
-    List<Integer> le = new ArrayList<>();
+    Chunks chunks = new Chunks();
     try (BufReader r = BufReader.of(ChunkedChannel.fixed(data, 333), alloc, Tier.NANO)) {
-      r.readBlocks(data.length, (b, o, l) -> {
-        bl.add(b);
-        of.add(o);
-        le.add(l);
-      });
+      r.readBlocks(data.length, chunks);
     }
-    int n = bl.size();
+    int n = chunks.count();
     assertTrue(n > 2);
-    Slice s = Slice.ofBlocks(bl.toArray(new Block[0]),
-        of.stream().mapToInt(Integer::intValue).toArray(),
-        le.stream().mapToInt(Integer::intValue).toArray(), n);
+    assertEquals(data.length, chunks.length());
+    Slice s = Slice.of(chunks, n);
+    assertTrue(chunks.isEmpty(), "the chunks moved into the slice");
+    assertEquals(0, chunks.length());
     assertTrue(alloc.inUse() > 0);
     try (Slice part = s.slice(1, 4998)) {
       s.close();
@@ -332,20 +327,20 @@ class BufReaderLargeReadsTest {
     assertEquals(0, alloc.inUse());
     assertThrows(IllegalStateException.class, s::length, "the handle's own misuse checks");
     Block b = alloc.allocate(64);
-    assertThrows(IndexOutOfBoundsException.class,
-        () -> Slice.ofBlocks(new Block[] {b}, new int[] {120}, new int[] {10}, 1)); // 128 B block
-    assertThrows(IllegalArgumentException.class,
-        () -> Slice.ofBlocks(new Block[] {b}, new int[] {0}, new int[] {0}, 1));
-    try (Slice one = Slice.ofBlocks(new Block[] {b}, new int[] {4}, new int[] {8}, 1)) {
+    chunks.accept(b, 4, 8);
+    assertThrows(IndexOutOfBoundsException.class, () -> Slice.of(chunks, 2));
+    try (Slice one = Slice.of(chunks, 1)) {
       assertEquals(8, one.length());
+      assertTrue(chunks.isEmpty());
     }
-    try (Slice none = Slice.ofBlocks(new Block[0], new int[0], new int[0], 0)) {
+    assertEquals(0, alloc.inUse());
+    try (Slice none = Slice.of(chunks, 0)) {
       assertEquals(0, none.length());
     }
   }
 
   /** Checks chunks against data from a start index, in order. */
-  static final class ByteCheck implements BufReader.BlockConsumer {
+  static final class ByteCheck implements BlockConsumer {
     final byte[] data;
     final int start;
     int seen;

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * GoMem's TestBufRead: bytes 1..20 read with BufLen 5 (each read returns at most 5 bytes), and the
- * issue's harsher variant with at most 2 bytes per read. Our smallest block is 32 B (tier PICO), so
+ * a harsher variant with at most 2 bytes per read. Our smallest block is 32 B (tier PICO), so
  * the read size, not the block, is what splits values across reads.
  */
 class GoMemScenarioTest {

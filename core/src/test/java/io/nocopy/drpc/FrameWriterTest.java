@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import io.nocopy.memory.Allocator;
 import java.nio.ByteBuffer;
@@ -152,12 +153,12 @@ class FrameWriterTest {
     try (Allocator alloc = Allocator.create()) {
       byte[] data = new byte[1000];
       new Random(2).nextBytes(data);
-      ChunkList chunks = new ChunkList();
+      Chunks chunks = new Chunks();
       try (BufReader src = BufReader.of(new MemoryChannel(data, 1, 70), alloc,
           io.nocopy.memory.Tier.NANO)) {
         src.readBlocks(1000, chunks); // 128-byte blocks: chunks never align with frames
       }
-      assertTrue(chunks.count >= 8);
+      assertTrue(chunks.count() >= 8);
       byte[] wire =
           write(alloc, 300, w -> w.packet(1, 1, Kind.MESSAGE, false, Payload.RECEIVED, chunks));
       assertEquals(List.of(300, 300, 300, 100),
@@ -186,9 +187,9 @@ class FrameWriterTest {
             w.packet(1, i + 1, Kind.MESSAGE, false, Payload.BYTES, p);
           }
         });
-        // reassemble under the transport's packet rules, each packet's chunks in a ChunkList
+        // reassemble under the transport's packet rules, each packet's chunks in a Chunks list
         PacketRules rules = new PacketRules(1, 1 << 20);
-        ChunkList packet = new ChunkList();
+        Chunks packet = new Chunks();
         int got = 0;
         try (BufReader in = BufReader.of(new MemoryChannel(wire, round, 1 + rnd.nextInt(9000)), alloc)) {
           FrameHeader h = new FrameHeader();

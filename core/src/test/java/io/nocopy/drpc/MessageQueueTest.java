@@ -3,6 +3,7 @@ package io.nocopy.drpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -325,6 +326,30 @@ class MessageQueueTest {
     assertEquals(0, alloc.inUse());
     assertEquals(2, q.releasedOnAbort());
     assertSame(err, assertThrows(IOException.class, () -> take(q)));
+  }
+
+  @Test
+  void tooManyHeldChunksAbortTheQueueAndReleaseThem() throws Exception {
+    var q = new MessageQueue(4, OverflowPolicy.BLOCK);
+    send(q, content(0, 10), 4);
+    Block b = alloc.allocate(64);
+    int frame = 1 << 16;
+    int frames = io.nocopy.buffer.Chunks.DEFAULT_MAX_COUNT / frame; // one chunk too many overall
+    for (int f = 0; f < frames; f++) {
+      for (int i = 0; i < frame; i++) {
+        q.accept(b.retain(), i & 63, 1);
+      }
+      q.endFrame();
+    }
+    assertTrue(q.isClosed(), "the frame that did not fit aborted the queue");
+    DrpcException e = assertInstanceOf(DrpcException.class, q.closeError());
+    assertEquals(DrpcException.RESOURCE_EXHAUSTED, e.code());
+    assertTrue(e.getMessage().contains("maximum of " + io.nocopy.buffer.Chunks.DEFAULT_MAX_COUNT),
+        e.getMessage());
+    assertEquals(0, q.heldChunks());
+    assertEquals(1, q.releasedOnAbort());
+    assertEquals(1, b.refCount(), "every staged, open and queued chunk was released");
+    b.release();
   }
 
   @Test

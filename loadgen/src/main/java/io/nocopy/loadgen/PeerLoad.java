@@ -215,12 +215,22 @@ public final class PeerLoad {
       return v.framesVerified();
     }
 
+    /** The listeners' connect deadline: this much, plus {@link #CONNECT_PER_LISTENER_NANOS} each. */
+    static final long CONNECT_BASE_NANOS = 30_000_000_000L;
+    /** Per listener: 200 ms, about twice what Icecast takes to admit one here. */
+    static final long CONNECT_PER_LISTENER_NANOS = 200_000_000L;
+
     /**
      * Connects the listeners four at a time, each batch waiting for its answers: Icecast's listen
-     * backlog is 5, and overflowing it costs SYN retries of a second or more.
+     * backlog is 5, and overflowing it costs SYN retries of a second or more. The deadline grows
+     * with the count ({@link #CONNECT_BASE_NANOS} plus {@link #CONNECT_PER_LISTENER_NANOS} each):
+     * Icecast admits only about 7-14 listeners a second on this kind of machine, whatever the
+     * client's parallelism, so a fixed deadline fails at a thousand listeners.
      */
     private void connectListeners(List<SyntheticListener> listeners) throws IOException, InterruptedException {
-      long deadline = System.nanoTime() + 30_000_000_000L;
+      long started = System.nanoTime();
+      long budget = CONNECT_BASE_NANOS + CONNECT_PER_LISTENER_NANOS * c.listeners();
+      long deadline = started + budget;
       for (int i = 0; i < c.listeners(); i += 4) {
         List<SyntheticListener> batch = new ArrayList<>();
         for (int j = i; j < Math.min(c.listeners(), i + 4); j++) {
@@ -235,12 +245,15 @@ public final class PeerLoad {
               throw new IOException("listener " + listeners.indexOf(li) + " failed to connect: " + li.failure());
             }
             if (System.nanoTime() > deadline) {
-              throw new IOException("listeners did not all connect within 30 s");
+              throw new IOException(listeners.size() - batch.size() + " of " + c.listeners()
+                  + " listeners connected, not all within " + budget / 1_000_000_000L + " s");
             }
             Thread.sleep(2);
           }
         }
       }
+      out.printf(Locale.ROOT, "[%s] %d listeners connected in %.1f s%n", c.name(), c.listeners(),
+          (System.nanoTime() - started) / 1e9);
     }
 
     /** {allocated bytes, gc count} from the peer's stats document, or null without one. */

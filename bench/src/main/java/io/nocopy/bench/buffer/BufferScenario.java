@@ -10,11 +10,11 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Run settings shared by the seed's five scenarios (JMH class annotations are inherited). Every
+ * Run settings shared by GoMem's five scenarios (JMH class annotations are inherited). Every
  * scenario has the same six contestants reading the same {@link MockNetwork}:
  *
  * <ul>
- *   <li>{@code seedBufio}: the seed's bufio side as written: a new array per packet (and per
+ *   <li>{@code seedBufio}: GoMem's bufio side as written: a new array per packet (and per
  *       subscriber), a {@code read} that may return less than asked;
  *   <li>{@code fairBufio}: the same buffered stream doing nocopy's work with reused arrays;
  *   <li>{@code nocopy}: {@link io.nocopy.buffer.BufReader} (and {@code Slice} for fan-out);
@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       same per-byte work where the scenario has some).
  * </ul>
  *
- * One thread each (the machine has two cores shared with other work); the seed's RunParallel
+ * One thread each (the machine has two cores shared with other work); GoMem's RunParallel
  * connections are independent, so per-connection cost is what one thread measures.
  */
 @BenchmarkMode(Mode.AverageTime)

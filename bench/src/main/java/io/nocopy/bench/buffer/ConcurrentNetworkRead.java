@@ -4,7 +4,7 @@ import io.netty.buffer.CompositeByteBuf;
 import java.io.IOException;
 import org.openjdk.jmh.annotations.Benchmark;
 
-/** The seed's ConcurrentNetworkRead: read a 1 KiB packet, checksum its bytes. */
+/** GoMem's ConcurrentNetworkRead: read a 1 KiB packet, checksum its bytes. */
 public class ConcurrentNetworkRead extends BufferScenario {
   static final int PACKET = 1024;
 

@@ -5,7 +5,7 @@ import java.io.IOException;
 import org.openjdk.jmh.annotations.Benchmark;
 
 /**
- * The seed's GCPressure: read a 512 B packet and checksum it; the seed's bufio side also copies it
+ * GoMem's GCPressure: read a 512 B packet and checksum it; GoMem's bufio side also copies it
  * into a second new array before summing.
  */
 public class GCPressure extends BufferScenario {

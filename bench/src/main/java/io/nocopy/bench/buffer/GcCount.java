@@ -8,7 +8,7 @@ import java.util.Locale;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The seed's own metric: GC runs and bytes allocated for a fixed number of operations (the seed
+ * GoMem's own metric: GC runs and bytes allocated for a fixed number of operations (GoMem
  * reads {@code runtime.MemStats} before and after). Runs every contestant of every scenario for
  * {@code ops} operations after a warm-up of the same length, one after another in this JVM, and
  * prints ns/op (wall clock, single run: rough), B/op (thread allocation counter) and the number of

@@ -4,7 +4,7 @@ import io.netty.buffer.CompositeByteBuf;
 import java.io.IOException;
 import org.openjdk.jmh.annotations.Benchmark;
 
-/** The seed's HighFrequencyReads: 128 B packets, looked at but not processed. */
+/** GoMem's HighFrequencyReads: 128 B packets, looked at but not processed. */
 public class HighFrequencyReads extends BufferScenario {
   static final int PACKET = 128;
 

@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 
 /**
- * The seed's mock network source: an endless loop over {@code size} bytes ({@code i % 256}), each
+ * GoMem's mock network source: an endless loop over {@code size} bytes ({@code i % 256}), each
  * read returning a random 64..2048 bytes (never more than the caller asked for or than is left
  * before the loop point), from a generator with a fixed seed (42), so every implementation sees the
  * same sequence of read sizes.

@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 import org.openjdk.jmh.annotations.Benchmark;
 
 /**
- * The seed's ProtocolParsing: a 4-byte header whose last byte gives the packet size (256 + b %
+ * GoMem's ProtocolParsing: a 4-byte header whose last byte gives the packet size (256 + b %
  * 768), then the packet, looked at but not processed.
  */
 public class ProtocolParsing extends BufferScenario {

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One per-thread state per implementation, each reading the seed's {@link MockNetwork} (16 MiB
- * looped, 64..2048 B per read, fixed seed). The seed uses 10..100 MiB; 16 MiB keeps every source
+ * One per-thread state per implementation, each reading GoMem's {@link MockNetwork} (16 MiB
+ * looped, 64..2048 B per read, fixed seed). GoMem uses 10..100 MiB; 16 MiB keeps every source
  * out of the last-level cache alike without a 100 MiB array per fork.
  */
 public final class Sources {
@@ -35,7 +35,7 @@ public final class Sources {
 
   private Sources() {}
 
-  /** The seed's side: {@code bufio.NewReaderSize(conn, 4096)} as a {@link BufferedInputStream}. */
+  /** GoMem's side: {@code bufio.NewReaderSize(conn, 4096)} as a {@link BufferedInputStream}. */
   @State(Scope.Thread)
   public static class Bufio {
     InputStream in;
@@ -66,7 +66,7 @@ public final class Sources {
     }
   }
 
-  /** The seed's streaming server uses an 8 KiB bufio buffer. */
+  /** GoMem's streaming server uses an 8 KiB bufio buffer. */
   @State(Scope.Thread)
   public static class Bufio8k extends Bufio {
     @Override
@@ -83,7 +83,7 @@ public final class Sources {
     long sum;
     long bytes;
 
-    /** Sums every byte of every chunk, as the seed's checksum loops do. */
+    /** Sums every byte of every chunk, as GoMem's checksum loops do. */
     final ChunkConsumer summing =
         chunk -> {
           long s = sum;
@@ -94,7 +94,7 @@ public final class Sources {
           sum = s;
         };
 
-    /** Looks at each chunk without touching its bytes (the seed's {@code _ = data}). */
+    /** Looks at each chunk without touching its bytes (GoMem's {@code _ = data}). */
     final ChunkConsumer touching = chunk -> bytes += chunk.byteSize();
 
     @Setup(Level.Trial)

@@ -17,10 +17,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The seed's StreamingServer: frames of 1, 2, 3 KiB in turn, each forwarded to 3 subscribers. The
- * seed's bufio side allocates each frame and copies it for every subscriber; its BufReader side
+ * GoMem's StreamingServer: frames of 1, 2, 3 KiB in turn, each forwarded to 3 subscribers.
+ * GoMem's bufio side allocates each frame and copies it for every subscriber; its BufReader side
  * hands the chunks of one range to the subscribers, valid only during the callback ({@code
- * nocopyRange}, the seed's exact work). {@code nocopySlice} is what a relay really needs: each
+ * nocopyRange}, GoMem's exact work). {@code nocopySlice} is what a relay really needs: each
  * subscriber gets its own retained {@link Slice} it may hold and write later; Netty's equivalent is
  * a retained slice per subscriber, Okio's a segment-sharing copy into the subscriber's buffer.
  */

@@ -5,10 +5,9 @@ import org.openjdk.jmh.annotations.Fork;
 /**
  * {@link BlockPoolScalingProbe} with workers from {@link StripeZeroAvoidingExecutor}: no thread
  * uses {@code BlockPool}'s stripe 0 (on a 2-core machine). Compare its two-thread throughput with
- * the plain probe's: a rise means stripe 0 false-shares with the stripes array's header. Before
- * main's commit 94a6343 (stripes padded away from the header) this probe ran about 3x faster on
- * two threads than the plain one; since then the two must match, which makes it a regression
- * check for that padding.
+ * the plain probe's: a rise means stripe 0 false-shares with the stripes array's header. The
+ * stripes are padded away from that header, so the two must match: this probe is the regression
+ * check for that padding (without it, it runs about 3x faster on two threads than the plain one).
  *
  * <p>Ownership: as {@link BlockPoolScalingProbe}.
  */
