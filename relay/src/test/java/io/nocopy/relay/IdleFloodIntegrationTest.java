@@ -70,6 +70,7 @@ class IdleFloodIntegrationTest {
           long blocksFlooded = server.allocator().inUse();
           assertTrue(blocksFlooded <= blocksBefore + 16,
               "pending heads take no pooled block: " + blocksBefore + " -> " + blocksFlooded);
+          long worstMs = 0;
           for (int i = 0; i < 5; i++) {
             long t0 = System.nanoTime();
             String status = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");
@@ -77,7 +78,12 @@ class IdleFloodIntegrationTest {
             assertEquals(200, Clients.status(status));
             assertTrue(status.contains("\"listeners\":3"), status);
             assertTrue(ms < 1000, "status answered in " + ms + " ms");
+            worstMs = Math.max(worstMs, ms);
           }
+          System.out.printf("idle flood (%s): %d connections held, head bytes %d, pooled blocks %d -> %d,"
+              + " descriptors %d -> %d, status-json at most %d ms%n", Clients.ENGINE,
+              server.openConnections(), server.headBytes(), blocksBefore, blocksFlooded, fdsBefore,
+              Clients.openFds(), worstMs);
           int[] before = new int[ls.size()];
           for (int i = 0; i < ls.size(); i++) {
             before[i] = ls.get(i).received();

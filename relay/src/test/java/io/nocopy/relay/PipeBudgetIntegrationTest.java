@@ -86,6 +86,7 @@ class PipeBudgetIntegrationTest {
         assertTrue(m.find(), stats);
         int kernel = Integer.parseInt(m.group(1));
         int user = Integer.parseInt(m.group(2));
+        System.out.printf("non-root relay, default flags: %d listeners on splice, %d in userspace%n", kernel, user);
         assertEquals(LISTENERS, kernel + user, stats);
         assertTrue(kernel >= 10 && user >= LISTENERS / 2, "most listeners beyond the budget: " + stats);
         // a second source still gets its fan-out's own pipes, and it runs on the kernel transport
