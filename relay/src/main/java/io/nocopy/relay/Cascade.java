@@ -75,7 +75,7 @@ final class Cascade {
       }
       String type = answer.header("Content-Type");
       Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
-          answer.header("icy-name"), answer.header("icy-description"), answer.header("icy-genre"),
+          SourceInfo.fromSource(answer::header),
           m -> MountFanout.ofBody(m.name, upstream.toString(),
               new SourceBody(in, false, -1, MountFanout.MAX_SLICE), in, ch, server.config(),
               server.allocator()));
@@ -87,6 +87,7 @@ final class Cascade {
           mount.fanout.name());
       try {
         server.recorder().start(mount);
+        CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {
         server.unpublish(mount, ch);

@@ -31,12 +31,11 @@ final class Mount {
 
   final String name;
   final String contentType;
-  final String iceName;
-  final String iceDescription;
-  final String iceGenre;
+  final SourceInfo info;
   final Instant started = Instant.now();
   final MountFanout fanout;
   volatile String title; // from /admin/metadata updates, may be null
+  volatile StreamCodecs codecs = StreamCodecs.NONE; // set once by a CodecProbe for Ogg streams
   private final Set<MountFanout.Attached> listeners = new HashSet<>(); // guarded by this
   private long bytesOutOfGone; // stream bytes sent to listeners that left; guarded by this
   private volatile int listenerCount;
@@ -44,19 +43,14 @@ final class Mount {
 
   /**
    * @param contentType the source's Content-Type
-   * @param iceName the source's {@code ice-name} (or upstream's {@code icy-name}), may be null
-   * @param iceDescription likewise the description, may be null
-   * @param iceGenre likewise the genre, may be null
+   * @param info what the source (or the upstream of a cascaded mount) said about its stream
    * @param fanout opens the fan-out that serves the mount
    * @throws IOException if the fan-out cannot be opened
    */
-  Mount(String name, String contentType, String iceName, String iceDescription, String iceGenre,
-      FanoutFactory fanout) throws IOException {
+  Mount(String name, String contentType, SourceInfo info, FanoutFactory fanout) throws IOException {
     this.name = name;
     this.contentType = contentType;
-    this.iceName = iceName;
-    this.iceDescription = iceDescription;
-    this.iceGenre = iceGenre;
+    this.info = info;
     this.fanout = fanout.open(this);
   }
 
@@ -90,7 +84,7 @@ final class Mount {
     for (MountFanout.Attached s : listeners) {
       out += s.bytesWritten();
     }
-    return new MountSnapshot(name, contentType, iceName, iceDescription, iceGenre, listenerCount,
+    return new MountSnapshot(name, contentType, info, codecs, listenerCount,
         listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title);
   }
 

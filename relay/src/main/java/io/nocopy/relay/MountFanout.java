@@ -7,6 +7,7 @@ import io.nocopy.fanout.FanoutListener;
 import io.nocopy.fanout.Reason;
 import io.nocopy.fanout.Sink;
 import io.nocopy.fanout.SliceSource;
+import io.nocopy.fanout.StartPosition;
 import io.nocopy.fanout.Source;
 import io.nocopy.fanout.TransportKind;
 import io.nocopy.memory.Allocator;
@@ -104,6 +105,16 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     /** Whether the fan-out dropped it for falling more than its bound behind. */
     boolean droppedAsSlow() {
       return reason == Reason.TOO_SLOW;
+    }
+
+    /**
+     * The stream position of this destination's first stream byte (see {@link StartPosition}).
+     *
+     * @return a position of the source's stream
+     */
+    long startPosition() {
+      Sink s = sink;
+      return s == null ? 0 : s.startPosition();
     }
 
     /** The transport serving this destination. */
@@ -223,11 +234,23 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @throws IOException if the sink cannot be made now (for example no pipe memory is left)
    */
   Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role) throws IOException {
+    return attach(label, ch, preamble, role, StartPosition.BURST);
+  }
+
+  /**
+   * Like {@link #attach(String, WritableByteChannel, byte[], Role)}, starting where {@code start}
+   * chooses (a recording that resumes after falling behind).
+   *
+   * @param start chooses the first stream byte, once, while deliveries wait
+   */
+  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role, StartPosition start)
+      throws IOException {
     Attached a = new Attached(label, role);
     sinks.put(ch, a);
     try {
       Sink s = fanout.sink(ch)
           .prefix(preamble.length == 0 ? null : ByteBuffer.wrap(preamble))
+          .startAt(start)
           .bound(role == Role.LISTENER ? listenerBound : recordingBound)
           .add();
       if (a.sink == null) {

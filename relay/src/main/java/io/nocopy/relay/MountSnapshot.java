@@ -3,13 +3,14 @@ package io.nocopy.relay;
 import java.time.Instant;
 
 /**
- * A point-in-time view of one mount, for the status page and the status line.
+ * A point-in-time view of one mount, for the status page, the listeners' response heads and the
+ * status line. Immutable.
  *
  * @param mount the mount name, e.g. {@code /live.mp3}
  * @param contentType the source's Content-Type
- * @param name the source's {@code ice-name}, or null
- * @param description the source's {@code ice-description}, or null
- * @param genre the source's {@code ice-genre}, or null
+ * @param info what the source said about its stream (name, genre, bitrate ...)
+ * @param codecs what the stream's own headers say (Ogg codecs), {@link StreamCodecs#NONE} until
+ *     known or for other formats
  * @param listeners listeners connected now
  * @param listenerPeak the most listeners connected at once
  * @param streamStart when the source connected
@@ -21,13 +22,40 @@ import java.time.Instant;
 public record MountSnapshot(
     String mount,
     String contentType,
-    String name,
-    String description,
-    String genre,
+    SourceInfo info,
+    StreamCodecs codecs,
     int listeners,
     int listenerPeak,
     Instant streamStart,
     long bytesIn,
     long bytesOut,
     String engine,
-    String title) {}
+    String title) {
+
+  /**
+   * The source's {@code ice-name}.
+   *
+   * @return the name, or null
+   */
+  public String name() {
+    return info.name();
+  }
+
+  /**
+   * The source's {@code ice-description}.
+   *
+   * @return the description, or null
+   */
+  public String description() {
+    return info.description();
+  }
+
+  /**
+   * The source's {@code ice-genre}.
+   *
+   * @return the genre, or null
+   */
+  public String genre() {
+    return info.genre();
+  }
+}

@@ -39,17 +39,31 @@ final class Responses {
         .append("Cache-Control: no-cache, no-store\r\n")
         .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
         .append("Pragma: no-cache\r\n");
-    if (m.name() != null) {
-      b.append("icy-name:").append(clean(m.name())).append("\r\n");
-    }
-    if (m.description() != null) {
-      b.append("icy-description:").append(clean(m.description())).append("\r\n");
-    }
-    if (m.genre() != null) {
-      b.append("icy-genre:").append(clean(m.genre())).append("\r\n");
-    }
-    b.append("icy-pub:0\r\n\r\n");
+    sourceHeaders(b, m.info());
+    b.append("\r\n");
     return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The source's stream headers as Icecast gives them to listeners, in its order: {@code icy-br}
+   * (the source's bitrate, or the {@code bitrate=} of its audio info), {@code ice-audio-info} as
+   * sent, then {@code icy-description}, {@code icy-genre}, {@code icy-name}, {@code icy-pub}
+   * ({@code 0} when the source did not say) and {@code icy-url}.
+   */
+  private static void sourceHeaders(StringBuilder b, SourceInfo info) {
+    header(b, "icy-br:", info.listenerBitrate());
+    header(b, "ice-audio-info: ", info.audioInfo());
+    header(b, "icy-description:", info.description());
+    header(b, "icy-genre:", info.genre());
+    header(b, "icy-name:", info.name());
+    header(b, "icy-pub:", info.isPublic() == null ? "0" : info.isPublic());
+    header(b, "icy-url:", info.url());
+  }
+
+  private static void header(StringBuilder b, String nameAndColon, String value) {
+    if (value != null) {
+      b.append(nameAndColon).append(clean(value)).append("\r\n");
+    }
   }
 
   /** A complete response with a small body and {@code Connection: close}. */
@@ -106,7 +120,7 @@ final class Responses {
   /** Header values from a source go out on listeners' responses: no CR/LF injection. */
   static String clean(String v) {
     StringBuilder b = new StringBuilder(v.length());
-    for (int i = 0; i < v.length() && b.length() < 512; i++) {
+    for (int i = 0; i < v.length() && b.length() < SourceInfo.MAX_VALUE; i++) {
       char c = v.charAt(i);
       b.append(c < 0x20 || c == 0x7f ? ' ' : c);
     }

@@ -72,7 +72,7 @@ final class SourceConnection {
       RelayConfig config = server.config();
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
-          head.header("ice-name"), head.header("ice-description"), head.header("ice-genre"),
+          SourceInfo.fromSource(head::header),
           m -> raw
               ? MountFanout.ofSocket(m.name, peer, ch, in, server.spliceForRawSources(), config,
                   server.spliceBound(), server.allocator())
@@ -92,6 +92,7 @@ final class SourceConnection {
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
         server.recorder().start(mount);
+        CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {
         server.unpublish(mount, ch);
