@@ -81,27 +81,13 @@ final class Mount {
 
   synchronized MountSnapshot snapshot() {
     long out = bytesOutOfGone;
+    int spliced = 0;
     for (MountFanout.Attached s : listeners) {
       out += s.bytesWritten();
+      spliced += s.transport().equals("splice") ? 1 : 0;
     }
     return new MountSnapshot(name, contentType, info, codecs, listenerCount,
-        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title);
-  }
-
-  /**
-   * Listeners connected now per transport ({@code splice}, {@code userspace}): on the kernel
-   * transport, listeners beyond the user's pipe page budget are served in userspace.
-   *
-   * @return {@code [splice, userspace]}
-   */
-  synchronized int[] listenersByTransport() {
-    int kernel = 0;
-    for (MountFanout.Attached s : listeners) {
-      if (s.transport().equals("splice")) {
-        kernel++;
-      }
-    }
-    return new int[] {kernel, listeners.size() - kernel};
+        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title, spliced);
   }
 
   /**

@@ -246,12 +246,10 @@ public final class RelayServer implements AutoCloseable {
    */
   String listenersByTransport() {
     StringBuilder b = new StringBuilder("{");
-    List<Mount> ms = new ArrayList<>(mounts.values());
-    ms.sort((x, y) -> x.name.compareTo(y.name));
-    for (Mount m : ms) {
-      int[] n = m.listenersByTransport();
-      b.append(b.length() > 1 ? "," : "").append('"').append(m.name).append("\":{\"splice\":")
-          .append(n[0]).append(",\"userspace\":").append(n[1]).append('}');
+    for (MountSnapshot m : mounts()) {
+      b.append(b.length() > 1 ? "," : "").append('"').append(m.mount()).append("\":{\"splice\":")
+          .append(m.splicedListeners()).append(",\"userspace\":")
+          .append(m.listeners() - m.splicedListeners()).append('}');
     }
     return b.append('}').toString();
   }

@@ -89,6 +89,9 @@ class PipeBudgetIntegrationTest {
         System.out.printf("non-root relay, default flags: %d listeners on splice, %d in userspace%n", kernel, user);
         assertEquals(LISTENERS, kernel + user, stats);
         assertTrue(kernel >= 10 && user >= LISTENERS / 2, "most listeners beyond the budget: " + stats);
+        String page = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");
+        assertTrue(page.contains("\"nocopy_listeners_by_transport\":{\"splice\":" + kernel + ",\"userspace\":"
+            + user + "}"), "the status page says which transport serves how many: " + page);
         // more sources still get their fan-outs' own pipes (staging, burst): they run on the
         // kernel transport too
         List<Clients.Source> more = new ArrayList<>();
