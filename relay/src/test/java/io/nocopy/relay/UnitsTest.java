@@ -28,7 +28,7 @@ class UnitsTest {
 
   @Test
   void basicAuth() {
-    BasicAuth a = new BasicAuth("s3cret");
+    BasicAuth a = new BasicAuth("source", "s3cret");
     assertTrue(a.accepts(Clients.basic("s3cret")));
     assertTrue(a.accepts("basic " + Clients.basic("s3cret").substring(6)));
     assertFalse(a.accepts(Clients.basic("s3cret2")));
@@ -63,7 +63,7 @@ class UnitsTest {
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x",
         new SourceInfo("n\r\nX: y", null, null, "u\r\nY: z", "1\r\nZ: w", null, null), StreamCodecs.NONE, 0, 0,
-        Instant.now(), 0, 0, "userspace", null);
+        Instant.now(), 0, 0, "userspace", null, 0);
     String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);
