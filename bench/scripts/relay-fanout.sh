@@ -117,12 +117,13 @@ XML
 
 start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
   local peer=$1 port=$2 n=$3 log="$WORK/$1-$2.log"
-  STATS_ARGS=(--stats-path /admin/nocopy-stats.json)
+  STATS_ARGS=(--stats-path /admin/nocopy-stats.json --admin-password "admin$PASSWORD")
   case "$peer" in
     splice|userspace)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
-        --source-password "$PASSWORD" --engine "$peer" --status-interval 0 --queue-size "$QUEUE" \
+        --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "$peer" \
+        --status-interval 0 --queue-size "$QUEUE" \
         --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
       PEER_PID=$! ;;
     netty)

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -33,12 +34,17 @@ final class KernelPort implements Port {
   private volatile long drained; // channel owner only
   private volatile GuardedFd direct; // the writer's duplicate of the channel's descriptor
   private final BooleanSupplier backlogCheck = this::hasBacklog;
+  private final PipeBudget budget;
+  private final AtomicLong charge; // the pipe's charge against the budget, until it is closed
 
-  KernelPort(Fanout fanout, KernelTransport transport, WritableByteChannel channel, KernelPipe pipe) {
+  KernelPort(Fanout fanout, KernelTransport transport, WritableByteChannel channel, KernelPipe pipe,
+      PipeBudget budget, long charge) {
     this.fanout = fanout;
     this.transport = transport;
     this.channel = channel;
     this.pipe = pipe;
+    this.budget = budget;
+    this.charge = new AtomicLong(charge);
   }
 
   @Override
@@ -215,10 +221,12 @@ final class KernelPort implements Port {
   @Override
   public void stop() {
     pipe.close(); // the writer's next check or wait ends; bytes in the pipe are discarded
+    budget.give(charge.getAndSet(0));
   }
 
   @Override
   public void release() {
     pipe.close();
+    budget.give(charge.getAndSet(0));
   }
 }

@@ -228,6 +228,9 @@ final class KernelTransport implements Transport {
     burst.give(s, start, fanout.counters.bytesIn);
   }
 
+  /** A new pipe's size on Linux (16 pages) until the user's soft pipe page limit is reached. */
+  private static final int DEFAULT_PIPE_SIZE = 16 * PipeBudget.PAGE;
+
   @Override
   public Port newPort(SinkBuilder b) throws IOException {
     boolean asked = b.transport == TransportKind.KERNEL;
@@ -242,15 +245,27 @@ final class KernelTransport implements Transport {
       Native.reportNoFd(b.channel);
       return new UserPort(fanout, b.channel, b.bound);
     }
+    // within this process's share of the user's pipe pages (see PipeBudget): beyond it a sink
+    // takes the userspace path, so that new fan-outs still find pages for their own pipes
+    PipeBudget budget = PipeBudget.user();
+    long charge = PipeBudget.charge(Math.max(b.bound, DEFAULT_PIPE_SIZE));
+    if (!budget.take(charge)) {
+      if (!asked) {
+        return new UserPort(fanout, b.channel, b.bound);
+      }
+      budget.force(charge);
+    }
     Syscalls s = new Syscalls();
-    KernelPipe p = KernelPipe.open(s);
+    KernelPipe p = null;
     try {
+      p = KernelPipe.open(s);
       if (p.capacity() < b.bound) {
         int got = s.setPipeSize(p.r.fd, b.bound);
         if (got == -Syscalls.EPERM && !asked) {
-          // over /proc/sys/fs/pipe-max-size or the user's pipe page budget: this sink alone
-          // takes the userspace path
+          // over /proc/sys/fs/pipe-max-size or the user's pipe page budget (other processes of
+          // the user count too): this sink alone takes the userspace path
           p.close();
+          budget.give(charge);
           return new UserPort(fanout, b.channel, b.bound);
         }
         if (got < 0) {
@@ -258,10 +273,13 @@ final class KernelTransport implements Transport {
         }
       }
     } catch (IOException | RuntimeException e) {
-      p.close();
+      if (p != null) {
+        p.close();
+      }
+      budget.give(charge);
       throw e;
     }
-    return new KernelPort(fanout, this, b.channel, p);
+    return new KernelPort(fanout, this, b.channel, p, budget, charge);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ public final class PeerLoad {
         --name TEXT          the peer's name in the report, default "relay"
         --stats-path PATH    a /admin/nocopy-stats.json-style document with allocated_bytes and
                              gc_count (JVM peers); without it allocation and GC are "n/a"
+        --admin-password PW  sent as user "admin" with the stats request (the nocopy relay's
+                             /admin/ pages need credentials, as Icecast's do)
       """;
 
   /** {@code SyntheticSource}'s pace for "max": far more than loopback carries, so it never waits. */
@@ -259,7 +261,8 @@ public final class PeerLoad {
       if (c.statsPath() == null) {
         return null;
       }
-      String j = RelayProcess.get(c.target(), c.statsPath());
+      String j = RelayProcess.get(c.target(), c.statsPath(),
+          c.adminPassword() == null ? null : RelayProcess.basic("admin", c.adminPassword()));
       return new long[] {Json.number(j, "allocated_bytes"), Json.number(j, "gc_count")};
     }
 

@@ -17,9 +17,11 @@ import java.util.Locale;
  * @param warmupSeconds seconds before it
  * @param name the peer's name in the report
  * @param statsPath the peer's stats document, or null
+ * @param adminPassword the password of user {@code admin} sent with the stats request, or null
  */
 public record PeerLoadConfig(InetSocketAddress target, long pid, String password, String mount, int listeners,
-    long bitsPerSecond, int seconds, int warmupSeconds, String name, String statsPath) {
+    long bitsPerSecond, int seconds, int warmupSeconds, String name, String statsPath,
+    String adminPassword) {
 
   /** Validates. */
   public PeerLoadConfig {
@@ -68,8 +70,9 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     int warmup = 3;
     String name = "relay";
     String statsPath = null;
+    String adminPassword = null;
     List<String> known = List.of("--target", "--pid", "--password", "--mount", "--listeners", "--rate", "--seconds",
-        "--warmup", "--name", "--stats-path");
+        "--warmup", "--name", "--stats-path", "--admin-password");
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (!known.contains(flag)) {
@@ -91,13 +94,15 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
         case "--warmup" -> warmup = (int) parseLong(flag, v);
         case "--name" -> name = v;
         case "--stats-path" -> statsPath = v;
+        case "--admin-password" -> adminPassword = v;
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
     if (target == null) {
       throw new IllegalArgumentException("--target HOST:PORT is required");
     }
-    return new PeerLoadConfig(target, pid, password, mount, listeners, rate, seconds, warmup, name, statsPath);
+    return new PeerLoadConfig(target, pid, password, mount, listeners, rate, seconds, warmup, name, statsPath,
+        adminPassword);
   }
 
   static InetSocketAddress parseTarget(String v) {

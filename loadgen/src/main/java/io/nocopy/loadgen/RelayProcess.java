@@ -45,12 +45,14 @@ public final class RelayProcess implements AutoCloseable {
   private final Process process;
   private final InetSocketAddress address;
   private final String password;
+  private final String adminAuthorization;
   private final Path log;
 
   private RelayProcess(Process process, InetSocketAddress address, String password, Path log) {
     this.process = process;
     this.address = address;
     this.password = password;
+    this.adminAuthorization = basic("admin", "admin" + password);
     this.log = log;
   }
 
@@ -79,6 +81,7 @@ public final class RelayProcess implements AutoCloseable {
       cmd.add(System.getProperty("java.class.path"));
       cmd.add("io.nocopy.relay.RelayMain");
       cmd.addAll(List.of("--listen", "127.0.0.1:" + port, "--source-password", password,
+          "--admin-password", "admin" + password,
           "--engine", engine, "--status-interval", "0",
           "--max-listeners", Integer.toString(maxListeners),
           "--max-listeners-per-ip", Integer.toString(maxListeners)));
@@ -100,6 +103,18 @@ public final class RelayProcess implements AutoCloseable {
       }
     }
     throw last;
+  }
+
+  /**
+   * A Basic {@code Authorization} header value.
+   *
+   * @param user the user
+   * @param password the password
+   * @return {@code Basic <base64 of user:password>}
+   */
+  static String basic(String user, String password) {
+    return "Basic " + java.util.Base64.getEncoder()
+        .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   private static int freePort() throws IOException {
@@ -159,7 +174,7 @@ public final class RelayProcess implements AutoCloseable {
    * @throws IOException on a connection error, a 5 s timeout or a status other than 200
    */
   public String get(String path) throws IOException {
-    return get(address, path);
+    return get(address, path, adminAuthorization);
   }
 
   /**
@@ -167,14 +182,16 @@ public final class RelayProcess implements AutoCloseable {
    *
    * @param address the relay
    * @param path e.g. {@code /status-json.xsl}
+   * @param authorization an {@code Authorization} header value (for {@code /admin/} pages), or null
    * @return the response body
    * @throws IOException on a connection error, a 5 s timeout or a status other than 200
    */
-  static String get(InetSocketAddress address, String path) throws IOException {
+  static String get(InetSocketAddress address, String path, String authorization) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(address, 5_000);
       s.setSoTimeout(5_000);
-      s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+      s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+          + (authorization == null ? "" : "Authorization: " + authorization + "\r\n") + "\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String all = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);

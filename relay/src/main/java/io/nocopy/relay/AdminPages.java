@@ -13,7 +13,8 @@ import java.util.Map;
  * The pages that are not streams: Icecast's {@code /status-json.xsl} ({@link StatusJson}), its
  * metadata update {@code /admin/metadata}, the process's costs at {@code
  * /admin/nocopy-stats.json} (read by the demo and the benchmark harness), and a plain-text index
- * at {@code /}. Each answer is complete and ends the connection.
+ * at {@code /}. Each answer is complete and ends the connection. Every {@code /admin/} path needs
+ * credentials first, as in Icecast (see {@link RelayServer#adminAllowed}).
  */
 final class AdminPages {
   private final RelayServer server;
@@ -31,6 +32,10 @@ final class AdminPages {
    * @throws IOException if the client went away
    */
   boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
+    if (!server.adminAllowed(head)) {
+      Responses.send(ch, BasicAuth.adminChallenge());
+      return true;
+    }
     switch (head.path()) {
       case "/status-json.xsl" -> {
         String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
@@ -121,7 +126,8 @@ final class AdminPages {
         + ",\"gc_count\":" + r.gcCount() + ",\"gc_ms\":" + r.gcMillis() + ",\"rss_bytes\":"
         + r.rssBytes() + ",\"pool_blocks_in_use\":" + server.allocator().inUse() + ",\"pool_reserved_bytes\":"
         + server.allocator().reservedBytes() + ",\"mounts\":" + t.mounts() + ",\"listeners\":" + t.listeners()
-        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\"}";
+        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\""
+        + ",\"listeners_by_transport\":" + server.listenersByTransport() + "}";
   }
 
   private String indexPage() {

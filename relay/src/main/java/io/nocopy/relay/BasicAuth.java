@@ -4,17 +4,50 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 
-/** The source password check: HTTP Basic auth, compared in constant time. */
+/**
+ * One pair of credentials checked as HTTP Basic auth, compared in constant time: the source
+ * password ({@code source:<password>}) or the admin pages' ({@code <admin-user>:<password>}).
+ * Immutable; shared by every connection.
+ */
 final class BasicAuth {
+  /** Icecast's Date format: a two-digit day, unlike RFC 1123's formatter in the JDK. */
+  private static final java.time.format.DateTimeFormatter HTTP_DATE =
+      java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH);
+
+  /**
+   * Icecast's answer to an {@code /admin/} request without valid credentials, byte for byte but
+   * the {@code Server} and {@code Date} values: no {@code Content-Length}, the body ends with the
+   * connection.
+   */
+  static byte[] adminChallenge() {
+    return ("HTTP/1.0 401 Authentication Required\r\n"
+        + "Server: " + Responses.SERVER + "\r\n"
+        + "Connection: Close\r\n"
+        + "Date: " + HTTP_DATE.format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)) + "\r\n"
+        + "Content-Type: text/plain; charset=utf-8\r\n"
+        + "WWW-Authenticate: Basic realm=\"Icecast2 Server\"\r\n"
+        + "Cache-Control: no-cache, no-store\r\n"
+        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
+        + "Pragma: no-cache\r\n"
+        + "\r\n"
+        + "You need to authenticate\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
   private final byte[] expected;
 
-  BasicAuth(String password) {
-    this.expected = digest(("source:" + password).getBytes(StandardCharsets.UTF_8));
+  /**
+   * Credentials {@code user:password}.
+   *
+   * @param user the user name (sources use {@code source})
+   * @param password the password
+   */
+  BasicAuth(String user, String password) {
+    this.expected = digest((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * Whether an {@code Authorization} header carries {@code source:<password>}. The comparison is
-   * of SHA-256 digests with {@link MessageDigest#isEqual}, so neither the length nor the content of
+   * Whether an {@code Authorization} header carries these credentials. The comparison is of
+   * SHA-256 digests with {@link MessageDigest#isEqual}, so neither the length nor the content of
    * the password leaks through timing.
    *
    * @param authorization the header value, may be null

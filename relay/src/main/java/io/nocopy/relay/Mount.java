@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -100,10 +102,21 @@ final class Mount {
 
   synchronized MountSnapshot snapshot() {
     long out = bytesOutOfGone;
+    int spliced = 0;
     for (MountFanout.Attached s : listeners) {
       out += s.bytesWritten();
+      spliced += s.transport().equals("splice") ? 1 : 0;
     }
     return new MountSnapshot(name, contentType, info, codecs, listenerCount,
-        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title);
+        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title, spliced);
+  }
+
+  /**
+   * The listeners connected now, for the client timeout's check.
+   *
+   * @return a copy
+   */
+  synchronized List<MountFanout.Attached> listenerSinks() {
+    return new ArrayList<>(listeners);
   }
 }

@@ -90,6 +90,20 @@ final class MountFanout implements FanoutListener, AutoCloseable {
       return s == null ? 0 : Math.max(0, s.bytesWritten() - s.prefixLength());
     }
 
+    /** Bytes waiting for the destination now (0 before the sink is made). */
+    long backlog() {
+      Sink s = sink;
+      return s == null ? 0 : s.backlog();
+    }
+
+    /** Ends the sink now, its waiting bytes discarded (a stalled listener). Idempotent. */
+    void drop() {
+      Sink s = sink;
+      if (s != null) {
+        s.remove();
+      }
+    }
+
     /** Whether the fan-out dropped it for falling more than its bound behind. */
     boolean droppedAsSlow() {
       return reason == Reason.TOO_SLOW;

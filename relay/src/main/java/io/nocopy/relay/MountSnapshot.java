@@ -18,6 +18,8 @@ import java.time.Instant;
  * @param bytesOut bytes sent to all listeners together
  * @param engine the fan-out engine serving this mount
  * @param title the current title from a metadata update, or null
+ * @param splicedListeners how many of the listeners the kernel transport serves (the rest are in
+ *     userspace: on a userspace mount, or beyond the user's pipe page budget)
  */
 public record MountSnapshot(
     String mount,
@@ -30,7 +32,8 @@ public record MountSnapshot(
     long bytesIn,
     long bytesOut,
     String engine,
-    String title) {
+    String title,
+    int splicedListeners) {
 
   /**
    * The source's {@code ice-name}.

@@ -1,7 +1,10 @@
 package io.nocopy.relay;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -9,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The relay's settings, parsed from the command line ({@link #parse(String...)}) or built in code.
@@ -17,6 +21,9 @@ import java.util.Locale;
  * @param listen the address to accept sources and listeners on
  * @param sourcePassword the password sources send as {@code source:<password>} (Basic auth)
  * @param passwordGenerated whether the password was generated because none was given
+ * @param adminUser the user name of the admin pages' credentials ({@code /admin/...})
+ * @param adminPassword the admin pages' password
+ * @param adminPasswordGenerated whether the admin password was generated because none was given
  * @param maxListeners the most listeners over all mounts (503 beyond)
  * @param maxListenersPerIp the most listeners from one IP address (503 beyond)
  * @param burstSize bytes a new listener gets at once from the recent past of the stream
@@ -26,6 +33,13 @@ import java.util.Locale;
  * @param relays upstream mounts to pull and serve locally (cascading)
  * @param memoryCap the byte cap of the relay's pooled memory
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
+ * @param sourceTimeout how long a source may send nothing before it is dropped and its mount freed
+ * @param clientTimeout how long a listener may take no byte while bytes wait for it before it is
+ *     dropped
+ * @param maxConnections the most connections open at once (sources, listeners, requests); new
+ *     ones beyond are closed at once
+ * @param maxPendingPerIp the most connections from one address that are still sending their
+ *     request head; new ones beyond are closed at once
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
@@ -36,6 +50,9 @@ public record RelayConfig(
     InetSocketAddress listen,
     String sourcePassword,
     boolean passwordGenerated,
+    String adminUser,
+    String adminPassword,
+    boolean adminPasswordGenerated,
     int maxListeners,
     int maxListenersPerIp,
     int burstSize,
@@ -45,6 +62,10 @@ public record RelayConfig(
     List<URI> relays,
     long memoryCap,
     Duration headerTimeout,
+    Duration sourceTimeout,
+    Duration clientTimeout,
+    int maxConnections,
+    int maxPendingPerIp,
     Duration statusInterval,
     Duration coalesce,
     int icyMetaint,
@@ -65,6 +86,17 @@ public record RelayConfig(
     if (sourcePassword == null || sourcePassword.isEmpty()) {
       throw new IllegalArgumentException("source password is empty");
     }
+    if (adminUser == null || adminUser.isEmpty() || adminUser.indexOf(':') >= 0) {
+      throw new IllegalArgumentException("--admin-user must be non-empty and without ':'");
+    }
+    if (adminPassword == null || adminPassword.isEmpty()) {
+      throw new IllegalArgumentException("admin password is empty");
+    }
+    seconds("--header-timeout", headerTimeout);
+    seconds("--source-timeout", sourceTimeout);
+    seconds("--client-timeout", clientTimeout);
+    positive("--max-connections", maxConnections);
+    positive("--max-pending-per-ip", maxPendingPerIp);
     positive("--max-listeners", maxListeners);
     positive("--max-listeners-per-ip", maxListenersPerIp);
     if (burstSize < 0) {
@@ -85,6 +117,12 @@ public record RelayConfig(
     }
   }
 
+  private static void seconds(String name, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be at least 1 second, got " + d.toSeconds());
+    }
+  }
+
   private static void positive(String name, long v) {
     if (v <= 0) {
       throw new IllegalArgumentException(name + " must be positive, got " + v);
@@ -100,7 +138,14 @@ public record RelayConfig(
       libshout, butt); listeners GET the mount with any player (curl, mpv, ffplay, VLC).
 
         --listen HOST:PORT         where to listen (default 127.0.0.1:8000)
-        --source-password PW       password sources use as source:PW (default: generated, printed)
+        --source-password PW       password sources use as source:PW (default: generated, printed;
+                                   note that every local user sees flags in ps)
+        --source-password-file F   read the source password from file F (its first line)
+                                   (or set NOCOPY_SOURCE_PASSWORD in the environment)
+        --admin-user NAME          user of the /admin/ pages' credentials (default admin)
+        --admin-password PW        their password (default: generated, printed)
+        --admin-password-file F    read the admin password from file F (its first line)
+                                   (or set NOCOPY_ADMIN_PASSWORD in the environment)
         --max-listeners N          listeners over all mounts, 503 beyond (default 1000)
         --max-listeners-per-ip N   listeners from one address, 503 beyond (default 100)
         --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
@@ -111,7 +156,15 @@ public record RelayConfig(
         --relay URL                pull a mount from another relay or Icecast server and serve it
                                    here under the same name (repeatable)
         --memory-cap BYTES         cap on pooled memory (default 256m)
-        --header-timeout SECONDS   time allowed to send a request head (default 10)
+        --header-timeout SECONDS   time allowed to send a request head (default 15)
+        --source-timeout SECONDS   a source that sends nothing this long is dropped and its mount
+                                   freed (default 10)
+        --client-timeout SECONDS   a listener that takes no byte this long while bytes wait for
+                                   it is dropped (default 30)
+        --max-connections N        connections open at once, new ones beyond are closed (default:
+                                   half the open-file limit)
+        --max-pending-per-ip N     connections from one address still sending their request head,
+                                   new ones beyond are closed (default 64)
         --status-interval SECONDS  status line period, 0 for none (default 1)
         --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
                                    on: far fewer system calls per byte for packet-paced streams,
@@ -145,8 +198,31 @@ public record RelayConfig(
    * @throws IllegalArgumentException naming the flag, for anything malformed
    */
   public static RelayConfig parse(String... args) throws HelpRequested {
+    return parse(System.getenv(), args);
+  }
+
+  /**
+   * Parses command-line flags, with passwords also taken from {@code env} ({@code
+   * NOCOPY_SOURCE_PASSWORD}, {@code NOCOPY_ADMIN_PASSWORD}) when no flag gives them.
+   *
+   * @param env the environment to read passwords from
+   * @param args the arguments after {@code relay}
+   * @return the settings
+   * @throws HelpRequested if {@code --help} was given
+   * @throws IllegalArgumentException naming the flag, for anything malformed or a password file
+   *     that cannot be read
+   */
+  public static RelayConfig parse(Map<String, String> env, String... args) throws HelpRequested {
     InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
     String password = null;
+    String passwordFile = null;
+    String adminUser = "admin";
+    String adminPassword = null;
+    String adminPasswordFile = null;
+    Duration sourceTimeout = Duration.ofSeconds(10);
+    Duration clientTimeout = Duration.ofSeconds(30);
+    Integer maxConnections = null; // derived from the open-file limit unless given
+    int pendingPerIp = 64;
     int maxListeners = 1000;
     int perIp = 100;
     int burst = 64 * 1024;
@@ -155,7 +231,7 @@ public record RelayConfig(
     Path recordDir = null;
     List<URI> relays = new ArrayList<>();
     long memoryCap = 256L << 20;
-    Duration headerTimeout = Duration.ofSeconds(10);
+    Duration headerTimeout = Duration.ofSeconds(15);
     Duration status = Duration.ofSeconds(1);
     Duration coalesce = Duration.ofMillis(50);
     int metaint = 16000;
@@ -169,6 +245,14 @@ public record RelayConfig(
       switch (flag) {
         case "--listen" -> listen = parseAddress(f.required());
         case "--source-password" -> password = f.required();
+        case "--source-password-file" -> passwordFile = f.required();
+        case "--admin-user" -> adminUser = f.required();
+        case "--admin-password" -> adminPassword = f.required();
+        case "--admin-password-file" -> adminPasswordFile = f.required();
+        case "--source-timeout" -> sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--client-timeout" -> clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--max-connections" -> maxConnections = parseInt(flag, f.required());
+        case "--max-pending-per-ip" -> pendingPerIp = parseInt(flag, f.required());
         case "--max-listeners" -> maxListeners = parseInt(flag, f.required());
         case "--max-listeners-per-ip" -> perIp = parseInt(flag, f.required());
         case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
@@ -185,14 +269,85 @@ public record RelayConfig(
         default -> throw f.unknown();
       }
     }
+    password = secret("--source-password", password, passwordFile, env.get("NOCOPY_SOURCE_PASSWORD"));
+    adminPassword = secret("--admin-password", adminPassword, adminPasswordFile,
+        env.get("NOCOPY_ADMIN_PASSWORD"));
     boolean generated = password == null;
     if (generated) {
-      byte[] b = new byte[9];
-      new SecureRandom().nextBytes(b);
-      password = HexFormat.of().formatHex(b);
+      password = generatePassword();
     }
-    return new RelayConfig(listen, password, generated, maxListeners, perIp, burst, queue, engine,
-        recordDir, relays, memoryCap, headerTimeout, status, coalesce, metaint, relayMetadata);
+    boolean adminGenerated = adminPassword == null;
+    if (adminGenerated) {
+      adminPassword = generatePassword();
+    }
+    if (maxConnections == null) {
+      maxConnections = defaultMaxConnections(openFileLimit());
+    }
+    return new RelayConfig(listen, password, generated, adminUser, adminPassword, adminGenerated,
+        maxListeners, perIp, burst, queue, engine, recordDir, relays, memoryCap, headerTimeout,
+        sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce, metaint,
+        relayMetadata);
+  }
+
+  /**
+   * The default {@code --max-connections} for an open-file limit: half of it, less a reserve for
+   * the process's own files. Half, because a listener on the kernel transport holds its socket and
+   * a pipe's two ends; a connection still sending its head holds one descriptor.
+   *
+   * @param openFileLimit the process's soft {@code RLIMIT_NOFILE}
+   * @return the cap, at least 16
+   */
+  static int defaultMaxConnections(long openFileLimit) {
+    return (int) Math.max(16, Math.min(Integer.MAX_VALUE, (openFileLimit - 64) / 2));
+  }
+
+  /** The process's open-file limit (the JVM raises the soft limit to the hard one), or 1024. */
+  static long openFileLimit() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long max = unix.getMaxFileDescriptorCount();
+      if (max > 0) {
+        return max;
+      }
+    }
+    return 1024;
+  }
+
+  private static String generatePassword() {
+    byte[] b = new byte[9];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /**
+   * A password from its flag, its file flag or the environment, in that order; giving both the
+   * flag and the file is an error.
+   *
+   * @return the password, or null if none was given
+   */
+  static String secret(String flag, String value, String file, String fromEnv) {
+    if (value != null && file != null) {
+      throw new IllegalArgumentException(flag + " and " + flag + "-file are both given: choose one");
+    }
+    if (file != null) {
+      String v;
+      try {
+        v = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException(flag + "-file: cannot read '" + file + "': " + e.getMessage());
+      }
+      int eol = v.indexOf('\n');
+      v = eol < 0 ? v : v.substring(0, eol);
+      v = v.endsWith("\r") ? v.substring(0, v.length() - 1) : v;
+      if (v.isEmpty()) {
+        throw new IllegalArgumentException(flag + "-file: the first line of '" + file + "' is empty");
+      }
+      return v;
+    }
+    if (value != null) {
+      return value;
+    }
+    return fromEnv == null || fromEnv.isEmpty() ? null : fromEnv;
   }
 
   /**
@@ -202,9 +357,10 @@ public record RelayConfig(
    * @return the copy
    */
   public RelayConfig withListen(InetSocketAddress address) {
-    return new RelayConfig(address, sourcePassword, passwordGenerated, maxListeners,
-        maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap, headerTimeout,
-        statusInterval, coalesce, icyMetaint, relayMetadata);
+    return new RelayConfig(address, sourcePassword, passwordGenerated, adminUser, adminPassword,
+        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
+        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
+        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata);
   }
 
   static InetSocketAddress parseAddress(String v) {

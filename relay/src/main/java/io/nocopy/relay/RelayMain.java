@@ -40,6 +40,10 @@ public final class RelayMain {
     if (config.passwordGenerated()) {
       System.out.println("source password (generated): " + config.sourcePassword());
     }
+    if (config.adminPasswordGenerated()) {
+      System.out.println("admin credentials (generated) for /admin/: " + config.adminUser() + ":"
+          + config.adminPassword());
+    }
     System.out.println("publish: ffmpeg -re -i FILE -c copy -f mp3 icecast://source:"
         + config.sourcePassword() + "@" + server.address().getHostString() + ":"
         + server.address().getPort() + "/live.mp3");

@@ -1,15 +1,17 @@
 package io.nocopy.relay;
 
-import io.nocopy.buffer.BufReader;
 import io.nocopy.memory.Allocator;
 import io.nocopy.pipe.Pipe;
 import io.nocopy.pipe.Transfer;
+import io.nocopy.relay.http.HeadReader;
 import io.nocopy.relay.http.HttpHead;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -32,16 +34,34 @@ import java.util.concurrent.TimeUnit;
  * also owns what the connections share: the live mounts by name, the listener limits, the recorder,
  * the pooled memory, and the cascades ({@code --relay}) it starts.
  *
+ * <h2>Admission</h2>
+ *
+ * A connection is closed at once beyond {@code --max-connections}, or when its address already has
+ * {@code --max-pending-per-ip} connections still sending their head. A head is read into a small
+ * heap buffer ({@link HeadReader}) within a shared byte budget, under {@code --header-timeout}:
+ * pooled memory is taken only by authenticated sources and by listeners. Each cap logs when it
+ * bites, at most every 10 seconds. A watchdog drops sources silent for {@code --source-timeout}
+ * (their mount is freed) and listeners that took no byte for {@code --client-timeout} while bytes
+ * waited for them.
+ *
  * <p>Lifetime: {@link #start(RelayConfig)} binds and starts serving; {@link #close()} stops
  * accepting, ends every source (recordings are closed complete), disconnects everyone, and frees
  * the pooled memory.
  */
 public final class RelayServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RelayServer.class.getName());
+  /** The bytes all request heads being read may hold together (heap, not pooled memory). */
+  static final long HEAD_BUDGET = 16L << 20;
 
   private final RelayConfig config;
   private final Allocator allocator;
   private final BasicAuth auth;
+  private final BasicAuth adminAuth;
+  private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
+  private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
+  private final CapLog connectionCap = new CapLog();
+  private final CapLog pendingCap = new CapLog();
+  private final CapLog headCap = new CapLog();
   private final ListenerLimits listenerLimits;
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
@@ -49,7 +69,7 @@ public final class RelayServer implements AutoCloseable {
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
   private final ConcurrentHashMap<String, Mount> mounts = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, SocketChannel> sources = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timeouts.Live> sources = new ConcurrentHashMap<>();
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
@@ -61,7 +81,8 @@ public final class RelayServer implements AutoCloseable {
   private RelayServer(RelayConfig config) throws IOException {
     this.config = config;
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
-    this.auth = new BasicAuth(config.sourcePassword());
+    this.auth = new BasicAuth("source", config.sourcePassword());
+    this.adminAuth = new BasicAuth(config.adminUser(), config.adminPassword());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
     this.server = ServerSocketChannel.open();
@@ -85,6 +106,9 @@ public final class RelayServer implements AutoCloseable {
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));
     this.acceptor = Thread.ofPlatform().name("relay-accept").unstarted(this::acceptLoop);
+    long period = Math.max(100, Math.min(1000, config.sourceTimeout().toMillis() / 4));
+    Timeouts timeouts = new Timeouts(config, mounts, sources);
+    watchdog.scheduleWithFixedDelay(timeouts::check, period, period, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -184,8 +208,55 @@ public final class RelayServer implements AutoCloseable {
     return config;
   }
 
+  /** The source credentials ({@code source:<password>}). */
   BasicAuth auth() {
     return auth;
+  }
+
+  /**
+   * Whether a request may see its page: any path outside {@code /admin/}; an {@code /admin/} path
+   * with the admin credentials, and {@code /admin/metadata} also with the source credentials (as
+   * encoders send them), as in Icecast.
+   *
+   * @param head the request
+   * @return true if it may be answered
+   */
+  boolean adminAllowed(HttpHead.Request head) {
+    String p = head.path();
+    if (!p.equals("/admin") && !p.startsWith("/admin/")) {
+      return true;
+    }
+    String a = head.header("Authorization");
+    return adminAuth.accepts(a) || (p.equals("/admin/metadata") && auth.accepts(a));
+  }
+
+  /**
+   * Connections closed at once because of {@code --max-connections}, {@code
+   * --max-pending-per-ip}, or the heads' memory budget, since the start.
+   *
+   * @return the three counts in that order
+   */
+  long[] refusals() {
+    return new long[] {connectionCap.total(), pendingCap.total(), headCap.total()};
+  }
+
+  /**
+   * Each live mount's listeners per transport, as a JSON object: {@code {"/m.mp3":{"splice":128,
+   * "userspace":872}}} (listeners beyond the user's pipe page budget are served in userspace).
+   */
+  String listenersByTransport() {
+    StringBuilder b = new StringBuilder("{");
+    for (MountSnapshot m : mounts()) {
+      b.append(b.length() > 1 ? "," : "").append('"').append(m.mount()).append("\":{\"splice\":")
+          .append(m.splicedListeners()).append(",\"userspace\":")
+          .append(m.listeners() - m.splicedListeners()).append('}');
+    }
+    return b.append('}').toString();
+  }
+
+  /** Heap bytes held by request heads being read now. */
+  long headBytes() {
+    return heads.inUse();
   }
 
   ListenerLimits listenerLimits() {
@@ -230,14 +301,14 @@ public final class RelayServer implements AutoCloseable {
     if (mounts.putIfAbsent(mount.name, mount) != null) {
       return false;
     }
-    sources.put(mount.name, source);
+    sources.put(mount.name, new Timeouts.Live(mount, source, System.nanoTime()));
     return true;
   }
 
   /** Frees the mount's name (its source ended); idempotent. */
   void unpublish(Mount mount, SocketChannel source) {
     mounts.remove(mount.name, mount);
-    sources.remove(mount.name, source);
+    sources.computeIfPresent(mount.name, (k, v) -> v.ch == source ? null : v);
   }
 
   /** Counts a connection the server did not accept (a cascade's) as open, so close() closes it. */
@@ -291,44 +362,113 @@ public final class RelayServer implements AutoCloseable {
         }
         continue;
       }
+      if (open.size() >= config.maxConnections()) {
+        connectionCap.bite("--max-connections " + config.maxConnections()
+            + " reached: closing new connections at once");
+        closeQuietly(ch);
+        continue;
+      }
+      InetAddress ip = ip(ch);
+      if (ip == null) {
+        closeQuietly(ch);
+        continue;
+      }
+      if (pending.merge(ip, 1, Integer::sum) > config.maxPendingPerIp()) {
+        releasePending(ip);
+        pendingCap.bite(ip.getHostAddress() + " has --max-pending-per-ip "
+            + config.maxPendingPerIp() + " connections still sending their request head: closing"
+            + " its new ones at once");
+        closeQuietly(ch);
+        continue;
+      }
       open.add(ch);
       try {
-        spawn("relay-conn", () -> handle(ch));
+        spawn("relay-conn", () -> handle(ch, ip));
       } catch (RuntimeException e) {
+        open.remove(ch);
+        releasePending(ip);
         closeQuietly(ch);
       }
     }
   }
 
-  private void handle(SocketChannel ch) {
+  private void releasePending(InetAddress ip) {
+    pending.computeIfPresent(ip, (k, v) -> v == 1 ? null : v - 1);
+  }
+
+  private static InetAddress ip(SocketChannel ch) {
+    try {
+      return ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Logs when a cap bites: at once the first time, then at most every 10 seconds with the number
+   * of connections refused in between, so that a flood cannot flood the log too.
+   */
+  private static final class CapLog {
+    private long total;
+    private long since;
+    private long lastLog;
+
+    synchronized void bite(String what) {
+      total++;
+      since++;
+      long now = System.nanoTime();
+      if (total == 1 || now - lastLog >= TimeUnit.SECONDS.toNanos(10)) {
+        LOG.log(System.Logger.Level.WARNING, what + " (" + since + " refused since the last report)");
+        since = 0;
+        lastLog = now;
+      }
+    }
+
+    synchronized long total() {
+      return total;
+    }
+  }
+
+  private void handle(SocketChannel ch, InetAddress ip) {
     String peer = peer(ch);
     ScheduledFuture<?> deadline =
         watchdog.schedule(() -> closeQuietly(ch), config.headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    BufReader in = BufReader.of(ch, allocator);
-    boolean handedOver = false;
+    HeadReader reader = new HeadReader(ch, heads);
+    boolean stillPending = true;
     try {
       HttpHead.Request head;
       try {
-        head = HttpHead.readRequest(in::readLine);
+        head = HttpHead.readRequest(reader);
       } catch (HttpHead.Malformed e) {
+        releasePending(ip);
+        stillPending = false;
         refuse(ch, e.status(), e.getMessage());
         return;
+      } catch (HeadReader.OverBudget e) {
+        headCap.bite("request heads hold their whole memory budget (" + HEAD_BUDGET
+            + " bytes): closing connections whose head does not fit");
+        return;
       }
+      releasePending(ip);
+      stillPending = false;
+      ByteBuffer ahead = reader.leftover();
+      reader.close();
       if (!deadline.cancel(false) || head == null) {
         return; // slowloris: the watchdog closed it, or the client left without a request
+      }
+      try {
+        head.contentLength();
+      } catch (IllegalArgumentException e) {
+        refuse(ch, 400, e.getMessage());
+        return;
       }
       switch (head.method()) {
         case "GET" -> {
           if (!admin.serve(ch, head)) {
-            in.close();
-            handedOver = true;
             new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
           }
         }
-        case "PUT", "SOURCE" -> {
-          handedOver = true;
-          new SourceConnection(this, ch, peer).serve(head, in);
-        }
+        case "PUT", "SOURCE" -> new SourceConnection(this, ch, peer).serve(head, ahead);
         default -> refuse(ch, 405, "method " + head.method() + " is not allowed");
       }
     } catch (IOException e) {
@@ -339,8 +479,9 @@ public final class RelayServer implements AutoCloseable {
       LOG.log(System.Logger.Level.ERROR, peer + ": unexpected failure", e);
     } finally {
       deadline.cancel(false);
-      if (!handedOver) {
-        in.close();
+      reader.close();
+      if (stillPending) {
+        releasePending(ip);
       }
       open.remove(ch);
       closeQuietly(ch);
@@ -384,8 +525,8 @@ public final class RelayServer implements AutoCloseable {
     }
     closed = true;
     closeQuietly(server);
-    for (SocketChannel src : sources.values()) {
-      closeQuietly(src);
+    for (Timeouts.Live src : sources.values()) {
+      closeQuietly(src.ch);
     }
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     // let recordings drain, then cut everyone else off

@@ -3,6 +3,8 @@ package io.nocopy.relay;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -31,39 +33,38 @@ final class SourceConnection {
   }
 
   /**
-   * Serves the source whose head is {@code head}, or answers why not (400, 401, 403).
+   * Serves the source whose head is {@code head}, or answers why not (400, 401, 403). Pooled
+   * memory is taken only once the source has authenticated.
    *
    * @param head the request head
-   * @param in the reader the head was read with (the body's first bytes may be in it); closed here
+   * @param ahead the bytes read past the head (the body's first bytes), owned by this call
    * @throws IOException if the source went away before it was answered
    */
-  void serve(HttpHead.Request head, BufReader in) throws IOException {
+  void serve(HttpHead.Request head, ByteBuffer ahead) throws IOException {
+    String mountName;
     try {
-      String mountName;
-      try {
-        mountName = MountName.validate(head.path());
-      } catch (IllegalArgumentException e) {
-        server.refuse(ch, 400, "bad mount: " + e.getMessage());
-        return;
-      }
-      if (!server.auth().accepts(head.header("Authorization"))) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
-            peer, mountName);
-        server.refuse(ch, 401, "authentication required");
-        return;
-      }
-      long contentLength = -1;
-      String cl = head.header("Content-Length");
-      if (cl != null && !head.chunked()) {
-        try {
-          contentLength = Long.parseLong(cl.strip());
-        } catch (NumberFormatException e) {
-          contentLength = -2;
-        }
-        if (contentLength < 0) {
-          server.refuse(ch, 400, "malformed Content-Length");
-          return;
-        }
+      mountName = MountName.validate(head.path());
+    } catch (IllegalArgumentException e) {
+      server.refuse(ch, 400, "bad mount: " + e.getMessage());
+      return;
+    }
+    if (!server.auth().accepts(head.header("Authorization"))) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
+          peer, mountName);
+      server.refuse(ch, 401, "authentication required");
+      return;
+    }
+    long contentLength;
+    try {
+      contentLength = head.chunked() ? -1 : head.contentLength();
+    } catch (IllegalArgumentException e) {
+      server.refuse(ch, 400, e.getMessage());
+      return;
+    }
+    BufReader in = BufReader.of(new AheadChannel(ahead, ch), server.allocator());
+    try {
+      if (ahead.hasRemaining()) {
+        in.peek(ahead.remaining(), chunk -> { }); // the reader holds them, as if read with the head
       }
       String type = head.header("Content-Type");
       boolean raw = !head.chunked() && contentLength < 0;
@@ -98,6 +99,39 @@ final class SourceConnection {
       }
     } finally {
       in.close();
+    }
+  }
+
+  /** The bytes read ahead with the head, then the socket: what a source's reader reads. */
+  private static final class AheadChannel implements ReadableByteChannel {
+    private final ByteBuffer ahead;
+    private final SocketChannel ch;
+
+    AheadChannel(ByteBuffer ahead, SocketChannel ch) {
+      this.ahead = ahead;
+      this.ch = ch;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (!ahead.hasRemaining()) {
+        return ch.read(dst);
+      }
+      int n = Math.min(dst.remaining(), ahead.remaining());
+      dst.put(dst.position(), ahead, ahead.position(), n);
+      dst.position(dst.position() + n);
+      ahead.position(ahead.position() + n);
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return ch.isOpen();
+    }
+
+    @Override
+    public void close() {
+      // the socket is the connection's, closed by its owner
     }
   }
 }

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * listenurl}, {@code server_description}, {@code server_name}, {@code server_type}, {@code
  * server_url}, {@code stream_start} (RFC 1123), {@code stream_start_iso8601}, {@code subtype} and
  * the Vorbis fields for Ogg, {@code title} when there is one; and ours, which Icecast's page hides:
- * {@code total_bytes_read}, {@code total_bytes_sent}, {@code nocopy_engine}.
+ * {@code total_bytes_read}, {@code total_bytes_sent}, {@code nocopy_engine}, {@code
+ * nocopy_listeners_by_transport} ({@code splice} and {@code userspace} counts).
  */
 final class StatusJson {
   static final String SERVER_ID = "nocopy-relay 0.1 (Icecast 2.4.4 compatible)";
@@ -107,6 +108,8 @@ final class StatusJson {
     f.put("total_bytes_read", new Raw(Long.toString(m.bytesIn())));
     f.put("total_bytes_sent", new Raw(Long.toString(m.bytesOut())));
     f.put("nocopy_engine", m.engine());
+    f.put("nocopy_listeners_by_transport", new Raw("{\"splice\":" + m.splicedListeners()
+        + ",\"userspace\":" + (m.listeners() - m.splicedListeners()) + "}"));
     b.append('{');
     for (Map.Entry<String, Object> e : f.entrySet()) {
       str(b, e.getKey());

@@ -16,6 +16,7 @@ final class Clients {
   private Clients() {}
 
   static final String PASSWORD = "hackme-test";
+  static final String ADMIN_PASSWORD = "admin-test";
 
   /**
    * The {@code --engine} of every relay a test starts without choosing one: {@code auto} (splice
@@ -26,12 +27,18 @@ final class Clients {
 
   /** Test settings: loopback, any port, the test password, no status line, {@link #ENGINE}; then {@code extra}. */
   static RelayConfig config(String... extra) throws Exception {
-    String[] base = {"--listen", "127.0.0.1:0", "--source-password", PASSWORD, "--status-interval", "0",
-        "--engine", ENGINE};
+    String[] base = {"--listen", "127.0.0.1:0", "--source-password", PASSWORD, "--admin-password",
+        ADMIN_PASSWORD, "--status-interval", "0", "--engine", ENGINE};
     String[] all = new String[base.length + extra.length];
     System.arraycopy(base, 0, all, 0, base.length);
     System.arraycopy(extra, 0, all, base.length, extra.length);
     return RelayConfig.parse(all);
+  }
+
+  /** The admin credentials of {@link #config}, as an {@code Authorization} header line. */
+  static String adminAuth() {
+    return "Authorization: Basic " + Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD)
+        .getBytes(StandardCharsets.UTF_8)) + "\r\n";
   }
 
   static String basic(String password) {
@@ -133,6 +140,17 @@ final class Clients {
       s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
     }
+  }
+
+  /** Waits until a relay (a child process, say) answers its status page. */
+  static void awaitListening(InetSocketAddress at) throws InterruptedException {
+    RelayEndToEndTest.await(() -> {
+      try {
+        return status(exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")) == 200;
+      } catch (Exception e) {
+        return false;
+      }
+    }, "the relay to listen");
   }
 
   static int status(String response) {

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("integration")
 class IcecastStatusIntegrationTest {
-  private static final List<String> OURS = List.of("nocopy_engine", "total_bytes_read", "total_bytes_sent");
+  private static final List<String> OURS = List.of("nocopy_engine", "nocopy_listeners_by_transport",
+      "total_bytes_read", "total_bytes_sent");
   private static final String ICE_PW = "ice-source-pw";
 
   private static int freePort() throws IOException {

@@ -68,4 +68,64 @@ class RelayConfigTest {
     assertThrows(RelayConfig.HelpRequested.class, () -> RelayConfig.parse("--help"));
     assertTrue(RelayConfig.HELP.contains("--record-dir") && RelayConfig.HELP.contains("ffmpeg"));
   }
+
+  @Test
+  void passwordsFromFilesAndTheEnvironment(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path f = dir.resolve("pw");
+    java.nio.file.Files.writeString(f, "from-file\r\nsecond line\n");
+    java.util.Map<String, String> env = java.util.Map.of("NOCOPY_SOURCE_PASSWORD", "from-env",
+        "NOCOPY_ADMIN_PASSWORD", "admin-env");
+    RelayConfig c = RelayConfig.parse(env, "--source-password-file", f.toString());
+    assertEquals("from-file", c.sourcePassword());
+    assertEquals("admin-env", c.adminPassword());
+    assertTrue(!c.passwordGenerated() && !c.adminPasswordGenerated());
+    RelayConfig e = RelayConfig.parse(env);
+    assertEquals("from-env", e.sourcePassword());
+    assertEquals("flag", RelayConfig.parse(env, "--source-password", "flag").sourcePassword());
+    RelayConfig a = RelayConfig.parse(java.util.Map.of(), "--admin-user", "boss", "--admin-password-file",
+        f.toString());
+    assertEquals("boss", a.adminUser());
+    assertEquals("from-file", a.adminPassword());
+    assertTrue(a.passwordGenerated());
+    RelayConfig g = RelayConfig.parse(java.util.Map.of());
+    assertEquals("admin", g.adminUser());
+    assertTrue(g.adminPasswordGenerated() && g.adminPassword().length() == 18);
+    assertTrue(!g.adminPassword().equals(g.sourcePassword()));
+    for (String[] bad : new String[][] {
+      {"--source-password", "x", "--source-password-file", f.toString()},
+      {"--source-password-file", dir.resolve("missing").toString()},
+      {"--admin-password-file", dir.toString()},
+      {"--admin-user", "a:b"}}) {
+      IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+          () -> RelayConfig.parse(java.util.Map.of(), bad), String.join(" ", bad));
+      assertTrue(x.getMessage().contains("--"), x.getMessage());
+    }
+    java.nio.file.Files.writeString(f, "\nx\n");
+    assertThrows(IllegalArgumentException.class,
+        () -> RelayConfig.parse(java.util.Map.of(), "--source-password-file", f.toString()));
+  }
+
+  @Test
+  void timeoutsAndCaps() throws Exception {
+    RelayConfig d = RelayConfig.parse();
+    assertEquals(15, d.headerTimeout().toSeconds(), "Icecast's header-timeout");
+    assertEquals(10, d.sourceTimeout().toSeconds(), "Icecast's source-timeout");
+    assertEquals(30, d.clientTimeout().toSeconds(), "Icecast's client-timeout");
+    assertEquals(RelayConfig.defaultMaxConnections(RelayConfig.openFileLimit()), d.maxConnections());
+    assertEquals(64, d.maxPendingPerIp());
+    assertEquals(9968, RelayConfig.defaultMaxConnections(20000));
+    assertEquals(16, RelayConfig.defaultMaxConnections(64));
+    RelayConfig c = RelayConfig.parse("--source-timeout", "3", "--client-timeout", "4",
+        "--max-connections", "500", "--max-pending-per-ip", "7");
+    assertEquals(3, c.sourceTimeout().toSeconds());
+    assertEquals(4, c.clientTimeout().toSeconds());
+    assertEquals(500, c.maxConnections());
+    assertEquals(7, c.maxPendingPerIp());
+    for (String flag : new String[] {"--source-timeout", "--client-timeout", "--header-timeout",
+        "--max-connections", "--max-pending-per-ip"}) {
+      IllegalArgumentException x =
+          assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(flag, "0"), flag);
+      assertTrue(x.getMessage().startsWith(flag), x.getMessage());
+    }
+  }
 }

@@ -262,7 +262,8 @@ class RelayEndToEndTest {
       String none = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");
       assertEquals(200, Clients.status(none));
       assertTrue(none.contains("{\"icestats\":{") && !none.contains("\"source\""), none);
-      String stats = Clients.exchange(at, "GET /admin/nocopy-stats.json HTTP/1.0\r\n\r\n");
+      String stats = Clients.exchange(at, "GET /admin/nocopy-stats.json HTTP/1.0\r\n"
+          + Clients.adminAuth() + "\r\n");
       assertEquals(200, Clients.status(stats));
       assertTrue(stats.matches("(?s).*\\{\"cpu_ns\":\\d+,\"allocated_bytes\":\\d+,\"gc_count\":\\d+.*"
           + "\"mounts\":0,\"listeners\":0,\"bytes_in\":0,\"bytes_out\":0.*"), stats);

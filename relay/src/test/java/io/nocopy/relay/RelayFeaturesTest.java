@@ -72,13 +72,7 @@ class RelayFeaturesTest {
         .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
     try {
       InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
-      RelayEndToEndTest.await(() -> {
-        try {
-          return Clients.status(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")) == 200;
-        } catch (Exception e) {
-          return false;
-        }
-      }, "the relay to listen");
+      Clients.awaitListening(at);
       byte[] data = RelayEndToEndTest.random(500_000, 39);
       try (Clients.Source src = Clients.source(at, "/term.mp3", false, false)) {
         RelayEndToEndTest.sendPaced(src, data, 40, 4 << 20); // live, as sources are

@@ -28,7 +28,7 @@ class UnitsTest {
 
   @Test
   void basicAuth() {
-    BasicAuth a = new BasicAuth("s3cret");
+    BasicAuth a = new BasicAuth("source", "s3cret");
     assertTrue(a.accepts(Clients.basic("s3cret")));
     assertTrue(a.accepts("basic " + Clients.basic("s3cret").substring(6)));
     assertFalse(a.accepts(Clients.basic("s3cret2")));
@@ -63,8 +63,8 @@ class UnitsTest {
   void listenerHeadsCannotBeInjectedIntoBySources() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x",
         new SourceInfo("n\r\nX: y", null, null, "u\r\nY: z", "1\r\nZ: w", null, null), StreamCodecs.NONE, 0, 0,
-        Instant.now(), 0, 0, "userspace", null);
-    String head = new String(Responses.listenerOk(m, false, 0), java.nio.charset.StandardCharsets.UTF_8);
+        Instant.now(), 0, 0, "userspace", null, 0);
+    String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);
     assertFalse(head.contains("\r\nY: z"), head);
@@ -75,7 +75,7 @@ class UnitsTest {
   @Test
   void icyHeadersAsIcecastWritesThem() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg", SourceInfo.NONE, StreamCodecs.NONE, 0, 0,
-        Instant.now(), 0, 0, "userspace", null);
+        Instant.now(), 0, 0, "userspace", null, 0);
     String mp3 = new String(Responses.listenerOk(m, true, 16000), java.nio.charset.StandardCharsets.UTF_8);
     assertTrue(mp3.endsWith("icy-pub:0\r\nicy-metadata:1\r\nicy-metaint:16000\r\n\r\n"), mp3);
     // an Ogg listener that asked: Icecast says icy-metadata:1 but interleaves nothing

@@ -121,6 +121,37 @@ public final class HttpHead {
       return out;
     }
 
+    /**
+     * The body length a head declares: -1 without {@code Content-Length}. Repeated fields (or a
+     * list in one field) must all carry the same value (RFC 9112, section 6.3).
+     *
+     * @return the length, or -1 without the field
+     * @throws IllegalArgumentException for a malformed or conflicting length
+     */
+    public long contentLength() {
+      long length = -1;
+      for (Header h : headers) {
+        if (!h.name().equalsIgnoreCase("Content-Length")) {
+          continue;
+        }
+        for (String part : h.value().split(",", -1)) {
+          String v = part.strip();
+          long n = -1;
+          if (!v.isEmpty() && v.length() <= 18 && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            n = Long.parseLong(v);
+          }
+          if (n < 0) {
+            throw new IllegalArgumentException("malformed Content-Length");
+          }
+          if (length >= 0 && n != length) {
+            throw new IllegalArgumentException("conflicting Content-Length values");
+          }
+          length = n;
+        }
+      }
+      return length;
+    }
+
     private static String decode(String s) {
       try {
         return URLDecoder.decode(s, StandardCharsets.UTF_8);
