@@ -1,5 +1,6 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.internal.linux.Native;
 import io.nocopy.memory.Allocator;
 import java.io.IOException;
@@ -38,6 +39,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       sink added later before the live stream.
  *   <li>Sinks ({@link Sink}), each with one owner state machine ({@code Handover}) and optional
  *       per-sink hooks: a {@link StartPosition} and {@link Insertions}.
+ *   <li>An optional source tap ({@link Builder#tap}): sees every source byte once, on the source
+ *       thread, before the sinks get it (a format parser). On the kernel transport the chunk is
+ *       tee'd into a parser pipe and read from there into one pooled block: one read per source
+ *       chunk, none per sink.
  *   <li>One pacer ({@code Pacer}): with {@link Builder#coalesce} a slow source's bytes gather for
  *       a moment, so each step moves a window's worth.
  * </ul>
@@ -66,6 +71,7 @@ public final class Fanout implements AutoCloseable {
   final int sinkBound;
   final int burstBytes;
   final Allocator allocator;
+  final ChunkConsumer tap; // null: none
   private final FanoutListener listener;
   private final ThreadFactory threads;
   private final ThreadFactory sourceThreads;
@@ -101,6 +107,7 @@ public final class Fanout implements AutoCloseable {
     this.sinkBound = b.bound;
     this.burstBytes = b.burst;
     this.listener = b.listener;
+    this.tap = b.tap;
     this.threads = b.threads;
     this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
     this.allocator = b.allocator != null ? b.allocator : Native.sharedAllocator();
@@ -199,8 +206,9 @@ public final class Fanout implements AutoCloseable {
       }
       long live = counters.bytesIn;
       long oldest = transport.burstStart();
-      long start = Math.max(oldest, b.start.choose(oldest, live));
-      Hooks hooks = Hooks.of(b, start, live);
+      StartPosition.Choice choice = b.start.decide(oldest, live);
+      long start = Math.max(oldest, choice.position());
+      Hooks hooks = Hooks.of(b, choice.header() != null ? choice.header() : b.header, start, live);
       s = new Sink(this, b, port, start, hooks);
       if (hooks != null) {
         hooks.begin(s);
@@ -407,6 +415,9 @@ public final class Fanout implements AutoCloseable {
         pacer.afterWait(counters.bytesIn, closed);
         continue;
       }
+      if (tap != null) {
+        transport.tap(c, tap); // before any sink: a start it finds here is known when one is added
+      }
       delivery.lock();
       try {
         for (Sink s : sinks) {
@@ -432,6 +443,7 @@ public final class Fanout implements AutoCloseable {
     private long coalesceNanos;
     private TransportKind transport;
     private Allocator allocator;
+    private ChunkConsumer tap;
     private FanoutListener listener = new FanoutListener() {};
     private ThreadFactory threads = Thread.ofVirtual().name("nocopy-fanout-", 0).factory();
     private ThreadFactory sourceThreads;
@@ -509,6 +521,23 @@ public final class Fanout implements AutoCloseable {
      */
     public Builder allocator(Allocator a) {
       this.allocator = Objects.requireNonNull(a, "allocator");
+      return this;
+    }
+
+    /**
+     * A source tap: called with every source byte exactly once, in stream order, on the source
+     * thread, before the chunk that holds them reaches any sink or the burst (a format scanner
+     * that finds where a new sink may start). One or more calls per chunk; the segments are
+     * valid only during each call (pooled memory the fan-out reuses). On the kernel transport
+     * the chunk is tee'd into a parser pipe and read from it into one pooled block per fan-out:
+     * the sinks' bytes stay in the kernel. Default: none.
+     *
+     * @param consumer called on the source thread; an exception it throws ends the source with
+     *     that error
+     * @return this builder
+     */
+    public Builder tap(ChunkConsumer consumer) {
+      this.tap = Objects.requireNonNull(consumer, "consumer");
       return this;
     }
 

@@ -30,11 +30,12 @@ final class Hooks {
   }
 
   /**
-   * The hooks of a sink about to be added, or null when it needs none: no header, no insertions,
+   * The hooks of a sink about to be added with {@code replayed} as its header (or null), or null
+   * when it needs none: no header, no insertions,
    * and a start the burst gives whole (at or before {@code live}).
    */
-  static Hooks of(SinkBuilder b, long start, long live) {
-    ByteBuffer header = b.header != null && b.header.hasRemaining() ? b.header.duplicate() : null;
+  static Hooks of(SinkBuilder b, ByteBuffer replayed, long start, long live) {
+    ByteBuffer header = replayed != null && replayed.hasRemaining() ? replayed.duplicate() : null;
     if (header == null && b.insertions == null && start <= live) {
       return null;
     }

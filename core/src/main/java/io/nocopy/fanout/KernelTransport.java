@@ -1,5 +1,6 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.buffer.Slice;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.KernelPipe;
@@ -27,6 +28,12 @@ import java.nio.channels.ReadableByteChannel;
  * sink's pipe from a pooled block. Every such step must complete at once (the sink's pipe is its
  * bound): a sink that cannot take it is too slow.
  *
+ * <h2>The source's bytes in userspace, once per chunk</h2>
+ *
+ * The source tap and a compact burst need the chunk's bytes: {@link #sourceCopy} tees the staging
+ * pipe into a parser pipe and reads that into one pooled block, at most once per chunk, on the
+ * source thread. The sinks' bytes still never enter the JVM.
+ *
  * <p>Threads: the source side ({@link #begin}, {@link #read}, {@link #done}) uses {@code sc};
  * everything under the delivery lock (tees, burst, copies, inserted bytes, direct splices) uses
  * {@link #lockedSc()}, because the thread adding a sink runs it too.
@@ -41,6 +48,10 @@ final class KernelTransport implements Transport {
   private final long chunkMax;
   private final KernelChunk chunk = new KernelChunk(this);
   private final Op op;
+  private KernelPipe parser; // source thread: the source copy's pipe, opened on first use
+  private Block copyBlock; // source thread: holds the current chunk's source copy
+  private long copyAddress; // copyBlock's address
+  private boolean copied; // the current chunk's bytes are in copyBlock
   private KernelPipe scratch; // under the delivery lock
   private Block bytesBlock; // inserted bytes go through it, under the delivery lock
   private Slice leading;
@@ -141,6 +152,50 @@ final class KernelTransport implements Transport {
   }
 
   @Override
+  public void tap(Chunk c, ChunkConsumer tap) throws IOException {
+    tap.accept(copyBlock(c).asSlice(0, c.length));
+  }
+
+  private MemorySegment copyBlock(Chunk c) throws IOException {
+    sourceCopy((KernelChunk) c);
+    return copyBlock.segment();
+  }
+
+  /**
+   * Source thread (also under the delivery lock): the current chunk's bytes, read once per chunk
+   * from a tee of the staging pipe into a pooled block; the staging pipe keeps them.
+   *
+   * @return the address of the chunk's first byte in pooled memory, valid until {@link #done}
+   */
+  long sourceCopy(KernelChunk c) throws IOException {
+    if (copied) {
+      return copyAddress;
+    }
+    if (parser == null) {
+      parser = KernelPipe.open(sc);
+      if (parser.capacity() < stage.capacity()) {
+        parser.resize(sc, stage.capacity());
+      }
+      copyBlock = fanout.allocator.allocate((int) chunkMax);
+      copyAddress = copyBlock.segment().address();
+    }
+    int len = (int) c.length;
+    if (sc.tee(c.fd, parser.w.fd, len, Syscalls.SPLICE_F_NONBLOCK) != len) {
+      discard(sc, parser.r.fd, sc.available(parser.r.fd), "parser pipe");
+      throw new IOException("tee of a chunk into the empty parser pipe was partial");
+    }
+    for (long got = 0; got < len; ) {
+      long r = sc.read(parser.r.fd, copyAddress + got, len - got);
+      if (r <= 0) {
+        throw Op.failure("read a chunk out of the parser pipe", r == 0 ? -Syscalls.EAGAIN : r);
+      }
+      got += r;
+    }
+    copied = true;
+    return copyAddress;
+  }
+
+  @Override
   public void awaitSource() throws IOException {
     op.await(in, ChannelFds.POLLIN);
   }
@@ -148,6 +203,7 @@ final class KernelTransport implements Transport {
   @Override
   public void done(Chunk c) throws IOException {
     chunk.reset();
+    copied = false;
     discard(sc, stage.r.fd, c.length, "staging pipe");
   }
 
@@ -320,8 +376,11 @@ final class KernelTransport implements Transport {
     if (scratch == null) {
       scratch = KernelPipe.open(locked);
     }
-    if (scratch.capacity() < atLeast) {
-      scratch.resize(locked, (int) atLeast);
+    // a tee takes one buffer per buffer of its source, however few bytes each holds: room for
+    // as many buffers as the burst pipe (the source with the most) has
+    long want = Math.max(atLeast, burst.capacity());
+    if (scratch.capacity() < want) {
+      scratch.resize(locked, (int) want);
     }
     return scratch;
   }
@@ -358,6 +417,15 @@ final class KernelTransport implements Transport {
     if (in >= 0) {
       sc.close(in);
       in = -1;
+    }
+    copied = false;
+    if (parser != null) {
+      parser.close();
+      parser = null;
+    }
+    if (copyBlock != null) {
+      copyBlock.release();
+      copyBlock = null;
     }
     if (entered) {
       stage.r.exit();

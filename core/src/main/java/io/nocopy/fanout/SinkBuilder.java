@@ -57,7 +57,8 @@ public final class SinkBuilder {
   }
 
   /**
-   * Where the sink's stream starts ({@link StartPosition#BURST} by default).
+   * Where the sink's stream starts ({@link StartPosition#BURST} by default), and, if its {@link
+   * StartPosition#decide} says so, the header replayed before it (instead of {@link #header}).
    *
    * @param position chosen once, during {@link #add()}
    * @return this builder

@@ -1,5 +1,6 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.Native;
 import java.io.IOException;
@@ -55,6 +56,9 @@ sealed interface Transport permits KernelTransport, UserTransport {
    * {@link #awaitSource}), or null at its end. The chunk's position is the stream position.
    */
   Chunk read() throws IOException;
+
+  /** Source thread, before the chunk is delivered: gives its bytes to the source tap. */
+  void tap(Chunk c, ChunkConsumer tap) throws IOException;
 
   /** Source thread: waits (bounded) for the source after {@link Chunk#NONE}. */
   void awaitSource() throws IOException;

@@ -1,6 +1,7 @@
 package io.nocopy.fanout;
 
 import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.buffer.Slice;
 import io.nocopy.internal.linux.Native;
 import java.io.IOException;
@@ -83,6 +84,11 @@ final class UserTransport implements Transport {
     chunk.position = fanout.counters.bytesIn;
     chunk.length = s.length();
     return chunk;
+  }
+
+  @Override
+  public void tap(Chunk c, ChunkConsumer tap) throws IOException {
+    ((UserChunk) c).slice.forEachChunk(tap); // the chunk is in pooled memory already
   }
 
   @Override

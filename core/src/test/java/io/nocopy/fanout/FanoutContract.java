@@ -504,6 +504,122 @@ abstract class FanoutContract extends FdCheckedTest {
   }
 
   @Test
+  void theTapSeesEverySourceByteOnceBeforeAnySink() throws Exception {
+    byte[] data = Net.random(400_000, 64);
+    java.io.ByteArrayOutputStream tapped = new java.io.ByteArrayOutputStream();
+    long[] early = {0}; // tap calls that saw the chunk's bytes counted in before the call
+    Fanout[] fo = new Fanout[1];
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair out = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(8192).tap(seg -> {
+          if (fo[0].bytesIn() != tapped.size()) {
+            early[0]++;
+          }
+          tapped.writeBytes(seg.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }).open(Source.channel(s.b(), sliceOf(Arrays.copyOf(data, 1000))))) {
+      fo[0] = f;
+      Future<byte[]> got = Net.readAll(out.b());
+      f.add(out.a());
+      f.start();
+      writeLive(s, data, 1000, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      out.a().shutdownOutput();
+      assertArrayEquals(data, got.get());
+      assertArrayEquals(data, tapped.toByteArray(), "every byte once, in order, read-ahead first");
+      assertEquals(0, early[0], "the tap runs before the chunk is counted in");
+    }
+  }
+
+  @Test
+  void aStartPositionDecidesItsHeaderWithItsPosition() throws Exception {
+    int burst = 32 * 1024;
+    byte[] data = Net.random(200_000, 65);
+    byte[] ignored = "builder-header".getBytes(StandardCharsets.US_ASCII);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair late = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(burst).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(late.b());
+      f.start();
+      write(s, data, 0, 100_000);
+      await(() -> f.bytesIn() == 100_000, "the first part read");
+      StartPosition format = new StartPosition() {
+        @Override
+        public long choose(long oldest, long live) {
+          return decide(oldest, live).position();
+        }
+
+        @Override
+        public Choice decide(long oldest, long live) {
+          long at = oldest + 777;
+          return new Choice(at, ByteBuffer.wrap(("header-for-" + at).getBytes(StandardCharsets.US_ASCII)));
+        }
+      };
+      Sink l = f.sink(late.a()).header(ByteBuffer.wrap(ignored)).startAt(format).add();
+      long at = 100_000 - burst + 777;
+      assertEquals(at, l.startPosition());
+      write(s, data, 100_000, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      late.a().shutdownOutput();
+      assertArrayEquals(concat(("header-for-" + at).getBytes(StandardCharsets.US_ASCII),
+          Arrays.copyOfRange(data, (int) at, data.length)), got.get());
+    }
+  }
+
+  @Test
+  void aSlowStreamOfSmallChunksStillGivesTheWholeBurst() throws Exception {
+    // 128 kbit/s arrives in chunks of a few hundred bytes; a late sink must get all 64 KiB
+    int burst = 64 * 1024;
+    byte[] data = Net.random(200_000, 66);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair late = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(burst).sinkBound(512 << 10).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(late.b());
+      f.start();
+      int joinAt = 150_000;
+      for (int off = 0; off < joinAt; off += 500) {
+        int to = off + 500;
+        write(s, data, off, to);
+        await(() -> f.bytesIn() == to, "a small chunk read");
+      }
+      assertTrue(f.stats().chunks() >= 300, "small chunks: " + f.stats().chunks());
+      Sink l = f.add(late.a());
+      assertEquals(joinAt - burst, l.startPosition());
+      write(s, data, joinAt, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      late.a().shutdownOutput();
+      assertArrayEquals(Arrays.copyOfRange(data, joinAt - burst, data.length), got.get());
+    }
+  }
+
+  @Test
+  void aStartInsideABurstOfManySmallChunks() throws Exception {
+    // 40 chunks of 500 bytes: as many pipe buffers as chunks, far fewer pages of bytes
+    byte[] data = Net.random(40_000, 67);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair late = Net.pair(Kind.TCP);
+        Fanout f = builder().burst(64 * 1024).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(late.b());
+      f.start();
+      for (int off = 0; off < 20_000; off += 500) {
+        int to = off + 500;
+        write(s, data, off, to);
+        await(() -> f.bytesIn() == to, "a small chunk read");
+      }
+      Sink l = f.sink(late.a()).startAt((oldest, live) -> oldest + 100).add();
+      assertEquals(100, l.startPosition());
+      write(s, data, 20_000, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      late.a().shutdownOutput();
+      assertEquals(Reason.FINISHED, l.reason());
+      assertArrayEquals(Arrays.copyOfRange(data, 100, data.length), got.get());
+    }
+  }
+
+  @Test
   void insertionsAtMisalignedPointsOfSmallChunks() throws Exception {
     // every 11 bytes of 97-byte writes: points inside chunks, at their edges and in the header;
     // few enough pieces (about 230) that a sink whose writer has not run yet still holds them

@@ -2,6 +2,9 @@ package io.nocopy.relay;
 
 import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +56,11 @@ final class AdminPages {
 
   /**
    * Icecast's metadata update, as libshout, ezstream and butt send it: {@code GET
-   * /admin/metadata?mode=updinfo&mount=/m&song=Title} with the source's credentials. The title
-   * shows in the status page; it is not interleaved into the stream (no icy-metaint).
+   * /admin/metadata?mode=updinfo&mount=/m&song=Title} (or {@code title=} and {@code artist=},
+   * shown as {@code "artist - title"}; {@code url=}; {@code charset=} for the query's encoding,
+   * ISO-8859-1 by default as Icecast assumes for non-Ogg sources) with the source's credentials.
+   * The title shows in the status page and goes into listeners' ICY metadata (ISO-8859-1, as
+   * Icecast writes it) from the stream's current position on.
    */
   private void updateMetadata(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!server.auth().accepts(head.header("Authorization"))) {
@@ -67,10 +73,49 @@ final class AdminPages {
       server.refuse(ch, mount == null ? 404 : 400, mount == null ? "no such mount" : "mode must be updinfo");
       return;
     }
-    String song = q.getOrDefault("song", "");
-    mount.title = song.length() > 512 ? song.substring(0, 512) : song;
+    Charset charset;
+    try {
+      charset = q.containsKey("charset") ? Charset.forName(q.get("charset")) : StandardCharsets.ISO_8859_1;
+    } catch (IllegalArgumentException e) {
+      server.refuse(ch, 400, "unknown charset");
+      return;
+    }
+    Map<String, String> v = rawQuery(head.target(), charset);
+    String song = v.get("song");
+    if (song == null) {
+      String artist = v.get("artist");
+      String title = v.get("title");
+      song = artist != null && title != null ? artist + " - " + title : title != null ? title : artist;
+    }
+    if (song == null) {
+      server.refuse(ch, 400, "no song, title or artist");
+      return;
+    }
+    song = song.length() > 512 ? song.substring(0, 512) : song;
+    // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
+    mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
     Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
+  }
+
+  /** The query's values percent-decoded as {@code charset} (the first of each name wins). */
+  static Map<String, String> rawQuery(String target, Charset charset) {
+    Map<String, String> out = new java.util.HashMap<>();
+    int qm = target.indexOf('?');
+    if (qm < 0) {
+      return out;
+    }
+    for (String pair : target.substring(qm + 1).split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        try {
+          out.putIfAbsent(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), charset));
+        } catch (IllegalArgumentException malformed) {
+          out.putIfAbsent(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+      }
+    }
+    return out;
   }
 
   /** The process's costs and the relay's totals, for the demo and benchmark harness. */

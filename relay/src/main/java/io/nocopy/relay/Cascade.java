@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Cascading ({@code --relay URL}): pulls a mount from another relay or an Icecast server as a
  * listener would and serves it here under the same name, with the upstream's content type and
- * {@code icy-*} metadata. The pulled body is read into pooled slices and published to the mount's
+ * {@code icy-*} metadata. With {@code --relay-metadata 1} it asks for ICY metadata ({@code
+ * Icy-MetaData: 1}); when the upstream interleaves it, the blocks are stripped from the audio and
+ * their titles become this mount's ({@link IcyDemux}). The pulled body is read into pooled slices and published to the mount's
  * fan-out (userspace transport). Reconnects until the server closes: with a growing back-off (0.5 s to 10 s)
  * while the upstream cannot be reached, after 0.2 s when a stream ended.
  */
@@ -66,7 +68,8 @@ final class Cascade {
     int port = upstream.getPort() < 0 ? 80 : upstream.getPort();
     ch.connect(new InetSocketAddress(upstream.getHost(), port));
     Responses.send(ch, ("GET " + upstream.getRawPath() + " HTTP/1.0\r\nHost: " + upstream.getHost() + ":"
-        + port + "\r\nUser-Agent: " + Responses.SERVER + "\r\nIcy-MetaData: 0\r\n\r\n")
+        + port + "\r\nUser-Agent: " + Responses.SERVER + "\r\nIcy-MetaData: "
+        + (server.config().relayMetadata() ? 1 : 0) + "\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));
     try (BufReader in = BufReader.of(ch, server.allocator())) {
       HttpHead.Response answer = HttpHead.readResponse(in::readLine);
@@ -74,11 +77,18 @@ final class Cascade {
         throw new IOException("upstream answered '" + answer.statusLine() + "'");
       }
       String type = answer.header("Content-Type");
+      int metaint = metaint(answer.header("icy-metaint"));
+      IcyDemux icy = metaint > 0 ? new IcyDemux(in, metaint, MountFanout.MAX_SLICE) : null;
       Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
           SourceInfo.fromSource(answer::header),
-          m -> MountFanout.ofBody(m.name, upstream.toString(),
-              new SourceBody(in, false, -1, MountFanout.MAX_SLICE), in, ch, server.config(),
-              server.allocator()));
+          m -> {
+            if (icy != null) {
+              icy.titlesFor(m);
+            }
+            return MountFanout.ofBody(m, upstream.toString(),
+                icy != null ? icy : new SourceBody(in, false, -1, MountFanout.MAX_SLICE)::next, in, ch,
+                server.config(), server.allocator());
+          });
       if (!server.publish(mount, ch)) {
         mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
@@ -93,6 +103,19 @@ final class Cascade {
         server.unpublish(mount, ch);
       }
       return true;
+    }
+  }
+
+  /** The upstream's {@code icy-metaint}, or 0 when it interleaves no metadata. */
+  static int metaint(String header) {
+    if (header == null) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(header.strip());
+      return n > 0 ? n : 0;
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 }

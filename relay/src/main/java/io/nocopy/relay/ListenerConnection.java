@@ -11,6 +11,11 @@ import java.nio.channels.SocketChannel;
  * listener limits allow one more), the response head, then the socket is a sink of the mount's
  * fan-out until the source ends, the listener leaves, or it falls too far behind. Runs on the
  * connection's own thread; the connection is closed by the caller afterwards.
+ *
+ * <p>The listener starts where the mount's format allows (a frame or page boundary, with the Ogg
+ * header pages first: {@link ListenerStream}); one that asks with {@code Icy-MetaData: 1} gets
+ * {@code icy-metaint} and ICY metadata blocks, as Icecast gives them: for every format but Ogg,
+ * whose titles travel in the stream's own comment headers.
  */
 final class ListenerConnection {
   private static final System.Logger LOG = System.getLogger(ListenerConnection.class.getName());
@@ -29,9 +34,10 @@ final class ListenerConnection {
    * Serves the mount at {@code path} to this listener, or answers why not (400, 404, 503).
    *
    * @param path the request's path
+   * @param icyMetadata the request's {@code Icy-MetaData} header, or null
    * @throws IOException if the listener went away
    */
-  void serve(String path) throws IOException {
+  void serve(String path, String icyMetadata) throws IOException {
     String mountName;
     try {
       mountName = MountName.validate(path);
@@ -52,9 +58,14 @@ final class ListenerConnection {
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       MountFanout.Attached sink;
+      boolean asked = wantsIcy(icyMetadata);
+      boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
+      int metaint = server.config().icyMetaint();
+      ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
       try {
-        sink = mount.fanout.attach(peer, ch, Responses.listenerOk(mount.snapshot()),
-            MountFanout.Role.LISTENER);
+        byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+        sink = mount.fanout.attach(peer, ch, head, MountFanout.Role.LISTENER, stream,
+            stream.icy() ? stream : null);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
             e.getMessage());
@@ -77,6 +88,18 @@ final class ListenerConnection {
       }
     } finally {
       server.listenerLimits().release(ip);
+    }
+  }
+
+  /** Icecast's test: the header's value is a positive number. */
+  static boolean wantsIcy(String header) {
+    if (header == null) {
+      return false;
+    }
+    try {
+      return Integer.parseInt(header.strip()) > 0;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 }

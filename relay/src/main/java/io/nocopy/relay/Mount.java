@@ -1,6 +1,10 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.format.FormatScanner;
+import io.nocopy.relay.format.IcyTimeline;
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,8 +37,10 @@ final class Mount {
   final String contentType;
   final SourceInfo info;
   final Instant started = Instant.now();
+  final FormatScanner scanner;
+  final IcyTimeline icy = new IcyTimeline(StandardCharsets.UTF_8);
   final MountFanout fanout;
-  volatile String title; // from /admin/metadata updates, may be null
+  volatile String title; // the latest title, may be null
   volatile StreamCodecs codecs = StreamCodecs.NONE; // set once by a CodecProbe for Ogg streams
   private final Set<MountFanout.Attached> listeners = new HashSet<>(); // guarded by this
   private long bytesOutOfGone; // stream bytes sent to listeners that left; guarded by this
@@ -51,7 +57,22 @@ final class Mount {
     this.name = name;
     this.contentType = contentType;
     this.info = info;
+    this.scanner = FormatScanner.forContentType(contentType,
+        (position, t) -> setTitle(position, t, null, StandardCharsets.UTF_8));
     this.fanout = fanout.open(this);
+  }
+
+  /**
+   * Sets the mount's title from stream position {@code position} on (status page, ICY blocks).
+   *
+   * @param position the stream position from which listeners' ICY blocks carry it
+   * @param t the title
+   * @param url the stream URL for ICY blocks, or null
+   * @param charset how ICY blocks encode the text
+   */
+  void setTitle(long position, String t, String url, Charset charset) {
+    icy.set(position, t, url, charset);
+    title = t;
   }
 
   /** Counts a listener's sink from now until {@link #listenerLeft}. */

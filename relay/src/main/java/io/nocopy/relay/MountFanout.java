@@ -1,9 +1,11 @@
 package io.nocopy.relay;
 
 import io.nocopy.buffer.BufReader;
+import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.buffer.Slice;
 import io.nocopy.fanout.Fanout;
 import io.nocopy.fanout.FanoutListener;
+import io.nocopy.fanout.Insertions;
 import io.nocopy.fanout.Reason;
 import io.nocopy.fanout.Sink;
 import io.nocopy.fanout.SliceSource;
@@ -133,14 +135,21 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   private final ConcurrentHashMap<WritableByteChannel, Attached> sinks = new ConcurrentHashMap<>();
   private volatile boolean ran;
 
-  private MountFanout(String mount, String source, Source src, TransportKind transport,
+  private MountFanout(Mount m, String source, Source src, TransportKind transport,
       RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
-    this.mount = mount;
+    this.mount = m.name;
     this.source = source;
     boolean kernel = transport == TransportKind.KERNEL;
     this.listenerBound = kernel ? pipeBound : config.queueSize();
     this.recordingBound = kernel ? pipeBound : Math.max(config.queueSize(), RECORDING_BOUND);
-    this.fanout = Fanout.builder()
+    Fanout.Builder b = Fanout.builder();
+    if (!m.scanner.formatName().equals("opaque")) {
+      // the format scanner reads each source byte once, never per listener; a format without
+      // boundaries needs no tap (on the kernel transport its bytes then never enter the JVM)
+      ChunkConsumer scan = m.scanner::scan;
+      b.tap(scan);
+    }
+    this.fanout = b
         .transport(transport)
         .sinkBound(listenerBound)
         .burst(kernel ? Math.min(config.burstSize(), pipeBound / 2) : config.burstSize())
@@ -158,7 +167,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * head) become the stream's first bytes and the reader is closed: from here on the fan-out alone
    * reads the socket.
    *
-   * @param mount the mount's name, for logs
+   * @param mount the mount being made: its name (for logs) and its format scanner (the tap)
    * @param source the source's peer address, for logs
    * @param ch the source socket; stays the caller's
    * @param in the reader the request head was read with; closed here
@@ -169,7 +178,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @return the fan-out, not started
    * @throws IOException if the fan-out's pipes cannot be made
    */
-  static MountFanout ofSocket(String mount, String source, SocketChannel ch, BufReader in,
+  static MountFanout ofSocket(Mount mount, String source, SocketChannel ch, BufReader in,
       boolean kernel, RelayConfig config, int pipeBound, Allocator allocator) throws IOException {
     long ahead = in.buffered();
     Slice leading = ahead > 0 ? in.readSlice(ahead) : null;
@@ -181,9 +190,9 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   /**
    * A fan-out over a body parsed in userspace, published slice by slice.
    *
-   * @param mount the mount's name, for logs
+   * @param mount the mount being made: its name (for logs) and its format scanner (the tap)
    * @param source the source's peer address or upstream URL, for logs
-   * @param body the body; read by the fan-out's source thread only
+   * @param body the body's slices; read by the fan-out's source thread only
    * @param in the reader under the body (asked how many bytes it holds, for pacing)
    * @param ch the socket under the reader (asked how many bytes wait in it, for pacing)
    * @param config burst, queue and coalescing settings
@@ -191,7 +200,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @return the fan-out, not started
    * @throws IOException if the fan-out cannot be opened
    */
-  static MountFanout ofBody(String mount, String source, SourceBody body, BufReader in,
+  static MountFanout ofBody(Mount mount, String source, SliceSource body, BufReader in,
       SocketChannel ch, RelayConfig config, Allocator allocator) throws IOException {
     SliceSource slices = new SliceSource() {
       @Override
@@ -234,23 +243,26 @@ final class MountFanout implements FanoutListener, AutoCloseable {
    * @throws IOException if the sink cannot be made now (for example no pipe memory is left)
    */
   Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role) throws IOException {
-    return attach(label, ch, preamble, role, StartPosition.BURST);
+    return attach(label, ch, preamble, role, StartPosition.BURST, null);
   }
 
   /**
    * Like {@link #attach(String, WritableByteChannel, byte[], Role)}, starting where {@code start}
-   * chooses (a recording that resumes after falling behind).
+   * chooses (a recording that resumes after falling behind; a listener at a frame or page
+   * boundary, with its header), with {@code insertions} in its stream (a listener's ICY blocks).
    *
-   * @param start chooses the first stream byte, once, while deliveries wait
+   * @param start chooses the first stream byte (and maybe its header), once, while deliveries wait
+   * @param insertions the sink's inserted bytes, or null for none
    */
-  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role, StartPosition start)
-      throws IOException {
+  Attached attach(String label, WritableByteChannel ch, byte[] preamble, Role role, StartPosition start,
+      Insertions insertions) throws IOException {
     Attached a = new Attached(label, role);
     sinks.put(ch, a);
     try {
       Sink s = fanout.sink(ch)
           .prefix(preamble.length == 0 ? null : ByteBuffer.wrap(preamble))
           .startAt(start)
+          .insert(insertions)
           .bound(role == Role.LISTENER ? listenerBound : recordingBound)
           .add();
       if (a.sink == null) {

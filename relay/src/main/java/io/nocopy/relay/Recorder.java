@@ -159,7 +159,7 @@ final class Recorder {
       try {
         sizeAtAttach = Files.size(file);
         return mount.fanout.attach(file.getFileName().toString(), ch, new byte[0],
-            MountFanout.Role.RECORDING, start);
+            MountFanout.Role.RECORDING, start, null);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.ERROR, "{0}: cannot record to {1}: {2}", mount.name, file, e.getMessage());
         return null;

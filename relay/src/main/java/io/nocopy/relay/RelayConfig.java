@@ -42,6 +42,9 @@ import java.util.Map;
  *     request head; new ones beyond are closed at once
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
+ * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
+ * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
+ *     its titles
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -64,7 +67,9 @@ public record RelayConfig(
     int maxConnections,
     int maxPendingPerIp,
     Duration statusInterval,
-    Duration coalesce) {
+    Duration coalesce,
+    int icyMetaint,
+    boolean relayMetadata) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -98,6 +103,7 @@ public record RelayConfig(
       throw new IllegalArgumentException("--burst-size must be >= 0, got " + burstSize);
     }
     positive("--queue-size", queueSize);
+    positive("--icy-metaint", icyMetaint);
     if (burstSize > queueSize) {
       throw new IllegalArgumentException("--burst-size (" + burstSize + ") must not exceed --queue-size ("
           + queueSize + "): a new listener would be dropped at once");
@@ -163,6 +169,8 @@ public record RelayConfig(
         --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
+        --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
+        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 0)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -226,6 +234,8 @@ public record RelayConfig(
     Duration headerTimeout = Duration.ofSeconds(15);
     Duration status = Duration.ofSeconds(1);
     Duration coalesce = Duration.ofMillis(50);
+    int metaint = 16000;
+    boolean relayMetadata = false;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -254,6 +264,8 @@ public record RelayConfig(
         case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        case "--icy-metaint" -> metaint = parseInt(flag, f.required());
+        case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
         default -> throw f.unknown();
       }
     }
@@ -273,7 +285,8 @@ public record RelayConfig(
     }
     return new RelayConfig(listen, password, generated, adminUser, adminPassword, adminGenerated,
         maxListeners, perIp, burst, queue, engine, recordDir, relays, memoryCap, headerTimeout,
-        sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce);
+        sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce, metaint,
+        relayMetadata);
   }
 
   /**
@@ -347,7 +360,7 @@ public record RelayConfig(
     return new RelayConfig(address, sourcePassword, passwordGenerated, adminUser, adminPassword,
         adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
         recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce);
+        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata);
   }
 
   static InetSocketAddress parseAddress(String v) {

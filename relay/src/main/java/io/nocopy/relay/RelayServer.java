@@ -465,7 +465,7 @@ public final class RelayServer implements AutoCloseable {
       switch (head.method()) {
         case "GET" -> {
           if (!admin.serve(ch, head)) {
-            new ListenerConnection(this, ch, peer).serve(head.path());
+            new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
           }
         }
         case "PUT", "SOURCE" -> new SourceConnection(this, ch, peer).serve(head, ahead);

@@ -28,8 +28,20 @@ final class Responses {
   /** Icecast's answer to an accepted source. */
   static final byte[] SOURCE_OK = "HTTP/1.0 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  /** The head of a listener's stream response. */
+  /** The head of a listener's stream response, without ICY metadata. */
   static byte[] listenerOk(MountSnapshot m) {
+    return listenerOk(m, false, 0);
+  }
+
+  /**
+   * The head of a listener's stream response.
+   *
+   * @param m the mount
+   * @param icyAsked whether the listener asked for ICY metadata ({@code icy-metadata:1} then, as
+   *     Icecast answers, also for an Ogg stream that gets no blocks)
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   */
+  static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint) {
     StringBuilder b = new StringBuilder(384);
     b.append("HTTP/1.0 200 OK\r\n")
         .append("Server: ").append(SERVER).append("\r\n")
@@ -40,6 +52,12 @@ final class Responses {
         .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
         .append("Pragma: no-cache\r\n");
     sourceHeaders(b, m.info());
+    if (icyAsked) {
+      b.append("icy-metadata:1\r\n");
+    }
+    if (metaint > 0) {
+      b.append("icy-metaint:").append(metaint).append("\r\n");
+    }
     b.append("\r\n");
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }

@@ -74,10 +74,10 @@ final class SourceConnection {
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           SourceInfo.fromSource(head::header),
           m -> raw
-              ? MountFanout.ofSocket(m.name, peer, ch, in, server.spliceForRawSources(), config,
+              ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
                   server.spliceBound(), server.allocator())
-              : MountFanout.ofBody(m.name, peer,
-                  new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE), in, ch, config,
+              : MountFanout.ofBody(m, peer,
+                  new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE)::next, in, ch, config,
                   server.allocator()));
       if (!server.publish(mount, ch)) {
         mount.fanout.close();

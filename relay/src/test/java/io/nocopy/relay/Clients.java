@@ -85,12 +85,18 @@ final class Clients {
   /** Sends a source request; returns the connected source, or throws with the status line. */
   static Source source(InetSocketAddress at, String mount, boolean chunked, boolean legacy)
       throws IOException {
+    return source(at, mount, chunked, legacy, "audio/mpeg");
+  }
+
+  /** {@link #source(InetSocketAddress, String, boolean, boolean)} with another Content-Type. */
+  static Source source(InetSocketAddress at, String mount, boolean chunked, boolean legacy,
+      String contentType) throws IOException {
     Socket s = new Socket(at.getAddress(), at.getPort());
     s.setSoTimeout(20_000);
     String req =
         (legacy ? "SOURCE " + mount + " ICE/1.0\r\n" : "PUT " + mount + " HTTP/1.1\r\nHost: x\r\n")
             + "Authorization: " + basic(PASSWORD) + "\r\n"
-            + "Content-Type: audio/mpeg\r\nice-name: test stream\r\nice-genre: tests\r\n"
+            + "Content-Type: " + contentType + "\r\nice-name: test stream\r\nice-genre: tests\r\n"
             + (chunked ? "Transfer-Encoding: chunked\r\n" : "")
             + (legacy ? "" : "Expect: 100-continue\r\n")
             + "\r\n";
@@ -152,6 +158,15 @@ final class Clients {
     return p.length > 1 ? Integer.parseInt(p[1]) : -1;
   }
 
+  /** Connects and sends {@code GET mount} with {@code headers} (each ending in CRLF). */
+  static Socket get(InetSocketAddress at, String mount, String headers) throws IOException {
+    Socket socket = new Socket(at.getAddress(), at.getPort());
+    socket.setSoTimeout(30_000);
+    socket.getOutputStream().write(("GET " + mount + " HTTP/1.0\r\n" + headers + "\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    return socket;
+  }
+
   /** A listener that reads the response head, then the body on its own thread until EOF. */
   static final class Listener implements AutoCloseable {
     final Socket socket;
@@ -161,10 +176,7 @@ final class Clients {
     volatile IOException failure;
 
     Listener(InetSocketAddress at, String mount) throws IOException {
-      socket = new Socket(at.getAddress(), at.getPort());
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write(("GET " + mount + " HTTP/1.0\r\nUser-Agent: test\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      socket = get(at, mount, "User-Agent: test\r\n");
       InputStream in = socket.getInputStream();
       head = readHead(in);
       reader = Thread.ofPlatform().start(() -> {

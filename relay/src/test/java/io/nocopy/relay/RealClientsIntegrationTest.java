@@ -88,14 +88,7 @@ class RealClientsIntegrationTest {
     Tools.require("ffmpeg", "ezstream");
     Path mp3 = tone(dir);
     try (RelayServer server = relay()) {
-      Path conf = dir.resolve("ezstream.xml");
-      Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
-          + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
-          + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
-          + "</format></stream></streams><intakes><intake><filename>" + mp3
-          + "</filename></intake></intakes></ezstream>");
-      Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Process ez = new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
+      Process ez = ezstream(dir, server, mp3);
       try {
         RelayEndToEndTest.await(() -> !server.mounts().isEmpty(), "ezstream connected");
         try (Clients.Listener l = new Clients.Listener(server.address(), "/ez.mp3")) {
@@ -106,5 +99,48 @@ class RealClientsIntegrationTest {
         ez.waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  void ezstreamsTitleReachesCurlAsIcyMetadata(@TempDir Path dir) throws Exception {
+    Tools.require("ffmpeg", "ezstream", "curl");
+    Path mp3 = dir.resolve("tagged.mp3");
+    Process enc = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+        "anoisesrc=c=pink:a=0.3:d=20", "-c:a", "libmp3lame", "-b:a", "128k", "-metadata", "artist=Ez Artist",
+        "-metadata", "title=Ez Title", "-y", mp3.toString()).inheritIO().start();
+    assertTrue(enc.waitFor(60, TimeUnit.SECONDS));
+    try (RelayServer server = relay()) {
+      Process ez = ezstream(dir, server, mp3);
+      try {
+        RelayEndToEndTest.await(() -> server.mount("/ez.mp3") != null
+            && "Ez Artist - Ez Title".equals(server.mount("/ez.mp3").title), "ezstream's title");
+        Path got = dir.resolve("icy.bin");
+        Process curl = new ProcessBuilder("curl", "-s", "-m", "3", "-H", "Icy-MetaData: 1", "-D",
+            dir.resolve("head.txt").toString(), "-o", got.toString(),
+            "http://127.0.0.1:" + server.address().getPort() + "/ez.mp3").inheritIO().start();
+        assertTrue(curl.waitFor(20, TimeUnit.SECONDS));
+        assertTrue(Files.readString(dir.resolve("head.txt")).contains("icy-metaint:16000"));
+        byte[] b = Files.readAllBytes(got);
+        assertTrue(b.length > 16_100, "more than one metadata interval: " + b.length);
+        int len = (b[16_000] & 0xff) * 16;
+        String text = new String(b, 16_001, len, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("StreamTitle='Ez Artist - Ez Title';\0"), text);
+      } finally {
+        ez.destroy();
+        ez.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Starts ezstream publishing {@code mp3} to {@code /ez.mp3}. */
+  private static Process ezstream(Path dir, RelayServer server, Path mp3) throws Exception {
+    Path conf = dir.resolve("ezstream.xml");
+    Files.writeString(conf, "<ezstream><servers><server><protocol>HTTP</protocol><hostname>127.0.0.1"
+        + "</hostname><port>" + server.address().getPort() + "</port><password>" + PW
+        + "</password></server></servers><streams><stream><mountpoint>/ez.mp3</mountpoint><format>MP3"
+        + "</format></stream></streams><intakes><intake><filename>" + mp3
+        + "</filename></intake></intakes></ezstream>");
+    Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    return new ProcessBuilder("ezstream", "-c", conf.toString()).inheritIO().start();
   }
 }

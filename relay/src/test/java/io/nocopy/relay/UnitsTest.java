@@ -71,4 +71,17 @@ class UnitsTest {
     assertFalse(head.contains("\r\nZ: w"), head);
     assertTrue(head.startsWith("HTTP/1.0 200 OK\r\n") && head.endsWith("icy-url:u  Y: z\r\n\r\n"), head);
   }
+
+  @Test
+  void icyHeadersAsIcecastWritesThem() {
+    MountSnapshot m = new MountSnapshot("/a", "audio/mpeg", SourceInfo.NONE, StreamCodecs.NONE, 0, 0,
+        Instant.now(), 0, 0, "userspace", null, 0);
+    String mp3 = new String(Responses.listenerOk(m, true, 16000), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(mp3.endsWith("icy-pub:0\r\nicy-metadata:1\r\nicy-metaint:16000\r\n\r\n"), mp3);
+    // an Ogg listener that asked: Icecast says icy-metadata:1 but interleaves nothing
+    String ogg = new String(Responses.listenerOk(m, true, 0), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(ogg.endsWith("icy-pub:0\r\nicy-metadata:1\r\n\r\n"), ogg);
+    assertTrue(ListenerConnection.wantsIcy(" 1") && !ListenerConnection.wantsIcy("0")
+        && !ListenerConnection.wantsIcy("yes") && !ListenerConnection.wantsIcy(null));
+  }
 }

@@ -35,7 +35,7 @@ public abstract sealed class FormatScanner permits OggScanner, FrameScanner, Opa
     /**
      * @param position the stream position from which the title applies (the start of the
      *     chained stream that carries it)
-     * @param title the title as Icecast shows it: {@code "ARTIST - TITLE"}, or the title alone
+     * @param title the title as Icecast shows it: the {@code TITLE} comment
      */
     void title(long position, String title);
   }

@@ -25,7 +25,7 @@ import java.util.Arrays;
  * starts with no prefix.
  *
  * <p>Titles: when a chain's headers are complete, its Vorbis or Opus comment header is parsed and
- * {@code ARTIST - TITLE} (or {@code TITLE}) is reported to the {@link TitleListener} at the
+ * its {@code TITLE} comment (Icecast shows the artist apart) is reported to the {@link TitleListener} at the
  * chain's start.
  *
  * <p>Sync: pages are expected back to back; bytes that do not begin with the capture pattern
@@ -349,7 +349,7 @@ final class OggScanner extends FormatScanner {
       return 1;
     }
 
-    /** {@code ARTIST - TITLE} from the first Vorbis or Opus comment header, or null. */
+    /** The {@code TITLE} of the first Vorbis or Opus comment header, or null. */
     String title() {
       if (replay == null) {
         return null;

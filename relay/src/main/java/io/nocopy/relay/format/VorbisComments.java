@@ -21,14 +21,12 @@ record VorbisComments(String vendor, Map<String, String> values) {
     return values.get(key.toUpperCase(Locale.ROOT));
   }
 
-  /** The title as Icecast shows it: {@code ARTIST - TITLE}, the title alone, or null without one. */
+  /**
+   * The title as Icecast 2.4.4 shows it for an Ogg stream: the {@code TITLE} comment alone (the
+   * artist is a separate field there), or null without one.
+   */
   String displayTitle() {
-    String title = get("TITLE");
-    String artist = get("ARTIST");
-    if (title != null && artist != null) {
-      return artist + " - " + title;
-    }
-    return title;
+    return get("TITLE");
   }
 
   /**
