@@ -152,6 +152,14 @@ class IcecastStatusIntegrationTest {
             return false;
           }
         }, "Icecast to show the title");
+        // the header probes above were listeners: Icecast counts one that left until its source's next read
+        RelayEndToEndTest.await(() -> {
+          try {
+            return listenerCounts(iceAt).equals(listenerCounts(ourAt));
+          } catch (IOException e) {
+            return false;
+          }
+        }, "the same listener counts on both");
         compare(StatusEndToEndTest.icestats(iceAt), StatusEndToEndTest.icestats(ourAt), "after a title update");
         assertEquals("A Song", StatusEndToEndTest.source(ourAt, "/hdr.mp3").get("title"));
       } finally {
@@ -236,5 +244,17 @@ class IcecastStatusIntegrationTest {
       }
       assertTrue(diff.isEmpty(), when + ": " + mount + " differs (Icecast vs ours): " + diff);
     }
+  }
+
+  /** Each source's listener count, by listen URL path. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> listenerCounts(InetSocketAddress at) throws IOException {
+    Map<String, Object> counts = new TreeMap<>();
+    Object src = StatusEndToEndTest.icestats(at).get("source");
+    for (Object o : src instanceof List<?> l ? l : List.of(src)) {
+      Map<String, Object> m = (Map<String, Object>) o;
+      counts.put(((String) m.get("listenurl")).replaceFirst("^http://[^/]+", ""), String.valueOf(m.get("listeners")));
+    }
+    return counts;
   }
 }

@@ -51,6 +51,13 @@ class RelayGuardTest {
       assertEquals(200, Clients.status(stats), stats);
       assertEquals(404, Clients.status(Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/none"
           + " HTTP/1.0\r\nAuthorization: " + Clients.basic(Clients.PASSWORD) + "\r\n\r\n")));
+      // the admin's credentials open it too
+      assertEquals(404, Clients.status(Clients.exchange(at, "GET /admin/metadata?mode=updinfo&mount=/none"
+          + " HTTP/1.0\r\n" + Clients.adminAuth() + "\r\n")));
+      // an authenticated request for a command the relay does not have gets Icecast's 400
+      String bogus = Clients.exchange(at, "GET /admin/bogus HTTP/1.0\r\n" + Clients.adminAuth() + "\r\n");
+      assertEquals(400, Clients.status(bogus), bogus);
+      assertTrue(bogus.endsWith("<b>400 - Unrecognised command</b></body></html>"), bogus);
       // outside /admin/ nothing changes
       assertEquals(200, Clients.status(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")));
     }
