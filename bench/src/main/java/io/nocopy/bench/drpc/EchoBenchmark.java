@@ -1,5 +1,7 @@
 package io.nocopy.bench.drpc;
 
+import io.nocopy.bench.memory.BenchFlags;
+
 import io.nocopy.buffer.Slice;
 import io.nocopy.drpc.DrpcClient;
 import io.nocopy.drpc.DrpcOptions;
@@ -42,14 +44,14 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(
     value = 1,
     jvmArgsAppend = {
-      "--enable-native-access=ALL-UNNAMED",
-      "-Xms1g",
-      "-Xmx1g",
+      BenchFlags.NATIVE_ACCESS,
+      BenchFlags.HEAP,
+      BenchFlags.HEAP_MAX,
       // gRPC's shaded Netty at its best: Unsafe allowed, leak detection off (both spellings of the
       // property: plain and as relocated by grpc-netty-shaded)
-      "--sun-misc-unsafe-memory-access=allow",
-      "-Dio.netty.leakDetection.level=disabled",
-      "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled"
+      BenchFlags.UNSAFE,
+      BenchFlags.NETTY_NO_LEAK_DETECTION,
+      BenchFlags.GRPC_NETTY_NO_LEAK_DETECTION
     })
 public class EchoBenchmark {
   @Param({"64", "1024", "65536", "1048576"})

@@ -1,5 +1,7 @@
 package io.nocopy.bench.drpc;
 
+import io.nocopy.bench.memory.BenchFlags;
+
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -52,14 +54,14 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(
     value = 1,
     jvmArgsAppend = {
-      "--enable-native-access=ALL-UNNAMED",
-      "-Xms1g",
-      "-Xmx1g",
+      BenchFlags.NATIVE_ACCESS,
+      BenchFlags.HEAP,
+      BenchFlags.HEAP_MAX,
       // both at their best: Unsafe allowed (protobuf's direct-memory decoder, gRPC's shaded
       // Netty), Netty's leak detection off (both spellings of the property)
-      "--sun-misc-unsafe-memory-access=allow",
-      "-Dio.netty.leakDetection.level=disabled",
-      "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled"
+      BenchFlags.UNSAFE,
+      BenchFlags.NETTY_NO_LEAK_DETECTION,
+      BenchFlags.GRPC_NETTY_NO_LEAK_DETECTION
     })
 public class ProtoEchoBenchmark {
   /** Bytes of data in each message. */

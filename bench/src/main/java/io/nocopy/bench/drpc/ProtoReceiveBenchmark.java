@@ -1,5 +1,7 @@
 package io.nocopy.bench.drpc;
 
+import io.nocopy.bench.memory.BenchFlags;
+
 import io.nocopy.drpc.DrpcClient;
 import io.nocopy.drpc.DrpcOptions;
 import io.nocopy.drpc.DrpcServer;
@@ -51,10 +53,10 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(
     value = 1,
     jvmArgsAppend = {
-      "--enable-native-access=ALL-UNNAMED",
-      "-Xms1g",
-      "-Xmx1g",
-      "--sun-misc-unsafe-memory-access=allow"
+      BenchFlags.NATIVE_ACCESS,
+      BenchFlags.HEAP,
+      BenchFlags.HEAP_MAX,
+      BenchFlags.UNSAFE
     })
 public class ProtoReceiveBenchmark {
   static final String FLOOD = "/bench.Proto/Flood";

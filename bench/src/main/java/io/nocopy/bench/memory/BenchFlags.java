@@ -27,6 +27,10 @@ public final class BenchFlags {
   /** {@code -Dio.netty.leakDetection.level=disabled}. */
   public static final String NETTY_NO_LEAK_DETECTION = "-Dio.netty.leakDetection.level=disabled";
 
+  /** The same for the Netty that gRPC-java shades (its property is relocated with it). */
+  public static final String GRPC_NETTY_NO_LEAK_DETECTION =
+      "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled";
+
   /** {@code -Xms1g -Xmx1g} (two flags: see {@link #HEAP_MAX}). */
   public static final String HEAP = "-Xms1g";
 
