@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import io.nocopy.relay.config.MountTable;
 
 /**
  * The relay's settings, parsed from the command line ({@link #parse(String...)}) or built in code.
@@ -45,6 +46,7 @@ import java.util.Map;
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
  * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
  *     its titles
+ * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -69,7 +71,8 @@ public record RelayConfig(
     Duration statusInterval,
     Duration coalesce,
     int icyMetaint,
-    boolean relayMetadata) {
+    boolean relayMetadata,
+    MountTable mounts) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -112,6 +115,7 @@ public record RelayConfig(
       throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
     }
     relays = List.copyOf(relays);
+    java.util.Objects.requireNonNull(mounts, "mounts");
     if (coalesce.isNegative() || coalesce.toMillis() > 1000) {
       throw new IllegalArgumentException("--coalesce-ms must be 0..1000, got " + coalesce.toMillis());
     }
@@ -286,7 +290,7 @@ public record RelayConfig(
     return new RelayConfig(listen, password, generated, adminUser, adminPassword, adminGenerated,
         maxListeners, perIp, burst, queue, engine, recordDir, relays, memoryCap, headerTimeout,
         sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce, metaint,
-        relayMetadata);
+        relayMetadata, MountTable.empty());
   }
 
   /**
@@ -360,7 +364,20 @@ public record RelayConfig(
     return new RelayConfig(address, sourcePassword, passwordGenerated, adminUser, adminPassword,
         adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
         recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata);
+        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, mounts);
+  }
+
+  /**
+   * A copy with other per-mount settings.
+   *
+   * @param table the copy's per-mount settings
+   * @return the copy
+   */
+  public RelayConfig withMounts(MountTable table) {
+    return new RelayConfig(listen, sourcePassword, passwordGenerated, adminUser, adminPassword,
+        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
+        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
+        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, table);
   }
 
   static InetSocketAddress parseAddress(String v) {

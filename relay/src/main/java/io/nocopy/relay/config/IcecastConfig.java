@@ -125,13 +125,13 @@ public record IcecastConfig(
    */
   public record Logging(String accesslog, String errorlog, int loglevel) {}
 
-  /** The settings of {@code mount}: its own {@code <mount>} over the defaults, or the defaults alone. */
-  public MountSettings mount(String mount) {
-    for (MountSettings m : mounts) {
-      if (m.name().equals(mount)) {
-        return m.over(mountDefaults);
-      }
-    }
-    return mountDefaults;
+  /**
+   * The per-mount settings as a table the relay looks mounts up in.
+   *
+   * @return the {@code <mount>} elements over the {@code <mount type="default">} settings
+   * @throws IllegalArgumentException if a mount name appears twice
+   */
+  public MountTable mountTable() {
+    return new MountTable(mountDefaults, mounts);
   }
 }

@@ -142,7 +142,7 @@ class IcecastXmlTest {
     assertEquals(Duration.ofSeconds(5), c.limits().headerTimeout());
     assertFalse(c.limits().burstOnConnect());
     assertEquals("r", c.authentication().relayUser());
-    MountSettings live = c.mount("/live.ogg");
+    MountSettings live = c.mountTable().settings("/live.ogg");
     assertEquals("dj", live.username());
     assertEquals(50, live.maxListeners());
     assertEquals("/auto.ogg", live.fallbackMount());
@@ -157,7 +157,7 @@ class IcecastXmlTest {
     assertEquals("vorbis", live.subtype());
     assertEquals("ISO8859-1", live.charset());
     assertEquals(Map.of("X-Station", "demo", "X-Show", "live"), live.httpHeaders());
-    MountSettings other = c.mount("/not-configured.mp3");
+    MountSettings other = c.mountTable().settings("/not-configured.mp3");
     assertNull(other.name());
     assertEquals(Duration.ofHours(1), other.maxListenerDuration());
     assertEquals(2, c.relays().size());
