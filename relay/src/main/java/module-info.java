@@ -7,6 +7,7 @@ module io.nocopy.relay {
   requires java.management;
   requires jdk.management;
   requires java.xml;
+  requires jdk.unsupported;
 
   exports io.nocopy.relay;
   exports io.nocopy.relay.http;
