@@ -66,6 +66,7 @@ public final class RelayServer implements AutoCloseable {
   private final ListenerLimits listenerLimits;
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
+  private final Fallbacks fallbacks = new Fallbacks(this);
   private final ServerSocketChannel server;
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
@@ -80,6 +81,10 @@ public final class RelayServer implements AutoCloseable {
   private volatile boolean closed;
 
   private RelayServer(RelayConfig config) throws IOException {
+    java.util.List<String> loop = config.mounts().fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new IOException("the fallback mounts loop: " + String.join(" -> ", loop));
+    }
     this.config = config;
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
     this.auth = new BasicAuth("source", config.sourcePassword());
@@ -261,6 +266,11 @@ public final class RelayServer implements AutoCloseable {
   /** Heap bytes held by request heads being read now. */
   long headBytes() {
     return heads.inUse();
+  }
+
+  /** Fallback mounts and listener moves. */
+  Fallbacks fallbacks() {
+    return fallbacks;
   }
 
   ListenerLimits listenerLimits() {
