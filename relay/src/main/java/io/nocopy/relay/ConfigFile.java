@@ -103,7 +103,7 @@ final class ConfigFile {
       b.adminUser = a.adminUser();
     }
     b.adminPassword = orNull(a.adminPassword());
-    b.relaying = new Relaying(a.relayUser(), a.relayPassword(), c.relays(), c.master());
+    b.relaying = Relaying.from(c);
     b.station = new Station(c.hostname(), c.location(), c.admin(), c.httpHeaders());
     b.mounts = c.mountTable();
     b.logs = new LogSettings(c.paths().logdir(), c.logging().accesslog(), c.logging().errorlog(),

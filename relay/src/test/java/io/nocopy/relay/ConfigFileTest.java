@@ -98,7 +98,7 @@ class ConfigFileTest {
     assertEquals(List.of(new IcecastConfig.RelaySettings("up.example.org", 9000, "/up.ogg", "/here.ogg",
         null, null, true, false)), c.relaying().relays());
     assertEquals(Optional.of(new IcecastConfig.Master("master.example.org", 8001,
-        java.time.Duration.ofSeconds(60), "slave", "master-pw", false)), c.relaying().master());
+        java.time.Duration.ofSeconds(60), "relay", "master-pw", false)), c.relaying().master());
     assertEquals("radio.example.org", c.station().hostname());
     assertEquals("Studio 4", c.station().location());
     assertEquals("ops@example.org", c.station().admin());
