@@ -93,6 +93,8 @@ final class Cascade {
         mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
       }
+      server.countSource(true);
+      mount.sourceIp = upstream.getHost();
       LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2} engine)", mountName, upstream,
           mount.fanout.name());
       try {

@@ -1,5 +1,6 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,11 +34,12 @@ final class ListenerConnection {
   /**
    * Serves the mount at {@code path} to this listener, or answers why not (400, 404, 503).
    *
-   * @param path the request's path
-   * @param icyMetadata the request's {@code Icy-MetaData} header, or null
+   * @param request the listener's request: its path, {@code Icy-MetaData} and {@code User-Agent}
    * @throws IOException if the listener went away
    */
-  void serve(String path, String icyMetadata) throws IOException {
+  void serve(HttpHead.Request request) throws IOException {
+    String path = request.path();
+    String icyMetadata = request.header("Icy-MetaData");
     String mountName;
     try {
       mountName = MountName.validate(path);
@@ -77,11 +79,15 @@ final class ListenerConnection {
         return;
       }
       mount.listenerJoined(sink);
+      server.countListener();
+      ListenerRegistry.Entry entry =
+          server.listenerRegistry().add(ip.getHostAddress(), request.header("User-Agent"), mount, sink);
       LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mountName, peer,
           sink.transport());
       try {
         sink.awaitEnd();
       } finally {
+        server.listenerRegistry().remove(entry);
         mount.listenerLeft(sink);
         LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left after {2} bytes{3}", mountName,
             peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)" : "");

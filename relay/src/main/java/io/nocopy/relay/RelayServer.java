@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The relay server: accepts connections, reads each request head under a size cap and a deadline,
@@ -65,6 +66,11 @@ public final class RelayServer implements AutoCloseable {
   private final ListenerLimits listenerLimits;
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
+  private final ListenerRegistry listenerRegistry = new ListenerRegistry();
+  private final AtomicLong connectionsAccepted = new AtomicLong();
+  private final AtomicLong listenersServed = new AtomicLong();
+  private final AtomicLong sourcesAccepted = new AtomicLong();
+  private final AtomicLong relaysStarted = new AtomicLong();
   private final ServerSocketChannel server;
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
@@ -263,6 +269,57 @@ public final class RelayServer implements AutoCloseable {
     return listenerLimits;
   }
 
+  /** The listeners connected now, by the ids the admin API names them with. */
+  ListenerRegistry listenerRegistry() {
+    return listenerRegistry;
+  }
+
+  /**
+   * Counts since the start, for the admin statistics and the metrics page.
+   *
+   * @param connections connections accepted
+   * @param listeners listeners served (their sink attached)
+   * @param sources sources accepted (authenticated and published)
+   * @param relays cascaded mounts published
+   */
+  record Counts(long connections, long listeners, long sources, long relays) {}
+
+  Counts counts() {
+    return new Counts(connectionsAccepted.get(), listenersServed.get(), sourcesAccepted.get(),
+        relaysStarted.get());
+  }
+
+  /** Counts a listener served ({@code listener_connections}). */
+  void countListener() {
+    listenersServed.incrementAndGet();
+  }
+
+  /** Counts a published mount: an accepted source, or a cascade's pull when {@code relay}. */
+  void countSource(boolean relay) {
+    (relay ? relaysStarted : sourcesAccepted).incrementAndGet();
+  }
+
+  /**
+   * Ends a mount's source as {@code /admin/killsource} asks: its input is shut down, so its fan-out
+   * sees the end of the stream and the mount ends as if the source had left.
+   *
+   * @param name the mount
+   * @return false if no source serves that mount
+   */
+  boolean killSource(String name) {
+    Timeouts.Live live = sources.get(name);
+    if (live == null) {
+      return false;
+    }
+    LOG.log(System.Logger.Level.INFO, "{0}: source removed by an admin request", name);
+    try {
+      live.ch.shutdownInput();
+    } catch (IOException e) {
+      closeQuietly(live.ch);
+    }
+    return true;
+  }
+
   Recorder recorder() {
     return recorder;
   }
@@ -382,6 +439,7 @@ public final class RelayServer implements AutoCloseable {
         continue;
       }
       open.add(ch);
+      connectionsAccepted.incrementAndGet();
       try {
         spawn("relay-conn", () -> handle(ch, ip));
       } catch (RuntimeException e) {
@@ -465,7 +523,7 @@ public final class RelayServer implements AutoCloseable {
       switch (head.method()) {
         case "GET" -> {
           if (!admin.serve(ch, head)) {
-            new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
+            new ListenerConnection(this, ch, peer).serve(head);
           }
         }
         case "PUT", "SOURCE" -> new SourceConnection(this, ch, peer).serve(head, ahead);

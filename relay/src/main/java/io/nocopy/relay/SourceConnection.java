@@ -3,6 +3,7 @@ package io.nocopy.relay;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
@@ -85,6 +86,9 @@ final class SourceConnection {
         return;
       }
       try {
+        server.countSource(false);
+        mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
+        mount.sourceAgent = head.header("User-Agent");
         if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
           Responses.send(ch, Responses.CONTINUE);
         }
