@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * The pages that are not streams: Icecast's {@code /status-json.xsl} ({@link StatusJson}), its
- * metadata update {@code /admin/metadata}, its admin API in its XML shapes ({@code stats}, {@code
+ * metadata update {@code /admin/metadata}, the Prometheus page {@code /metrics} ({@link
+ * Metrics}, open like the status page), its admin API in its XML shapes ({@code stats}, {@code
  * listmounts}, {@code listclients}, {@code killclient}, {@code killsource}: {@link AdminXml}), the process's costs at {@code
  * /admin/nocopy-stats.json} (read by the demo and the benchmark harness), and a plain-text index
  * at {@code /}. Each answer is complete and ends the connection. Every {@code /admin/} path needs
@@ -60,6 +61,8 @@ final class AdminPages {
       case "/admin/listclients" -> listClients(ch, head.query().get("mount"));
       case "/admin/killclient" -> killClient(ch, head.query().get("mount"), head.query().get("id"));
       case "/admin/killsource" -> killSource(ch, head.query().get("mount"));
+      case "/metrics" ->
+          Responses.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
       case "/admin/nocopy-stats.json" ->
           Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
       case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
