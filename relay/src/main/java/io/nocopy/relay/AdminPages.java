@@ -44,34 +44,34 @@ final class AdminPages {
    */
   boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!server.adminAllowed(head)) {
-      Responses.send(ch, BasicAuth.adminChallenge());
+      server.send(ch, BasicAuth.adminChallenge());
       return true;
     }
     switch (head.path()) {
       case "/status-json.xsl" -> {
         String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
             server.started(), server.mounts());
-        Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
+        server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
             "Access-Control-Allow-Origin: *"));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
       case "/admin/stats", "/admin/stats.xml" -> stats(ch, head.query().get("mount"));
       case "/admin/listmounts" ->
-          Responses.send(ch, AdminXml.xmlPage(AdminXml.listMounts(views(null), Instant.now())));
+          server.send(ch, AdminXml.xmlPage(AdminXml.listMounts(views(null), Instant.now())));
       case "/admin/listclients" -> listClients(ch, head.query().get("mount"));
       case "/admin/killclient" -> killClient(ch, head.query().get("mount"), head.query().get("id"));
       case "/admin/killsource" -> killSource(ch, head.query().get("mount"));
       case "/metrics" ->
-          Responses.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
+          server.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
       case "/admin/nocopy-stats.json" ->
-          Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
-      case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
+          server.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
+      case "/" -> server.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
       default -> {
         if (!head.path().startsWith("/admin/")) {
           return false;
         }
         // an authenticated admin request for a command this relay does not have: Icecast's answer
-        Responses.send(ch, AdminXml.errorPage(400, "Unrecognised command"));
+        server.send(ch, AdminXml.errorPage(400, "Unrecognised command"));
       }
     }
     return true;
@@ -84,7 +84,7 @@ final class AdminPages {
   private void stats(SocketChannel ch, String mount) throws IOException {
     List<AdminXml.MountView> views = views(mount);
     if (mount != null && views.isEmpty()) {
-      Responses.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
       return;
     }
     RelayServer.Totals t = server.totals();
@@ -93,17 +93,17 @@ final class AdminPages {
     AdminXml.Server s = new AdminXml.Server(station.admin(), server.hostName(), station.location(),
         server.started(), c.connections(), server.openConnections(), c.listeners(), t.listeners(),
         c.sources(), c.relays(), t.mounts());
-    Responses.send(ch, AdminXml.xmlPage(AdminXml.stats(s, hostPort(), views)));
+    server.send(ch, AdminXml.xmlPage(AdminXml.stats(s, hostPort(), views)));
   }
 
   /** {@code /admin/listclients?mount=}: the mount's listeners with their ids. */
   private void listClients(SocketChannel ch, String mount) throws IOException {
     if (mount == null) {
-      Responses.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
     } else if (server.mount(mount) == null) {
-      Responses.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
     } else {
-      Responses.send(ch, AdminXml.xmlPage(AdminXml.listClients(mount, server.listenerRegistry().on(mount))));
+      server.send(ch, AdminXml.xmlPage(AdminXml.listClients(mount, server.listenerRegistry().on(mount))));
     }
   }
 
@@ -113,37 +113,37 @@ final class AdminPages {
    */
   private void killClient(SocketChannel ch, String mount, String id) throws IOException {
     if (mount == null) {
-      Responses.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
       return;
     }
     if (server.mount(mount) == null) {
-      Responses.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
       return;
     }
     if (id == null) {
-      Responses.send(ch, AdminXml.errorPage(400, "Missing parameter"));
+      server.send(ch, AdminXml.errorPage(400, "Missing parameter"));
       return;
     }
     long n = atoi(id);
     ListenerRegistry.Entry e = server.listenerRegistry().get(n);
     if (e == null || !e.mount.name.equals(mount)) {
-      Responses.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " not found", false)));
+      server.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " not found", false)));
       return;
     }
     e.mount.countDrop(Mount.Drop.ADMIN_KILL);
     e.sink.drop();
     LOG.log(System.Logger.Level.INFO, "{0}: listener {1} removed by an admin request", mount, n);
-    Responses.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " removed", true)));
+    server.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " removed", true)));
   }
 
   /** {@code /admin/killsource?mount=}: ends the mount's source; its listeners get the stream's end. */
   private void killSource(SocketChannel ch, String mount) throws IOException {
     if (mount == null) {
-      Responses.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
     } else if (!server.killSource(mount)) {
-      Responses.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
     } else {
-      Responses.send(ch, AdminXml.xmlPage(AdminXml.response("Source Removed", true)));
+      server.send(ch, AdminXml.xmlPage(AdminXml.response("Source Removed", true)));
     }
   }
 
@@ -226,7 +226,7 @@ final class AdminPages {
     song = song.length() > 512 ? song.substring(0, 512) : song;
     // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
-    Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
+    server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
   }
 

@@ -64,8 +64,9 @@ final class ListenerConnection {
       boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
       ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
+      byte[] head;
       try {
-        byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+        head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
         sink = mount.fanout.attach(peer, ch, head, MountFanout.Role.LISTENER, stream,
             stream.icy() ? stream : null);
       } catch (IOException e) {
@@ -88,6 +89,7 @@ final class ListenerConnection {
         sink.awaitEnd();
       } finally {
         server.listenerRegistry().remove(entry);
+        server.streamed(ch, 200, head.length + sink.bytesWritten());
         mount.listenerLeft(sink);
         LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left after {2} bytes{3}", mountName,
             peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)" : "");

@@ -67,6 +67,9 @@ public final class RelayServer implements AutoCloseable {
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
   private final ListenerRegistry listenerRegistry = new ListenerRegistry();
+  private final AccessLog accessLog; // null: none
+  private final Runnable reopenLogs;
+  private final ConcurrentHashMap<SocketChannel, AccessLog.Exchange> exchanges = new ConcurrentHashMap<>();
   private final AtomicLong connectionsAccepted = new AtomicLong();
   private final AtomicLong listenersServed = new AtomicLong();
   private final AtomicLong sourcesAccepted = new AtomicLong();
@@ -91,6 +94,8 @@ public final class RelayServer implements AutoCloseable {
     this.adminAuth = new BasicAuth(config.adminUser(), config.adminPassword());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
+    this.accessLog = config.logs().accessLogPath() == null ? null : AccessLog.open(config.logs().accessLogPath());
+    this.reopenLogs = accessLog == null ? null : accessLog::reopen;
     this.server = ServerSocketChannel.open();
     server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
     server.bind(config.listen(), 1024);
@@ -106,6 +111,9 @@ public final class RelayServer implements AutoCloseable {
     if (config.engine() == RelayConfig.Engine.SPLICE && !spliceAvailable) {
       server.close();
       allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
       throw new IOException("--engine splice: splice(2) is not available here (it needs Linux and"
           + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto");
     }
@@ -126,6 +134,9 @@ public final class RelayServer implements AutoCloseable {
    */
   public static RelayServer start(RelayConfig config) throws IOException {
     RelayServer s = new RelayServer(config);
+    if (s.reopenLogs != null) {
+      Hangup.onSignal(s.reopenLogs);
+    }
     s.acceptor.start();
     for (URI upstream : config.relays()) {
       Cascade c = new Cascade(s, upstream);
@@ -379,7 +390,34 @@ public final class RelayServer implements AutoCloseable {
 
   /** Answers with an error and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, int status, String message) throws IOException {
-    Responses.refuse(ch, status, message, watchdog);
+    int bytes = Responses.refuse(ch, status, message, watchdog);
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.streamed(status, bytes);
+    }
+  }
+
+  /**
+   * Writes an answer to a client, counted for the access log (its status line sets the status).
+   *
+   * @param ch the connection
+   * @param answer the bytes
+   * @throws IOException if the peer went away
+   */
+  void send(SocketChannel ch, byte[] answer) throws IOException {
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(answer);
+    }
+    Responses.send(ch, answer);
+  }
+
+  /** Counts a stream the fan-out sent on {@code ch} (a listener's head included) for the access log. */
+  void streamed(SocketChannel ch, int status, long bytes) {
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.streamed(status, bytes);
+    }
   }
 
   /** Runs a task on a virtual thread of its own, which {@link #close()} waits for. */
@@ -493,8 +531,9 @@ public final class RelayServer implements AutoCloseable {
         watchdog.schedule(() -> closeQuietly(ch), config.headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
     HeadReader reader = new HeadReader(ch, heads);
     boolean stillPending = true;
+    HttpHead.Request head = null;
+    exchanges.put(ch, new AccessLog.Exchange());
     try {
-      HttpHead.Request head;
       try {
         head = HttpHead.readRequest(reader);
       } catch (HttpHead.Malformed e) {
@@ -543,6 +582,10 @@ public final class RelayServer implements AutoCloseable {
       }
       open.remove(ch);
       closeQuietly(ch);
+      AccessLog.Exchange ex = exchanges.remove(ch);
+      if (accessLog != null && head != null && ex != null) {
+        accessLog.log(ip.getHostAddress(), head, ex);
+      }
     }
   }
 
@@ -609,6 +652,10 @@ public final class RelayServer implements AutoCloseable {
     }
     watchdog.shutdownNow();
     allocator.close();
+    if (accessLog != null) {
+      Hangup.remove(reopenLogs);
+      accessLog.close();
+    }
   }
 
   private static void joinUntil(Thread t, long deadlineNanos) {

@@ -168,11 +168,13 @@ final class Responses {
    * @param status the HTTP status
    * @param message the error page's text
    * @param timer closes the connection when the drain takes too long
+   * @return the bytes of the answer sent
    * @throws IOException if the peer went away before the answer was written
    */
-  static void refuse(SocketChannel ch, int status, String message, ScheduledExecutorService timer)
+  static int refuse(SocketChannel ch, int status, String message, ScheduledExecutorService timer)
       throws IOException {
-    send(ch, error(status, message));
+    byte[] answer = error(status, message);
+    send(ch, answer);
     ch.shutdownOutput();
     ScheduledFuture<?> cut = timer.schedule(() -> {
       try {
@@ -197,5 +199,6 @@ final class Responses {
     } finally {
       cut.cancel(false);
     }
+    return answer.length;
   }
 }

@@ -90,9 +90,9 @@ final class SourceConnection {
         mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
         mount.sourceAgent = head.header("User-Agent");
         if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
-          Responses.send(ch, Responses.CONTINUE);
+          server.send(ch, Responses.CONTINUE);
         }
-        Responses.send(ch, Responses.SOURCE_OK);
+        server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
         server.recorder().start(mount);
