@@ -64,7 +64,8 @@ final class AdminPages {
       case "/metrics" ->
           server.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
       case "/admin/streamlist.txt" ->
-          server.send(ch, StreamList.response(StreamList.body(server.mounts(), server.config().mounts())));
+          server.send(ch, StreamList.response(StreamList.body(server.mounts(),
+              server.relays().onDemandMounts(), server.config().mounts())));
       case "/admin/nocopy-stats.json" ->
           server.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
       case "/" -> server.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));

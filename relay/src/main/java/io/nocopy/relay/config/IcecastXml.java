@@ -94,7 +94,7 @@ public final class IcecastXml {
             mounts.add(m);
           }
         }
-        case "relay" -> relays.add(relay(e));
+        case "relay" -> relays.add(relay(e, relaysOnDemand));
         case "master-server" -> masterServer = e.text();
         case "master-server-port" -> masterPort = port(e);
         case "master-update-interval" -> masterInterval = seconds(e);
@@ -229,7 +229,11 @@ public final class IcecastXml {
         text(f.get("type")), text(f.get("subtype")), text(f.get("charset")), headers);
   }
 
-  private RelaySettings relay(Element e) throws ConfigException {
+  /**
+   * One {@code <relay>}; {@code onDemandDefault} is the {@code relays-on-demand} read so far, which
+   * Icecast 2.4 gives a relay without its own {@code on-demand} (so the file's order matters).
+   */
+  private RelaySettings relay(Element e, boolean onDemandDefault) throws ConfigException {
     String server = null;
     int port = 8000;
     String mount = "/";
@@ -237,7 +241,7 @@ public final class IcecastXml {
     String user = null;
     String password = null;
     boolean metadata = true;
-    boolean onDemand = false;
+    boolean onDemand = onDemandDefault;
     for (Element c : e.children) {
       switch (c.name) {
         case "server" -> server = c.text();

@@ -170,6 +170,30 @@ class IcecastXmlTest {
     assertEquals(4, c.logging().loglevel());
   }
 
+  /**
+   * Icecast 2.4 gives {@code relays-on-demand} to the {@code <relay>}s after it in the file that do
+   * not say {@code on-demand} themselves; the slave's login is {@code master-username} (default
+   * {@code relay}), not {@code relay-user}.
+   */
+  @Test
+  void relaysOnDemandIsTheDefaultOfLaterRelaysAndMasterUsernameIsTheSlavesLogin() throws IOException {
+    IcecastConfig c = IcecastXml.read(write("""
+        <icecast><listen-socket><port>8000</port></listen-socket>
+          <authentication><relay-user>slaves</relay-user></authentication>
+          <relay><server>a</server><mount>/a.mp3</mount></relay>
+          <relays-on-demand>1</relays-on-demand>
+          <relay><server>b</server><mount>/b.mp3</mount></relay>
+          <relay><server>c</server><mount>/c.mp3</mount><on-demand>0</on-demand></relay>
+          <master-server>m</master-server><master-username>me</master-username>
+        </icecast>
+        """));
+    assertEquals(List.of(false, true, false), c.relays().stream().map(IcecastConfig.RelaySettings::onDemand).toList());
+    assertEquals("me", c.master().orElseThrow().username());
+    assertEquals(8000, c.master().orElseThrow().port());
+    assertEquals(Duration.ofSeconds(120), c.master().orElseThrow().updateInterval());
+    assertTrue(c.master().orElseThrow().onDemand(), "relays-on-demand");
+  }
+
   @Test
   void malformedXmlNamesTheFileAndLine() throws IOException {
     Path f = write("<icecast>\n  <limits>\n    <clients>10</clients>\n  </limit>\n</icecast>\n");
