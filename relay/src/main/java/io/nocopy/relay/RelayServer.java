@@ -55,12 +55,14 @@ public final class RelayServer implements AutoCloseable {
 
   private final RelayConfig config;
   private final Allocator allocator;
-  private final BasicAuth auth;
+  private final SourceLogins sourceLogins;
   private final BasicAuth adminAuth;
   private final BasicAuth relayAuth; // null: no relay-password, no slave may log in
   private final Relays relays = new Relays(this);
   private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
   private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger clients = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger sourceCount = new java.util.concurrent.atomic.AtomicInteger();
   private final CapLog connectionCap = new CapLog();
   private final CapLog pendingCap = new CapLog();
   private final CapLog headCap = new CapLog();
@@ -75,7 +77,7 @@ public final class RelayServer implements AutoCloseable {
   private final AtomicLong listenersServed = new AtomicLong();
   private final AtomicLong sourcesAccepted = new AtomicLong();
   private final AtomicLong relaysStarted = new AtomicLong();
-  private final ServerSocketChannel server;
+  private final List<Listening> sockets = new ArrayList<>(); // the first is --listen
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
   private final ConcurrentHashMap<String, Mount> mounts = new ConcurrentHashMap<>();
@@ -83,7 +85,7 @@ public final class RelayServer implements AutoCloseable {
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
-  private final Thread acceptor;
+  private final List<Thread> acceptors = new ArrayList<>();
   private final boolean spliceAvailable;
   private final int spliceBound; // per-sink pipe size: --queue-size, at most pipe-max-size
   private volatile boolean closed;
@@ -91,18 +93,38 @@ public final class RelayServer implements AutoCloseable {
   private RelayServer(RelayConfig config) throws IOException {
     this.config = config;
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
-    this.auth = new BasicAuth("source", config.sourcePassword());
+    this.sourceLogins = new SourceLogins(config);
     this.adminAuth = new BasicAuth(config.adminUser(), config.adminPassword());
     this.relayAuth = config.relaying().password() == null ? null
         : new BasicAuth(config.relaying().user(), config.relaying().password());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
-    this.accessLog = config.logs().accessLogPath() == null ? null : AccessLog.open(config.logs().accessLogPath());
+    try {
+      this.accessLog = config.logs().accessLogPath() == null ? null : AccessLog.open(config.logs().accessLogPath());
+    } catch (IOException e) {
+      allocator.close();
+      throw e;
+    }
     this.reopenLogs = accessLog == null ? null : accessLog::reopen;
-    this.server = ServerSocketChannel.open();
-    server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-    server.bind(config.listen(), 1024);
-    this.address = (InetSocketAddress) server.getLocalAddress();
+    List<RelayConfig.ListenSocket> wanted = new ArrayList<>();
+    wanted.add(new RelayConfig.ListenSocket(config.listen(), null));
+    wanted.addAll(config.extraSockets());
+    try {
+      for (RelayConfig.ListenSocket w : wanted) {
+        sockets.add(Listening.bind(w));
+      }
+    } catch (IOException e) {
+      for (Listening l : sockets) {
+        closeQuietly(l.ch);
+      }
+      allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
+      throw e;
+    }
+    ServerSocketChannel server = sockets.get(0).ch;
+    this.address = sockets.get(0).address;
     this.spliceAvailable = Transfer.accelerated(server, server);
     this.spliceBound = Math.max(4096, Math.min(config.queueSize(), Pipe.maxSize()));
     if (spliceAvailable && config.engine() != RelayConfig.Engine.USERSPACE
@@ -112,7 +134,9 @@ public final class RelayServer implements AutoCloseable {
           config.queueSize());
     }
     if (config.engine() == RelayConfig.Engine.SPLICE && !spliceAvailable) {
-      server.close();
+      for (Listening l : sockets) {
+        closeQuietly(l.ch);
+      }
       allocator.close();
       if (accessLog != null) {
         accessLog.close();
@@ -122,7 +146,9 @@ public final class RelayServer implements AutoCloseable {
     }
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));
-    this.acceptor = Thread.ofPlatform().name("relay-accept").unstarted(this::acceptLoop);
+    for (Listening l : sockets) {
+      acceptors.add(Thread.ofPlatform().name("relay-accept " + l.address).unstarted(() -> acceptLoop(l)));
+    }
     long period = Math.max(100, Math.min(1000, config.sourceTimeout().toMillis() / 4));
     Timeouts timeouts = new Timeouts(config, mounts, sources);
     watchdog.scheduleWithFixedDelay(timeouts::check, period, period, TimeUnit.MILLISECONDS);
@@ -140,7 +166,9 @@ public final class RelayServer implements AutoCloseable {
     if (s.reopenLogs != null) {
       Hangup.onSignal(s.reopenLogs);
     }
-    s.acceptor.start();
+    for (Thread t : s.acceptors) {
+      t.start();
+    }
     s.relays.start(config.relaying());
     return s;
   }
@@ -152,6 +180,20 @@ public final class RelayServer implements AutoCloseable {
    */
   public InetSocketAddress address() {
     return address;
+  }
+
+  /**
+   * Every address the server accepts on, in the order of {@link RelayConfig#listen()} and then
+   * {@link RelayConfig#extraSockets()} (ports actually bound, useful with port 0).
+   *
+   * @return the addresses; the first is {@link #address()}
+   */
+  public List<InetSocketAddress> addresses() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (Listening l : sockets) {
+      out.add(l.address);
+    }
+    return out;
   }
 
   /**
@@ -225,9 +267,9 @@ public final class RelayServer implements AutoCloseable {
     return config;
   }
 
-  /** The source credentials ({@code source:<password>}). */
-  BasicAuth auth() {
-    return auth;
+  /** Who may publish to which mount. */
+  SourceLogins sourceLogins() {
+    return sourceLogins;
   }
 
   /**
@@ -248,7 +290,8 @@ public final class RelayServer implements AutoCloseable {
     if (p.equals("/admin/streamlist.txt")) {
       return relayAuth != null && relayAuth.accepts(a);
     }
-    return adminAuth.accepts(a) || (p.equals("/admin/metadata") && auth.accepts(a));
+    return adminAuth.accepts(a)
+        || (p.equals("/admin/metadata") && sourceLogins.auth(head.query().get("mount")).accepts(a));
   }
 
   /**
@@ -399,11 +442,7 @@ public final class RelayServer implements AutoCloseable {
 
   /** Answers with an error and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, int status, String message) throws IOException {
-    int bytes = Responses.refuse(ch, status, message, watchdog);
-    AccessLog.Exchange ex = exchanges.get(ch);
-    if (ex != null) {
-      ex.streamed(status, bytes);
-    }
+    refuse(ch, Responses.error(status, message));
   }
 
   /**
@@ -429,6 +468,38 @@ public final class RelayServer implements AutoCloseable {
     }
   }
 
+  /** Sends a complete answer and ends the connection gracefully (see {@link Responses#refuse}). */
+  void refuse(SocketChannel ch, byte[] answer) throws IOException {
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(answer);
+    }
+    Responses.refuse(ch, answer, watchdog);
+  }
+
+  /** Answers with an error in Icecast's own shape ({@link Responses#icecastError}) and ends the connection. */
+  void refuseAsIcecast(SocketChannel ch, int status, String message) throws IOException {
+    refuse(ch, Responses.icecastError(status, message));
+  }
+
+  /**
+   * Takes a place for a source under {@code --max-sources}.
+   *
+   * @return false if the limit is reached (nothing was taken)
+   */
+  boolean reserveSource() {
+    if (sourceCount.incrementAndGet() > config.maxSources()) {
+      sourceCount.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back a place taken by {@link #reserveSource()}. */
+  void releaseSource() {
+    sourceCount.decrementAndGet();
+  }
+
   /** Runs a task on a virtual thread of its own, which {@link #close()} waits for. */
   void spawn(String name, Runnable task) {
     Thread t =
@@ -452,11 +523,36 @@ public final class RelayServer implements AutoCloseable {
 
   // --- accepting and routing ------------------------------------------------------------------
 
-  private void acceptLoop() {
+  /**
+   * One socket the server accepts on.
+   *
+   * @param ch the bound channel, closed by {@link #close()}
+   * @param address the address actually bound
+   * @param shoutcastMount the mount of the SHOUTcast sources this socket takes, or null
+   */
+  private record Listening(ServerSocketChannel ch, InetSocketAddress address, String shoutcastMount) {
+    static Listening bind(RelayConfig.ListenSocket s) throws IOException {
+      ServerSocketChannel ch = ServerSocketChannel.open();
+      try {
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ch.bind(s.address(), 1024);
+        return new Listening(ch, (InetSocketAddress) ch.getLocalAddress(), s.shoutcastMount());
+      } catch (IOException e) {
+        closeQuietly(ch);
+        java.net.BindException b = new java.net.BindException("cannot listen on " + s.address()
+            + (s.shoutcastMount() != null ? " (SHOUTcast sources for " + s.shoutcastMount() + ")" : "")
+            + ": " + e.getMessage());
+        b.initCause(e);
+        throw b;
+      }
+    }
+  }
+
+  private void acceptLoop(Listening socket) {
     while (!closed) {
       SocketChannel ch;
       try {
-        ch = server.accept();
+        ch = socket.ch.accept();
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
@@ -488,7 +584,7 @@ public final class RelayServer implements AutoCloseable {
       open.add(ch);
       connectionsAccepted.incrementAndGet();
       try {
-        spawn("relay-conn", () -> handle(ch, ip));
+        spawn("relay-conn", () -> handle(ch, ip, socket.shoutcastMount));
       } catch (RuntimeException e) {
         open.remove(ch);
         releasePending(ip);
@@ -534,7 +630,7 @@ public final class RelayServer implements AutoCloseable {
     }
   }
 
-  private void handle(SocketChannel ch, InetAddress ip) {
+  private void handle(SocketChannel ch, InetAddress ip, String shoutcastMount) {
     String peer = peer(ch);
     ScheduledFuture<?> deadline =
         watchdog.schedule(() -> closeQuietly(ch), config.headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -542,9 +638,13 @@ public final class RelayServer implements AutoCloseable {
     boolean stillPending = true;
     HttpHead.Request head = null;
     exchanges.put(ch, new AccessLog.Exchange());
+    boolean counted = false; // under --max-clients
     try {
       try {
-        head = HttpHead.readRequest(reader);
+        head = shoutcastMount == null
+            ? HttpHead.readRequest(reader)
+            : ShoutcastSource.readHead(reader, ch, shoutcastMount, sourceLogins.auth(shoutcastMount),
+                sourceLogins.user(shoutcastMount));
       } catch (HttpHead.Malformed e) {
         releasePending(ip);
         stillPending = false;
@@ -561,6 +661,11 @@ public final class RelayServer implements AutoCloseable {
       reader.close();
       if (!deadline.cancel(false) || head == null) {
         return; // slowloris: the watchdog closed it, or the client left without a request
+      }
+      counted = true;
+      if (clients.incrementAndGet() > config.maxClients()) {
+        refuseAsIcecast(ch, 403, "Icecast connection limit reached");
+        return;
       }
       try {
         head.contentLength();
@@ -588,6 +693,9 @@ public final class RelayServer implements AutoCloseable {
       reader.close();
       if (stillPending) {
         releasePending(ip);
+      }
+      if (counted) {
+        clients.decrementAndGet();
       }
       open.remove(ch);
       closeQuietly(ch);
@@ -634,7 +742,9 @@ public final class RelayServer implements AutoCloseable {
       return;
     }
     closed = true;
-    closeQuietly(server);
+    for (Listening l : sockets) {
+      closeQuietly(l.ch);
+    }
     for (Timeouts.Live src : sources.values()) {
       closeQuietly(src.ch);
     }
@@ -654,10 +764,8 @@ public final class RelayServer implements AutoCloseable {
     for (Thread t : workers) {
       joinUntil(t, deadline);
     }
-    try {
-      acceptor.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    for (Thread t : acceptors) {
+      joinUntil(t, deadline);
     }
     watchdog.shutdownNow();
     allocator.close();

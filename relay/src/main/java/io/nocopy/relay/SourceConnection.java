@@ -49,12 +49,27 @@ final class SourceConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
-    if (!server.auth().accepts(head.header("Authorization"))) {
+    if (!server.sourceLogins().auth(mountName).accepts(head.header("Authorization"))) {
       LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
           peer, mountName);
-      server.refuse(ch, 401, "authentication required");
+      server.refuse(ch, BasicAuth.adminChallenge()); // Icecast's 401, the same for sources
       return;
     }
+    if (!server.reserveSource()) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: --max-sources {2} reached",
+          peer, mountName, server.config().maxSources());
+      server.refuseAsIcecast(ch, 403, "too many sources connected");
+      return;
+    }
+    try {
+      serveAuthenticated(head, ahead, mountName);
+    } finally {
+      server.releaseSource();
+    }
+  }
+
+  private void serveAuthenticated(HttpHead.Request head, ByteBuffer ahead, String mountName)
+      throws IOException {
     long contentLength;
     try {
       contentLength = head.chunked() ? -1 : head.contentLength();
@@ -82,7 +97,7 @@ final class SourceConnection {
                   server.allocator()));
       if (!server.publish(mount, ch)) {
         mount.fanout.close();
-        server.refuse(ch, 403, "mountpoint in use");
+        server.refuseAsIcecast(ch, 403, "Mountpoint in use");
         return;
       }
       try {
