@@ -63,6 +63,7 @@ final class AdminPages {
       case "/admin/killsource" -> killSource(ch, head.query().get("mount"));
       case "/metrics" ->
           server.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
+      case "/admin/moveclients" -> moveClients(ch, head);
       case "/admin/streamlist.txt" ->
           server.send(ch, StreamList.response(StreamList.body(server.mounts(),
               server.relays().onDemandMounts(), server.config().mounts())));
@@ -231,6 +232,71 @@ final class AdminPages {
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
     server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
+  }
+
+  /**
+   * Icecast's {@code /admin/moveclients?mount=/from&destination=/to}: every listener of {@code
+   * /from} goes on with {@code /to}'s stream without being disconnected, each from the next
+   * boundary of the stream's format ({@link Fallbacks#move}). Without {@code destination} it lists
+   * the other live mounts (Icecast's form for its XSL page). Icecast's answers, byte for byte up to
+   * the headers: 400 for a missing {@code mount}, an unknown source or destination, the same mount
+   * twice; mounts of different formats get the success answer but nobody moves (a warning is
+   * logged), as in Icecast.
+   */
+  private void moveClients(SocketChannel ch, HttpHead.Request head) throws IOException {
+    Map<String, String> q = head.query();
+    String from = q.get("mount");
+    if (from == null) {
+      Responses.send(ch, icecastError(400, "Unknown admin request"));
+      return;
+    }
+    Mount source = server.mount(from);
+    if (source == null) {
+      Responses.send(ch, icecastError(400, "Source does not exist"));
+      return;
+    }
+    String to = q.get("destination");
+    if (to == null) {
+      StringBuilder x = new StringBuilder("<?xml version=\"1.0\"?>\n<icestats><current_source>")
+          .append(xml(from)).append("</current_source>");
+      for (MountSnapshot m : server.mounts()) {
+        if (!m.mount().equals(from)) {
+          String fb = server.config().mounts().settings(m.mount()).fallbackMount();
+          x.append("<source mount=\"").append(xml(m.mount())).append("\"><fallback>")
+              .append(fb == null ? "" : xml(fb)).append("</fallback><listeners>")
+              .append(m.listeners()).append("</listeners><Connected>")
+              .append(java.time.Duration.between(m.streamStart(), java.time.Instant.now()).toSeconds())
+              .append("</Connected><content-type>").append(xml(m.contentType()))
+              .append("</content-type></source>");
+        }
+      }
+      Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", x.append("</icestats>\n").toString()));
+      return;
+    }
+    if (from.equals(to)) {
+      Responses.send(ch, icecastError(400, "supplied mountpoints are identical"));
+      return;
+    }
+    Mount destination = server.mount(to);
+    if (destination == null) {
+      Responses.send(ch, icecastError(400, "No such destination"));
+      return;
+    }
+    server.fallbacks().move(source, destination);
+    Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", "<?xml version=\"1.0\"?>\n"
+        + "<iceresponse><message>Clients moved from " + xml(from) + " to " + xml(to)
+        + "</message><return>1</return></iceresponse>\n"));
+  }
+
+  /** Text escaped for an XML element or attribute. */
+  private static String xml(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+  /** Icecast's HTML error page for an admin request. */
+  static byte[] icecastError(int status, String message) {
+    return Responses.simple(status, "text/html; charset=utf-8", "<html><head><title>Error " + status
+        + "</title></head><body><b>" + status + " - " + message + "</b></body></html>");
   }
 
   /** The query's values percent-decoded as {@code charset} (the first of each name wins). */

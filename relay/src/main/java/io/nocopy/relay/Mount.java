@@ -42,6 +42,7 @@ final class Mount {
   final FormatScanner scanner;
   final IcyTimeline icy = new IcyTimeline(StandardCharsets.UTF_8);
   final MountFanout fanout;
+  final Moves moves; // listeners leaving for another mount
   volatile String title; // the latest title, may be null
   volatile StreamCodecs codecs = StreamCodecs.NONE; // set once by a CodecProbe for Ogg streams
   private final Set<MountFanout.Attached> listeners = new HashSet<>(); // guarded by this
@@ -82,6 +83,7 @@ final class Mount {
     this.info = info;
     this.scanner = FormatScanner.forContentType(contentType,
         (position, t) -> setTitle(position, t, null, StandardCharsets.UTF_8));
+    this.moves = new Moves(scanner, !scanner.formatName().equals("opaque"));
     this.fanout = fanout.open(this);
   }
 

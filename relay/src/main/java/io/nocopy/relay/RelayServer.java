@@ -77,6 +77,7 @@ public final class RelayServer implements AutoCloseable {
   private final AtomicLong listenersServed = new AtomicLong();
   private final AtomicLong sourcesAccepted = new AtomicLong();
   private final AtomicLong relaysStarted = new AtomicLong();
+  private final Fallbacks fallbacks = new Fallbacks(this);
   private final List<Listening> sockets = new ArrayList<>(); // the first is --listen
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
@@ -91,6 +92,10 @@ public final class RelayServer implements AutoCloseable {
   private volatile boolean closed;
 
   private RelayServer(RelayConfig config) throws IOException {
+    java.util.List<String> loop = config.mounts().fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new IOException("the fallback mounts loop: " + String.join(" -> ", loop));
+    }
     this.config = config;
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
     this.sourceLogins = new SourceLogins(config);
@@ -321,6 +326,11 @@ public final class RelayServer implements AutoCloseable {
   /** Heap bytes held by request heads being read now. */
   long headBytes() {
     return heads.inUse();
+  }
+
+  /** Fallback mounts and listener moves. */
+  Fallbacks fallbacks() {
+    return fallbacks;
   }
 
   ListenerLimits listenerLimits() {

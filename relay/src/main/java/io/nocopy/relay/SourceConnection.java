@@ -110,6 +110,7 @@ final class SourceConnection {
         server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
+        server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
         server.recorder().start(mount);
         CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
