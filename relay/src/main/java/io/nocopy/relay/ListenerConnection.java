@@ -1,5 +1,6 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.http.HttpHead;
 import io.nocopy.fanout.Reason;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -41,11 +42,12 @@ final class ListenerConnection {
   /**
    * Serves the mount at {@code path} to this listener, or answers why not (400, 404, 503).
    *
-   * @param path the request's path
-   * @param icyMetadata the request's {@code Icy-MetaData} header, or null
+   * @param request the listener's request: its path, {@code Icy-MetaData} and {@code User-Agent}
    * @throws IOException if the listener went away
    */
-  void serve(String path, String icyMetadata) throws IOException {
+  void serve(HttpHead.Request request) throws IOException {
+    String path = request.path();
+    String icyMetadata = request.header("Icy-MetaData");
     String mountName;
     try {
       mountName = MountName.validate(path);
@@ -66,12 +68,15 @@ final class ListenerConnection {
       server.refuse(ch, 503, "too many listeners");
       return;
     }
+    ListenerRegistry.Entry entry = null; // from the first attach on, across moves
+    long streamed = 0; // stream bytes of the sinks that ended
+    byte[] head = null;
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       boolean asked = wantsIcy(icyMetadata);
       boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
-      byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+      head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
       long phase = 0;
       boolean first = true;
       while (mount != null) {
@@ -97,7 +102,15 @@ final class ListenerConnection {
           continue;
         }
         first = false;
+        if (entry == null) {
+          entry = server.listenerRegistry().add(ip.getHostAddress(), request.header("User-Agent"), mount, sink);
+          server.countListener();
+        } else {
+          entry.mount = mount;
+          entry.sink = sink;
+        }
         serve(mount, sink);
+        streamed += sink.bytesWritten();
         mount = next(mount, sink);
         if (mount != null) {
           phase = stream.phaseAt(sink.endPosition());
@@ -105,6 +118,10 @@ final class ListenerConnection {
       }
     } finally {
       server.listenerLimits().release(ip);
+      if (entry != null) {
+        server.listenerRegistry().remove(entry);
+        server.streamed(ch, 200, head.length + streamed);
+      }
     }
   }
 
