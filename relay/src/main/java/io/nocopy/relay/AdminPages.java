@@ -33,29 +33,29 @@ final class AdminPages {
    */
   boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!server.adminAllowed(head)) {
-      Responses.send(ch, BasicAuth.adminChallenge());
+      server.send(ch, BasicAuth.adminChallenge());
       return true;
     }
     switch (head.path()) {
       case "/status-json.xsl" -> {
-        String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
-            server.started(), server.mounts());
-        Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
+        String json = StatusJson.render(server.config().station(), server.statusHost(),
+            server.statusHost() + ":" + server.address().getPort(), server.started(), server.listedMounts());
+        server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
             "Access-Control-Allow-Origin: *"));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
       case "/admin/streamlist.txt" ->
-          Responses.send(ch, StreamList.response(StreamList.body(server.mounts(),
+          server.send(ch, StreamList.response(StreamList.body(server.mounts(),
               server.relays().onDemandMounts(), server.config().mounts())));
       case "/admin/nocopy-stats.json" ->
-          Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
-      case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
+          server.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
+      case "/" -> server.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
       default -> {
         if (!head.path().startsWith("/admin/")) {
           return false;
         }
         // an authenticated admin request for a command this relay does not have: Icecast's answer
-        Responses.send(ch, Responses.simple(400, "text/html; charset=utf-8",
+        server.send(ch, Responses.simple(400, "text/html; charset=utf-8",
             "<html><head><title>Error 400</title></head><body><b>400 - Unrecognised command</b></body></html>"));
       }
     }
@@ -80,7 +80,8 @@ final class AdminPages {
     }
     Charset charset;
     try {
-      charset = q.containsKey("charset") ? Charset.forName(q.get("charset")) : StandardCharsets.ISO_8859_1;
+      String mountCharset = server.mountSettings(mount.name).charset(); // <charset>, else Icecast's default
+      charset = Charset.forName(q.getOrDefault("charset", mountCharset != null ? mountCharset : "ISO-8859-1"));
     } catch (IllegalArgumentException e) {
       server.refuse(ch, 400, "unknown charset");
       return;
@@ -99,7 +100,7 @@ final class AdminPages {
     song = song.length() > 512 ? song.substring(0, 512) : song;
     // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
-    Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
+    server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
   }
 

@@ -54,10 +54,20 @@ final class ListenerConnection {
       return;
     }
     InetAddress ip = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+    io.nocopy.relay.config.MountSettings settings = server.mountSettings(mountName);
+    boolean admitting = settings.maxListeners() != null;
+    if (admitting && !mount.admit(settings.maxListeners())) {
+      server.refuseAsIcecast(ch, 403, "max listeners reached");
+      return;
+    }
     if (!server.listenerLimits().reserve(ip)) {
+      if (admitting) {
+        mount.admissionEnded();
+      }
       server.refuse(ch, 503, "too many listeners");
       return;
     }
+    java.util.concurrent.ScheduledFuture<?> timeLimit = null;
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       MountFanout.Attached sink;
@@ -66,7 +76,7 @@ final class ListenerConnection {
       int metaint = server.config().icyMetaint();
       ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
       try {
-        byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+        byte[] head = server.listenerHead(mount.snapshot(), asked, icy ? metaint : 0);
         sink = mount.fanout.attach(peer, ch, head, MountFanout.Role.LISTENER, stream,
             stream.icy() ? stream : null);
       } catch (IOException e) {
@@ -80,6 +90,18 @@ final class ListenerConnection {
         return;
       }
       mount.listenerJoined(sink);
+      if (admitting) {
+        mount.admissionEnded();
+        admitting = false;
+      }
+      if (settings.maxListenerDuration() != null && !settings.maxListenerDuration().isZero()) {
+        MountFanout.Attached ending = sink;
+        timeLimit = server.schedule(() -> {
+          LOG.log(System.Logger.Level.INFO, "{0}: listener {1} reached max-listener-duration {2} s",
+              mountName, peer, settings.maxListenerDuration().toSeconds());
+          ending.drop();
+        }, settings.maxListenerDuration());
+      }
       LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mountName, peer,
           sink.transport());
       try {
@@ -90,6 +112,12 @@ final class ListenerConnection {
             peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)" : "");
       }
     } finally {
+      if (timeLimit != null) {
+        timeLimit.cancel(false);
+      }
+      if (admitting) {
+        mount.admissionEnded();
+      }
       server.listenerLimits().release(ip);
     }
   }
