@@ -3,6 +3,7 @@ package io.nocopy.relay;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
@@ -101,12 +102,16 @@ final class SourceConnection {
         return;
       }
       try {
+        server.countSource(false);
+        mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
+        mount.sourceAgent = head.header("User-Agent");
         if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
-          Responses.send(ch, Responses.CONTINUE);
+          server.send(ch, Responses.CONTINUE);
         }
-        Responses.send(ch, Responses.SOURCE_OK);
+        server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
+        server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
         server.recorder().start(mount);
         java.nio.file.Path dumpFile = server.mountSettings(mountName).dumpFile();
         if (dumpFile != null) {

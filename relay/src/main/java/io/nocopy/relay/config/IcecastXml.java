@@ -60,6 +60,7 @@ public final class IcecastXml {
     Authentication auth = authentication(null);
     MountSettings defaults = MountSettings.none();
     List<MountSettings> mounts = new ArrayList<>();
+    Map<String, Integer> fallbackLines = new java.util.HashMap<>(); // mount -> its fallback's line
     List<RelaySettings> relays = new ArrayList<>();
     String masterServer = null;
     int masterPort = 8000;
@@ -92,6 +93,7 @@ public final class IcecastXml {
             throw new ConfigException(file, e.line, "<mount> without <mount-name>");
           } else {
             mounts.add(m);
+            fallbackLines.put(m.name(), lineOf(e, "fallback-mount"));
           }
         }
         case "relay" -> relays.add(relay(e, relaysOnDemand));
@@ -120,6 +122,11 @@ public final class IcecastXml {
       if (!names.add(m.name())) {
         throw new ConfigException(file, 0, "mount " + m.name() + " is defined twice");
       }
+    }
+    List<String> loop = new MountTable(defaults, mounts).fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new ConfigException(file, fallbackLines.getOrDefault(loop.get(0), 0),
+          "the fallback mounts loop: " + String.join(" -> ", loop));
     }
     Optional<Master> master = masterServer == null || masterServer.isEmpty()
         ? Optional.empty()
@@ -196,6 +203,16 @@ public final class IcecastXml {
       }
     }
     return new Authentication(source, relayUser, relay, adminUser, adminPassword);
+  }
+
+  /** The line of {@code e}'s first child named {@code child}, else {@code e}'s own. */
+  private static int lineOf(Element e, String child) {
+    for (Element c : e.children) {
+      if (c.name.equals(child)) {
+        return c.line;
+      }
+    }
+    return e.line;
   }
 
   private MountSettings mount(Element e) throws ConfigException {

@@ -234,4 +234,21 @@ class IcecastXmlTest {
     Path header = write("<icecast><listen-socket><port>1</port></listen-socket><http-headers><header value=\"v\"/></http-headers></icecast>");
     assertTrue(assertThrows(ConfigException.class, () -> IcecastXml.read(header)).getMessage().contains("valid name"));
   }
+
+  @Test
+  void aLoopOfFallbackMountsStopsTheStartAtTheFirstMountsFallback() throws IOException {
+    Path loop = write("<icecast><listen-socket><port>1</port></listen-socket>\n"
+        + "<mount><mount-name>/live.mp3</mount-name>\n<fallback-mount>/b.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/b.mp3</mount-name>\n<fallback-mount>/live.mp3</fallback-mount></mount>\n"
+        + "</icecast>");
+    assertEquals(loop + ":3: the fallback mounts loop: /live.mp3 -> /b.mp3 -> /live.mp3",
+        assertThrows(ConfigException.class, () -> IcecastXml.read(loop)).getMessage());
+    Path chain = write("<icecast><listen-socket><port>1</port></listen-socket>\n"
+        + "<mount type=\"default\"><fallback-mount>/all.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/live.mp3</mount-name><fallback-mount>/b.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/b.mp3</mount-name></mount>\n"
+        + "</icecast>");
+    assertEquals("/all.mp3", IcecastXml.read(chain).mountTable().settings("/b.mp3").fallbackMount(),
+        "a chain ending in the defaults' fallback is no loop");
+  }
 }
