@@ -192,6 +192,8 @@ final class Cascade {
         mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
       }
+      server.countSource(true);
+      mount.sourceIp = upstream.getHost();
       LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2} engine{3})", mountName, upstream,
           mount.fanout.name(), relay.onDemand() ? ", on demand" : "");
       Thread idle = relay.onDemand() ? Thread.ofVirtual().name("relay-idle " + mountName)

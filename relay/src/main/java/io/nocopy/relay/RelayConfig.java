@@ -233,6 +233,12 @@ public record RelayConfig(
         --relay-user NAME          the user slaves of this server log in as (default relay)
         --relay-password PW        their password: serves /admin/streamlist.txt to slaves
                                    (default: none, no slave may log in)
+        --log-dir DIR              where --access-log and --error-log are (default: working dir)
+        --access-log FILE          one line per request in Icecast's (Apache combined) format,
+                                   reopened on SIGHUP (default: none)
+        --error-log FILE           the relay's log in Icecast's error-log format, reopened on
+                                   SIGHUP (default: standard error)
+        --log-level 1..4           1 error, 2 warn, 3 info, 4 debug (default 3)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -329,6 +335,14 @@ public record RelayConfig(
         case "--master-interval" -> masterInterval = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--relay-user" -> relayUser = f.required();
         case "--relay-password" -> relayPassword = f.required();
+        case "--log-dir" -> b.logs = new LogSettings(Path.of(f.required()), b.logs.accessLog(),
+            b.logs.errorLog(), b.logs.level());
+        case "--access-log" -> b.logs = new LogSettings(b.logs.dir(), f.required(), b.logs.errorLog(),
+            b.logs.level());
+        case "--error-log" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), f.required(),
+            b.logs.level());
+        case "--log-level" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), b.logs.errorLog(),
+            parseLogLevel(f.required()));
         default -> throw f.unknown();
       }
     }
@@ -633,6 +647,18 @@ public record RelayConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(flag + " wants a size like 65536, 64k or 1m, got '" + v + "'");
     }
+  }
+
+  /** A log level: 1..4, or Icecast's names of them (error, warn, info, debug). */
+  static int parseLogLevel(String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "1", "error" -> 1;
+      case "2", "warn" -> 2;
+      case "3", "info" -> 3;
+      case "4", "debug" -> 4;
+      default -> throw new IllegalArgumentException("--log-level wants 1 (error), 2 (warn), 3 (info) or 4"
+          + " (debug), got '" + v + "'");
+    };
   }
 
   static Engine parseEngine(String v) {

@@ -30,10 +30,25 @@ public final class RelayMain {
       System.exit(2);
       return;
     }
+    try {
+      ErrorLog errorLog = ErrorLog.install(config.logs());
+      if (errorLog != null) {
+        Hangup.onSignal(errorLog::reopen);
+        System.out.println("nocopy relay: logging to " + config.logs().errorLogPath());
+      }
+    } catch (java.io.IOException e) {
+      System.err.println("nocopy relay: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     RelayServer server;
     try {
       server = RelayServer.start(config);
     } catch (java.net.BindException e) {
+      System.err.println("nocopy relay: " + e.getMessage());
+      System.exit(1);
+      return;
+    } catch (java.io.IOException e) {
       System.err.println("nocopy relay: " + e.getMessage());
       System.exit(1);
       return;

@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The relay server: accepts connections, reads each request head under a size cap and a deadline,
@@ -68,6 +69,14 @@ public final class RelayServer implements AutoCloseable {
   private final ListenerLimits listenerLimits;
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
+  private final ListenerRegistry listenerRegistry = new ListenerRegistry();
+  private final AccessLog accessLog; // null: none
+  private final Runnable reopenLogs;
+  private final ConcurrentHashMap<SocketChannel, AccessLog.Exchange> exchanges = new ConcurrentHashMap<>();
+  private final AtomicLong connectionsAccepted = new AtomicLong();
+  private final AtomicLong listenersServed = new AtomicLong();
+  private final AtomicLong sourcesAccepted = new AtomicLong();
+  private final AtomicLong relaysStarted = new AtomicLong();
   private final Fallbacks fallbacks = new Fallbacks(this);
   private final List<Listening> sockets = new ArrayList<>(); // the first is --listen
   private final InetSocketAddress address;
@@ -95,6 +104,13 @@ public final class RelayServer implements AutoCloseable {
         : new BasicAuth(config.relaying().user(), config.relaying().password());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
+    try {
+      this.accessLog = config.logs().accessLogPath() == null ? null : AccessLog.open(config.logs().accessLogPath());
+    } catch (IOException e) {
+      allocator.close();
+      throw e;
+    }
+    this.reopenLogs = accessLog == null ? null : accessLog::reopen;
     List<RelayConfig.ListenSocket> wanted = new ArrayList<>();
     wanted.add(new RelayConfig.ListenSocket(config.listen(), null));
     wanted.addAll(config.extraSockets());
@@ -107,6 +123,9 @@ public final class RelayServer implements AutoCloseable {
         closeQuietly(l.ch);
       }
       allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
       throw e;
     }
     ServerSocketChannel server = sockets.get(0).ch;
@@ -124,6 +143,9 @@ public final class RelayServer implements AutoCloseable {
         closeQuietly(l.ch);
       }
       allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
       throw new IOException("--engine splice: splice(2) is not available here (it needs Linux and"
           + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto");
     }
@@ -146,6 +168,9 @@ public final class RelayServer implements AutoCloseable {
    */
   public static RelayServer start(RelayConfig config) throws IOException {
     RelayServer s = new RelayServer(config);
+    if (s.reopenLogs != null) {
+      Hangup.onSignal(s.reopenLogs);
+    }
     for (Thread t : s.acceptors) {
       t.start();
     }
@@ -193,10 +218,37 @@ public final class RelayServer implements AutoCloseable {
   public List<MountSnapshot> mounts() {
     List<MountSnapshot> out = new ArrayList<>();
     for (Mount m : mounts.values()) {
-      out.add(m.snapshot());
+      out.add(m.snapshot().shownAs(mountSettings(m.name)));
     }
     out.sort((a, b) -> a.mount().compareTo(b.mount()));
     return out;
+  }
+
+  /**
+   * The mounts the public status pages list: {@link #mounts()} without the {@code hidden} ones
+   * (the admin pages still show those, as Icecast's do).
+   *
+   * @return the listed mounts, in name order
+   */
+  List<MountSnapshot> listedMounts() {
+    List<MountSnapshot> out = new ArrayList<>();
+    for (MountSnapshot m : mounts()) {
+      if (!Boolean.TRUE.equals(mountSettings(m.mount()).hidden())) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A mount's settings from the configuration: its {@code <mount>} over the {@code <mount
+   * type="default">}; all unset for a relay started from flags.
+   *
+   * @param mount a mount name
+   * @return the settings (unset fields take the global ones)
+   */
+  io.nocopy.relay.config.MountSettings mountSettings(String mount) {
+    return config.mounts().settings(mount);
   }
 
   /**
@@ -312,6 +364,57 @@ public final class RelayServer implements AutoCloseable {
     return listenerLimits;
   }
 
+  /** The listeners connected now, by the ids the admin API names them with. */
+  ListenerRegistry listenerRegistry() {
+    return listenerRegistry;
+  }
+
+  /**
+   * Counts since the start, for the admin statistics and the metrics page.
+   *
+   * @param connections connections accepted
+   * @param listeners listeners served (their sink attached)
+   * @param sources sources accepted (authenticated and published)
+   * @param relays cascaded mounts published
+   */
+  record Counts(long connections, long listeners, long sources, long relays) {}
+
+  Counts counts() {
+    return new Counts(connectionsAccepted.get(), listenersServed.get(), sourcesAccepted.get(),
+        relaysStarted.get());
+  }
+
+  /** Counts a listener served ({@code listener_connections}). */
+  void countListener() {
+    listenersServed.incrementAndGet();
+  }
+
+  /** Counts a published mount: an accepted source, or a cascade's pull when {@code relay}. */
+  void countSource(boolean relay) {
+    (relay ? relaysStarted : sourcesAccepted).incrementAndGet();
+  }
+
+  /**
+   * Ends a mount's source as {@code /admin/killsource} asks: its input is shut down, so its fan-out
+   * sees the end of the stream and the mount ends as if the source had left.
+   *
+   * @param name the mount
+   * @return false if no source serves that mount
+   */
+  boolean killSource(String name) {
+    Timeouts.Live live = sources.get(name);
+    if (live == null) {
+      return false;
+    }
+    LOG.log(System.Logger.Level.INFO, "{0}: source removed by an admin request", name);
+    try {
+      live.ch.shutdownInput();
+    } catch (IOException e) {
+      closeQuietly(live.ch);
+    }
+    return true;
+  }
+
   /** The relayed mounts ({@code <relay>}, {@code --relay}, a master's). */
   Relays relays() {
     return relays;
@@ -337,6 +440,44 @@ public final class RelayServer implements AutoCloseable {
   /** Each kernel sink's pipe size: {@code --queue-size}, at most the pipe size limit. */
   int spliceBound() {
     return spliceBound;
+  }
+
+  /** A kernel sink's pipe size for a mount whose listeners may fall {@code queueSize} bytes behind. */
+  int spliceBound(int queueSize) {
+    return queueSize == config.queueSize() ? spliceBound : Math.max(4096, Math.min(queueSize, Pipe.maxSize()));
+  }
+
+  /**
+   * The settings a mount's fan-out is made with: the global ones, with the mount's own {@code
+   * burst-size} and {@code queue-size} where set (a burst larger than the queue is cut to it).
+   *
+   * @param mount a mount name
+   * @return the settings for that mount's fan-out
+   */
+  RelayConfig mountConfig(String mount) {
+    RelayConfig c = config;
+    io.nocopy.relay.config.MountSettings s = c.mounts().settings(mount);
+    if (s.burstSize() == null && s.queueSize() == null) {
+      return c;
+    }
+    RelayConfig.Builder b = c.toBuilder();
+    if (s.queueSize() != null && s.queueSize() > 0) {
+      b.queueSize = s.queueSize();
+    }
+    if (s.burstSize() != null) {
+      b.burstSize = s.burstSize();
+    }
+    b.burstSize = Math.min(b.burstSize, b.queueSize);
+    return b.build();
+  }
+
+  /**
+   * Runs {@code task} once after {@code delay} on the server's timer (it must return soon).
+   *
+   * @return the scheduled task, to cancel
+   */
+  ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    return watchdog.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The live mount of that name, or null. */
@@ -376,17 +517,66 @@ public final class RelayServer implements AutoCloseable {
 
   /** Answers with an error and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, int status, String message) throws IOException {
-    Responses.refuse(ch, status, message, watchdog);
+    refuse(ch, Responses.error(status, message));
+  }
+
+  /**
+   * Writes an answer to a client, with the server's {@code http-headers} added as Icecast adds them
+   * to every answer, counted for the access log (its status line sets the status).
+   *
+   * @param ch the connection
+   * @param answer the bytes
+   * @throws IOException if the peer went away
+   */
+  void send(SocketChannel ch, byte[] answer) throws IOException {
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(all);
+    }
+    Responses.send(ch, all);
+  }
+
+  /** Counts a stream the fan-out sent on {@code ch} (a listener's head included) for the access log. */
+  void streamed(SocketChannel ch, int status, long bytes) {
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.streamed(status, bytes);
+    }
   }
 
   /** Sends a complete answer and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, byte[] answer) throws IOException {
-    Responses.refuse(ch, answer, watchdog);
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(all);
+    }
+    Responses.refuse(ch, all, watchdog);
   }
 
   /** Answers with an error in Icecast's own shape ({@link Responses#icecastError}) and ends the connection. */
   void refuseAsIcecast(SocketChannel ch, int status, String message) throws IOException {
-    Responses.refuse(ch, Responses.icecastError(status, message), watchdog);
+    refuse(ch, Responses.icecastError(status, message));
+  }
+
+  /**
+   * The head of a listener's stream response on {@code m}: the server's {@code http-headers}, then
+   * the mount's, and the mount's {@code stream-name} over the source's (see {@link
+   * Responses#listenerOk(MountSnapshot, boolean, int, String, java.util.Map)}).
+   *
+   * @param m the mount as its source describes it ({@code Mount.snapshot()})
+   * @param icyAsked whether the listener asked for ICY metadata
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   */
+  byte[] listenerHead(MountSnapshot m, boolean icyAsked, int metaint) {
+    io.nocopy.relay.config.MountSettings s = mountSettings(m.mount());
+    java.util.Map<String, String> headers = config.station().httpHeaders();
+    if (!s.httpHeaders().isEmpty()) {
+      headers = new java.util.LinkedHashMap<>(headers);
+      headers.putAll(s.httpHeaders());
+    }
+    return Responses.listenerOk(m, icyAsked, metaint, s.streamName(), headers);
   }
 
   /**
@@ -422,6 +612,14 @@ public final class RelayServer implements AutoCloseable {
                 });
     workers.add(t);
     t.start();
+  }
+
+  /**
+   * The host name the status pages give ({@code host}, the listen URLs): {@code <hostname>} of a
+   * configuration file, else the address listened on.
+   */
+  String statusHost() {
+    return config.configFile() != null ? config.station().hostname() : hostName();
   }
 
   String hostName() {
@@ -489,6 +687,7 @@ public final class RelayServer implements AutoCloseable {
         continue;
       }
       open.add(ch);
+      connectionsAccepted.incrementAndGet();
       try {
         spawn("relay-conn", () -> handle(ch, ip, socket.shoutcastMount));
       } catch (RuntimeException e) {
@@ -542,9 +741,10 @@ public final class RelayServer implements AutoCloseable {
         watchdog.schedule(() -> closeQuietly(ch), config.headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
     HeadReader reader = new HeadReader(ch, heads);
     boolean stillPending = true;
+    HttpHead.Request head = null;
+    exchanges.put(ch, new AccessLog.Exchange());
     boolean counted = false; // under --max-clients
     try {
-      HttpHead.Request head;
       try {
         head = shoutcastMount == null
             ? HttpHead.readRequest(reader)
@@ -581,7 +781,7 @@ public final class RelayServer implements AutoCloseable {
       switch (head.method()) {
         case "GET" -> {
           if (!admin.serve(ch, head)) {
-            new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
+            new ListenerConnection(this, ch, peer).serve(head);
           }
         }
         case "PUT", "SOURCE" -> new SourceConnection(this, ch, peer).serve(head, ahead);
@@ -604,6 +804,10 @@ public final class RelayServer implements AutoCloseable {
       }
       open.remove(ch);
       closeQuietly(ch);
+      AccessLog.Exchange ex = exchanges.remove(ch);
+      if (accessLog != null && head != null && ex != null) {
+        accessLog.log(ip.getHostAddress(), head, ex);
+      }
     }
   }
 
@@ -670,6 +874,10 @@ public final class RelayServer implements AutoCloseable {
     }
     watchdog.shutdownNow();
     allocator.close();
+    if (accessLog != null) {
+      Hangup.remove(reopenLogs);
+      accessLog.close();
+    }
   }
 
   private static void joinUntil(Thread t, long deadlineNanos) {
