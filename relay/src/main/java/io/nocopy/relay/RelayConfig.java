@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import io.nocopy.relay.config.LogSettings;
 import io.nocopy.relay.config.MountTable;
+import io.nocopy.relay.config.IcecastConfig.RelaySettings;
 import io.nocopy.relay.config.Relaying;
 import io.nocopy.relay.config.Station;
 
@@ -23,6 +24,8 @@ import io.nocopy.relay.config.Station;
  * Immutable.
  *
  * @param listen the address to accept sources and listeners on
+ * @param extraSockets further sockets to accept on (an icecast.xml's second and later {@code
+ *     <listen-socket>}s, and the SHOUTcast source socket a {@code <shoutcast-mount>} opens)
  * @param sourcePassword the password sources send as {@code source:<password>} (Basic auth)
  * @param passwordGenerated whether the password was generated because none was given
  * @param adminUser the user name of the admin pages' credentials ({@code /admin/...})
@@ -30,11 +33,15 @@ import io.nocopy.relay.config.Station;
  * @param adminPasswordGenerated whether the admin password was generated because none was given
  * @param maxListeners the most listeners over all mounts (503 beyond)
  * @param maxListenersPerIp the most listeners from one IP address (503 beyond)
+ * @param maxClients the most clients at once whose request head has arrived (listeners, sources,
+ *     page requests), Icecast's {@code <clients>}: 403 {@code Icecast connection limit reached}
+ *     beyond
+ * @param maxSources the most sources at once, Icecast's {@code <sources>}: 403 {@code too many
+ *     sources connected} beyond
  * @param burstSize bytes a new listener gets at once from the recent past of the stream
  * @param queueSize bytes a listener may fall behind before it is disconnected
  * @param engine how bytes are fanned out
  * @param recordDir where each mount is recorded, or null for no recording
- * @param relays upstream mounts to pull and serve locally (cascading)
  * @param memoryCap the byte cap of the relay's pooled memory
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
  * @param sourceTimeout how long a source may send nothing before it is dropped and its mount freed
@@ -47,12 +54,11 @@ import io.nocopy.relay.config.Station;
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
- * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
- *     its titles
  * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
  * @param station what the server says about itself (host name, location, admin contact, headers)
  * @param logs where the relay logs
  * @param relaying mounts pulled from other servers, a master, and the login of this server's slaves
+ * @param pidFile where the process id is written at start (removed at a clean stop), or null
  * @param configFile the icecast.xml the settings came from, or null when they came from flags only
  *
  * <p>Build one with {@link #builder()} (defaults as {@code ./nocopy relay} with no flags) or
@@ -60,6 +66,7 @@ import io.nocopy.relay.config.Station;
  */
 public record RelayConfig(
     InetSocketAddress listen,
+    List<ListenSocket> extraSockets,
     String sourcePassword,
     boolean passwordGenerated,
     String adminUser,
@@ -67,11 +74,12 @@ public record RelayConfig(
     boolean adminPasswordGenerated,
     int maxListeners,
     int maxListenersPerIp,
+    int maxClients,
+    int maxSources,
     int burstSize,
     int queueSize,
     Engine engine,
     Path recordDir,
-    List<URI> relays,
     long memoryCap,
     Duration headerTimeout,
     Duration sourceTimeout,
@@ -81,12 +89,27 @@ public record RelayConfig(
     Duration statusInterval,
     Duration coalesce,
     int icyMetaint,
-    boolean relayMetadata,
     MountTable mounts,
     Station station,
     LogSettings logs,
     Relaying relaying,
+    Path pidFile,
     Path configFile) {
+
+  /**
+   * A socket to accept connections on besides {@link #listen()}.
+   *
+   * @param address the address to bind
+   * @param shoutcastMount null for an ordinary socket (HTTP sources, listeners, pages); otherwise
+   *     the socket takes SHOUTcast v1 sources (a password line, then {@code icy-*} headers) that
+   *     publish to this mount
+   */
+  public record ListenSocket(InetSocketAddress address, String shoutcastMount) {
+    /** Checks the address. */
+    public ListenSocket {
+      java.util.Objects.requireNonNull(address, "address");
+    }
+  }
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -116,6 +139,8 @@ public record RelayConfig(
     positive("--max-pending-per-ip", maxPendingPerIp);
     positive("--max-listeners", maxListeners);
     positive("--max-listeners-per-ip", maxListenersPerIp);
+    positive("--max-clients", maxClients);
+    positive("--max-sources", maxSources);
     if (burstSize < 0) {
       throw new IllegalArgumentException("--burst-size must be >= 0, got " + burstSize);
     }
@@ -128,7 +153,7 @@ public record RelayConfig(
     if (memoryCap < (1 << 20)) {
       throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
     }
-    relays = List.copyOf(relays);
+    extraSockets = List.copyOf(extraSockets);
     java.util.Objects.requireNonNull(mounts, "mounts");
     java.util.Objects.requireNonNull(station, "station");
     java.util.Objects.requireNonNull(logs, "logs");
@@ -158,7 +183,11 @@ public record RelayConfig(
       An Icecast-compatible stream relay. Sources publish with PUT or SOURCE (ffmpeg, ezstream,
       libshout, butt); listeners GET the mount with any player (curl, mpv, ffplay, VLC).
 
-        --listen HOST:PORT         where to listen (default 127.0.0.1:8000)
+        --config FILE              run from an Icecast 2.4 icecast.xml (listen sockets, limits,
+                                   passwords, mounts, relays, paths, logging); every other flag
+                                   given overrides what the file says. SIGHUP reloads it.
+        --listen HOST:PORT         where to listen (default 127.0.0.1:8000; with --config it
+                                   replaces the file's first <listen-socket>)
         --source-password PW       password sources use as source:PW (default: generated, printed;
                                    note that every local user sees flags in ps)
         --source-password-file F   read the source password from file F (its first line)
@@ -169,13 +198,18 @@ public record RelayConfig(
                                    (or set NOCOPY_ADMIN_PASSWORD in the environment)
         --max-listeners N          listeners over all mounts, 503 beyond (default 1000)
         --max-listeners-per-ip N   listeners from one address, 503 beyond (default 100)
+        --max-clients N            clients at once (listeners, sources, page requests), 403
+                                   beyond as Icecast's <clients> (default: no limit)
+        --max-sources N            sources at once, 403 beyond (default: no limit)
+        --pidfile FILE             write the process id to FILE while running
         --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
         --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
         --engine auto|splice|userspace
                                    fan-out engine (default auto: splice where available)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
-                                   here under the same name (repeatable)
+                                   here under the same name (repeatable); http://USER:PW@HOST:PORT/M
+                                   logs in to the upstream with those credentials
         --memory-cap BYTES         cap on pooled memory (default 256m)
         --header-timeout SECONDS   time allowed to send a request head (default 15)
         --source-timeout SECONDS   a source that sends nothing this long is dropped and its mount
@@ -191,7 +225,20 @@ public record RelayConfig(
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
-        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 0)
+        --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 0)
+        --master URL               be a slave of the Icecast or nocopy server at
+                                   http://USER:PW@HOST:PORT: relay every mount its
+                                   /admin/streamlist.txt lists (USER:PW its relay login)
+        --master-interval SECONDS  how often to ask the master for its mounts (default 120)
+        --relay-user NAME          the user slaves of this server log in as (default relay)
+        --relay-password PW        their password: serves /admin/streamlist.txt to slaves
+                                   (default: none, no slave may log in)
+        --log-dir DIR              where --access-log and --error-log are (default: working dir)
+        --access-log FILE          one line per request in Icecast's (Apache combined) format,
+                                   reopened on SIGHUP (default: none)
+        --error-log FILE           the relay's log in Icecast's error-log format, reopened on
+                                   SIGHUP (default: standard error)
+        --log-level 1..4           1 error, 2 warn, 3 info, 4 debug (default 3)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -235,21 +282,38 @@ public record RelayConfig(
    */
   public static RelayConfig parse(Map<String, String> env, String... args) throws HelpRequested {
     Builder b = builder();
+    String password = null;
     String passwordFile = null;
+    String adminPassword = null;
     String adminPasswordFile = null;
+    List<RelaySettings> relays = new ArrayList<>();
+    boolean relayMetadata = false;
+    String relayUser = null;
+    String relayPassword = null;
+    URI master = null;
+    Duration masterInterval = null;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
     }
+    for (Flags.Flag f : flags) { // the file first, whatever the flags' order: flags override it
+      if (f.name().equals("--config")) {
+        ConfigFile.apply(ConfigFile.read(Path.of(f.required())), b);
+      }
+    }
     for (Flags.Flag f : flags) {
       String flag = f.name();
       switch (flag) {
+        case "--config" -> { } // read above
         case "--listen" -> b.listen = parseAddress(f.required());
-        case "--source-password" -> b.sourcePassword = f.required();
+        case "--source-password" -> password = f.required();
         case "--source-password-file" -> passwordFile = f.required();
         case "--admin-user" -> b.adminUser = f.required();
-        case "--admin-password" -> b.adminPassword = f.required();
+        case "--admin-password" -> adminPassword = f.required();
         case "--admin-password-file" -> adminPasswordFile = f.required();
+        case "--max-clients" -> b.maxClients = parseInt(flag, f.required());
+        case "--max-sources" -> b.maxSources = parseInt(flag, f.required());
+        case "--pidfile" -> b.pidFile = Path.of(f.required());
         case "--source-timeout" -> b.sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--client-timeout" -> b.clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--max-connections" -> b.maxConnections = parseInt(flag, f.required());
@@ -260,21 +324,48 @@ public record RelayConfig(
         case "--queue-size" -> b.queueSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
         case "--engine" -> b.engine = parseEngine(f.required());
         case "--record-dir" -> b.recordDir = Path.of(f.required());
-        case "--relay" -> b.relays.add(parseRelay(f.required()));
+        case "--relay" -> relays.add(RelayFlags.relay(f.required()));
         case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
         case "--header-timeout" -> b.headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--status-interval" -> b.statusInterval = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--coalesce-ms" -> b.coalesce = Duration.ofMillis(parseInt(flag, f.required()));
         case "--icy-metaint" -> b.icyMetaint = parseInt(flag, f.required());
-        case "--relay-metadata" -> b.relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--master" -> master = RelayFlags.master(f.required());
+        case "--master-interval" -> masterInterval = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--relay-user" -> relayUser = f.required();
+        case "--relay-password" -> relayPassword = f.required();
+        case "--log-dir" -> b.logs = new LogSettings(Path.of(f.required()), b.logs.accessLog(),
+            b.logs.errorLog(), b.logs.level());
+        case "--access-log" -> b.logs = new LogSettings(b.logs.dir(), f.required(), b.logs.errorLog(),
+            b.logs.level());
+        case "--error-log" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), f.required(),
+            b.logs.level());
+        case "--log-level" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), b.logs.errorLog(),
+            parseLogLevel(f.required()));
         default -> throw f.unknown();
       }
     }
-    b.sourcePassword = secret("--source-password", b.sourcePassword, passwordFile,
-        env.get("NOCOPY_SOURCE_PASSWORD"));
-    b.adminPassword = secret("--admin-password", b.adminPassword, adminPasswordFile,
+    b.relaying = RelayFlags.relaying(b.relaying, relays, relayMetadata, relayUser, relayPassword, master,
+        masterInterval);
+    // a password from a flag, its file or the environment wins over the file's
+    String source = secret("--source-password", password, passwordFile, env.get("NOCOPY_SOURCE_PASSWORD"));
+    if (source != null) {
+      b.sourcePassword = source;
+    }
+    String admin = secret("--admin-password", adminPassword, adminPasswordFile,
         env.get("NOCOPY_ADMIN_PASSWORD"));
-    return b.build();
+    if (admin != null) {
+      b.adminPassword = admin;
+    }
+    if (b.configFile == null) {
+      return b.build();
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) { // a value the file gave, or a flag over it
+      throw new IllegalArgumentException(b.configFile + " with the flags given: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -294,6 +385,7 @@ public record RelayConfig(
   public Builder toBuilder() {
     Builder b = new Builder();
     b.listen = listen;
+    b.extraSockets = new ArrayList<>(extraSockets);
     b.sourcePassword = passwordGenerated ? null : sourcePassword;
     b.generatedSourcePassword = passwordGenerated ? sourcePassword : null;
     b.adminUser = adminUser;
@@ -301,11 +393,12 @@ public record RelayConfig(
     b.generatedAdminPassword = adminPasswordGenerated ? adminPassword : null;
     b.maxListeners = maxListeners;
     b.maxListenersPerIp = maxListenersPerIp;
+    b.maxClients = maxClients;
+    b.maxSources = maxSources;
     b.burstSize = burstSize;
     b.queueSize = queueSize;
     b.engine = engine;
     b.recordDir = recordDir;
-    b.relays = new ArrayList<>(relays);
     b.memoryCap = memoryCap;
     b.headerTimeout = headerTimeout;
     b.sourceTimeout = sourceTimeout;
@@ -315,11 +408,11 @@ public record RelayConfig(
     b.statusInterval = statusInterval;
     b.coalesce = coalesce;
     b.icyMetaint = icyMetaint;
-    b.relayMetadata = relayMetadata;
     b.mounts = mounts;
     b.station = station;
     b.logs = logs;
     b.relaying = relaying;
+    b.pidFile = pidFile;
     b.configFile = configFile;
     return b;
   }
@@ -332,6 +425,8 @@ public record RelayConfig(
   public static final class Builder {
     /** See {@link RelayConfig#listen()}. */
     public InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
+    /** See {@link RelayConfig#extraSockets()}. */
+    public List<ListenSocket> extraSockets = new ArrayList<>();
     /** The source password, or null to generate one. */
     public String sourcePassword;
     private String generatedSourcePassword;
@@ -344,6 +439,10 @@ public record RelayConfig(
     public int maxListeners = 1000;
     /** See {@link RelayConfig#maxListenersPerIp()}. */
     public int maxListenersPerIp = 100;
+    /** See {@link RelayConfig#maxClients()}. */
+    public int maxClients = Integer.MAX_VALUE;
+    /** See {@link RelayConfig#maxSources()}. */
+    public int maxSources = Integer.MAX_VALUE;
     /** See {@link RelayConfig#burstSize()}. */
     public int burstSize = 64 * 1024;
     /** See {@link RelayConfig#queueSize()}. */
@@ -352,8 +451,6 @@ public record RelayConfig(
     public Engine engine = Engine.AUTO;
     /** See {@link RelayConfig#recordDir()}. */
     public Path recordDir;
-    /** See {@link RelayConfig#relays()}. */
-    public List<URI> relays = new ArrayList<>();
     /** See {@link RelayConfig#memoryCap()}. */
     public long memoryCap = 256L << 20;
     /** See {@link RelayConfig#headerTimeout()}. */
@@ -372,8 +469,6 @@ public record RelayConfig(
     public Duration coalesce = Duration.ofMillis(50);
     /** See {@link RelayConfig#icyMetaint()}. */
     public int icyMetaint = 16000;
-    /** See {@link RelayConfig#relayMetadata()}. */
-    public boolean relayMetadata;
     /** See {@link RelayConfig#mounts()}. */
     public MountTable mounts = MountTable.empty();
     /** See {@link RelayConfig#station()}. */
@@ -382,6 +477,8 @@ public record RelayConfig(
     public LogSettings logs = LogSettings.standardError();
     /** See {@link RelayConfig#relaying()}. */
     public Relaying relaying = Relaying.none();
+    /** See {@link RelayConfig#pidFile()}. */
+    public Path pidFile;
     /** See {@link RelayConfig#configFile()}. */
     public Path configFile;
 
@@ -404,10 +501,11 @@ public record RelayConfig(
           ? (generatedAdminPassword != null ? generatedAdminPassword : generatePassword())
           : adminPassword;
       int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
-      return new RelayConfig(listen, password, generated, adminUser, admin, adminGenerated,
-          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap,
-          headerTimeout, sourceTimeout, clientTimeout, connections, maxPendingPerIp, statusInterval,
-          coalesce, icyMetaint, relayMetadata, mounts, station, logs, relaying, configFile);
+      return new RelayConfig(listen, extraSockets, password, generated, adminUser, admin,
+          adminGenerated, maxListeners, maxListenersPerIp, maxClients, maxSources, burstSize,
+          queueSize, engine, recordDir, memoryCap, headerTimeout, sourceTimeout, clientTimeout,
+          connections, maxPendingPerIp, statusInterval, coalesce, icyMetaint, mounts, station, logs,
+          relaying, pidFile, configFile);
     }
   }
 
@@ -551,25 +649,23 @@ public record RelayConfig(
     }
   }
 
+  /** A log level: 1..4, or Icecast's names of them (error, warn, info, debug). */
+  static int parseLogLevel(String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "1", "error" -> 1;
+      case "2", "warn" -> 2;
+      case "3", "info" -> 3;
+      case "4", "debug" -> 4;
+      default -> throw new IllegalArgumentException("--log-level wants 1 (error), 2 (warn), 3 (info) or 4"
+          + " (debug), got '" + v + "'");
+    };
+  }
+
   static Engine parseEngine(String v) {
     try {
       return Engine.valueOf(v.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--engine wants auto, splice or userspace, got '" + v + "'");
     }
-  }
-
-  static URI parseRelay(String v) {
-    URI u;
-    try {
-      u = URI.create(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPath() == null
-        || u.getPath().length() < 2) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    return u;
   }
 }

@@ -114,6 +114,29 @@ final class Responses {
     return simple(status, "text/plain; charset=utf-8", message + "\n", extra);
   }
 
+  /**
+   * An error as Icecast 2.4 sends it, byte for byte but the {@code Server} and {@code Date} values:
+   * plain text without a line end and without {@code Content-Length} (the body ends with the
+   * connection), for answers that clients and scripts written for Icecast compare, such as 403
+   * {@code too many sources connected}.
+   *
+   * @param status the HTTP status
+   * @param message the body, Icecast's words
+   * @return the answer
+   */
+  static byte[] icecastError(int status, String message) {
+    return ("HTTP/1.0 " + status + " " + reason(status) + "\r\n"
+        + "Server: " + SERVER + "\r\n"
+        + "Connection: Close\r\n"
+        + "Date: " + httpDate() + "\r\n"
+        + "Content-Type: text/plain; charset=utf-8\r\n"
+        + "Cache-Control: no-cache, no-store\r\n"
+        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
+        + "Pragma: no-cache\r\n"
+        + "\r\n"
+        + message).getBytes(StandardCharsets.UTF_8);
+  }
+
   static String reason(int status) {
     return switch (status) {
       case 200 -> "OK";
@@ -172,7 +195,20 @@ final class Responses {
    */
   static void refuse(SocketChannel ch, int status, String message, ScheduledExecutorService timer)
       throws IOException {
-    send(ch, error(status, message));
+    refuse(ch, error(status, message), timer);
+  }
+
+  /**
+   * Sends {@code answer} and ends the connection gracefully, as {@link #refuse(SocketChannel, int,
+   * String, ScheduledExecutorService)} does.
+   *
+   * @param ch the connection; the caller closes it afterwards
+   * @param answer the complete answer
+   * @param timer closes the connection when the drain takes too long
+   * @throws IOException if the peer went away before the answer was written
+   */
+  static void refuse(SocketChannel ch, byte[] answer, ScheduledExecutorService timer) throws IOException {
+    send(ch, answer);
     ch.shutdownOutput();
     ScheduledFuture<?> cut = timer.schedule(() -> {
       try {
