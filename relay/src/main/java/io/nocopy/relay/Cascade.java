@@ -199,6 +199,7 @@ final class Cascade {
       Thread idle = relay.onDemand() ? Thread.ofVirtual().name("relay-idle " + mountName)
           .start(() -> closeWhenIdle(mount, ch)) : null;
       try {
+        server.fallbacks().sourceStarted(mount); // fallback-override applies to relayed mounts too
         server.recorder().start(mount);
         CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
