@@ -72,14 +72,13 @@ public final class ProtoCodec<T extends MessageLite> implements Encoding<T> {
    * @throws com.google.protobuf.InvalidProtocolBufferException if the bytes are not a valid message
    *     of this type
    */
+  @Override
   public T decode(ReceivedMessage message) throws IOException {
+    ByteBuffer one = message.buffer(); // one chunk (or none): the stream's reused view
+    if (one != null) {
+      return parser.parseFrom(one);
+    }
     int n = message.chunkCount();
-    if (n == 0) {
-      return parser.parseFrom(EMPTY);
-    }
-    if (n == 1) {
-      return parser.parseFrom(message.chunk(0).asByteBuffer());
-    }
     ByteBuffer[] views = new ByteBuffer[n];
     for (int i = 0; i < n; i++) {
       views[i] = message.chunk(i).asByteBuffer();
