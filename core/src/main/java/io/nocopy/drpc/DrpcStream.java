@@ -33,8 +33,11 @@ import java.util.Objects;
  * <h2>Sending</h2>
  *
  * {@code send} borrows the message: its bytes are written (split into frames of at most {@link
- * DrpcOptions#maxFrameSize()}) before the call returns, and the caller keeps ownership. One thread
- * sends at a time (calls are serialised on the connection's writer anyway).
+ * DrpcOptions#maxFrameSize()}) before the call returns, and the caller keeps ownership. {@code
+ * write} is the corked form: the message waits in the connection's writer until a {@link #flush()},
+ * a {@code send}, the stream's end or 64 KiB of pending packets sends it, so a burst of small
+ * messages costs one system call. One thread sends at a time (calls are serialised on the
+ * connection's writer anyway).
  *
  * <h2>Ending</h2>
  *
