@@ -17,8 +17,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One source delivered to many sinks, each at its own pace; a sink that falls too far behind is
- * dropped without slowing the source or the other sinks. The delivery engine of a stream relay.
+ * One source delivered to many sinks, each at its own pace; a sink that falls too far behind the
+ * others is dropped without slowing the source or the other sinks, and the source is never read
+ * faster than the fastest sink drains. The delivery engine of a stream relay.
  *
  * <pre>{@code
  * try (Fanout f = Fanout.builder().burst(64 << 10).listener(events).open(Source.channel(socket))) {
@@ -45,6 +46,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       chunk, none per sink.
  *   <li>One pacer ({@code Pacer}): with {@link Builder#coalesce} a slow source's bytes gather for
  *       a moment, so each step moves a window's worth.
+ *   <li>Backpressure ({@code SourceHold}): while every sink has more than an eighth of its bound
+ *       queued, the source is not read (at most 2 s in a row; then the sinks still behind are
+ *       dropped when they overflow, as any sink far behind). An unpaced source, a cascade or a
+ *       recording catching up thus goes at the pace of its fastest sink instead of losing them all.
  * </ul>
  *
  * <h2>Order</h2>
@@ -77,6 +82,7 @@ public final class Fanout implements AutoCloseable {
   private final ThreadFactory sourceThreads;
   final Transport transport;
   private final Pacer pacer;
+  final SourceHold hold = new SourceHold(this);
   // life cycle, under lock
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ended = lock.newCondition();
@@ -219,6 +225,7 @@ public final class Fanout implements AutoCloseable {
       next[cur.length] = s;
       sinks = next;
       counters.added.increment();
+      hold.wake(); // a sink that is not behind ends a hold
     } catch (IOException | RuntimeException e) {
       port.stop();
       port.release();
@@ -256,7 +263,8 @@ public final class Fanout implements AutoCloseable {
   public FanoutStats stats() {
     Counters c = counters;
     return new FanoutStats(c.bytesIn, c.chunks, c.direct.sum(), c.byWriters.sum(),
-        c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum());
+        c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum(),
+        hold.heldNanos());
   }
 
   /**
@@ -307,6 +315,11 @@ public final class Fanout implements AutoCloseable {
     return closed;
   }
 
+  /** The sinks receiving now (the array is never modified: copy-on-write). */
+  Sink[] sinksNow() {
+    return sinks;
+  }
+
   private void spawn(ThreadFactory factory, Runnable body) {
     lock.lock();
     try {
@@ -347,6 +360,7 @@ public final class Fanout implements AutoCloseable {
     } finally {
       delivery.unlock();
     }
+    hold.wake(); // the sinks left may all have drained
     s.port.release();
     if (why == Reason.TOO_SLOW) {
       counters.tooSlow.increment();
@@ -401,10 +415,14 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
-  /** The source loop: read a chunk, give it to every sink and the burst, pace. */
+  /**
+   * The source loop: wait while every sink is behind ({@link SourceHold}), read a chunk, give it
+   * to every sink and the burst, pace.
+   */
   private void pump() throws IOException {
     transport.begin();
     while (!closed) {
+      hold.await();
       Chunk c = transport.read();
       long stepStart = System.nanoTime();
       if (c == null) {

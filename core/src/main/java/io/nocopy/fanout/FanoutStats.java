@@ -13,6 +13,8 @@ package io.nocopy.fanout;
  * @param sinksActive sinks receiving now
  * @param dropsTooSlow sinks dropped for falling more than their bound behind
  * @param dropsFailed sinks ended by a write error
+ * @param sourceHeldNanos time the source thread waited before reading because every sink was
+ *     behind (backpressure on the source)
  */
 public record FanoutStats(
     long bytesIn,
@@ -23,4 +25,5 @@ public record FanoutStats(
     long sinksAdded,
     int sinksActive,
     long dropsTooSlow,
-    long dropsFailed) {}
+    long dropsFailed,
+    long sourceHeldNanos) {}
