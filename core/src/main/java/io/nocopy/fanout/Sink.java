@@ -40,6 +40,8 @@ public final class Sink {
   final long startPosition;
   /** Backlog above which this sink is behind and, with every other sink behind, holds the source. */
   final long holdAbove;
+  /** Whether the channel is a socket or pipe (selectable), not a file: it may set the pace. */
+  final boolean socket;
   /** Backlog above which the next chunk might overflow this sink: the source waits, if patient. */
   final long nearFull;
   /** Behind for a whole stall or out of patience ({@link SourceHold}): holds the source no more. */
@@ -60,6 +62,7 @@ public final class Sink {
     this.startPosition = startPosition;
     this.hooks = hooks;
     this.holdAbove = b.bound / 8;
+    this.socket = b.channel instanceof java.nio.channels.SelectableChannel;
     // a chunk is at most a quarter of the fan-out's bound (and at least a page)
     this.nearFull = Math.max(holdAbove, b.bound - Math.max(4096, fanout.sinkBound / 4));
   }

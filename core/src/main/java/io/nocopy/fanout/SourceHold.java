@@ -12,7 +12,8 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li><em>every</em> sink has more than an eighth of its bound queued ({@link Sink#holdAbove}):
  *       an unpaced source, a cascade or a recording catching up then goes at the pace of its
- *       fastest sink; or
+ *       fastest sink (its fastest socket: files, written as fast as the page cache takes them,
+ *       set the pace only where there is no socket); or
  *   <li>some sink is close to its bound ({@link Sink#nearFull}, so the next chunk could overflow
  *       it) and still has patience: a sink that is only a moment behind the others (its reader was
  *       not scheduled for a few milliseconds) is waited for instead of dropped.
@@ -97,17 +98,19 @@ final class SourceHold {
   /**
    * Whether the source must wait now: every sink that counts is behind (there is at least one),
    * or one is nearly full and has patience left (it is charged the time since it was last looked
-   * at). Ending sinks and laggards do not count.
+   * at). Ending sinks and laggards do not count, nor do files while there are sockets: a
+   * recording would otherwise set the pace and every listener of an unpaced source fall behind.
    */
   private static boolean mustWait(Sink[] sinks, long now) {
-    boolean any = false;
-    boolean allBehind = true;
+    boolean anySocket = false;
+    boolean anyFile = false;
+    boolean socketDrained = false;
+    boolean fileDrained = false;
     boolean waitFor = false;
     for (Sink s : sinks) {
       if (s.laggard || s.handover.stopReason() != null) {
         continue;
       }
-      any = true;
       long backlog = s.port.backlog();
       long since = now - s.patienceAt;
       s.patienceAt = now;
@@ -123,11 +126,17 @@ final class SourceHold {
         s.patience = Math.min(PATIENCE_NANOS, s.patience + since / 8);
         s.waitedFor = false;
       }
-      if (backlog <= s.holdAbove) {
-        allBehind = false;
+      if (s.socket) {
+        anySocket = true;
+        socketDrained |= backlog <= s.holdAbove;
+      } else {
+        anyFile = true;
+        fileDrained |= backlog <= s.holdAbove;
       }
     }
-    return waitFor || (any && allBehind);
+    // a file takes bytes as fast as the page cache: it paces the source only without sockets
+    boolean allBehind = anySocket ? !socketDrained : anyFile && !fileDrained;
+    return waitFor || allBehind;
   }
 
   /** Any thread: the sinks changed; a holding source looks again. */
