@@ -11,7 +11,7 @@ import java.util.Base64;
  */
 final class BasicAuth {
   /** Icecast's Date format: a two-digit day, unlike RFC 1123's formatter in the JDK. */
-  private static final java.time.format.DateTimeFormatter HTTP_DATE =
+  static final java.time.format.DateTimeFormatter HTTP_DATE =
       java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH);
 
   /**

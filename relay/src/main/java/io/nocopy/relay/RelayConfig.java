@@ -13,7 +13,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import io.nocopy.relay.config.LogSettings;
 import io.nocopy.relay.config.MountTable;
+import io.nocopy.relay.config.IcecastConfig.RelaySettings;
+import io.nocopy.relay.config.Relaying;
+import io.nocopy.relay.config.Station;
 
 /**
  * The relay's settings, parsed from the command line ({@link #parse(String...)}) or built in code.
@@ -31,7 +35,6 @@ import io.nocopy.relay.config.MountTable;
  * @param queueSize bytes a listener may fall behind before it is disconnected
  * @param engine how bytes are fanned out
  * @param recordDir where each mount is recorded, or null for no recording
- * @param relays upstream mounts to pull and serve locally (cascading)
  * @param memoryCap the byte cap of the relay's pooled memory
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
  * @param sourceTimeout how long a source may send nothing before it is dropped and its mount freed
@@ -44,9 +47,14 @@ import io.nocopy.relay.config.MountTable;
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
- * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
- *     its titles
  * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
+ * @param station what the server says about itself (host name, location, admin contact, headers)
+ * @param logs where the relay logs
+ * @param relaying mounts pulled from other servers, a master, and the login of this server's slaves
+ * @param configFile the icecast.xml the settings came from, or null when they came from flags only
+ *
+ * <p>Build one with {@link #builder()} (defaults as {@code ./nocopy relay} with no flags) or
+ * {@link #parse(String...)}; change a copy with {@link #toBuilder()}.
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -61,7 +69,6 @@ public record RelayConfig(
     int queueSize,
     Engine engine,
     Path recordDir,
-    List<URI> relays,
     long memoryCap,
     Duration headerTimeout,
     Duration sourceTimeout,
@@ -71,8 +78,11 @@ public record RelayConfig(
     Duration statusInterval,
     Duration coalesce,
     int icyMetaint,
-    boolean relayMetadata,
-    MountTable mounts) {
+    MountTable mounts,
+    Station station,
+    LogSettings logs,
+    Relaying relaying,
+    Path configFile) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -114,8 +124,10 @@ public record RelayConfig(
     if (memoryCap < (1 << 20)) {
       throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
     }
-    relays = List.copyOf(relays);
     java.util.Objects.requireNonNull(mounts, "mounts");
+    java.util.Objects.requireNonNull(station, "station");
+    java.util.Objects.requireNonNull(logs, "logs");
+    java.util.Objects.requireNonNull(relaying, "relaying");
     if (coalesce.isNegative() || coalesce.toMillis() > 1000) {
       throw new IllegalArgumentException("--coalesce-ms must be 0..1000, got " + coalesce.toMillis());
     }
@@ -158,7 +170,8 @@ public record RelayConfig(
                                    fan-out engine (default auto: splice where available)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
-                                   here under the same name (repeatable)
+                                   here under the same name (repeatable); http://USER:PW@HOST:PORT/M
+                                   logs in to the upstream with those credentials
         --memory-cap BYTES         cap on pooled memory (default 256m)
         --header-timeout SECONDS   time allowed to send a request head (default 15)
         --source-timeout SECONDS   a source that sends nothing this long is dropped and its mount
@@ -174,7 +187,14 @@ public record RelayConfig(
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
-        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 0)
+        --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 0)
+        --master URL               be a slave of the Icecast or nocopy server at
+                                   http://USER:PW@HOST:PORT: relay every mount its
+                                   /admin/streamlist.txt lists (USER:PW its relay login)
+        --master-interval SECONDS  how often to ask the master for its mounts (default 120)
+        --relay-user NAME          the user slaves of this server log in as (default relay)
+        --relay-password PW        their password: serves /admin/streamlist.txt to slaves
+                                   (default: none, no slave may log in)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -217,29 +237,15 @@ public record RelayConfig(
    *     that cannot be read
    */
   public static RelayConfig parse(Map<String, String> env, String... args) throws HelpRequested {
-    InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
-    String password = null;
+    Builder b = builder();
     String passwordFile = null;
-    String adminUser = "admin";
-    String adminPassword = null;
     String adminPasswordFile = null;
-    Duration sourceTimeout = Duration.ofSeconds(10);
-    Duration clientTimeout = Duration.ofSeconds(30);
-    Integer maxConnections = null; // derived from the open-file limit unless given
-    int pendingPerIp = 64;
-    int maxListeners = 1000;
-    int perIp = 100;
-    int burst = 64 * 1024;
-    int queue = 512 * 1024;
-    Engine engine = Engine.AUTO;
-    Path recordDir = null;
-    List<URI> relays = new ArrayList<>();
-    long memoryCap = 256L << 20;
-    Duration headerTimeout = Duration.ofSeconds(15);
-    Duration status = Duration.ofSeconds(1);
-    Duration coalesce = Duration.ofMillis(50);
-    int metaint = 16000;
+    List<RelaySettings> relays = new ArrayList<>();
     boolean relayMetadata = false;
+    String relayUser = null;
+    String relayPassword = null;
+    URI master = null;
+    Duration masterInterval = null;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -247,50 +253,171 @@ public record RelayConfig(
     for (Flags.Flag f : flags) {
       String flag = f.name();
       switch (flag) {
-        case "--listen" -> listen = parseAddress(f.required());
-        case "--source-password" -> password = f.required();
+        case "--listen" -> b.listen = parseAddress(f.required());
+        case "--source-password" -> b.sourcePassword = f.required();
         case "--source-password-file" -> passwordFile = f.required();
-        case "--admin-user" -> adminUser = f.required();
-        case "--admin-password" -> adminPassword = f.required();
+        case "--admin-user" -> b.adminUser = f.required();
+        case "--admin-password" -> b.adminPassword = f.required();
         case "--admin-password-file" -> adminPasswordFile = f.required();
-        case "--source-timeout" -> sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--client-timeout" -> clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--max-connections" -> maxConnections = parseInt(flag, f.required());
-        case "--max-pending-per-ip" -> pendingPerIp = parseInt(flag, f.required());
-        case "--max-listeners" -> maxListeners = parseInt(flag, f.required());
-        case "--max-listeners-per-ip" -> perIp = parseInt(flag, f.required());
-        case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
-        case "--queue-size" -> queue = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
-        case "--engine" -> engine = parseEngine(f.required());
-        case "--record-dir" -> recordDir = Path.of(f.required());
-        case "--relay" -> relays.add(parseRelay(f.required()));
-        case "--memory-cap" -> memoryCap = parseSize(flag, f.required());
-        case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
-        case "--icy-metaint" -> metaint = parseInt(flag, f.required());
+        case "--source-timeout" -> b.sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--client-timeout" -> b.clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--max-connections" -> b.maxConnections = parseInt(flag, f.required());
+        case "--max-pending-per-ip" -> b.maxPendingPerIp = parseInt(flag, f.required());
+        case "--max-listeners" -> b.maxListeners = parseInt(flag, f.required());
+        case "--max-listeners-per-ip" -> b.maxListenersPerIp = parseInt(flag, f.required());
+        case "--burst-size" -> b.burstSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--queue-size" -> b.queueSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--engine" -> b.engine = parseEngine(f.required());
+        case "--record-dir" -> b.recordDir = Path.of(f.required());
+        case "--relay" -> relays.add(RelayFlags.relay(f.required()));
+        case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
+        case "--header-timeout" -> b.headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--status-interval" -> b.statusInterval = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--coalesce-ms" -> b.coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        case "--icy-metaint" -> b.icyMetaint = parseInt(flag, f.required());
         case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--master" -> master = RelayFlags.master(f.required());
+        case "--master-interval" -> masterInterval = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--relay-user" -> relayUser = f.required();
+        case "--relay-password" -> relayPassword = f.required();
         default -> throw f.unknown();
       }
     }
-    password = secret("--source-password", password, passwordFile, env.get("NOCOPY_SOURCE_PASSWORD"));
-    adminPassword = secret("--admin-password", adminPassword, adminPasswordFile,
+    b.relaying = RelayFlags.relaying(b.relaying, relays, relayMetadata, relayUser, relayPassword, master,
+        masterInterval);
+    b.sourcePassword = secret("--source-password", b.sourcePassword, passwordFile,
+        env.get("NOCOPY_SOURCE_PASSWORD"));
+    b.adminPassword = secret("--admin-password", b.adminPassword, adminPasswordFile,
         env.get("NOCOPY_ADMIN_PASSWORD"));
-    boolean generated = password == null;
-    if (generated) {
-      password = generatePassword();
+    return b.build();
+  }
+
+  /**
+   * A builder holding the defaults of {@code ./nocopy relay} without flags.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder holding these settings, to change some of them in a copy.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.listen = listen;
+    b.sourcePassword = passwordGenerated ? null : sourcePassword;
+    b.generatedSourcePassword = passwordGenerated ? sourcePassword : null;
+    b.adminUser = adminUser;
+    b.adminPassword = adminPasswordGenerated ? null : adminPassword;
+    b.generatedAdminPassword = adminPasswordGenerated ? adminPassword : null;
+    b.maxListeners = maxListeners;
+    b.maxListenersPerIp = maxListenersPerIp;
+    b.burstSize = burstSize;
+    b.queueSize = queueSize;
+    b.engine = engine;
+    b.recordDir = recordDir;
+    b.memoryCap = memoryCap;
+    b.headerTimeout = headerTimeout;
+    b.sourceTimeout = sourceTimeout;
+    b.clientTimeout = clientTimeout;
+    b.maxConnections = maxConnections;
+    b.maxPendingPerIp = maxPendingPerIp;
+    b.statusInterval = statusInterval;
+    b.coalesce = coalesce;
+    b.icyMetaint = icyMetaint;
+    b.mounts = mounts;
+    b.station = station;
+    b.logs = logs;
+    b.relaying = relaying;
+    b.configFile = configFile;
+    return b;
+  }
+
+  /**
+   * Settings being put together: public fields holding the defaults of {@code ./nocopy relay}
+   * without flags, set in any order, then {@link #build()} checks them. Not thread-safe; one
+   * builder per configuration being made.
+   */
+  public static final class Builder {
+    /** See {@link RelayConfig#listen()}. */
+    public InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
+    /** The source password, or null to generate one. */
+    public String sourcePassword;
+    private String generatedSourcePassword;
+    /** See {@link RelayConfig#adminUser()}. */
+    public String adminUser = "admin";
+    /** The admin password, or null to generate one. */
+    public String adminPassword;
+    private String generatedAdminPassword;
+    /** See {@link RelayConfig#maxListeners()}. */
+    public int maxListeners = 1000;
+    /** See {@link RelayConfig#maxListenersPerIp()}. */
+    public int maxListenersPerIp = 100;
+    /** See {@link RelayConfig#burstSize()}. */
+    public int burstSize = 64 * 1024;
+    /** See {@link RelayConfig#queueSize()}. */
+    public int queueSize = 512 * 1024;
+    /** See {@link RelayConfig#engine()}. */
+    public Engine engine = Engine.AUTO;
+    /** See {@link RelayConfig#recordDir()}. */
+    public Path recordDir;
+    /** See {@link RelayConfig#memoryCap()}. */
+    public long memoryCap = 256L << 20;
+    /** See {@link RelayConfig#headerTimeout()}. */
+    public Duration headerTimeout = Duration.ofSeconds(15);
+    /** See {@link RelayConfig#sourceTimeout()}. */
+    public Duration sourceTimeout = Duration.ofSeconds(10);
+    /** See {@link RelayConfig#clientTimeout()}. */
+    public Duration clientTimeout = Duration.ofSeconds(30);
+    /** The most connections at once, or null to derive it from the open-file limit. */
+    public Integer maxConnections;
+    /** See {@link RelayConfig#maxPendingPerIp()}. */
+    public int maxPendingPerIp = 64;
+    /** See {@link RelayConfig#statusInterval()}. */
+    public Duration statusInterval = Duration.ofSeconds(1);
+    /** See {@link RelayConfig#coalesce()}. */
+    public Duration coalesce = Duration.ofMillis(50);
+    /** See {@link RelayConfig#icyMetaint()}. */
+    public int icyMetaint = 16000;
+    /** See {@link RelayConfig#mounts()}. */
+    public MountTable mounts = MountTable.empty();
+    /** See {@link RelayConfig#station()}. */
+    public Station station = Station.defaults();
+    /** See {@link RelayConfig#logs()}. */
+    public LogSettings logs = LogSettings.standardError();
+    /** See {@link RelayConfig#relaying()}. */
+    public Relaying relaying = Relaying.none();
+    /** See {@link RelayConfig#configFile()}. */
+    public Path configFile;
+
+    private Builder() {}
+
+    /**
+     * The settings, with passwords generated where none was given (a copy keeps the one generated
+     * before) and the connection cap derived where none was given.
+     *
+     * @return the settings
+     * @throws IllegalArgumentException naming the flag of a value out of range
+     */
+    public RelayConfig build() {
+      boolean generated = sourcePassword == null;
+      String password = generated
+          ? (generatedSourcePassword != null ? generatedSourcePassword : generatePassword())
+          : sourcePassword;
+      boolean adminGenerated = adminPassword == null;
+      String admin = adminGenerated
+          ? (generatedAdminPassword != null ? generatedAdminPassword : generatePassword())
+          : adminPassword;
+      int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
+      return new RelayConfig(listen, password, generated, adminUser, admin, adminGenerated,
+          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, memoryCap,
+          headerTimeout, sourceTimeout, clientTimeout, connections, maxPendingPerIp, statusInterval,
+          coalesce, icyMetaint, mounts, station, logs, relaying, configFile);
     }
-    boolean adminGenerated = adminPassword == null;
-    if (adminGenerated) {
-      adminPassword = generatePassword();
-    }
-    if (maxConnections == null) {
-      maxConnections = defaultMaxConnections(openFileLimit());
-    }
-    return new RelayConfig(listen, password, generated, adminUser, adminPassword, adminGenerated,
-        maxListeners, perIp, burst, queue, engine, recordDir, relays, memoryCap, headerTimeout,
-        sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce, metaint,
-        relayMetadata, MountTable.empty());
   }
 
   /**
@@ -361,10 +488,9 @@ public record RelayConfig(
    * @return the copy
    */
   public RelayConfig withListen(InetSocketAddress address) {
-    return new RelayConfig(address, sourcePassword, passwordGenerated, adminUser, adminPassword,
-        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
-        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, mounts);
+    Builder b = toBuilder();
+    b.listen = address;
+    return b.build();
   }
 
   /**
@@ -374,10 +500,9 @@ public record RelayConfig(
    * @return the copy
    */
   public RelayConfig withMounts(MountTable table) {
-    return new RelayConfig(listen, sourcePassword, passwordGenerated, adminUser, adminPassword,
-        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
-        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, table);
+    Builder b = toBuilder();
+    b.mounts = table;
+    return b.build();
   }
 
   static InetSocketAddress parseAddress(String v) {
@@ -441,19 +566,5 @@ public record RelayConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--engine wants auto, splice or userspace, got '" + v + "'");
     }
-  }
-
-  static URI parseRelay(String v) {
-    URI u;
-    try {
-      u = URI.create(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPath() == null
-        || u.getPath().length() < 2) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    return u;
   }
 }

@@ -1,5 +1,7 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.config.IcecastConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,7 +23,8 @@ class RelayConfigTest {
     assertEquals(512 * 1024, c.queueSize());
     assertEquals(RelayConfig.Engine.AUTO, c.engine());
     assertNull(c.recordDir());
-    assertTrue(c.relays().isEmpty());
+    assertTrue(c.relaying().relays().isEmpty());
+    assertTrue(c.relaying().master().isEmpty());
     assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
   }
 
@@ -40,7 +43,8 @@ class RelayConfigTest {
     assertEquals(1 << 20, c.queueSize());
     assertEquals(RelayConfig.Engine.USERSPACE, c.engine());
     assertEquals(Path.of("/tmp/rec"), c.recordDir());
-    assertEquals(URI.create("http://10.0.0.1:8000/a.mp3"), c.relays().get(0));
+    assertEquals(new IcecastConfig.RelaySettings("10.0.0.1", 8000, "/a.mp3", "/a.mp3", null, null, false,
+        false), c.relaying().relays().get(0));
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
