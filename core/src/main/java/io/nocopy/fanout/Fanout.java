@@ -122,7 +122,9 @@ public final class Fanout implements AutoCloseable {
       throw new IllegalArgumentException(
           "burst (" + burstBytes + " bytes) is larger than the sink bound (" + sinkBound + " bytes)");
     }
-    this.pacer = new Pacer(b.coalesceNanos);
+    this.pacer = b.coalesceBytes > 0
+        ? Pacer.adaptive(b.coalesceBytes, b.coalesceMinNanos, b.coalesceNanos)
+        : Pacer.fixed(b.coalesceNanos);
     this.transport = Transport.open(this, src, b.transport);
   }
 
@@ -264,7 +266,7 @@ public final class Fanout implements AutoCloseable {
     Counters c = counters;
     return new FanoutStats(c.bytesIn, c.chunks, c.direct.sum(), c.byWriters.sum(),
         c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum(),
-        hold.heldNanos());
+        hold.heldNanos(), pacer.active() ? pacer.windowNanos() : 0, pacer.rate());
   }
 
   /**
@@ -458,7 +460,9 @@ public final class Fanout implements AutoCloseable {
   public static final class Builder {
     private int bound = 1 << 20;
     private int burst;
-    private long coalesceNanos;
+    private long coalesceNanos; // the fixed window, or the adaptive window's most
+    private long coalesceMinNanos;
+    private long coalesceBytes; // > 0: adaptive
     private TransportKind transport;
     private Allocator allocator;
     private ChunkConsumer tap;
@@ -509,11 +513,44 @@ public final class Fanout implements AutoCloseable {
      * @throws IllegalArgumentException if negative or above one second
      */
     public Builder coalesce(Duration time) {
+      this.coalesceNanos = checkWindow(time);
+      this.coalesceMinNanos = coalesceNanos;
+      this.coalesceBytes = 0;
+      return this;
+    }
+
+    /**
+     * Like {@link #coalesce}, with a window that adapts to the source's rate: the time the source
+     * takes to bring {@code bytesPerStep} bytes (at its rate measured over about the last second),
+     * at least {@code least} and at most {@code most}; {@code least} until the rate is known. A
+     * step's cost is per sink rather than per byte, so a slow stream gets a long window and a fast
+     * one a short one: each sink's send carries about {@code bytesPerStep} either way, for at most
+     * {@code most} added latency. Replaces a fixed window.
+     *
+     * @param bytesPerStep the bytes each step aims to move, at least 1
+     * @param least the shortest window, above zero
+     * @param most the longest window, at least {@code least}, at most one second
+     * @return this builder
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public Builder coalesceFor(int bytesPerStep, Duration least, Duration most) {
+      long min = checkWindow(least);
+      long max = checkWindow(most);
+      if (bytesPerStep < 1 || min == 0 || max < min) {
+        throw new IllegalArgumentException("adaptive coalescing needs bytesPerStep >= 1 and "
+            + "0 < least <= most: " + bytesPerStep + ", " + least + ", " + most);
+      }
+      this.coalesceBytes = bytesPerStep;
+      this.coalesceMinNanos = min;
+      this.coalesceNanos = max;
+      return this;
+    }
+
+    private static long checkWindow(Duration time) {
       if (time.isNegative() || time.compareTo(Duration.ofSeconds(1)) > 0) {
         throw new IllegalArgumentException("coalesce time outside 0..1 s: " + time);
       }
-      this.coalesceNanos = time.toNanos();
-      return this;
+      return time.toNanos();
     }
 
     /**
