@@ -42,6 +42,8 @@ final class ListenerCrowd implements AutoCloseable {
   private final List<Member> members = new ArrayList<>();
   private int next;
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * Starts the selector threads.
@@ -85,6 +87,16 @@ final class ListenerCrowd implements AutoCloseable {
   /** The listeners added so far, in order. */
   synchronized List<Member> members() {
     return List.copyOf(members);
+  }
+
+  /** Listeners whose response head was a 200, ended or not (a counter: no scan of the crowd). */
+  int answered() {
+    return answered.get();
+  }
+
+  /** Listeners that have ended (failed, dropped or closed). */
+  int ended() {
+    return ended.get();
   }
 
   /** CPU time of the crowd's threads so far (nanoseconds). */
@@ -246,6 +258,7 @@ final class ListenerCrowd implements AutoCloseable {
       } catch (IOException e) {
         m.failure = "GET " + mount + ": " + e;
         m.ended = true;
+        ended.incrementAndGet();
         open--;
         if (m.ch != null) {
           try {
@@ -318,6 +331,7 @@ final class ListenerCrowd implements AutoCloseable {
             return false;
           }
           m.connected = true;
+          answered.incrementAndGet();
           return true;
         }
       }
@@ -351,6 +365,7 @@ final class ListenerCrowd implements AutoCloseable {
         // ending anyway
       }
       m.ended = true;
+      ended.incrementAndGet();
       open--;
     }
   }
