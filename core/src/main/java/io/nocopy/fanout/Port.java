@@ -28,6 +28,13 @@ sealed interface Port permits KernelPort, UserPort {
   /** Queues a copy of the bytes (position to limit, not consumed); false if they do not fit. */
   boolean putBytes(ByteBuffer b);
 
+  /**
+   * The delivering thread owns the channel: writes the bytes (position to limit, not consumed)
+   * now, without waiting, and queues a copy of what the channel does not take (backlog first).
+   * False if that does not fit.
+   */
+  boolean putBytesOwned(ByteBuffer b, Sink s);
+
   /** The delivering thread owns the channel: writes the backlog without waiting; true if empty. */
   boolean writeDirect(Sink s);
 
