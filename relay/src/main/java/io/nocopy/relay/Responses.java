@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -131,8 +132,21 @@ final class Responses {
     };
   }
 
-  private static String httpDate() {
-    return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+  /**
+   * Icecast's {@code Date} form ({@code strftime "%a, %d %b %Y %H:%M:%S GMT"}): a two-digit day,
+   * unlike the JDK's RFC 1123 formatter ({@code Wed, 2 Dec}).
+   */
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH);
+
+  /** Now, in Icecast's {@code Date} form. */
+  static String httpDate() {
+    return httpDate(ZonedDateTime.now(ZoneOffset.UTC));
+  }
+
+  /** {@code t} (in UTC) in Icecast's {@code Date} form. */
+  static String httpDate(ZonedDateTime t) {
+    return HTTP_DATE.format(t.withZoneSameInstant(ZoneOffset.UTC));
   }
 
   /** Header values from a source go out on listeners' responses: no CR/LF injection. */
