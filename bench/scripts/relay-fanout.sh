@@ -16,7 +16,9 @@
 #                                           (proxy-compare.sh's PROXIES= and WARMUP_GIB= pass through)
 #   PEERS="splice userspace icecast netty"  which relays; also "floor": bench/floor/floor-relay.c, the
 #                                           smallest relay of this shape (one send per listener per
-#                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms
+#                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
+#                                           "floor-uring": the same with each read's sends submitted as
+#                                           one io_uring batch (needs liburing-dev)
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
@@ -131,15 +133,19 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
       "$JAVA" "${RELAY_JVM[@]}" -cp "$BENCH_JAR" io.nocopy.bench.relay.NettyRelay "127.0.0.1:$port" "$PASSWORD" "$QUEUE" \
         >"$log" 2>&1 &
       PEER_PID=$! ;;
-    floor)
-      local coalesce
+    floor|floor-uring)
+      local coalesce binary="$WORK/$peer" cflags=()
       coalesce=$(sed -n 's/.*--coalesce-ms[ =]\([0-9]*\).*/\1/p' <<<"${NOCOPY_FLAGS:-}")
       coalesce=${coalesce:-50} # the relay's default window
       PEER_NAME="floor (C, ${coalesce} ms window)"
+      if [ "$peer" = floor-uring ]; then
+        PEER_NAME="floor, io_uring sends (C, ${coalesce} ms window)"
+        cflags=(-DFLOOR_URING -luring)
+      fi
       STATS_ARGS=()
-      [ -x "$WORK/floor-relay" ] || cc -O2 -o "$WORK/floor-relay" "$ROOT/bench/floor/floor-relay.c" \
-        || die "cannot build bench/floor/floor-relay.c (is a C compiler installed?)"
-      "$WORK/floor-relay" 127.0.0.1 "$port" "$coalesce" >"$log" 2>&1 &
+      [ -x "$binary" ] || cc -O2 -o "$binary" "$ROOT/bench/floor/floor-relay.c" "${cflags[@]}" \
+        || die "cannot build bench/floor/floor-relay.c (a C compiler, and liburing-dev for floor-uring)"
+      "$binary" 127.0.0.1 "$port" "$coalesce" >"$log" 2>&1 &
       PEER_PID=$! ;;
     icecast)
       PEER_NAME="Icecast $(dpkg-query -W -f '${Version}' icecast2 2>/dev/null | cut -d- -f1)"
@@ -154,7 +160,7 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
         icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
       fi
       PEER_PID=$! ;;
-    *) die "unknown peer '$peer' (splice, userspace, icecast, netty, floor)" ;;
+    *) die "unknown peer '$peer' (splice, userspace, icecast, netty, floor, floor-uring)" ;;
   esac
   wait_port "$port" "$PEER_PID" || { cat "$log" >&2; die "$peer did not start on port $port"; }
 }

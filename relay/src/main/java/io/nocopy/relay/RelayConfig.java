@@ -13,7 +13,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import io.nocopy.relay.config.LogSettings;
 import io.nocopy.relay.config.MountTable;
+import io.nocopy.relay.config.Relaying;
+import io.nocopy.relay.config.Station;
 
 /**
  * The relay's settings, parsed from the command line ({@link #parse(String...)}) or built in code.
@@ -47,6 +50,13 @@ import io.nocopy.relay.config.MountTable;
  * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
  *     its titles
  * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
+ * @param station what the server says about itself (host name, location, admin contact, headers)
+ * @param logs where the relay logs
+ * @param relaying mounts pulled from other servers, a master, and the login of this server's slaves
+ * @param configFile the icecast.xml the settings came from, or null when they came from flags only
+ *
+ * <p>Build one with {@link #builder()} (defaults as {@code ./nocopy relay} with no flags) or
+ * {@link #parse(String...)}; change a copy with {@link #toBuilder()}.
  */
 public record RelayConfig(
     InetSocketAddress listen,
@@ -72,7 +82,11 @@ public record RelayConfig(
     Duration coalesce,
     int icyMetaint,
     boolean relayMetadata,
-    MountTable mounts) {
+    MountTable mounts,
+    Station station,
+    LogSettings logs,
+    Relaying relaying,
+    Path configFile) {
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -116,6 +130,9 @@ public record RelayConfig(
     }
     relays = List.copyOf(relays);
     java.util.Objects.requireNonNull(mounts, "mounts");
+    java.util.Objects.requireNonNull(station, "station");
+    java.util.Objects.requireNonNull(logs, "logs");
+    java.util.Objects.requireNonNull(relaying, "relaying");
     if (coalesce.isNegative() || coalesce.toMillis() > 1000) {
       throw new IllegalArgumentException("--coalesce-ms must be 0..1000, got " + coalesce.toMillis());
     }
@@ -217,29 +234,9 @@ public record RelayConfig(
    *     that cannot be read
    */
   public static RelayConfig parse(Map<String, String> env, String... args) throws HelpRequested {
-    InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
-    String password = null;
+    Builder b = builder();
     String passwordFile = null;
-    String adminUser = "admin";
-    String adminPassword = null;
     String adminPasswordFile = null;
-    Duration sourceTimeout = Duration.ofSeconds(10);
-    Duration clientTimeout = Duration.ofSeconds(30);
-    Integer maxConnections = null; // derived from the open-file limit unless given
-    int pendingPerIp = 64;
-    int maxListeners = 1000;
-    int perIp = 100;
-    int burst = 64 * 1024;
-    int queue = 512 * 1024;
-    Engine engine = Engine.AUTO;
-    Path recordDir = null;
-    List<URI> relays = new ArrayList<>();
-    long memoryCap = 256L << 20;
-    Duration headerTimeout = Duration.ofSeconds(15);
-    Duration status = Duration.ofSeconds(1);
-    Duration coalesce = Duration.ofMillis(50);
-    int metaint = 16000;
-    boolean relayMetadata = false;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -247,50 +244,171 @@ public record RelayConfig(
     for (Flags.Flag f : flags) {
       String flag = f.name();
       switch (flag) {
-        case "--listen" -> listen = parseAddress(f.required());
-        case "--source-password" -> password = f.required();
+        case "--listen" -> b.listen = parseAddress(f.required());
+        case "--source-password" -> b.sourcePassword = f.required();
         case "--source-password-file" -> passwordFile = f.required();
-        case "--admin-user" -> adminUser = f.required();
-        case "--admin-password" -> adminPassword = f.required();
+        case "--admin-user" -> b.adminUser = f.required();
+        case "--admin-password" -> b.adminPassword = f.required();
         case "--admin-password-file" -> adminPasswordFile = f.required();
-        case "--source-timeout" -> sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--client-timeout" -> clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--max-connections" -> maxConnections = parseInt(flag, f.required());
-        case "--max-pending-per-ip" -> pendingPerIp = parseInt(flag, f.required());
-        case "--max-listeners" -> maxListeners = parseInt(flag, f.required());
-        case "--max-listeners-per-ip" -> perIp = parseInt(flag, f.required());
-        case "--burst-size" -> burst = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
-        case "--queue-size" -> queue = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
-        case "--engine" -> engine = parseEngine(f.required());
-        case "--record-dir" -> recordDir = Path.of(f.required());
-        case "--relay" -> relays.add(parseRelay(f.required()));
-        case "--memory-cap" -> memoryCap = parseSize(flag, f.required());
-        case "--header-timeout" -> headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--status-interval" -> status = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--coalesce-ms" -> coalesce = Duration.ofMillis(parseInt(flag, f.required()));
-        case "--icy-metaint" -> metaint = parseInt(flag, f.required());
-        case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--source-timeout" -> b.sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--client-timeout" -> b.clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--max-connections" -> b.maxConnections = parseInt(flag, f.required());
+        case "--max-pending-per-ip" -> b.maxPendingPerIp = parseInt(flag, f.required());
+        case "--max-listeners" -> b.maxListeners = parseInt(flag, f.required());
+        case "--max-listeners-per-ip" -> b.maxListenersPerIp = parseInt(flag, f.required());
+        case "--burst-size" -> b.burstSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--queue-size" -> b.queueSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
+        case "--engine" -> b.engine = parseEngine(f.required());
+        case "--record-dir" -> b.recordDir = Path.of(f.required());
+        case "--relay" -> b.relays.add(parseRelay(f.required()));
+        case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
+        case "--header-timeout" -> b.headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--status-interval" -> b.statusInterval = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--coalesce-ms" -> b.coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        case "--icy-metaint" -> b.icyMetaint = parseInt(flag, f.required());
+        case "--relay-metadata" -> b.relayMetadata = parseInt(flag, f.required()) != 0;
         default -> throw f.unknown();
       }
     }
-    password = secret("--source-password", password, passwordFile, env.get("NOCOPY_SOURCE_PASSWORD"));
-    adminPassword = secret("--admin-password", adminPassword, adminPasswordFile,
+    b.sourcePassword = secret("--source-password", b.sourcePassword, passwordFile,
+        env.get("NOCOPY_SOURCE_PASSWORD"));
+    b.adminPassword = secret("--admin-password", b.adminPassword, adminPasswordFile,
         env.get("NOCOPY_ADMIN_PASSWORD"));
-    boolean generated = password == null;
-    if (generated) {
-      password = generatePassword();
+    return b.build();
+  }
+
+  /**
+   * A builder holding the defaults of {@code ./nocopy relay} without flags.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder holding these settings, to change some of them in a copy.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.listen = listen;
+    b.sourcePassword = passwordGenerated ? null : sourcePassword;
+    b.generatedSourcePassword = passwordGenerated ? sourcePassword : null;
+    b.adminUser = adminUser;
+    b.adminPassword = adminPasswordGenerated ? null : adminPassword;
+    b.generatedAdminPassword = adminPasswordGenerated ? adminPassword : null;
+    b.maxListeners = maxListeners;
+    b.maxListenersPerIp = maxListenersPerIp;
+    b.burstSize = burstSize;
+    b.queueSize = queueSize;
+    b.engine = engine;
+    b.recordDir = recordDir;
+    b.relays = new ArrayList<>(relays);
+    b.memoryCap = memoryCap;
+    b.headerTimeout = headerTimeout;
+    b.sourceTimeout = sourceTimeout;
+    b.clientTimeout = clientTimeout;
+    b.maxConnections = maxConnections;
+    b.maxPendingPerIp = maxPendingPerIp;
+    b.statusInterval = statusInterval;
+    b.coalesce = coalesce;
+    b.icyMetaint = icyMetaint;
+    b.relayMetadata = relayMetadata;
+    b.mounts = mounts;
+    b.station = station;
+    b.logs = logs;
+    b.relaying = relaying;
+    b.configFile = configFile;
+    return b;
+  }
+
+  /**
+   * Settings being put together: public fields holding the defaults of {@code ./nocopy relay}
+   * without flags, set in any order, then {@link #build()} checks them. Not thread-safe; one
+   * builder per configuration being made.
+   */
+  public static final class Builder {
+    /** See {@link RelayConfig#listen()}. */
+    public InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
+    /** The source password, or null to generate one. */
+    public String sourcePassword;
+    private String generatedSourcePassword;
+    /** See {@link RelayConfig#adminUser()}. */
+    public String adminUser = "admin";
+    /** The admin password, or null to generate one. */
+    public String adminPassword;
+    private String generatedAdminPassword;
+    /** See {@link RelayConfig#maxListeners()}. */
+    public int maxListeners = 1000;
+    /** See {@link RelayConfig#maxListenersPerIp()}. */
+    public int maxListenersPerIp = 100;
+    /** See {@link RelayConfig#burstSize()}. */
+    public int burstSize = 64 * 1024;
+    /** See {@link RelayConfig#queueSize()}. */
+    public int queueSize = 512 * 1024;
+    /** See {@link RelayConfig#engine()}. */
+    public Engine engine = Engine.AUTO;
+    /** See {@link RelayConfig#recordDir()}. */
+    public Path recordDir;
+    /** See {@link RelayConfig#relays()}. */
+    public List<URI> relays = new ArrayList<>();
+    /** See {@link RelayConfig#memoryCap()}. */
+    public long memoryCap = 256L << 20;
+    /** See {@link RelayConfig#headerTimeout()}. */
+    public Duration headerTimeout = Duration.ofSeconds(15);
+    /** See {@link RelayConfig#sourceTimeout()}. */
+    public Duration sourceTimeout = Duration.ofSeconds(10);
+    /** See {@link RelayConfig#clientTimeout()}. */
+    public Duration clientTimeout = Duration.ofSeconds(30);
+    /** The most connections at once, or null to derive it from the open-file limit. */
+    public Integer maxConnections;
+    /** See {@link RelayConfig#maxPendingPerIp()}. */
+    public int maxPendingPerIp = 64;
+    /** See {@link RelayConfig#statusInterval()}. */
+    public Duration statusInterval = Duration.ofSeconds(1);
+    /** See {@link RelayConfig#coalesce()}. */
+    public Duration coalesce = Duration.ofMillis(50);
+    /** See {@link RelayConfig#icyMetaint()}. */
+    public int icyMetaint = 16000;
+    /** See {@link RelayConfig#relayMetadata()}. */
+    public boolean relayMetadata;
+    /** See {@link RelayConfig#mounts()}. */
+    public MountTable mounts = MountTable.empty();
+    /** See {@link RelayConfig#station()}. */
+    public Station station = Station.defaults();
+    /** See {@link RelayConfig#logs()}. */
+    public LogSettings logs = LogSettings.standardError();
+    /** See {@link RelayConfig#relaying()}. */
+    public Relaying relaying = Relaying.none();
+    /** See {@link RelayConfig#configFile()}. */
+    public Path configFile;
+
+    private Builder() {}
+
+    /**
+     * The settings, with passwords generated where none was given (a copy keeps the one generated
+     * before) and the connection cap derived where none was given.
+     *
+     * @return the settings
+     * @throws IllegalArgumentException naming the flag of a value out of range
+     */
+    public RelayConfig build() {
+      boolean generated = sourcePassword == null;
+      String password = generated
+          ? (generatedSourcePassword != null ? generatedSourcePassword : generatePassword())
+          : sourcePassword;
+      boolean adminGenerated = adminPassword == null;
+      String admin = adminGenerated
+          ? (generatedAdminPassword != null ? generatedAdminPassword : generatePassword())
+          : adminPassword;
+      int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
+      return new RelayConfig(listen, password, generated, adminUser, admin, adminGenerated,
+          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap,
+          headerTimeout, sourceTimeout, clientTimeout, connections, maxPendingPerIp, statusInterval,
+          coalesce, icyMetaint, relayMetadata, mounts, station, logs, relaying, configFile);
     }
-    boolean adminGenerated = adminPassword == null;
-    if (adminGenerated) {
-      adminPassword = generatePassword();
-    }
-    if (maxConnections == null) {
-      maxConnections = defaultMaxConnections(openFileLimit());
-    }
-    return new RelayConfig(listen, password, generated, adminUser, adminPassword, adminGenerated,
-        maxListeners, perIp, burst, queue, engine, recordDir, relays, memoryCap, headerTimeout,
-        sourceTimeout, clientTimeout, maxConnections, pendingPerIp, status, coalesce, metaint,
-        relayMetadata, MountTable.empty());
   }
 
   /**
@@ -361,10 +479,9 @@ public record RelayConfig(
    * @return the copy
    */
   public RelayConfig withListen(InetSocketAddress address) {
-    return new RelayConfig(address, sourcePassword, passwordGenerated, adminUser, adminPassword,
-        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
-        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, mounts);
+    Builder b = toBuilder();
+    b.listen = address;
+    return b.build();
   }
 
   /**
@@ -374,10 +491,9 @@ public record RelayConfig(
    * @return the copy
    */
   public RelayConfig withMounts(MountTable table) {
-    return new RelayConfig(listen, sourcePassword, passwordGenerated, adminUser, adminPassword,
-        adminPasswordGenerated, maxListeners, maxListenersPerIp, burstSize, queueSize, engine,
-        recordDir, relays, memoryCap, headerTimeout, sourceTimeout, clientTimeout, maxConnections,
-        maxPendingPerIp, statusInterval, coalesce, icyMetaint, relayMetadata, table);
+    Builder b = toBuilder();
+    b.mounts = table;
+    return b.build();
   }
 
   static InetSocketAddress parseAddress(String v) {
