@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Cascading ({@code --relay URL}): pulls a mount from another relay or an Icecast server as a
  * listener would and serves it here under the same name, with the upstream's content type and
- * {@code icy-*} metadata. With {@code --relay-metadata 1} it asks for ICY metadata ({@code
- * Icy-MetaData: 1}); when the upstream interleaves it, the blocks are stripped from the audio and
+ * {@code icy-*} metadata. It asks for ICY metadata ({@code Icy-MetaData: 1}; not with {@code
+ * --relay-metadata 0}); when the upstream interleaves it, the blocks are stripped from the audio and
  * their titles become this mount's ({@link IcyDemux}). The pulled body is read into pooled slices and published to the mount's
  * fan-out (userspace transport). Reconnects until the server closes: with a growing back-off (0.5 s to 10 s)
  * while the upstream cannot be reached, after 0.2 s when a stream ended.

@@ -191,7 +191,7 @@ public record RelayConfig(
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
-        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 0)
+        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 1)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -373,7 +373,7 @@ public record RelayConfig(
     /** See {@link RelayConfig#icyMetaint()}. */
     public int icyMetaint = 16000;
     /** See {@link RelayConfig#relayMetadata()}. */
-    public boolean relayMetadata;
+    public boolean relayMetadata = true;
     /** See {@link RelayConfig#mounts()}. */
     public MountTable mounts = MountTable.empty();
     /** See {@link RelayConfig#station()}. */

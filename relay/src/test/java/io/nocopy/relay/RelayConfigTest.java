@@ -22,6 +22,8 @@ class RelayConfigTest {
     assertEquals(RelayConfig.Engine.AUTO, c.engine());
     assertNull(c.recordDir());
     assertTrue(c.relays().isEmpty());
+    assertTrue(c.relayMetadata(), "a cascade asks for ICY titles");
+    assertTrue(!RelayConfig.parse("--relay-metadata", "0").relayMetadata());
     assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
   }
 
