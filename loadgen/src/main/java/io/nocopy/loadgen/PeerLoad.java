@@ -13,6 +13,10 @@ import java.util.Locale;
  * {@code /proc/<pid>}; its allocation and GC count only from a {@code /admin/nocopy-stats.json}
  * it may expose ({@code --stats-path}), else they are reported as "n/a".
  *
+ * <p>A share of the listeners may ask for ICY metadata ({@code --icy-share}), as players do; the
+ * title is then set once a second through {@code /admin/metadata} and every ICY listener must see
+ * it change.
+ *
  * <p>Prints progress, a summary and one {@code ROW} line of tab-separated fields for the
  * benchmark script ({@link PeerResult#row()}). Exit status 0 if every listener's bytes were
  * clean, 1 if not, 2 for bad flags, 3 if the run could not be done. Everything it opens is closed
@@ -36,6 +40,10 @@ public final class PeerLoad {
                              gc_count (JVM peers); without it allocation and GC are "n/a"
         --admin-password PW  sent as user "admin" with the stats request (the nocopy relay's
                              /admin/ pages need credentials, as Icecast's do)
+        --icy-share F        the fraction of listeners that send Icy-MetaData: 1 (0 to 1, default
+                             0); they strip the metadata blocks at icy-metaint, verify the audio
+                             as the others do and count the titles, which change every second
+                             (/admin/metadata with the source password)
       """;
 
   /** {@code SyntheticSource}'s pace for "max": far more than loopback carries, so it never waits. */
@@ -92,6 +100,8 @@ public final class PeerLoad {
     private final ProcStats proc;
     private volatile boolean measuring;
     private volatile boolean stopping;
+    private volatile long titlesSet;
+    private volatile String titleFailure;
 
     Run(PeerLoadConfig c, PrintStream out) {
       this.c = c;
@@ -119,6 +129,7 @@ public final class PeerLoad {
           source.start();
           connectListeners(listeners);
         }
+        Thread titles = c.icyListeners() > 0 ? Thread.ofVirtual().name("peerload-titles").start(this::setTitles) : null;
         long start = System.nanoTime();
         progress(listeners, start, c.warmupSeconds(), "warm-up");
         long cpuA = proc.cpuNanos();
@@ -135,6 +146,10 @@ public final class PeerLoad {
         long peak = proc.peakRssBytes();
 
         stopping = true;
+        if (titles != null) {
+          titles.interrupt();
+          titles.join(10_000);
+        }
         source.close();
         String sourceFailure = source.failure();
         long lastSeq = source.lastSeq();
@@ -156,6 +171,10 @@ public final class PeerLoad {
         if (sourceFailure != null) {
           errors.add(sourceFailure);
         }
+        if (titleFailure != null) {
+          errors.add(titleFailure);
+        }
+        long minTitles = Long.MAX_VALUE;
         for (int i = 0; i < listeners.size(); i++) {
           SyntheticListener li = listeners.get(i);
           latency.add(li.latency);
@@ -164,6 +183,13 @@ public final class PeerLoad {
               ? li.failure() : v.failure();
           if (why == null && v.framesVerified() == 0) {
             why = "no complete frame received";
+          }
+          IcyStream icy = li.icyStream();
+          if (icy != null) {
+            minTitles = Math.min(minTitles, icy.titles());
+            if (why == null && icy.titles() == 0 && titlesSet >= 2) {
+              why = "an ICY listener saw no StreamTitle while " + titlesSet + " titles were set";
+            }
           }
           if (why == null) {
             clean++;
@@ -177,7 +203,8 @@ public final class PeerLoad {
         return new PeerResult(c, tB - tA, bytesB - bytesA, cpuB - cpuA,
             jvmA == null || jvmB == null ? -1 : jvmB[0] - jvmA[0],
             jvmA == null || jvmB == null ? -1 : jvmB[1] - jvmA[1],
-            peak, latency, clean, complete, connectedAtEnd, errors);
+            peak, latency, clean, complete, connectedAtEnd, titlesSet,
+            minTitles == Long.MAX_VALUE ? -1 : minTitles, errors);
       } finally {
         stopping = true;
         if (source != null) {
@@ -234,7 +261,8 @@ public final class PeerLoad {
       for (int i = 0; i < c.listeners(); i += 4) {
         List<SyntheticListener> batch = new ArrayList<>();
         for (int j = i; j < Math.min(c.listeners(), i + 4); j++) {
-          SyntheticListener li = new SyntheticListener(c.target(), c.mount(), () -> measuring, () -> stopping);
+          SyntheticListener li =
+              new SyntheticListener(c.target(), c.mount(), () -> measuring, () -> stopping, c.icy(j));
           listeners.add(li);
           batch.add(li);
           li.start();
@@ -254,6 +282,30 @@ public final class PeerLoad {
       }
       out.printf(Locale.ROOT, "[%s] %d listeners connected in %.1f s%n", c.name(), c.listeners(),
           (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * Sets the mount's title once a second until the run stops ({@code /admin/metadata},
+     * {@code mode=updinfo}, with the source's credentials, which Icecast and nocopy both take).
+     */
+    private void setTitles() {
+      String auth = RelayProcess.basic("source", c.password());
+      for (long n = 1; !stopping; n++) {
+        try {
+          RelayProcess.get(c.target(), "/admin/metadata?mount=" + c.mount() + "&mode=updinfo&song=loadgen+title+" + n,
+              auth);
+          titlesSet = n;
+        } catch (IOException e) {
+          if (titleFailure == null && !stopping) {
+            titleFailure = "setting the title: " + e.getMessage();
+          }
+        }
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
     }
 
     /** {allocated bytes, gc count} from the peer's stats document, or null without one. */

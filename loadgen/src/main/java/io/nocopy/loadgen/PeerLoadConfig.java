@@ -18,10 +18,11 @@ import java.util.Locale;
  * @param name the peer's name in the report
  * @param statsPath the peer's stats document, or null
  * @param adminPassword the password of user {@code admin} sent with the stats request, or null
+ * @param icyShare the fraction of listeners that ask for ICY metadata, 0 to 1
  */
 public record PeerLoadConfig(InetSocketAddress target, long pid, String password, String mount, int listeners,
     long bitsPerSecond, int seconds, int warmupSeconds, String name, String statsPath,
-    String adminPassword) {
+    String adminPassword, double icyShare) {
 
   /** Validates. */
   public PeerLoadConfig {
@@ -40,6 +41,25 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     if (seconds < 1 || seconds > 3600 || warmupSeconds < 0 || warmupSeconds > 600) {
       throw new IllegalArgumentException("--seconds must be 1..3600 and --warmup 0..600");
     }
+    if (!(icyShare >= 0 && icyShare <= 1)) {
+      throw new IllegalArgumentException("--icy-share must be between 0 and 1, got " + icyShare);
+    }
+  }
+
+  /**
+   * Whether listener {@code i} (from 0) asks for ICY metadata: spread evenly, {@code
+   * round(listeners * icyShare)} of them in all.
+   *
+   * @param i the listener's index
+   * @return true for an ICY listener
+   */
+  public boolean icy(int i) {
+    return Math.round((i + 1) * icyShare) > Math.round(i * icyShare);
+  }
+
+  /** @return the ICY listeners' count */
+  public int icyListeners() {
+    return (int) Math.round(listeners * icyShare);
   }
 
   /** @return whether the source runs as fast as it can */
@@ -71,8 +91,9 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     String name = "relay";
     String statsPath = null;
     String adminPassword = null;
+    double icyShare = 0;
     List<String> known = List.of("--target", "--pid", "--password", "--mount", "--listeners", "--rate", "--seconds",
-        "--warmup", "--name", "--stats-path", "--admin-password");
+        "--warmup", "--name", "--stats-path", "--admin-password", "--icy-share");
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (!known.contains(flag)) {
@@ -95,6 +116,7 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
         case "--name" -> name = v;
         case "--stats-path" -> statsPath = v;
         case "--admin-password" -> adminPassword = v;
+        case "--icy-share" -> icyShare = parseShare(v);
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
@@ -102,7 +124,15 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
       throw new IllegalArgumentException("--target HOST:PORT is required");
     }
     return new PeerLoadConfig(target, pid, password, mount, listeners, rate, seconds, warmup, name, statsPath,
-        adminPassword);
+        adminPassword, icyShare);
+  }
+
+  private static double parseShare(String v) {
+    try {
+      return Double.parseDouble(v.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--icy-share wants a fraction such as 0.25, got '" + v + "'");
+    }
   }
 
   static InetSocketAddress parseTarget(String v) {

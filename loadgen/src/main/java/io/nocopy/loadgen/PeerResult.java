@@ -17,11 +17,13 @@ import java.util.Locale;
  * @param clean listeners whose bytes had no corruption, gap or early drop
  * @param complete clean listeners that also received up to the source's last frame
  * @param connectedAtEnd listeners still connected when the window ended
+ * @param titlesSet titles set through {@code /admin/metadata} during the run (with ICY listeners)
+ * @param minTitlesSeen the fewest title changes an ICY listener read, -1 without ICY listeners
  * @param errors the first problems, one line each
  */
 public record PeerResult(PeerLoadConfig config, long windowNanos, long deliveredBytes, long cpuNanos,
     long allocatedBytes, long gcCount, long peakRssBytes, LatencyHistogram latency, int clean, int complete,
-    int connectedAtEnd, List<String> errors) {
+    int connectedAtEnd, long titlesSet, long minTitlesSeen, List<String> errors) {
 
   /** Copies the list. */
   public PeerResult {
@@ -41,7 +43,8 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
   /**
    * The line the benchmark script collects: {@code ROW}, then tab-separated: name, listeners, rate,
    * delivered MB/s, Mbit/s per listener, CPU s/GB, relay CPU %, peak RSS MB, GC count, allocated
-   * MB, p50 ms, p99 ms, integrity, notes.
+   * MB, p50 ms, p99 ms, integrity, notes, ICY listeners (count and share), titles (set, and the
+   * fewest an ICY listener saw change; "-" without ICY listeners).
    *
    * @return the line
    */
@@ -54,7 +57,17 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
         allocatedBytes < 0 ? "n/a" : f("%.1f", allocatedBytes / 1048576.0),
         ms(latency.percentile(0.50)), ms(latency.percentile(0.99)),
         clean + "/" + c.listeners() + " clean, " + complete + " to the end",
-        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '));
+        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '), icyLabel(c), titlesLabel());
+  }
+
+  /** The ICY listeners: e.g. "25 (25%)", or "0". */
+  static String icyLabel(PeerLoadConfig c) {
+    int n = c.icyListeners();
+    return n == 0 ? "0" : f("%d (%.0f%%)", n, 100.0 * n / c.listeners());
+  }
+
+  private String titlesLabel() {
+    return minTitlesSeen < 0 ? "-" : titlesSet + " set, each ICY listener saw >= " + minTitlesSeen;
   }
 
   /** @return a human summary of several lines */
@@ -62,10 +75,12 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
     StringBuilder b = new StringBuilder();
     b.append(f("[%s] %d listeners at %s: %.1f MB/s delivered, relay %.2f CPU s/GB, peak RSS %.0f MB, GC %s,"
             + " allocated %s, latency p50 %s ms p99 %s ms, %d/%d clean (%d to the end, %d connected at the end"
-            + " of the window)", config.name(), config.listeners(), config.rateLabel(), deliveredMBps(),
+            + " of the window), ICY listeners %s, titles %s", config.name(), config.listeners(), config.rateLabel(),
+        deliveredMBps(),
         cpuSecondsPerGb(), peakRssBytes / 1048576.0, gcCount < 0 ? "n/a" : Long.toString(gcCount),
         allocatedBytes < 0 ? "n/a" : f("%.1f MB", allocatedBytes / 1048576.0), ms(latency.percentile(0.5)),
-        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd));
+        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd, icyLabel(config),
+        titlesLabel()));
     for (String e : errors) {
       b.append('\n').append("  ").append(e);
     }
@@ -81,7 +96,7 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
    */
   static String failedRow(PeerLoadConfig c, String why) {
     return String.join("\t", "ROW", c.name(), Integer.toString(c.listeners()), c.rateLabel(), "-", "-", "-", "-",
-        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '));
+        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '), icyLabel(c), "-");
   }
 
   private static String ms(long nanos) {
