@@ -20,6 +20,11 @@
 #                                           "floor-uring": the same with each read's sends submitted as
 #                                           one io_uring batch (needs liburing-dev)
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
+#   ICY_SHARES="0"                          fractions of the listeners that ask for ICY metadata
+#                                           (Icy-MetaData: 1, as players do; PeerLoad --icy-share):
+#                                           "0 0.25" runs every scenario and relay twice, without and
+#                                           with a quarter of ICY listeners, and adds a table of the
+#                                           CPU per GB with and without
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
 #                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
@@ -37,6 +42,7 @@ PROXY_RUNS="${PROXY_RUNS:-3}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 PEERS="${PEERS:-splice userspace icecast netty}"
 SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@50mbit}"
+ICY_SHARES="${ICY_SHARES:-0}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
 WARMUP="${WARMUP:-3}"
 QUEUE="${QUEUE:-4194304}"
@@ -178,17 +184,20 @@ part fanout || SCENARIOS=""
 for scenario in $SCENARIOS; do
   n=${scenario%@*}
   rate=${scenario#*@}
+  for share in $ICY_SHARES; do
   for peer in $PEERS; do
     port=$(( port + 1 ))
     start_peer "$peer" "$port" "$n"
-    echo "== $PEER_NAME: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
+    echo "== $PEER_NAME: 1 source x $n listeners at $rate, ICY share $share (pid $PEER_PID, port $port) =="
     set +e
     "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$LOAD_CP" io.nocopy.loadgen.PeerLoad --target "127.0.0.1:$port" \
       --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
-      --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" "${STATS_ARGS[@]}" | tee "$WORK/out"
+      --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" --icy-share "$share" \
+      "${STATS_ARGS[@]}" | tee "$WORK/out"
     set -e
     grep '^ROW' "$WORK/out" | cut -f2- >> "$ROWS" || true
     stop_peer
+  done
   done
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -199,13 +208,32 @@ table() {
   echo "load average before $LOAD_BEFORE, after $LOAD_AFTER; ${WARMUP} s warm-up + ${SECONDS_PER_RUN} s measured per run;"
   echo "per-listener queue limit $QUEUE bytes for every relay. CPU s/GB = relay CPU seconds per delivered 10^9 bytes."
   echo
-  echo "| relay | listeners | rate per listener | delivered MB/s | relay CPU s/GB | relay CPU % | peak RSS MB | GCs | allocated MB | p50 ms | p99 ms | integrity | first problem |"
-  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14 }' "$ROWS"
+  echo "| relay | listeners | ICY listeners | rate per listener | delivered MB/s | relay CPU s/GB | relay CPU % | peak RSS MB | GCs | allocated MB | p50 ms | p99 ms | integrity | first problem |"
+  echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, ($15 == "" ? "0" : $15), $3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14 }' "$ROWS"
   echo
-  # the issue's targets, at 100 listeners when that scenario ran
+  if [ "$ICY_SHARES" != "0" ]; then
+    # each relay and scenario without ICY listeners against the same with them: CPU per GB
+    echo "ICY listeners in the mix (titles set once a second; every ICY listener must see them change):"
+    echo
+    echo "| relay | listeners | rate | CPU s/GB, no ICY | ICY listeners | CPU s/GB with them | with / without | titles |"
+    echo "|---|---:|---|---:|---:|---:|---:|---|"
+    awk -F'\t' '
+      { key = $1 SUBSEP $2 SUBSEP $3 }
+      $15 == "" || $15 == "0" { base[key] = $6; next }
+      { order[++n] = key; icy[key] = $15; cpu[key] = $6; titles[key] = $16 }
+      END {
+        for (i = 1; i <= n; i++) {
+          k = order[i]; split(k, p, SUBSEP); b = (k in base) ? base[k] : "-"
+          r = (b != "-" && b + 0 > 0 && cpu[k] != "-") ? sprintf("%.2fx", cpu[k] / b) : "-"
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3], b, icy[k], cpu[k], r, titles[k]
+        }
+      }' "$ROWS"
+    echo
+  fi
+  # the issue's targets, at 100 listeners when that scenario ran (rows without ICY listeners)
   awk -F'\t' '
-    $2 == 100 && $6 != "-" { cpu[$1] = $6 }
+    $2 == 100 && $6 != "-" && ($15 == "" || $15 == "0") { cpu[$1] = $6 }
     END {
       s = ""; u = ""; i = ""; n = ""
       for (k in cpu) {
@@ -223,7 +251,9 @@ if part fanout; then
   table | tee -a "$WORK/tables.md"
   if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
   if [ -n "${CHART:-}" ]; then
-    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART"
+    # the chart shows the rows without ICY listeners
+    awk -F'\t' '$15 == "" || $15 == "0"' "$ROWS" > "$WORK/chart-rows.tsv"
+    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$WORK/chart-rows.tsv" "$CHART"
   fi
 fi
 
