@@ -3,9 +3,10 @@ package io.nocopy.fanout;
 import java.nio.ByteBuffer;
 
 /**
- * A sink's stream hooks: where its stream starts and what is inserted into it. Only sinks that
- * have one get a {@code Hooks}; {@link Sink#deliver} checks for null and otherwise hands the whole
- * chunk on, so sinks without hooks pay nothing.
+ * A sink's stream hooks: where its stream starts, what is inserted into it, and where it ends when
+ * it detaches. Only sinks that have one get a {@code Hooks} (a sink asked to detach gets one
+ * then); {@link Sink#deliver} checks for null and otherwise hands the whole chunk on, so sinks
+ * without hooks pay nothing.
  *
  * <p>The walk: a chunk covers stream positions {@code [c.position, c.position + c.length)}; the
  * sink takes the part at or after its start position. Its own stream position ({@link #at}) counts
@@ -19,6 +20,8 @@ final class Hooks {
   private final Insertions insertions;
   private long at; // position in the sink's stream
   private long nextInsert = Long.MAX_VALUE;
+  private long end = Long.MAX_VALUE; // the detach position: no source byte at or after it
+  private boolean ended; // the sink got its last byte before end
 
   private Hooks(long start, ByteBuffer header, Insertions insertions) {
     this.start = start;
@@ -62,17 +65,46 @@ final class Hooks {
     }
   }
 
-  /** Gives the sink its part of the chunk, with insertions at their points. */
+  /** The hooks of a sink without any, made when it is asked to detach. */
+  static Hooks plain(long start) {
+    return new Hooks(start, null, null);
+  }
+
+  /**
+   * Delivery lock held: the sink takes no source byte at or after {@code position}. The caller
+   * checked that the sink has not been given bytes past it.
+   */
+  void endAt(long position) {
+    end = position;
+  }
+
+  /** The detach position, {@link Long#MAX_VALUE} for none. */
+  long end() {
+    return end;
+  }
+
+  /**
+   * Gives the sink its part of the chunk, with insertions at their points, up to its detach
+   * position; on reaching it the sink's stream ends ({@link Sink#endHere}).
+   */
   void deliver(Sink s, Chunk c) {
+    if (ended) {
+      return;
+    }
     long from = Math.max(0, start - c.position);
-    while (from < c.length && s.handover.stopReason() == null) {
-      long take = Math.min(c.length - from, nextInsert - at);
+    long until = Math.min(c.length, end - c.position);
+    while (from < until && s.handover.stopReason() == null) {
+      long take = Math.min(until - from, nextInsert - at);
       if (take > 0) {
         s.offer(c, from, take);
         from += take;
         at += take;
       }
       insertIfDue(s);
+    }
+    if (c.position + c.length >= end) {
+      ended = true;
+      s.endHere();
     }
   }
 

@@ -11,5 +11,11 @@ public enum Reason {
   /** Writing to the sink failed (the error is reported). */
   FAILED,
   /** The fan-out was closed. */
-  CLOSED
+  CLOSED,
+  /**
+   * {@link Sink#detach} was called: the sink got the stream up to the position it asked for, every
+   * byte of it was written, and its channel is open and the caller's again (to join another
+   * fan-out, say).
+   */
+  DETACHED
 }

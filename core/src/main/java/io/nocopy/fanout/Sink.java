@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The channel stays the caller's: the fan-out never closes it (except that a userspace sink whose
  * writer is blocked in the channel's {@code write} when it is dropped is interrupted, which closes
  * the channel, the JDK's rule for interruptible channels). After {@link FanoutListener#sinkClosed}
- * the channel is the caller's alone again.
+ * the channel is the caller's alone again. A sink can leave its fan-out at a stream position
+ * without its channel being touched ({@link #detach}), and the channel can then be a sink of
+ * another fan-out: a listener moved to another stream without being disconnected.
  *
  * <p>Thread safety: every method may be called from any thread.
  */
@@ -34,12 +36,15 @@ public final class Sink {
   final ByteBuffer prefix;
   final Port port;
   final Handover handover = new Handover();
-  final Hooks hooks; // null for a sink without hooks: its delivery costs nothing extra
+  // null for a sink without hooks: its delivery costs nothing extra; set under the delivery lock
+  Hooks hooks;
   final AtomicLong written = new AtomicLong(); // by the channel's owner only; read by anyone
   final AtomicLong direct = new AtomicLong(); // part of written: by the source thread
   final long startPosition;
   private final long prefixLength;
   private volatile Reason reason;
+  private volatile boolean detached; // reached its detach position (set under the delivery lock)
+  private volatile long endedAt = -1; // where its stream stopped, once it ended
 
   Sink(Fanout fanout, SinkBuilder b, Port port, long startPosition, Hooks hooks) {
     this.fanout = fanout;
@@ -117,6 +122,18 @@ public final class Sink {
   }
 
   /**
+   * The stream position after the last stream byte this sink has been given: while it runs, the
+   * source's position (or its start, if later); once it ended, where its stream stopped (its detach
+   * position, or the source's end).
+   *
+   * @return a position of the source's stream
+   */
+  public long endPosition() {
+    long e = endedAt;
+    return e >= 0 ? e : Math.max(startPosition, fanout.bytesIn());
+  }
+
+  /**
    * Why the sink ended, or null while it runs.
    *
    * @return the reason or null
@@ -140,6 +157,58 @@ public final class Sink {
    */
   public void remove() {
     drop(Reason.REMOVED);
+  }
+
+  /**
+   * Makes the sink leave the fan-out at stream position {@code position} without closing its
+   * channel: it takes the stream's bytes before that position and none after, its writer writes
+   * them all, then it ends with {@link Reason#DETACHED} and its channel is the caller's again (to
+   * join another fan-out). A position the sink has already been given bytes past is refused, so a
+   * caller who wants the sink to stop on a boundary of the stream's format (a frame, a page) gets
+   * that boundary or nothing; {@link #endPosition()} is never refused. If the source ends first,
+   * the sink ends with {@link Reason#FINISHED} as it would have; a later {@link #remove()} or drop
+   * still ends it at once.
+   *
+   * <p>Takes the fan-out's delivery lock (waits for the chunk being delivered). May be called from
+   * the fan-out's source tap, which runs before the chunk it scans is delivered: a position the tap
+   * found in that chunk is never refused.
+   *
+   * @param position a stream position
+   * @return true if the sink will end there (or at an earlier position asked before), false if it
+   *     was already given bytes past {@code position}, or has ended or is ending
+   */
+  public boolean detach(long position) {
+    fanout.delivery.lock();
+    try {
+      if (reason != null || handover.stopReason() != null || handover.finished()) {
+        return false;
+      }
+      // under the delivery lock every sink has been given exactly the chunks before bytesIn
+      long at = Math.max(startPosition, fanout.bytesIn());
+      if (position < at) {
+        return false;
+      }
+      if (hooks == null) {
+        hooks = Hooks.plain(startPosition);
+      }
+      if (position >= hooks.end()) {
+        return true;
+      }
+      hooks.endAt(position);
+      if (at == position) {
+        endHere();
+      }
+      return true;
+    } finally {
+      fanout.delivery.unlock();
+    }
+  }
+
+  /** Delivery lock held: the sink got its last byte; its writer drains, then it ends DETACHED. */
+  void endHere() {
+    detached = true;
+    port.endOfStream();
+    handover.finish();
   }
 
   /** Ends the sink with {@code why} unless it already ends. */
@@ -252,9 +321,12 @@ public final class Sink {
       if (stop != null) {
         why = stop;
         error = null;
+      } else if (why == Reason.FINISHED && detached) {
+        why = Reason.DETACHED;
       } else if (why != Reason.FINISHED) {
         handover.stop(why); // the source skips this sink from now on
       }
+      endedAt = why == Reason.DETACHED ? hooks.end() : Math.max(startPosition, fanout.bytesIn());
       reason = why;
       fanout.sinkEnded(this, why, error);
     }

@@ -2,6 +2,7 @@ package io.nocopy.fanout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -330,6 +331,125 @@ abstract class FanoutContract extends FdCheckedTest {
       a.a().shutdownOutput();
       assertEquals(hash, gotA.get(10, TimeUnit.SECONDS));
       assertEquals(1, f.stats().dropsFailed());
+    }
+  }
+
+  // --- detaching ----------------------------------------------------------------------------------
+
+  @Test
+  void aDetachedSinkStopsAtItsPositionKeepsItsChannelAndJoinsAnotherFanout() throws Exception {
+    byte[] first = Net.random(600_000, 91);
+    byte[] second = Net.random(300_000, 92);
+    int burst = 16 * 1024;
+    int leaveAt = 450_000;
+    Events evA = new Events();
+    Events evB = new Events();
+    try (Pair srcA = Net.pair(Kind.TCP);
+        Pair srcB = Net.pair(Kind.TCP);
+        Pair mover = Net.pair(Kind.TCP);
+        Pair stay = Net.pair(Kind.UNIX);
+        Fanout a = builder().listener(evA).open(Source.channel(srcA.b()));
+        Fanout b = builder().burst(burst).listener(evB).open(Source.channel(srcB.b()))) {
+      Future<byte[]> gotMover = Net.readAll(mover.b());
+      Future<byte[]> gotStay = Net.readAll(stay.b());
+      Sink m = a.add(mover.a());
+      Sink st = a.add(stay.a());
+      a.start();
+      b.start();
+      writeLive(srcA, first, 0, 200_000);
+      await(() -> m.bytesWritten() == 200_000, "the first bytes");
+      assertTrue(m.detach(leaveAt), "a position ahead of the sink");
+      assertTrue(m.detach(leaveAt + 1000), "a later position keeps the earlier one");
+      writeLive(srcB, second, 0, 100_000);
+      await(() -> b.bytesIn() == 100_000, "the other source's first bytes");
+      writeLive(srcA, first, 200_000, first.length);
+      await(() -> evA.reasons.get(m) != null, "the detached sink's report");
+      assertEquals(Reason.DETACHED, evA.reasons.get(m));
+      assertEquals(leaveAt, m.endPosition());
+      assertEquals(leaveAt, m.bytesWritten());
+      assertTrue(mover.a().isOpen(), "detaching leaves the channel open");
+      assertEquals(1, a.sinks().size());
+      Sink joined = b.add(mover.a());
+      assertEquals(100_000 - burst, joined.startPosition());
+      writeLive(srcB, second, 100_000, second.length);
+      srcA.a().shutdownOutput();
+      srcB.a().shutdownOutput();
+      a.join();
+      b.join();
+      assertEquals(Reason.FINISHED, evB.reasons.get(joined));
+      assertEquals(Reason.FINISHED, evA.reasons.get(st));
+      mover.a().shutdownOutput();
+      stay.a().shutdownOutput();
+      assertArrayEquals(concat(Arrays.copyOf(first, leaveAt),
+          Arrays.copyOfRange(second, 100_000 - burst, second.length)), gotMover.get(),
+          "the first stream up to the position, then the second from its burst, on one channel");
+      assertArrayEquals(first, gotStay.get());
+    }
+  }
+
+  @Test
+  void detachRefusesAPositionAlreadyPassedAndEndsAtOnceAtTheSinksEnd() throws Exception {
+    byte[] data = Net.random(300_000, 93);
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair out = Net.pair(Kind.TCP);
+        Fanout f = builder().listener(ev).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(out.b());
+      Sink k = f.add(out.a());
+      f.start();
+      writeLive(s, data, 0, 100_000);
+      await(() -> k.bytesWritten() == 100_000, "the first bytes");
+      assertFalse(k.detach(50_000), "bytes past it were given");
+      assertTrue(k.isOpen());
+      assertEquals(100_000, k.endPosition());
+      assertTrue(k.detach(k.endPosition()));
+      await(() -> ev.reasons.get(k) != null, "the sink to end");
+      assertEquals(Reason.DETACHED, k.reason());
+      assertFalse(k.detach(k.endPosition()), "an ended sink");
+      writeLive(s, data, 100_000, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      assertTrue(out.a().isOpen());
+      out.a().shutdownOutput();
+      assertArrayEquals(Arrays.copyOf(data, 100_000), got.get());
+      assertEquals(data.length, f.bytesIn());
+    }
+  }
+
+  @Test
+  void theTapMayDetachASinkAtAPositionInTheChunkItScans() throws Exception {
+    byte[] data = Net.random(500_000, 94);
+    int leaveAt = 333_333; // inside some chunk, wherever the chunks fall
+    Sink[] sink = new Sink[1];
+    long[] scanned = {0};
+    boolean[] asked = {false};
+    boolean[] accepted = {false};
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair out = Net.pair(Kind.TCP);
+        Pair other = Net.pair(Kind.UNIX);
+        Fanout f = builder().listener(ev).tap(seg -> {
+          scanned[0] += seg.byteSize();
+          if (!asked[0] && scanned[0] > leaveAt) {
+            asked[0] = true;
+            accepted[0] = sink[0].detach(leaveAt);
+          }
+        }).open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(out.b());
+      Future<byte[]> gotOther = Net.readAll(other.b());
+      sink[0] = f.sink(out.a()).insert(Insertions.every(100_000, p -> ByteBuffer.allocate(0))).add();
+      Sink o = f.add(other.a());
+      f.start();
+      writeLive(s, data, 0, data.length);
+      s.a().shutdownOutput();
+      f.join();
+      assertTrue(accepted[0], "a position in the chunk being scanned is never refused");
+      assertEquals(Reason.DETACHED, ev.reasons.get(sink[0]));
+      assertEquals(Reason.FINISHED, ev.reasons.get(o));
+      out.a().shutdownOutput();
+      other.a().shutdownOutput();
+      assertArrayEquals(Arrays.copyOf(data, leaveAt), got.get());
+      assertArrayEquals(data, gotOther.get());
     }
   }
 

@@ -44,6 +44,8 @@ final class AdminPages {
             "Access-Control-Allow-Origin: *"));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
+      case "/admin/streamlist.txt" ->
+          Responses.send(ch, StreamList.response(StreamList.body(server.mounts(), server.config().mounts())));
       case "/admin/nocopy-stats.json" ->
           Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
       case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));

@@ -47,6 +47,9 @@ final class ListenerConnection {
     }
     Mount mount = server.mount(mountName);
     if (mount == null) {
+      mount = server.relays().demand(mountName); // an on-demand relay connects now
+    }
+    if (mount == null) {
       server.refuse(ch, 404, "no source on " + mountName);
       return;
     }

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import io.nocopy.relay.config.LogSettings;
 import io.nocopy.relay.config.MountTable;
+import io.nocopy.relay.config.IcecastConfig.RelaySettings;
 import io.nocopy.relay.config.Relaying;
 import io.nocopy.relay.config.Station;
 
@@ -34,7 +35,6 @@ import io.nocopy.relay.config.Station;
  * @param queueSize bytes a listener may fall behind before it is disconnected
  * @param engine how bytes are fanned out
  * @param recordDir where each mount is recorded, or null for no recording
- * @param relays upstream mounts to pull and serve locally (cascading)
  * @param memoryCap the byte cap of the relay's pooled memory
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
  * @param sourceTimeout how long a source may send nothing before it is dropped and its mount freed
@@ -47,8 +47,6 @@ import io.nocopy.relay.config.Station;
  * @param statusInterval how often the status line is printed, or zero for never
  * @param coalesce how long a quiet source's bytes may gather before they are moved on
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
- * @param relayMetadata whether a cascaded mount asks its upstream for ICY metadata and re-announces
- *     its titles
  * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
  * @param station what the server says about itself (host name, location, admin contact, headers)
  * @param logs where the relay logs
@@ -71,7 +69,6 @@ public record RelayConfig(
     int queueSize,
     Engine engine,
     Path recordDir,
-    List<URI> relays,
     long memoryCap,
     Duration headerTimeout,
     Duration sourceTimeout,
@@ -81,7 +78,6 @@ public record RelayConfig(
     Duration statusInterval,
     Duration coalesce,
     int icyMetaint,
-    boolean relayMetadata,
     MountTable mounts,
     Station station,
     LogSettings logs,
@@ -128,7 +124,6 @@ public record RelayConfig(
     if (memoryCap < (1 << 20)) {
       throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
     }
-    relays = List.copyOf(relays);
     java.util.Objects.requireNonNull(mounts, "mounts");
     java.util.Objects.requireNonNull(station, "station");
     java.util.Objects.requireNonNull(logs, "logs");
@@ -175,7 +170,8 @@ public record RelayConfig(
                                    fan-out engine (default auto: splice where available)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
-                                   here under the same name (repeatable)
+                                   here under the same name (repeatable); http://USER:PW@HOST:PORT/M
+                                   logs in to the upstream with those credentials
         --memory-cap BYTES         cap on pooled memory (default 256m)
         --header-timeout SECONDS   time allowed to send a request head (default 15)
         --source-timeout SECONDS   a source that sends nothing this long is dropped and its mount
@@ -191,7 +187,14 @@ public record RelayConfig(
                                    on: far fewer system calls per byte for packet-paced streams,
                                    at most N ms more latency; 0 moves every packet (default 50)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
-        --relay-metadata 0|1       cascaded mounts ask their upstream for ICY titles (default 1)
+        --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 1)
+        --master URL               be a slave of the Icecast or nocopy server at
+                                   http://USER:PW@HOST:PORT: relay every mount its
+                                   /admin/streamlist.txt lists (USER:PW its relay login)
+        --master-interval SECONDS  how often to ask the master for its mounts (default 120)
+        --relay-user NAME          the user slaves of this server log in as (default relay)
+        --relay-password PW        their password: serves /admin/streamlist.txt to slaves
+                                   (default: none, no slave may log in)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -237,6 +240,12 @@ public record RelayConfig(
     Builder b = builder();
     String passwordFile = null;
     String adminPasswordFile = null;
+    List<RelaySettings> relays = new ArrayList<>();
+    boolean relayMetadata = true;
+    String relayUser = null;
+    String relayPassword = null;
+    URI master = null;
+    Duration masterInterval = null;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -260,16 +269,22 @@ public record RelayConfig(
         case "--queue-size" -> b.queueSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
         case "--engine" -> b.engine = parseEngine(f.required());
         case "--record-dir" -> b.recordDir = Path.of(f.required());
-        case "--relay" -> b.relays.add(parseRelay(f.required()));
+        case "--relay" -> relays.add(RelayFlags.relay(f.required()));
         case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
         case "--header-timeout" -> b.headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--status-interval" -> b.statusInterval = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--coalesce-ms" -> b.coalesce = Duration.ofMillis(parseInt(flag, f.required()));
         case "--icy-metaint" -> b.icyMetaint = parseInt(flag, f.required());
-        case "--relay-metadata" -> b.relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
+        case "--master" -> master = RelayFlags.master(f.required());
+        case "--master-interval" -> masterInterval = Duration.ofSeconds(parseInt(flag, f.required()));
+        case "--relay-user" -> relayUser = f.required();
+        case "--relay-password" -> relayPassword = f.required();
         default -> throw f.unknown();
       }
     }
+    b.relaying = RelayFlags.relaying(b.relaying, relays, relayMetadata, relayUser, relayPassword, master,
+        masterInterval);
     b.sourcePassword = secret("--source-password", b.sourcePassword, passwordFile,
         env.get("NOCOPY_SOURCE_PASSWORD"));
     b.adminPassword = secret("--admin-password", b.adminPassword, adminPasswordFile,
@@ -305,7 +320,6 @@ public record RelayConfig(
     b.queueSize = queueSize;
     b.engine = engine;
     b.recordDir = recordDir;
-    b.relays = new ArrayList<>(relays);
     b.memoryCap = memoryCap;
     b.headerTimeout = headerTimeout;
     b.sourceTimeout = sourceTimeout;
@@ -315,7 +329,6 @@ public record RelayConfig(
     b.statusInterval = statusInterval;
     b.coalesce = coalesce;
     b.icyMetaint = icyMetaint;
-    b.relayMetadata = relayMetadata;
     b.mounts = mounts;
     b.station = station;
     b.logs = logs;
@@ -352,8 +365,6 @@ public record RelayConfig(
     public Engine engine = Engine.AUTO;
     /** See {@link RelayConfig#recordDir()}. */
     public Path recordDir;
-    /** See {@link RelayConfig#relays()}. */
-    public List<URI> relays = new ArrayList<>();
     /** See {@link RelayConfig#memoryCap()}. */
     public long memoryCap = 256L << 20;
     /** See {@link RelayConfig#headerTimeout()}. */
@@ -372,8 +383,6 @@ public record RelayConfig(
     public Duration coalesce = Duration.ofMillis(50);
     /** See {@link RelayConfig#icyMetaint()}. */
     public int icyMetaint = 16000;
-    /** See {@link RelayConfig#relayMetadata()}. */
-    public boolean relayMetadata = true;
     /** See {@link RelayConfig#mounts()}. */
     public MountTable mounts = MountTable.empty();
     /** See {@link RelayConfig#station()}. */
@@ -405,9 +414,9 @@ public record RelayConfig(
           : adminPassword;
       int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
       return new RelayConfig(listen, password, generated, adminUser, admin, adminGenerated,
-          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, relays, memoryCap,
+          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, memoryCap,
           headerTimeout, sourceTimeout, clientTimeout, connections, maxPendingPerIp, statusInterval,
-          coalesce, icyMetaint, relayMetadata, mounts, station, logs, relaying, configFile);
+          coalesce, icyMetaint, mounts, station, logs, relaying, configFile);
     }
   }
 
@@ -557,19 +566,5 @@ public record RelayConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--engine wants auto, splice or userspace, got '" + v + "'");
     }
-  }
-
-  static URI parseRelay(String v) {
-    URI u;
-    try {
-      u = URI.create(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPath() == null
-        || u.getPath().length() < 2) {
-      throw new IllegalArgumentException("--relay wants http://host:port/mount, got '" + v + "'");
-    }
-    return u;
   }
 }

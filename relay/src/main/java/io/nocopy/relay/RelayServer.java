@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -57,6 +56,8 @@ public final class RelayServer implements AutoCloseable {
   private final Allocator allocator;
   private final BasicAuth auth;
   private final BasicAuth adminAuth;
+  private final BasicAuth relayAuth; // null: no relay-password, no slave may log in
+  private final Relays relays = new Relays(this);
   private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
   private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
   private final CapLog connectionCap = new CapLog();
@@ -83,6 +84,8 @@ public final class RelayServer implements AutoCloseable {
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
     this.auth = new BasicAuth("source", config.sourcePassword());
     this.adminAuth = new BasicAuth(config.adminUser(), config.adminPassword());
+    this.relayAuth = config.relaying().password() == null ? null
+        : new BasicAuth(config.relaying().user(), config.relaying().password());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
     this.server = ServerSocketChannel.open();
@@ -121,10 +124,7 @@ public final class RelayServer implements AutoCloseable {
   public static RelayServer start(RelayConfig config) throws IOException {
     RelayServer s = new RelayServer(config);
     s.acceptor.start();
-    for (URI upstream : config.relays()) {
-      Cascade c = new Cascade(s, upstream);
-      s.spawn("relay-pull " + upstream, c::run);
-    }
+    s.relays.start(config.relaying());
     return s;
   }
 
@@ -216,7 +216,8 @@ public final class RelayServer implements AutoCloseable {
   /**
    * Whether a request may see its page: any path outside {@code /admin/}; an {@code /admin/} path
    * with the admin credentials, and {@code /admin/metadata} also with the source credentials (as
-   * encoders send them), as in Icecast.
+   * encoders send them), as in Icecast; {@code /admin/streamlist.txt} with the relay login only
+   * (Icecast refuses the admin's there too).
    *
    * @param head the request
    * @return true if it may be answered
@@ -227,6 +228,9 @@ public final class RelayServer implements AutoCloseable {
       return true;
     }
     String a = head.header("Authorization");
+    if (p.equals("/admin/streamlist.txt")) {
+      return relayAuth != null && relayAuth.accepts(a);
+    }
     return adminAuth.accepts(a) || (p.equals("/admin/metadata") && auth.accepts(a));
   }
 
@@ -261,6 +265,11 @@ public final class RelayServer implements AutoCloseable {
 
   ListenerLimits listenerLimits() {
     return listenerLimits;
+  }
+
+  /** The relayed mounts ({@code <relay>}, {@code --relay}, a master's). */
+  Relays relays() {
+    return relays;
   }
 
   Recorder recorder() {

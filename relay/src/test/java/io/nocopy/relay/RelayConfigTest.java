@@ -1,6 +1,9 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.config.IcecastConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,9 +24,12 @@ class RelayConfigTest {
     assertEquals(512 * 1024, c.queueSize());
     assertEquals(RelayConfig.Engine.AUTO, c.engine());
     assertNull(c.recordDir());
-    assertTrue(c.relays().isEmpty());
-    assertTrue(c.relayMetadata(), "a cascade asks for ICY titles");
-    assertTrue(!RelayConfig.parse("--relay-metadata", "0").relayMetadata());
+    assertTrue(c.relaying().relays().isEmpty());
+    assertTrue(c.relaying().master().isEmpty());
+    assertTrue(RelayConfig.parse("--relay", "http://h:8000/a.mp3").relaying().relays().get(0)
+        .relayShoutcastMetadata(), "a --relay mount asks for ICY titles");
+    assertFalse(RelayConfig.parse("--relay", "http://h:8000/a.mp3", "--relay-metadata", "0").relaying().relays()
+        .get(0).relayShoutcastMetadata());
     assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
   }
 
@@ -42,7 +48,8 @@ class RelayConfigTest {
     assertEquals(1 << 20, c.queueSize());
     assertEquals(RelayConfig.Engine.USERSPACE, c.engine());
     assertEquals(Path.of("/tmp/rec"), c.recordDir());
-    assertEquals(URI.create("http://10.0.0.1:8000/a.mp3"), c.relays().get(0));
+    assertEquals(new IcecastConfig.RelaySettings("10.0.0.1", 8000, "/a.mp3", "/a.mp3", null, null, true,
+        false), c.relaying().relays().get(0), "ICY titles asked for by default");
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());

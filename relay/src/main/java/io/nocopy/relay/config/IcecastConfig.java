@@ -101,7 +101,8 @@ public record IcecastConfig(
    * @param server the master's host
    * @param port the master's port
    * @param updateInterval how often to ask the master for its mounts
-   * @param username the user to log in as ({@code relay-user}, default {@code relay})
+   * @param username the user to log in as ({@code master-username}, default {@code relay}; Icecast
+   *     2.4 does not use {@code relay-user} here)
    * @param password {@code master-password}
    * @param onDemand {@code relays-on-demand}: relays pull only while someone listens
    */

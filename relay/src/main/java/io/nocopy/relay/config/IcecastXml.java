@@ -65,6 +65,7 @@ public final class IcecastXml {
     int masterPort = 8000;
     Duration masterInterval = Duration.ofSeconds(120);
     String masterPassword = null;
+    String masterUser = "relay";
     boolean relaysOnDemand = false;
     Paths paths = new Paths(null, null);
     Logging logging = new Logging(null, null, 3);
@@ -98,6 +99,7 @@ public final class IcecastXml {
         case "master-server-port" -> masterPort = port(e);
         case "master-update-interval" -> masterInterval = seconds(e);
         case "master-password" -> masterPassword = e.text();
+        case "master-username" -> masterUser = e.text();
         case "relays-on-demand" -> relaysOnDemand = bool(e);
         case "paths" -> paths = paths(e);
         case "logging" -> logging = logging(e);
@@ -121,7 +123,7 @@ public final class IcecastXml {
     }
     Optional<Master> master = masterServer == null || masterServer.isEmpty()
         ? Optional.empty()
-        : Optional.of(new Master(masterServer, masterPort, masterInterval, auth.relayUser(),
+        : Optional.of(new Master(masterServer, masterPort, masterInterval, masterUser,
             masterPassword, relaysOnDemand));
     return new IcecastConfig(file, hostname, location, admin, List.copyOf(listen), limits, auth,
         defaults, List.copyOf(mounts), List.copyOf(relays), master, paths, logging, headers,

@@ -22,6 +22,18 @@ public record Relaying(String user, String password, List<IcecastConfig.RelaySet
     java.util.Objects.requireNonNull(master, "master");
   }
 
+  /**
+   * What an icecast.xml says: its {@code relay-user} and {@code relay-password}, its {@code <relay>}s
+   * and its {@code master-*} settings.
+   *
+   * @param c the file's settings
+   * @return the relaying settings
+   */
+  public static Relaying from(IcecastConfig c) {
+    return new Relaying(c.authentication().relayUser(), c.authentication().relayPassword(), c.relays(),
+        c.master());
+  }
+
   /** No relays, no master, no slave login. */
   public static Relaying none() {
     return new Relaying("relay", null, List.of(), Optional.empty());

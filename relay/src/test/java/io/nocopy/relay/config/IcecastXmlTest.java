@@ -164,7 +164,7 @@ class IcecastXmlTest {
     assertEquals(new IcecastConfig.RelaySettings("upstream.example.org", 8001, "/up.mp3", "/down.mp3", "u", "p",
         false, true), c.relays().get(0));
     assertEquals(new IcecastConfig.RelaySettings("other", 8000, "/", "/", null, null, true, false), c.relays().get(1));
-    assertEquals(new IcecastConfig.Master("master.example.org", 9000, Duration.ofMinutes(1), "r", "mp", true),
+    assertEquals(new IcecastConfig.Master("master.example.org", 9000, Duration.ofMinutes(1), "relay", "mp", true),
         c.master().orElseThrow());
     assertEquals(Path.of("/run/nocopy.pid"), c.paths().pidfile());
     assertEquals(4, c.logging().loglevel());

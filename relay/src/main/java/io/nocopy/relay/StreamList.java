@@ -1,0 +1,51 @@
+package io.nocopy.relay;
+
+import io.nocopy.relay.config.MountTable;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * {@code /admin/streamlist.txt}, what slaves poll: the live mounts that are not hidden, one per
+ * line ended by CR LF, in Icecast 2.4's plain-text answer (its headers, no {@code Content-Length}:
+ * the body ends with the connection). Only the relay login ({@code relay-user}:{@code
+ * relay-password}) may read it, as in Icecast: not the admin's (see {@link
+ * RelayServer#adminAllowed}). Stateless.
+ */
+final class StreamList {
+  private StreamList() {}
+
+  /**
+   * The body: each live mount that {@code table} does not mark hidden.
+   *
+   * @param live the live mounts, in the order to list them
+   * @param table the per-mount settings
+   * @return the lines
+   */
+  static String body(List<MountSnapshot> live, MountTable table) {
+    StringBuilder b = new StringBuilder();
+    for (MountSnapshot m : live) {
+      if (!Boolean.TRUE.equals(table.settings(m.mount()).hidden())) {
+        b.append(m.mount()).append("\r\n");
+      }
+    }
+    return b.toString();
+  }
+
+  /**
+   * The whole answer, byte for byte Icecast's but the {@code Server} and {@code Date} values.
+   *
+   * @param body from {@link #body}
+   * @return the response
+   */
+  static byte[] response(String body) {
+    return ("HTTP/1.0 200 OK\r\n"
+        + "Server: " + Responses.SERVER + "\r\n"
+        + "Connection: Close\r\n"
+        + "Date: " + Responses.httpDate() + "\r\n"
+        + "Content-Type: text/plain; charset=utf-8\r\n"
+        + "Cache-Control: no-cache, no-store\r\n"
+        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
+        + "Pragma: no-cache\r\n"
+        + "\r\n" + body).getBytes(StandardCharsets.UTF_8);
+  }
+}
