@@ -4,6 +4,7 @@
  */
 module io.nocopy.relay {
   requires io.nocopy;
+  requires java.logging;
   requires java.management;
   requires jdk.management;
   requires java.xml;

@@ -6,17 +6,28 @@ import java.net.URLDecoder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
+import io.nocopy.relay.config.MountSettings;
+import io.nocopy.relay.config.Station;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The pages that are not streams: Icecast's {@code /status-json.xsl} ({@link StatusJson}), its
- * metadata update {@code /admin/metadata}, the process's costs at {@code
+ * metadata update {@code /admin/metadata}, the Prometheus page {@code /metrics} ({@link
+ * Metrics}, open like the status page), its admin API in its XML shapes ({@code stats}, {@code
+ * listmounts}, {@code listclients}, {@code killclient}, {@code killsource}: {@link AdminXml}), the process's costs at {@code
  * /admin/nocopy-stats.json} (read by the demo and the benchmark harness), and a plain-text index
  * at {@code /}. Each answer is complete and ends the connection. Every {@code /admin/} path needs
  * credentials first, as in Icecast (see {@link RelayServer#adminAllowed}).
  */
 final class AdminPages {
+  private static final System.Logger LOG = System.getLogger(AdminPages.class.getName());
+  /** Icecast's error text for a mount command on a mount without a source. */
+  private static final String NO_SOURCE = "Source does not exist";
+  /** Icecast's error text for a mount command without {@code mount=}. */
+  private static final String UNKNOWN_REQUEST = "Unknown admin request";
   private final RelayServer server;
 
   AdminPages(RelayServer server) {
@@ -33,32 +44,153 @@ final class AdminPages {
    */
   boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
     if (!server.adminAllowed(head)) {
-      Responses.send(ch, BasicAuth.adminChallenge());
+      server.send(ch, BasicAuth.adminChallenge());
       return true;
     }
     switch (head.path()) {
       case "/status-json.xsl" -> {
-        String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
-            server.started(), server.mounts());
-        Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
+        String json = StatusJson.render(server.config().station(), server.statusHost(),
+            server.statusHost() + ":" + server.address().getPort(), server.started(), server.listedMounts());
+        server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
             "Access-Control-Allow-Origin: *"));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
+      case "/admin/stats", "/admin/stats.xml" -> stats(ch, head.query().get("mount"));
+      case "/admin/listmounts" ->
+          server.send(ch, AdminXml.xmlPage(AdminXml.listMounts(views(null), Instant.now())));
+      case "/admin/listclients" -> listClients(ch, head.query().get("mount"));
+      case "/admin/killclient" -> killClient(ch, head.query().get("mount"), head.query().get("id"));
+      case "/admin/killsource" -> killSource(ch, head.query().get("mount"));
+      case "/metrics" ->
+          server.send(ch, Responses.simple(200, Metrics.CONTENT_TYPE, Metrics.render(server)));
+      case "/admin/moveclients" -> moveClients(ch, head);
       case "/admin/streamlist.txt" ->
-          Responses.send(ch, StreamList.response(StreamList.body(server.mounts(), server.config().mounts())));
+          server.send(ch, StreamList.response(StreamList.body(server.mounts(),
+              server.relays().onDemandMounts(), server.config().mounts())));
       case "/admin/nocopy-stats.json" ->
-          Responses.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
-      case "/" -> Responses.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
+          server.send(ch, Responses.simple(200, "application/json; charset=utf-8", statsJson()));
+      case "/" -> server.send(ch, Responses.simple(200, "text/plain; charset=utf-8", indexPage()));
       default -> {
         if (!head.path().startsWith("/admin/")) {
           return false;
         }
         // an authenticated admin request for a command this relay does not have: Icecast's answer
-        Responses.send(ch, Responses.simple(400, "text/html; charset=utf-8",
-            "<html><head><title>Error 400</title></head><body><b>400 - Unrecognised command</b></body></html>"));
+        server.send(ch, AdminXml.errorPage(400, "Unrecognised command"));
       }
     }
     return true;
+  }
+
+  /**
+   * {@code /admin/stats}: every mount, or only {@code mount} when given (400 {@code Source does not
+   * exist} when it is not live), hidden mounts included, as in Icecast.
+   */
+  private void stats(SocketChannel ch, String mount) throws IOException {
+    List<AdminXml.MountView> views = views(mount);
+    if (mount != null && views.isEmpty()) {
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      return;
+    }
+    RelayServer.Totals t = server.totals();
+    RelayServer.Counts c = server.counts();
+    Station station = server.config().station();
+    AdminXml.Server s = new AdminXml.Server(station.admin(), server.hostName(), station.location(),
+        server.started(), c.connections(), server.openConnections(), c.listeners(), t.listeners(),
+        c.sources(), c.relays(), t.mounts());
+    server.send(ch, AdminXml.xmlPage(AdminXml.stats(s, hostPort(), views)));
+  }
+
+  /** {@code /admin/listclients?mount=}: the mount's listeners with their ids. */
+  private void listClients(SocketChannel ch, String mount) throws IOException {
+    if (mount == null) {
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+    } else if (server.mount(mount) == null) {
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+    } else {
+      server.send(ch, AdminXml.xmlPage(AdminXml.listClients(mount, server.listenerRegistry().on(mount))));
+    }
+  }
+
+  /**
+   * {@code /admin/killclient?mount=&id=}: disconnects that listener of that mount. An id that is
+   * not a number is read as 0, as Icecast's {@code atoi} does, and not found.
+   */
+  private void killClient(SocketChannel ch, String mount, String id) throws IOException {
+    if (mount == null) {
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+      return;
+    }
+    if (server.mount(mount) == null) {
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+      return;
+    }
+    if (id == null) {
+      server.send(ch, AdminXml.errorPage(400, "Missing parameter"));
+      return;
+    }
+    long n = atoi(id);
+    ListenerRegistry.Entry e = server.listenerRegistry().get(n);
+    if (e == null || !e.mount.name.equals(mount)) {
+      server.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " not found", false)));
+      return;
+    }
+    e.mount.countDrop(Mount.Drop.ADMIN_KILL);
+    e.sink.drop();
+    LOG.log(System.Logger.Level.INFO, "{0}: listener {1} removed by an admin request", mount, n);
+    server.send(ch, AdminXml.xmlPage(AdminXml.response("Client " + n + " removed", true)));
+  }
+
+  /** {@code /admin/killsource?mount=}: ends the mount's source; its listeners get the stream's end. */
+  private void killSource(SocketChannel ch, String mount) throws IOException {
+    if (mount == null) {
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
+    } else if (!server.killSource(mount)) {
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
+    } else {
+      server.send(ch, AdminXml.xmlPage(AdminXml.response("Source Removed", true)));
+    }
+  }
+
+  /** C's {@code atoi}: the leading decimal digits (after an optional sign), 0 when there are none. */
+  static long atoi(String s) {
+    int i = 0;
+    String t = s.strip();
+    boolean negative = false;
+    if (i < t.length() && (t.charAt(i) == '-' || t.charAt(i) == '+')) {
+      negative = t.charAt(i++) == '-';
+    }
+    long n = 0;
+    while (i < t.length() && t.charAt(i) >= '0' && t.charAt(i) <= '9' && n < Long.MAX_VALUE / 10 - 10) {
+      n = n * 10 + (t.charAt(i++) - '0');
+    }
+    return negative ? -n : n;
+  }
+
+  private String hostPort() {
+    return server.hostName() + ":" + server.address().getPort();
+  }
+
+  /**
+   * The live mounts as the admin pages show them, in name order: all of them, or only {@code
+   * only} (an empty list when it is not live).
+   */
+  private List<AdminXml.MountView> views(String only) {
+    List<AdminXml.MountView> out = new ArrayList<>();
+    RelayConfig config = server.config();
+    for (MountSnapshot s : server.mounts()) {
+      Mount m = server.mount(s.mount());
+      if (m == null || (only != null && !only.equals(s.mount()))) {
+        continue;
+      }
+      int slow = 0;
+      for (MountFanout.Attached a : m.listenerSinks()) {
+        slow += a.backlog() > config.queueSize() / 2 ? 1 : 0;
+      }
+      MountSettings settings = config.mounts().settings(s.mount());
+      out.add(new AdminXml.MountView(s, settings.maxListeners(), settings.fallbackMount(), slow,
+          m.sourceIp, m.sourceAgent));
+    }
+    return out;
   }
 
   /**
@@ -79,7 +211,8 @@ final class AdminPages {
     }
     Charset charset;
     try {
-      charset = q.containsKey("charset") ? Charset.forName(q.get("charset")) : StandardCharsets.ISO_8859_1;
+      String mountCharset = server.mountSettings(mount.name).charset(); // <charset>, else Icecast's default
+      charset = Charset.forName(q.getOrDefault("charset", mountCharset != null ? mountCharset : "ISO-8859-1"));
     } catch (IllegalArgumentException e) {
       server.refuse(ch, 400, "unknown charset");
       return;
@@ -98,8 +231,73 @@ final class AdminPages {
     song = song.length() > 512 ? song.substring(0, 512) : song;
     // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
-    Responses.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
+    server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
         + " update successful</message><return>1</return></iceresponse>\n"));
+  }
+
+  /**
+   * Icecast's {@code /admin/moveclients?mount=/from&destination=/to}: every listener of {@code
+   * /from} goes on with {@code /to}'s stream without being disconnected, each from the next
+   * boundary of the stream's format ({@link Fallbacks#move}). Without {@code destination} it lists
+   * the other live mounts (Icecast's form for its XSL page). Icecast's answers, byte for byte up to
+   * the headers: 400 for a missing {@code mount}, an unknown source or destination, the same mount
+   * twice; mounts of different formats get the success answer but nobody moves (a warning is
+   * logged), as in Icecast.
+   */
+  private void moveClients(SocketChannel ch, HttpHead.Request head) throws IOException {
+    Map<String, String> q = head.query();
+    String from = q.get("mount");
+    if (from == null) {
+      Responses.send(ch, icecastError(400, "Unknown admin request"));
+      return;
+    }
+    Mount source = server.mount(from);
+    if (source == null) {
+      Responses.send(ch, icecastError(400, "Source does not exist"));
+      return;
+    }
+    String to = q.get("destination");
+    if (to == null) {
+      StringBuilder x = new StringBuilder("<?xml version=\"1.0\"?>\n<icestats><current_source>")
+          .append(xml(from)).append("</current_source>");
+      for (MountSnapshot m : server.mounts()) {
+        if (!m.mount().equals(from)) {
+          String fb = server.config().mounts().settings(m.mount()).fallbackMount();
+          x.append("<source mount=\"").append(xml(m.mount())).append("\"><fallback>")
+              .append(fb == null ? "" : xml(fb)).append("</fallback><listeners>")
+              .append(m.listeners()).append("</listeners><Connected>")
+              .append(java.time.Duration.between(m.streamStart(), java.time.Instant.now()).toSeconds())
+              .append("</Connected><content-type>").append(xml(m.contentType()))
+              .append("</content-type></source>");
+        }
+      }
+      Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", x.append("</icestats>\n").toString()));
+      return;
+    }
+    if (from.equals(to)) {
+      Responses.send(ch, icecastError(400, "supplied mountpoints are identical"));
+      return;
+    }
+    Mount destination = server.mount(to);
+    if (destination == null) {
+      Responses.send(ch, icecastError(400, "No such destination"));
+      return;
+    }
+    server.fallbacks().move(source, destination);
+    Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", "<?xml version=\"1.0\"?>\n"
+        + "<iceresponse><message>Clients moved from " + xml(from) + " to " + xml(to)
+        + "</message><return>1</return></iceresponse>\n"));
+  }
+
+  /** Text escaped for an XML element or attribute. */
+  private static String xml(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+  /** Icecast's HTML error page for an admin request. */
+  static byte[] icecastError(int status, String message) {
+    return Responses.simple(status, "text/html; charset=utf-8", "<html><head><title>Error " + status
+        + "</title></head><body><b>" + status + " - " + message + "</b></body></html>");
   }
 
   /** The query's values percent-decoded as {@code charset} (the first of each name wins). */

@@ -23,12 +23,12 @@ import java.util.concurrent.TimeUnit;
  * mount's ({@link IcyDemux}). The pulled body is read into pooled slices and published to the
  * mount's fan-out (userspace transport).
  *
- * <p>Reconnects until {@link #stop()} or the server closes: with a growing back-off (0.5 s to 10 s)
+ * <p>Reconnects until {@link #stop} or the server closes: with a growing back-off (0.5 s to 10 s)
  * while the upstream cannot be reached or refuses, after 0.2 s when a stream ended. An on-demand
  * relay connects only when a listener asks for its mount ({@link #demand()}) and disconnects once
  * it has had no listener for two checks in a row (checked every second).
  *
- * <p>Thread-safety: {@link #run()} runs on a thread of its own; {@link #stop()} and {@link
+ * <p>Thread-safety: {@link #run()} runs on a thread of its own; {@link #stop} and {@link
  * #demand()} may be called from any thread.
  */
 final class Cascade {
@@ -42,6 +42,7 @@ final class Cascade {
   private final String mountName;
   private final Semaphore wanted = new Semaphore(0);
   private volatile boolean stopped;
+  private volatile SocketChannel current; // the upstream connection, while there is one
 
   /**
    * @param server the server that serves the mount
@@ -74,20 +75,31 @@ final class Cascade {
     wanted.release();
   }
 
+  /** What it pulls and where it serves it. */
+  RelaySettings settings() {
+    return relay;
+  }
+
   /**
-   * Ends the relay: it does not connect again; a stream being pulled is served to its end (its
-   * upstream ends it), so listeners get what the upstream sent.
+   * Ends the relay: it does not connect again.
+   *
+   * @param cut whether a stream being pulled is cut now (its listeners are disconnected); if not,
+   *     it is served to its end (its upstream ends it), so listeners get all the upstream sent
    */
-  void stop() {
+  void stop(boolean cut) {
     stopped = true;
     wanted.release();
+    SocketChannel ch = current;
+    if (cut && ch != null) {
+      RelayServer.closeQuietly(ch);
+    }
   }
 
   private boolean running() {
     return !stopped && !server.closed();
   }
 
-  /** Pulls and serves until {@link #stop()} or the server closes (runs on a thread of its own). */
+  /** Pulls and serves until {@link #stop} or the server closes (runs on a thread of its own). */
   void run() {
     long backoff = 500;
     while (running()) {
@@ -96,15 +108,17 @@ final class Cascade {
       }
       boolean gotStream = false;
       try (SocketChannel ch = SocketChannel.open()) {
+        current = ch;
         server.track(ch);
         try {
           if (!running()) {
-            return;
+            return; // stopped between the check above and the connection being visible to stop
           }
           gotStream = pull(ch);
           backoff = 500;
         } finally {
           server.untrack(ch);
+          current = null;
         }
       } catch (IOException | RuntimeException e) {
         if (running()) {
@@ -179,6 +193,8 @@ final class Cascade {
         mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
       }
+      server.countSource(true);
+      mount.sourceIp = upstream.getHost();
       LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2} engine{3})", mountName, upstream,
           mount.fanout.name(), relay.onDemand() ? ", on demand" : "");
       Thread idle = relay.onDemand() ? Thread.ofVirtual().name("relay-idle " + mountName)

@@ -1,5 +1,7 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.http.HttpHead;
+import io.nocopy.fanout.Reason;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,13 +18,22 @@ import java.nio.channels.SocketChannel;
  * header pages first: {@link ListenerStream}); one that asks with {@code Icy-MetaData: 1} gets
  * {@code icy-metaint} and ICY metadata blocks, as Icecast gives them: for every format but Ogg,
  * whose titles travel in the stream's own comment headers.
+ *
+ * <p>Fallbacks ({@link Fallbacks}): a mount without a source serves its fallback's stream; when the
+ * source ends, or an admin or a returning source moves the listener, its connection stays and it
+ * goes on with the other mount's stream from a format boundary (the Ogg header pages first), its
+ * ICY blocks still every {@code metaint} bytes. The response head is the first mount's.
  */
 final class ListenerConnection {
   private static final System.Logger LOG = System.getLogger(ListenerConnection.class.getName());
 
   private final RelayServer server;
+  private static final byte[] NO_BYTES = new byte[0];
+
   private final SocketChannel ch;
   private final String peer;
+  private volatile MountFanout.Attached current; // the sink serving it now, across moves
+  private volatile boolean timeUp; // its mount's max-listener-duration has passed
 
   ListenerConnection(RelayServer server, SocketChannel ch, String peer) {
     this.server = server;
@@ -33,11 +44,12 @@ final class ListenerConnection {
   /**
    * Serves the mount at {@code path} to this listener, or answers why not (400, 404, 503).
    *
-   * @param path the request's path
-   * @param icyMetadata the request's {@code Icy-MetaData} header, or null
+   * @param request the listener's request: its path, {@code Icy-MetaData} and {@code User-Agent}
    * @throws IOException if the listener went away
    */
-  void serve(String path, String icyMetadata) throws IOException {
+  void serve(HttpHead.Request request) throws IOException {
+    String path = request.path();
+    String icyMetadata = request.header("Icy-MetaData");
     String mountName;
     try {
       mountName = MountName.validate(path);
@@ -45,53 +57,153 @@ final class ListenerConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
-    Mount mount = server.mount(mountName);
-    if (mount == null) {
-      mount = server.relays().demand(mountName); // an on-demand relay connects now
+    if (server.mount(mountName) == null) {
+      server.relays().demand(mountName); // an on-demand relay of this mount connects now
     }
+    Mount mount = server.fallbacks().forListener(mountName);
     if (mount == null) {
       server.refuse(ch, 404, "no source on " + mountName);
       return;
     }
     InetAddress ip = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+    io.nocopy.relay.config.MountSettings settings = server.mountSettings(mount.name);
+    boolean admitting = settings.maxListeners() != null; // until the first sink joins
+    if (admitting && !mount.admit(settings.maxListeners())) {
+      server.refuseAsIcecast(ch, 403, "max listeners reached");
+      return;
+    }
     if (!server.listenerLimits().reserve(ip)) {
+      if (admitting) {
+        mount.admissionEnded();
+      }
       server.refuse(ch, 503, "too many listeners");
       return;
     }
+    Mount admittedTo = mount;
+    java.util.concurrent.ScheduledFuture<?> timeLimit = null;
+    if (settings.maxListenerDuration() != null && !settings.maxListenerDuration().isZero()) {
+      String first = mount.name;
+      timeLimit = server.schedule(() -> {
+        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} reached max-listener-duration {2} s",
+            first, peer, settings.maxListenerDuration().toSeconds());
+        timeUp = true;
+        MountFanout.Attached s = current;
+        if (s != null) {
+          s.drop();
+        }
+      }, settings.maxListenerDuration());
+    }
+    ListenerRegistry.Entry entry = null; // from the first attach on, across moves
+    long streamed = 0; // stream bytes of the sinks that ended
+    byte[] head = null;
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      MountFanout.Attached sink;
       boolean asked = wantsIcy(icyMetadata);
       boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
-      ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint);
-      try {
-        byte[] head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
-        sink = mount.fanout.attach(peer, ch, head, MountFanout.Role.LISTENER, stream,
-            stream.icy() ? stream : null);
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mountName, peer,
-            e.getMessage());
-        server.refuse(ch, 503, "cannot serve another listener now");
-        return;
-      }
-      if (sink == null) {
-        server.refuse(ch, 404, "no source on " + mountName);
-        return;
-      }
-      mount.listenerJoined(sink);
-      LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mountName, peer,
-          sink.transport());
-      try {
-        sink.awaitEnd();
-      } finally {
-        mount.listenerLeft(sink);
-        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left after {2} bytes{3}", mountName,
-            peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)" : "");
+      head = server.listenerHead(mount.snapshot(), asked, icy ? metaint : 0);
+      long phase = 0;
+      boolean first = true;
+      while (mount != null) {
+        ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint, phase);
+        MountFanout.Attached sink;
+        try {
+          sink = mount.fanout.attach(peer, ch, first ? head : NO_BYTES, MountFanout.Role.LISTENER,
+              stream, stream.icy() ? stream : null);
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "{0}: cannot add listener {1}: {2}", mount.name, peer,
+              e.getMessage());
+          if (first) {
+            server.refuse(ch, 503, "cannot serve another listener now");
+          }
+          return;
+        }
+        if (sink == null) { // the source ended before the listener was added
+          if (first) {
+            server.refuse(ch, 404, "no source on " + mountName);
+            return;
+          }
+          mount = server.fallbacks().afterSourceEnd(mount);
+          continue;
+        }
+        first = false;
+        current = sink;
+        if (timeUp) { // max-listener-duration passed while it moved
+          sink.drop();
+        }
+        if (entry == null) {
+          entry = server.listenerRegistry().add(ip.getHostAddress(), request.header("User-Agent"), mount, sink);
+          server.countListener();
+        } else {
+          entry.mount = mount;
+          entry.sink = sink;
+        }
+        if (admitting) {
+          admittedTo.listenerJoined(sink);
+          admittedTo.admissionEnded();
+          admitting = false;
+          serveJoined(mount, sink);
+        } else {
+          serve(mount, sink);
+        }
+        streamed += sink.bytesWritten();
+        mount = next(mount, sink);
+        if (mount != null) {
+          phase = stream.phaseAt(sink.endPosition());
+        }
       }
     } finally {
+      if (timeLimit != null) {
+        timeLimit.cancel(false);
+      }
+      if (admitting) {
+        admittedTo.admissionEnded();
+      }
       server.listenerLimits().release(ip);
+      if (entry != null) {
+        server.listenerRegistry().remove(entry);
+        server.streamed(ch, 200, head.length + streamed);
+      }
     }
+  }
+
+  /** Counts the listener on {@code mount} while its sink runs. */
+  private void serve(Mount mount, MountFanout.Attached sink) {
+    mount.listenerJoined(sink);
+    serveJoined(mount, sink);
+  }
+
+  /** Runs the sink of a listener already counted on {@code mount}, and stops counting it. */
+  private void serveJoined(Mount mount, MountFanout.Attached sink) {
+    LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mount.name, peer,
+        sink.transport());
+    try {
+      sink.awaitEnd();
+    } finally {
+      mount.listenerLeft(sink);
+      LOG.log(System.Logger.Level.INFO, "{0}: listener {1} left after {2} bytes{3}", mount.name,
+          peer, sink.bytesWritten(), sink.droppedAsSlow() ? " (dropped: too slow)"
+              : sink.reason() == Reason.DETACHED ? " (moved)" : "");
+    }
+  }
+
+  /**
+   * Where a listener whose sink on {@code mount} ended goes on, its connection kept: the mount it
+   * was moved to, or, when the source ended, the mount's fallback; null to disconnect it.
+   */
+  private Mount next(Mount mount, MountFanout.Attached sink) {
+    Reason why = sink.reason();
+    if ((why != Reason.DETACHED && why != Reason.FINISHED) || !ch.isOpen() || server.closed()) {
+      return null;
+    }
+    Mount to = sink.movedTo();
+    if (to == null || server.mount(to.name) != to) {
+      to = server.fallbacks().afterSourceEnd(mount); // its destination ended too: this one's fallback
+    }
+    if (to != null) {
+      LOG.log(System.Logger.Level.INFO, "{0}: listener {1} moves to {2}", mount.name, peer, to.name);
+    }
+    return to;
   }
 
   /** Icecast's test: the header's value is a positive number. */

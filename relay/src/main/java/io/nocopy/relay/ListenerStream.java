@@ -25,6 +25,7 @@ final class ListenerStream implements StartPosition, Insertions {
   private final FormatScanner scanner;
   private final IcyTimeline icy; // null: no metadata blocks
   private final long metaint;
+  private final long phase; // stream bytes since the listener's last block, from its previous mount
   private long start; // the stream position of the listener's first source byte
   private long headerLength; // bytes replayed before it
   private byte[] last; // the block sent last
@@ -33,11 +34,25 @@ final class ListenerStream implements StartPosition, Insertions {
    * @param scanner the mount's format scanner
    * @param icy the mount's titles, or null for a listener that did not ask for ICY metadata
    * @param metaint bytes of the listener's stream between two blocks, at least 1
+   * @param phase bytes the listener got since its last block before it came to this mount (0 for
+   *     a new listener; see {@link #phaseAt}), so its blocks stay every {@code metaint} bytes
    */
-  ListenerStream(FormatScanner scanner, IcyTimeline icy, int metaint) {
+  ListenerStream(FormatScanner scanner, IcyTimeline icy, int metaint, long phase) {
     this.scanner = scanner;
     this.icy = icy;
     this.metaint = metaint;
+    this.phase = phase;
+  }
+
+  /**
+   * The bytes of the listener's stream since its last ICY block when its stream on this mount
+   * stopped at {@code end}: the phase its next mount's blocks continue from.
+   *
+   * @param end the stream position after its last byte from this mount
+   * @return 0 to {@code metaint - 1}
+   */
+  long phaseAt(long end) {
+    return (phase + headerLength + Math.max(0, end - start)) % metaint;
   }
 
   /** Whether this listener gets ICY metadata blocks. */
@@ -71,7 +86,7 @@ final class ListenerStream implements StartPosition, Insertions {
 
   @Override
   public long nextAfter(long position) {
-    return (position / metaint + 1) * metaint;
+    return ((position + phase) / metaint + 1) * metaint - phase;
   }
 
   @Override

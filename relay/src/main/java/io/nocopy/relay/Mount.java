@@ -9,7 +9,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * One live stream: its source's metadata, its listener counters, and the fan-out that serves it.
@@ -40,12 +42,35 @@ final class Mount {
   final FormatScanner scanner;
   final IcyTimeline icy = new IcyTimeline(StandardCharsets.UTF_8);
   final MountFanout fanout;
+  final Moves moves; // listeners leaving for another mount
   volatile String title; // the latest title, may be null
   volatile StreamCodecs codecs = StreamCodecs.NONE; // set once by a CodecProbe for Ogg streams
   private final Set<MountFanout.Attached> listeners = new HashSet<>(); // guarded by this
   private long bytesOutOfGone; // stream bytes sent to listeners that left; guarded by this
   private volatile int listenerCount;
   private int listenerPeak; // guarded by this
+  private int admitting; // listeners past the max-listeners check, not yet joined; guarded by this
+  private final AtomicLongArray drops =
+      new AtomicLongArray(Drop.values().length);
+  /** The source's address, as the admin pages show it ({@code source_ip}); null when unknown. */
+  volatile String sourceIp;
+  /** The source's {@code User-Agent} ({@code user_agent} in the admin stats); null when unknown. */
+  volatile String sourceAgent;
+
+  /** Why a listener was disconnected before it left on its own or the stream ended. */
+  enum Drop {
+    /** It fell more than its queue size behind. */
+    TOO_SLOW,
+    /** It took no byte for the client timeout while bytes waited. */
+    CLIENT_TIMEOUT,
+    /** An admin removed it ({@code /admin/killclient}). */
+    ADMIN_KILL;
+
+    /** The {@code reason} label of the metrics page. */
+    String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /**
    * @param contentType the source's Content-Type
@@ -59,6 +84,7 @@ final class Mount {
     this.info = info;
     this.scanner = FormatScanner.forContentType(contentType,
         (position, t) -> setTitle(position, t, null, StandardCharsets.UTF_8));
+    this.moves = new Moves(scanner, !scanner.formatName().equals("opaque"));
     this.fanout = fanout.open(this);
   }
 
@@ -75,6 +101,26 @@ final class Mount {
     title = t;
   }
 
+  /**
+   * Admits one more listener under the mount's {@code max-listeners}: counts it as admitted until
+   * {@link #admissionEnded()}, so that listeners arriving at once cannot pass the limit together.
+   *
+   * @param max the most listeners of this mount
+   * @return false if the mount is full (nothing was taken)
+   */
+  synchronized boolean admit(int max) {
+    if (listeners.size() + admitting >= max) {
+      return false;
+    }
+    admitting++;
+    return true;
+  }
+
+  /** Ends an admission of {@link #admit}, after the listener joined or failed to. */
+  synchronized void admissionEnded() {
+    admitting--;
+  }
+
   /** Counts a listener's sink from now until {@link #listenerLeft}. */
   synchronized void listenerJoined(MountFanout.Attached sink) {
     listeners.add(sink);
@@ -87,7 +133,25 @@ final class Mount {
     if (listeners.remove(sink)) {
       bytesOutOfGone += sink.bytesWritten();
       listenerCount = listeners.size();
+      if (sink.droppedAsSlow()) {
+        drops.incrementAndGet(Drop.TOO_SLOW.ordinal());
+      }
     }
+  }
+
+  /** Counts a listener dropped for {@code why} (too slow is counted when it leaves). */
+  void countDrop(Drop why) {
+    drops.incrementAndGet(why.ordinal());
+  }
+
+  /**
+   * Listeners dropped for {@code why} since the mount was made.
+   *
+   * @param why the reason
+   * @return the count
+   */
+  long drops(Drop why) {
+    return drops.get(why.ordinal());
   }
 
   /** Listeners connected now. */

@@ -13,6 +13,7 @@ import io.nocopy.fanout.StartPosition;
 import io.nocopy.fanout.Source;
 import io.nocopy.fanout.TransportKind;
 import io.nocopy.memory.Allocator;
+import io.nocopy.relay.format.FormatScanner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -70,6 +71,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     private final CountDownLatch done = new CountDownLatch(1);
     private volatile Sink sink; // set by attach, or by the callback if that comes first
     private volatile Reason reason;
+    private volatile Mount moveTo; // where an admin or a returning source sends it, or null
 
     private Attached(String label, Role role) {
       this.label = label;
@@ -101,6 +103,53 @@ final class MountFanout implements FanoutListener, AutoCloseable {
       Sink s = sink;
       if (s != null) {
         s.remove();
+      }
+    }
+
+    /**
+     * Why it ended, or null while it runs.
+     *
+     * @return the fan-out's reason
+     */
+    Reason reason() {
+      return reason;
+    }
+
+    /**
+     * The stream position after the last stream byte it was given (see {@link Sink#endPosition}).
+     *
+     * @return a position of the source's stream
+     */
+    long endPosition() {
+      Sink s = sink;
+      return s == null ? 0 : s.endPosition();
+    }
+
+    /** Records where it goes once it leaves its mount (see {@link Moves}). */
+    void moveTo(Mount destination) {
+      moveTo = destination;
+    }
+
+    /** The mount it was moved to, or null. */
+    Mount movedTo() {
+      return moveTo;
+    }
+
+    /**
+     * Leaves the mount's stream at stream position {@code position}, its socket open.
+     *
+     * @return false if it was given bytes past that position or has ended
+     */
+    boolean detachAt(long position) {
+      Sink s = sink;
+      return s != null && s.detach(position);
+    }
+
+    /** Leaves the mount's stream after the bytes it was given so far, its socket open. */
+    void detachNow() {
+      Sink s = sink;
+      for (int i = 0; s != null && s.isOpen() && i < 100 && !s.detach(s.endPosition()); i++) {
+        Thread.onSpinWait(); // a chunk was delivered between the two reads: its end, then
       }
     }
 
@@ -146,7 +195,14 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     if (!m.scanner.formatName().equals("opaque")) {
       // the format scanner reads each source byte once, never per listener; a format without
       // boundaries needs no tap (on the kernel transport its bytes then never enter the JVM)
-      ChunkConsumer scan = m.scanner::scan;
+      // listeners being moved to another mount leave at a boundary the scanner finds here
+      FormatScanner scanner = m.scanner;
+      Moves moves = m.moves;
+      ChunkConsumer scan = seg -> {
+        long before = scanner.position();
+        scanner.scan(seg);
+        moves.scanned(before);
+      };
       b.tap(scan);
     }
     this.fanout = b

@@ -24,6 +24,8 @@ import io.nocopy.relay.config.Station;
  * Immutable.
  *
  * @param listen the address to accept sources and listeners on
+ * @param extraSockets further sockets to accept on (an icecast.xml's second and later {@code
+ *     <listen-socket>}s, and the SHOUTcast source socket a {@code <shoutcast-mount>} opens)
  * @param sourcePassword the password sources send as {@code source:<password>} (Basic auth)
  * @param passwordGenerated whether the password was generated because none was given
  * @param adminUser the user name of the admin pages' credentials ({@code /admin/...})
@@ -31,6 +33,11 @@ import io.nocopy.relay.config.Station;
  * @param adminPasswordGenerated whether the admin password was generated because none was given
  * @param maxListeners the most listeners over all mounts (503 beyond)
  * @param maxListenersPerIp the most listeners from one IP address (503 beyond)
+ * @param maxClients the most clients at once whose request head has arrived (listeners, sources,
+ *     page requests), Icecast's {@code <clients>}: 403 {@code Icecast connection limit reached}
+ *     beyond
+ * @param maxSources the most sources at once, Icecast's {@code <sources>}: 403 {@code too many
+ *     sources connected} beyond
  * @param burstSize bytes a new listener gets at once from the recent past of the stream
  * @param queueSize bytes a listener may fall behind before it is disconnected
  * @param engine how bytes are fanned out
@@ -51,6 +58,7 @@ import io.nocopy.relay.config.Station;
  * @param station what the server says about itself (host name, location, admin contact, headers)
  * @param logs where the relay logs
  * @param relaying mounts pulled from other servers, a master, and the login of this server's slaves
+ * @param pidFile where the process id is written at start (removed at a clean stop), or null
  * @param configFile the icecast.xml the settings came from, or null when they came from flags only
  *
  * <p>Build one with {@link #builder()} (defaults as {@code ./nocopy relay} with no flags) or
@@ -58,6 +66,7 @@ import io.nocopy.relay.config.Station;
  */
 public record RelayConfig(
     InetSocketAddress listen,
+    List<ListenSocket> extraSockets,
     String sourcePassword,
     boolean passwordGenerated,
     String adminUser,
@@ -65,6 +74,8 @@ public record RelayConfig(
     boolean adminPasswordGenerated,
     int maxListeners,
     int maxListenersPerIp,
+    int maxClients,
+    int maxSources,
     int burstSize,
     int queueSize,
     Engine engine,
@@ -82,7 +93,23 @@ public record RelayConfig(
     Station station,
     LogSettings logs,
     Relaying relaying,
+    Path pidFile,
     Path configFile) {
+
+  /**
+   * A socket to accept connections on besides {@link #listen()}.
+   *
+   * @param address the address to bind
+   * @param shoutcastMount null for an ordinary socket (HTTP sources, listeners, pages); otherwise
+   *     the socket takes SHOUTcast v1 sources (a password line, then {@code icy-*} headers) that
+   *     publish to this mount
+   */
+  public record ListenSocket(InetSocketAddress address, String shoutcastMount) {
+    /** Checks the address. */
+    public ListenSocket {
+      java.util.Objects.requireNonNull(address, "address");
+    }
+  }
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
@@ -112,6 +139,8 @@ public record RelayConfig(
     positive("--max-pending-per-ip", maxPendingPerIp);
     positive("--max-listeners", maxListeners);
     positive("--max-listeners-per-ip", maxListenersPerIp);
+    positive("--max-clients", maxClients);
+    positive("--max-sources", maxSources);
     if (burstSize < 0) {
       throw new IllegalArgumentException("--burst-size must be >= 0, got " + burstSize);
     }
@@ -124,6 +153,7 @@ public record RelayConfig(
     if (memoryCap < (1 << 20)) {
       throw new IllegalArgumentException("--memory-cap must be at least 1 MiB, got " + memoryCap);
     }
+    extraSockets = List.copyOf(extraSockets);
     java.util.Objects.requireNonNull(mounts, "mounts");
     java.util.Objects.requireNonNull(station, "station");
     java.util.Objects.requireNonNull(logs, "logs");
@@ -153,7 +183,11 @@ public record RelayConfig(
       An Icecast-compatible stream relay. Sources publish with PUT or SOURCE (ffmpeg, ezstream,
       libshout, butt); listeners GET the mount with any player (curl, mpv, ffplay, VLC).
 
-        --listen HOST:PORT         where to listen (default 127.0.0.1:8000)
+        --config FILE              run from an Icecast 2.4 icecast.xml (listen sockets, limits,
+                                   passwords, mounts, relays, paths, logging); every other flag
+                                   given overrides what the file says. SIGHUP reloads it.
+        --listen HOST:PORT         where to listen (default 127.0.0.1:8000; with --config it
+                                   replaces the file's first <listen-socket>)
         --source-password PW       password sources use as source:PW (default: generated, printed;
                                    note that every local user sees flags in ps)
         --source-password-file F   read the source password from file F (its first line)
@@ -164,6 +198,10 @@ public record RelayConfig(
                                    (or set NOCOPY_ADMIN_PASSWORD in the environment)
         --max-listeners N          listeners over all mounts, 503 beyond (default 1000)
         --max-listeners-per-ip N   listeners from one address, 503 beyond (default 100)
+        --max-clients N            clients at once (listeners, sources, page requests), 403
+                                   beyond as Icecast's <clients> (default: no limit)
+        --max-sources N            sources at once, 403 beyond (default: no limit)
+        --pidfile FILE             write the process id to FILE while running
         --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
         --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
         --engine auto|splice|userspace
@@ -195,6 +233,12 @@ public record RelayConfig(
         --relay-user NAME          the user slaves of this server log in as (default relay)
         --relay-password PW        their password: serves /admin/streamlist.txt to slaves
                                    (default: none, no slave may log in)
+        --log-dir DIR              where --access-log and --error-log are (default: working dir)
+        --access-log FILE          one line per request in Icecast's (Apache combined) format,
+                                   reopened on SIGHUP (default: none)
+        --error-log FILE           the relay's log in Icecast's error-log format, reopened on
+                                   SIGHUP (default: standard error)
+        --log-level 1..4           1 error, 2 warn, 3 info, 4 debug (default 3)
         --help                     this text
 
       Sizes take k, m, g suffixes (powers of 1024). Publish, for example:
@@ -238,7 +282,9 @@ public record RelayConfig(
    */
   public static RelayConfig parse(Map<String, String> env, String... args) throws HelpRequested {
     Builder b = builder();
+    String password = null;
     String passwordFile = null;
+    String adminPassword = null;
     String adminPasswordFile = null;
     List<RelaySettings> relays = new ArrayList<>();
     boolean relayMetadata = true;
@@ -250,15 +296,24 @@ public record RelayConfig(
     if (flags == null) {
       throw new HelpRequested();
     }
+    for (Flags.Flag f : flags) { // the file first, whatever the flags' order: flags override it
+      if (f.name().equals("--config")) {
+        ConfigFile.apply(ConfigFile.read(Path.of(f.required())), b);
+      }
+    }
     for (Flags.Flag f : flags) {
       String flag = f.name();
       switch (flag) {
+        case "--config" -> { } // read above
         case "--listen" -> b.listen = parseAddress(f.required());
-        case "--source-password" -> b.sourcePassword = f.required();
+        case "--source-password" -> password = f.required();
         case "--source-password-file" -> passwordFile = f.required();
         case "--admin-user" -> b.adminUser = f.required();
-        case "--admin-password" -> b.adminPassword = f.required();
+        case "--admin-password" -> adminPassword = f.required();
         case "--admin-password-file" -> adminPasswordFile = f.required();
+        case "--max-clients" -> b.maxClients = parseInt(flag, f.required());
+        case "--max-sources" -> b.maxSources = parseInt(flag, f.required());
+        case "--pidfile" -> b.pidFile = Path.of(f.required());
         case "--source-timeout" -> b.sourceTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--client-timeout" -> b.clientTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--max-connections" -> b.maxConnections = parseInt(flag, f.required());
@@ -280,16 +335,37 @@ public record RelayConfig(
         case "--master-interval" -> masterInterval = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--relay-user" -> relayUser = f.required();
         case "--relay-password" -> relayPassword = f.required();
+        case "--log-dir" -> b.logs = new LogSettings(Path.of(f.required()), b.logs.accessLog(),
+            b.logs.errorLog(), b.logs.level());
+        case "--access-log" -> b.logs = new LogSettings(b.logs.dir(), f.required(), b.logs.errorLog(),
+            b.logs.level());
+        case "--error-log" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), f.required(),
+            b.logs.level());
+        case "--log-level" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), b.logs.errorLog(),
+            parseLogLevel(f.required()));
         default -> throw f.unknown();
       }
     }
     b.relaying = RelayFlags.relaying(b.relaying, relays, relayMetadata, relayUser, relayPassword, master,
         masterInterval);
-    b.sourcePassword = secret("--source-password", b.sourcePassword, passwordFile,
-        env.get("NOCOPY_SOURCE_PASSWORD"));
-    b.adminPassword = secret("--admin-password", b.adminPassword, adminPasswordFile,
+    // a password from a flag, its file or the environment wins over the file's
+    String source = secret("--source-password", password, passwordFile, env.get("NOCOPY_SOURCE_PASSWORD"));
+    if (source != null) {
+      b.sourcePassword = source;
+    }
+    String admin = secret("--admin-password", adminPassword, adminPasswordFile,
         env.get("NOCOPY_ADMIN_PASSWORD"));
-    return b.build();
+    if (admin != null) {
+      b.adminPassword = admin;
+    }
+    if (b.configFile == null) {
+      return b.build();
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) { // a value the file gave, or a flag over it
+      throw new IllegalArgumentException(b.configFile + " with the flags given: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -309,6 +385,7 @@ public record RelayConfig(
   public Builder toBuilder() {
     Builder b = new Builder();
     b.listen = listen;
+    b.extraSockets = new ArrayList<>(extraSockets);
     b.sourcePassword = passwordGenerated ? null : sourcePassword;
     b.generatedSourcePassword = passwordGenerated ? sourcePassword : null;
     b.adminUser = adminUser;
@@ -316,6 +393,8 @@ public record RelayConfig(
     b.generatedAdminPassword = adminPasswordGenerated ? adminPassword : null;
     b.maxListeners = maxListeners;
     b.maxListenersPerIp = maxListenersPerIp;
+    b.maxClients = maxClients;
+    b.maxSources = maxSources;
     b.burstSize = burstSize;
     b.queueSize = queueSize;
     b.engine = engine;
@@ -333,6 +412,7 @@ public record RelayConfig(
     b.station = station;
     b.logs = logs;
     b.relaying = relaying;
+    b.pidFile = pidFile;
     b.configFile = configFile;
     return b;
   }
@@ -345,6 +425,8 @@ public record RelayConfig(
   public static final class Builder {
     /** See {@link RelayConfig#listen()}. */
     public InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8000);
+    /** See {@link RelayConfig#extraSockets()}. */
+    public List<ListenSocket> extraSockets = new ArrayList<>();
     /** The source password, or null to generate one. */
     public String sourcePassword;
     private String generatedSourcePassword;
@@ -357,6 +439,10 @@ public record RelayConfig(
     public int maxListeners = 1000;
     /** See {@link RelayConfig#maxListenersPerIp()}. */
     public int maxListenersPerIp = 100;
+    /** See {@link RelayConfig#maxClients()}. */
+    public int maxClients = Integer.MAX_VALUE;
+    /** See {@link RelayConfig#maxSources()}. */
+    public int maxSources = Integer.MAX_VALUE;
     /** See {@link RelayConfig#burstSize()}. */
     public int burstSize = 64 * 1024;
     /** See {@link RelayConfig#queueSize()}. */
@@ -391,6 +477,8 @@ public record RelayConfig(
     public LogSettings logs = LogSettings.standardError();
     /** See {@link RelayConfig#relaying()}. */
     public Relaying relaying = Relaying.none();
+    /** See {@link RelayConfig#pidFile()}. */
+    public Path pidFile;
     /** See {@link RelayConfig#configFile()}. */
     public Path configFile;
 
@@ -413,10 +501,11 @@ public record RelayConfig(
           ? (generatedAdminPassword != null ? generatedAdminPassword : generatePassword())
           : adminPassword;
       int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
-      return new RelayConfig(listen, password, generated, adminUser, admin, adminGenerated,
-          maxListeners, maxListenersPerIp, burstSize, queueSize, engine, recordDir, memoryCap,
-          headerTimeout, sourceTimeout, clientTimeout, connections, maxPendingPerIp, statusInterval,
-          coalesce, icyMetaint, mounts, station, logs, relaying, configFile);
+      return new RelayConfig(listen, extraSockets, password, generated, adminUser, admin,
+          adminGenerated, maxListeners, maxListenersPerIp, maxClients, maxSources, burstSize,
+          queueSize, engine, recordDir, memoryCap, headerTimeout, sourceTimeout, clientTimeout,
+          connections, maxPendingPerIp, statusInterval, coalesce, icyMetaint, mounts, station, logs,
+          relaying, pidFile, configFile);
     }
   }
 
@@ -558,6 +647,18 @@ public record RelayConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(flag + " wants a size like 65536, 64k or 1m, got '" + v + "'");
     }
+  }
+
+  /** A log level: 1..4, or Icecast's names of them (error, warn, info, debug). */
+  static int parseLogLevel(String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "1", "error" -> 1;
+      case "2", "warn" -> 2;
+      case "3", "info" -> 3;
+      case "4", "debug" -> 4;
+      default -> throw new IllegalArgumentException("--log-level wants 1 (error), 2 (warn), 3 (info) or 4"
+          + " (debug), got '" + v + "'");
+    };
   }
 
   static Engine parseEngine(String v) {

@@ -3,8 +3,11 @@ package io.nocopy.relay;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ./nocopy relay}: parses flags, starts the server, prints where to publish and listen,
- * shows the status line, and shuts down cleanly on SIGINT/SIGTERM (recordings closed complete).
+ * {@code ./nocopy relay}: parses flags (and the {@code --config} file under them), starts the
+ * server, writes the pid file, prints where to publish and listen, shows the status line, and
+ * shuts down cleanly on SIGINT/SIGTERM (recordings closed complete, pid file removed). Bad flags or
+ * a bad configuration file exit with status 2 and one line naming the flag, or the file, line and
+ * reason; an address that cannot be bound exits with status 1.
  */
 public final class RelayMain {
   private RelayMain() {}
@@ -27,16 +30,36 @@ public final class RelayMain {
       System.exit(2);
       return;
     }
+    try {
+      ErrorLog errorLog = ErrorLog.install(config.logs());
+      if (errorLog != null) {
+        Hangup.onSignal(errorLog::reopen);
+        System.out.println("nocopy relay: logging to " + config.logs().errorLogPath());
+      }
+    } catch (java.io.IOException e) {
+      System.err.println("nocopy relay: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     RelayServer server;
     try {
       server = RelayServer.start(config);
     } catch (java.net.BindException e) {
-      System.err.println("nocopy relay: cannot listen on " + config.listen() + ": " + e.getMessage());
+      System.err.println("nocopy relay: " + e.getMessage());
+      System.exit(1);
+      return;
+    } catch (java.io.IOException e) {
+      System.err.println("nocopy relay: " + e.getMessage());
       System.exit(1);
       return;
     }
+    PidFile pid = PidFile.write(config.pidFile());
     String base = "http://" + server.address().getHostString() + ":" + server.address().getPort();
     System.out.println("nocopy relay listening on " + base + " (engine " + server.engineName() + ")");
+    for (int i = 1; i < server.addresses().size(); i++) {
+      java.net.InetSocketAddress a = server.addresses().get(i);
+      System.out.println("  and on " + a.getHostString() + ":" + a.getPort());
+    }
     if (config.passwordGenerated()) {
       System.out.println("source password (generated): " + config.sourcePassword());
     }
@@ -62,6 +85,7 @@ public final class RelayMain {
       }
       System.out.println("nocopy relay: shutting down");
       server.close();
+      pid.remove();
       // System.out, not the logger: java.util.logging resets its handlers in its own shutdown hook
       System.out.println("nocopy relay: stopped (recordings closed)");
       done.countDown();

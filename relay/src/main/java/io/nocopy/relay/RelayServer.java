@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The relay server: accepts connections, reads each request head under a size cap and a deadline,
@@ -54,19 +55,30 @@ public final class RelayServer implements AutoCloseable {
 
   private final RelayConfig config;
   private final Allocator allocator;
-  private final BasicAuth auth;
+  private final SourceLogins sourceLogins;
   private final BasicAuth adminAuth;
   private final BasicAuth relayAuth; // null: no relay-password, no slave may log in
   private final Relays relays = new Relays(this);
   private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
   private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger clients = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger sourceCount = new java.util.concurrent.atomic.AtomicInteger();
   private final CapLog connectionCap = new CapLog();
   private final CapLog pendingCap = new CapLog();
   private final CapLog headCap = new CapLog();
   private final ListenerLimits listenerLimits;
   private final Recorder recorder;
   private final AdminPages admin = new AdminPages(this);
-  private final ServerSocketChannel server;
+  private final ListenerRegistry listenerRegistry = new ListenerRegistry();
+  private final AccessLog accessLog; // null: none
+  private final Runnable reopenLogs;
+  private final ConcurrentHashMap<SocketChannel, AccessLog.Exchange> exchanges = new ConcurrentHashMap<>();
+  private final AtomicLong connectionsAccepted = new AtomicLong();
+  private final AtomicLong listenersServed = new AtomicLong();
+  private final AtomicLong sourcesAccepted = new AtomicLong();
+  private final AtomicLong relaysStarted = new AtomicLong();
+  private final Fallbacks fallbacks = new Fallbacks(this);
+  private final List<Listening> sockets = new ArrayList<>(); // the first is --listen
   private final InetSocketAddress address;
   private final Instant started = Instant.now();
   private final ConcurrentHashMap<String, Mount> mounts = new ConcurrentHashMap<>();
@@ -74,24 +86,50 @@ public final class RelayServer implements AutoCloseable {
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
-  private final Thread acceptor;
+  private final List<Thread> acceptors = new ArrayList<>();
   private final boolean spliceAvailable;
   private final int spliceBound; // per-sink pipe size: --queue-size, at most pipe-max-size
   private volatile boolean closed;
 
   private RelayServer(RelayConfig config) throws IOException {
+    java.util.List<String> loop = config.mounts().fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new IOException("the fallback mounts loop: " + String.join(" -> ", loop));
+    }
     this.config = config;
     this.allocator = Allocator.builder().maxBytes(config.memoryCap()).build();
-    this.auth = new BasicAuth("source", config.sourcePassword());
+    this.sourceLogins = new SourceLogins(config);
     this.adminAuth = new BasicAuth(config.adminUser(), config.adminPassword());
     this.relayAuth = config.relaying().password() == null ? null
         : new BasicAuth(config.relaying().user(), config.relaying().password());
     this.listenerLimits = new ListenerLimits(config.maxListeners(), config.maxListenersPerIp());
     this.recorder = new Recorder(this, config.recordDir());
-    this.server = ServerSocketChannel.open();
-    server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-    server.bind(config.listen(), 1024);
-    this.address = (InetSocketAddress) server.getLocalAddress();
+    try {
+      this.accessLog = config.logs().accessLogPath() == null ? null : AccessLog.open(config.logs().accessLogPath());
+    } catch (IOException e) {
+      allocator.close();
+      throw e;
+    }
+    this.reopenLogs = accessLog == null ? null : accessLog::reopen;
+    List<RelayConfig.ListenSocket> wanted = new ArrayList<>();
+    wanted.add(new RelayConfig.ListenSocket(config.listen(), null));
+    wanted.addAll(config.extraSockets());
+    try {
+      for (RelayConfig.ListenSocket w : wanted) {
+        sockets.add(Listening.bind(w));
+      }
+    } catch (IOException e) {
+      for (Listening l : sockets) {
+        closeQuietly(l.ch);
+      }
+      allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
+      throw e;
+    }
+    ServerSocketChannel server = sockets.get(0).ch;
+    this.address = sockets.get(0).address;
     this.spliceAvailable = Transfer.accelerated(server, server);
     this.spliceBound = Math.max(4096, Math.min(config.queueSize(), Pipe.maxSize()));
     if (spliceAvailable && config.engine() != RelayConfig.Engine.USERSPACE
@@ -101,14 +139,21 @@ public final class RelayServer implements AutoCloseable {
           config.queueSize());
     }
     if (config.engine() == RelayConfig.Engine.SPLICE && !spliceAvailable) {
-      server.close();
+      for (Listening l : sockets) {
+        closeQuietly(l.ch);
+      }
       allocator.close();
+      if (accessLog != null) {
+        accessLog.close();
+      }
       throw new IOException("--engine splice: splice(2) is not available here (it needs Linux and"
           + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto");
     }
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));
-    this.acceptor = Thread.ofPlatform().name("relay-accept").unstarted(this::acceptLoop);
+    for (Listening l : sockets) {
+      acceptors.add(Thread.ofPlatform().name("relay-accept " + l.address).unstarted(() -> acceptLoop(l)));
+    }
     long period = Math.max(100, Math.min(1000, config.sourceTimeout().toMillis() / 4));
     Timeouts timeouts = new Timeouts(config, mounts, sources);
     watchdog.scheduleWithFixedDelay(timeouts::check, period, period, TimeUnit.MILLISECONDS);
@@ -123,7 +168,12 @@ public final class RelayServer implements AutoCloseable {
    */
   public static RelayServer start(RelayConfig config) throws IOException {
     RelayServer s = new RelayServer(config);
-    s.acceptor.start();
+    if (s.reopenLogs != null) {
+      Hangup.onSignal(s.reopenLogs);
+    }
+    for (Thread t : s.acceptors) {
+      t.start();
+    }
     s.relays.start(config.relaying());
     return s;
   }
@@ -135,6 +185,20 @@ public final class RelayServer implements AutoCloseable {
    */
   public InetSocketAddress address() {
     return address;
+  }
+
+  /**
+   * Every address the server accepts on, in the order of {@link RelayConfig#listen()} and then
+   * {@link RelayConfig#extraSockets()} (ports actually bound, useful with port 0).
+   *
+   * @return the addresses; the first is {@link #address()}
+   */
+  public List<InetSocketAddress> addresses() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (Listening l : sockets) {
+      out.add(l.address);
+    }
+    return out;
   }
 
   /**
@@ -154,10 +218,37 @@ public final class RelayServer implements AutoCloseable {
   public List<MountSnapshot> mounts() {
     List<MountSnapshot> out = new ArrayList<>();
     for (Mount m : mounts.values()) {
-      out.add(m.snapshot());
+      out.add(m.snapshot().shownAs(mountSettings(m.name)));
     }
     out.sort((a, b) -> a.mount().compareTo(b.mount()));
     return out;
+  }
+
+  /**
+   * The mounts the public status pages list: {@link #mounts()} without the {@code hidden} ones
+   * (the admin pages still show those, as Icecast's do).
+   *
+   * @return the listed mounts, in name order
+   */
+  List<MountSnapshot> listedMounts() {
+    List<MountSnapshot> out = new ArrayList<>();
+    for (MountSnapshot m : mounts()) {
+      if (!Boolean.TRUE.equals(mountSettings(m.mount()).hidden())) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A mount's settings from the configuration: its {@code <mount>} over the {@code <mount
+   * type="default">}; all unset for a relay started from flags.
+   *
+   * @param mount a mount name
+   * @return the settings (unset fields take the global ones)
+   */
+  io.nocopy.relay.config.MountSettings mountSettings(String mount) {
+    return config.mounts().settings(mount);
   }
 
   /**
@@ -208,9 +299,9 @@ public final class RelayServer implements AutoCloseable {
     return config;
   }
 
-  /** The source credentials ({@code source:<password>}). */
-  BasicAuth auth() {
-    return auth;
+  /** Who may publish to which mount. */
+  SourceLogins sourceLogins() {
+    return sourceLogins;
   }
 
   /**
@@ -231,7 +322,8 @@ public final class RelayServer implements AutoCloseable {
     if (p.equals("/admin/streamlist.txt")) {
       return relayAuth != null && relayAuth.accepts(a);
     }
-    return adminAuth.accepts(a) || (p.equals("/admin/metadata") && auth.accepts(a));
+    return adminAuth.accepts(a)
+        || (p.equals("/admin/metadata") && sourceLogins.auth(head.query().get("mount")).accepts(a));
   }
 
   /**
@@ -263,8 +355,64 @@ public final class RelayServer implements AutoCloseable {
     return heads.inUse();
   }
 
+  /** Fallback mounts and listener moves. */
+  Fallbacks fallbacks() {
+    return fallbacks;
+  }
+
   ListenerLimits listenerLimits() {
     return listenerLimits;
+  }
+
+  /** The listeners connected now, by the ids the admin API names them with. */
+  ListenerRegistry listenerRegistry() {
+    return listenerRegistry;
+  }
+
+  /**
+   * Counts since the start, for the admin statistics and the metrics page.
+   *
+   * @param connections connections accepted
+   * @param listeners listeners served (their sink attached)
+   * @param sources sources accepted (authenticated and published)
+   * @param relays cascaded mounts published
+   */
+  record Counts(long connections, long listeners, long sources, long relays) {}
+
+  Counts counts() {
+    return new Counts(connectionsAccepted.get(), listenersServed.get(), sourcesAccepted.get(),
+        relaysStarted.get());
+  }
+
+  /** Counts a listener served ({@code listener_connections}). */
+  void countListener() {
+    listenersServed.incrementAndGet();
+  }
+
+  /** Counts a published mount: an accepted source, or a cascade's pull when {@code relay}. */
+  void countSource(boolean relay) {
+    (relay ? relaysStarted : sourcesAccepted).incrementAndGet();
+  }
+
+  /**
+   * Ends a mount's source as {@code /admin/killsource} asks: its input is shut down, so its fan-out
+   * sees the end of the stream and the mount ends as if the source had left.
+   *
+   * @param name the mount
+   * @return false if no source serves that mount
+   */
+  boolean killSource(String name) {
+    Timeouts.Live live = sources.get(name);
+    if (live == null) {
+      return false;
+    }
+    LOG.log(System.Logger.Level.INFO, "{0}: source removed by an admin request", name);
+    try {
+      live.ch.shutdownInput();
+    } catch (IOException e) {
+      closeQuietly(live.ch);
+    }
+    return true;
   }
 
   /** The relayed mounts ({@code <relay>}, {@code --relay}, a master's). */
@@ -292,6 +440,44 @@ public final class RelayServer implements AutoCloseable {
   /** Each kernel sink's pipe size: {@code --queue-size}, at most the pipe size limit. */
   int spliceBound() {
     return spliceBound;
+  }
+
+  /** A kernel sink's pipe size for a mount whose listeners may fall {@code queueSize} bytes behind. */
+  int spliceBound(int queueSize) {
+    return queueSize == config.queueSize() ? spliceBound : Math.max(4096, Math.min(queueSize, Pipe.maxSize()));
+  }
+
+  /**
+   * The settings a mount's fan-out is made with: the global ones, with the mount's own {@code
+   * burst-size} and {@code queue-size} where set (a burst larger than the queue is cut to it).
+   *
+   * @param mount a mount name
+   * @return the settings for that mount's fan-out
+   */
+  RelayConfig mountConfig(String mount) {
+    RelayConfig c = config;
+    io.nocopy.relay.config.MountSettings s = c.mounts().settings(mount);
+    if (s.burstSize() == null && s.queueSize() == null) {
+      return c;
+    }
+    RelayConfig.Builder b = c.toBuilder();
+    if (s.queueSize() != null && s.queueSize() > 0) {
+      b.queueSize = s.queueSize();
+    }
+    if (s.burstSize() != null) {
+      b.burstSize = s.burstSize();
+    }
+    b.burstSize = Math.min(b.burstSize, b.queueSize);
+    return b.build();
+  }
+
+  /**
+   * Runs {@code task} once after {@code delay} on the server's timer (it must return soon).
+   *
+   * @return the scheduled task, to cancel
+   */
+  ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    return watchdog.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The live mount of that name, or null. */
@@ -331,7 +517,84 @@ public final class RelayServer implements AutoCloseable {
 
   /** Answers with an error and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, int status, String message) throws IOException {
-    Responses.refuse(ch, status, message, watchdog);
+    refuse(ch, Responses.error(status, message));
+  }
+
+  /**
+   * Writes an answer to a client, with the server's {@code http-headers} added as Icecast adds them
+   * to every answer, counted for the access log (its status line sets the status).
+   *
+   * @param ch the connection
+   * @param answer the bytes
+   * @throws IOException if the peer went away
+   */
+  void send(SocketChannel ch, byte[] answer) throws IOException {
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(all);
+    }
+    Responses.send(ch, all);
+  }
+
+  /** Counts a stream the fan-out sent on {@code ch} (a listener's head included) for the access log. */
+  void streamed(SocketChannel ch, int status, long bytes) {
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.streamed(status, bytes);
+    }
+  }
+
+  /** Sends a complete answer and ends the connection gracefully (see {@link Responses#refuse}). */
+  void refuse(SocketChannel ch, byte[] answer) throws IOException {
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
+    AccessLog.Exchange ex = exchanges.get(ch);
+    if (ex != null) {
+      ex.sent(all);
+    }
+    Responses.refuse(ch, all, watchdog);
+  }
+
+  /** Answers with an error in Icecast's own shape ({@link Responses#icecastError}) and ends the connection. */
+  void refuseAsIcecast(SocketChannel ch, int status, String message) throws IOException {
+    refuse(ch, Responses.icecastError(status, message));
+  }
+
+  /**
+   * The head of a listener's stream response on {@code m}: the server's {@code http-headers}, then
+   * the mount's, and the mount's {@code stream-name} over the source's (see {@link
+   * Responses#listenerOk(MountSnapshot, boolean, int, String, java.util.Map)}).
+   *
+   * @param m the mount as its source describes it ({@code Mount.snapshot()})
+   * @param icyAsked whether the listener asked for ICY metadata
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   */
+  byte[] listenerHead(MountSnapshot m, boolean icyAsked, int metaint) {
+    io.nocopy.relay.config.MountSettings s = mountSettings(m.mount());
+    java.util.Map<String, String> headers = config.station().httpHeaders();
+    if (!s.httpHeaders().isEmpty()) {
+      headers = new java.util.LinkedHashMap<>(headers);
+      headers.putAll(s.httpHeaders());
+    }
+    return Responses.listenerOk(m, icyAsked, metaint, s.streamName(), headers);
+  }
+
+  /**
+   * Takes a place for a source under {@code --max-sources}.
+   *
+   * @return false if the limit is reached (nothing was taken)
+   */
+  boolean reserveSource() {
+    if (sourceCount.incrementAndGet() > config.maxSources()) {
+      sourceCount.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back a place taken by {@link #reserveSource()}. */
+  void releaseSource() {
+    sourceCount.decrementAndGet();
   }
 
   /** Runs a task on a virtual thread of its own, which {@link #close()} waits for. */
@@ -351,17 +614,50 @@ public final class RelayServer implements AutoCloseable {
     t.start();
   }
 
+  /**
+   * The host name the status pages give ({@code host}, the listen URLs): {@code <hostname>} of a
+   * configuration file, else the address listened on.
+   */
+  String statusHost() {
+    return config.configFile() != null ? config.station().hostname() : hostName();
+  }
+
   String hostName() {
     return address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
   }
 
   // --- accepting and routing ------------------------------------------------------------------
 
-  private void acceptLoop() {
+  /**
+   * One socket the server accepts on.
+   *
+   * @param ch the bound channel, closed by {@link #close()}
+   * @param address the address actually bound
+   * @param shoutcastMount the mount of the SHOUTcast sources this socket takes, or null
+   */
+  private record Listening(ServerSocketChannel ch, InetSocketAddress address, String shoutcastMount) {
+    static Listening bind(RelayConfig.ListenSocket s) throws IOException {
+      ServerSocketChannel ch = ServerSocketChannel.open();
+      try {
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ch.bind(s.address(), 1024);
+        return new Listening(ch, (InetSocketAddress) ch.getLocalAddress(), s.shoutcastMount());
+      } catch (IOException e) {
+        closeQuietly(ch);
+        java.net.BindException b = new java.net.BindException("cannot listen on " + s.address()
+            + (s.shoutcastMount() != null ? " (SHOUTcast sources for " + s.shoutcastMount() + ")" : "")
+            + ": " + e.getMessage());
+        b.initCause(e);
+        throw b;
+      }
+    }
+  }
+
+  private void acceptLoop(Listening socket) {
     while (!closed) {
       SocketChannel ch;
       try {
-        ch = server.accept();
+        ch = socket.ch.accept();
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
@@ -391,8 +687,9 @@ public final class RelayServer implements AutoCloseable {
         continue;
       }
       open.add(ch);
+      connectionsAccepted.incrementAndGet();
       try {
-        spawn("relay-conn", () -> handle(ch, ip));
+        spawn("relay-conn", () -> handle(ch, ip, socket.shoutcastMount));
       } catch (RuntimeException e) {
         open.remove(ch);
         releasePending(ip);
@@ -438,16 +735,21 @@ public final class RelayServer implements AutoCloseable {
     }
   }
 
-  private void handle(SocketChannel ch, InetAddress ip) {
+  private void handle(SocketChannel ch, InetAddress ip, String shoutcastMount) {
     String peer = peer(ch);
     ScheduledFuture<?> deadline =
         watchdog.schedule(() -> closeQuietly(ch), config.headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
     HeadReader reader = new HeadReader(ch, heads);
     boolean stillPending = true;
+    HttpHead.Request head = null;
+    exchanges.put(ch, new AccessLog.Exchange());
+    boolean counted = false; // under --max-clients
     try {
-      HttpHead.Request head;
       try {
-        head = HttpHead.readRequest(reader);
+        head = shoutcastMount == null
+            ? HttpHead.readRequest(reader)
+            : ShoutcastSource.readHead(reader, ch, shoutcastMount, sourceLogins.auth(shoutcastMount),
+                sourceLogins.user(shoutcastMount));
       } catch (HttpHead.Malformed e) {
         releasePending(ip);
         stillPending = false;
@@ -465,6 +767,11 @@ public final class RelayServer implements AutoCloseable {
       if (!deadline.cancel(false) || head == null) {
         return; // slowloris: the watchdog closed it, or the client left without a request
       }
+      counted = true;
+      if (clients.incrementAndGet() > config.maxClients()) {
+        refuseAsIcecast(ch, 403, "Icecast connection limit reached");
+        return;
+      }
       try {
         head.contentLength();
       } catch (IllegalArgumentException e) {
@@ -474,7 +781,7 @@ public final class RelayServer implements AutoCloseable {
       switch (head.method()) {
         case "GET" -> {
           if (!admin.serve(ch, head)) {
-            new ListenerConnection(this, ch, peer).serve(head.path(), head.header("Icy-MetaData"));
+            new ListenerConnection(this, ch, peer).serve(head);
           }
         }
         case "PUT", "SOURCE" -> new SourceConnection(this, ch, peer).serve(head, ahead);
@@ -492,8 +799,15 @@ public final class RelayServer implements AutoCloseable {
       if (stillPending) {
         releasePending(ip);
       }
+      if (counted) {
+        clients.decrementAndGet();
+      }
       open.remove(ch);
       closeQuietly(ch);
+      AccessLog.Exchange ex = exchanges.remove(ch);
+      if (accessLog != null && head != null && ex != null) {
+        accessLog.log(ip.getHostAddress(), head, ex);
+      }
     }
   }
 
@@ -533,7 +847,9 @@ public final class RelayServer implements AutoCloseable {
       return;
     }
     closed = true;
-    closeQuietly(server);
+    for (Listening l : sockets) {
+      closeQuietly(l.ch);
+    }
     for (Timeouts.Live src : sources.values()) {
       closeQuietly(src.ch);
     }
@@ -553,13 +869,15 @@ public final class RelayServer implements AutoCloseable {
     for (Thread t : workers) {
       joinUntil(t, deadline);
     }
-    try {
-      acceptor.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    for (Thread t : acceptors) {
+      joinUntil(t, deadline);
     }
     watchdog.shutdownNow();
     allocator.close();
+    if (accessLog != null) {
+      Hangup.remove(reopenLogs);
+      accessLog.close();
+    }
   }
 
   private static void joinUntil(Thread t, long deadlineNanos) {

@@ -3,6 +3,7 @@ package io.nocopy.relay;
 import io.nocopy.buffer.BufReader;
 import io.nocopy.relay.http.HttpHead;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
@@ -48,12 +49,27 @@ final class SourceConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
-    if (!server.auth().accepts(head.header("Authorization"))) {
+    if (!server.sourceLogins().auth(mountName).accepts(head.header("Authorization"))) {
       LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
           peer, mountName);
-      server.refuse(ch, 401, "authentication required");
+      server.refuse(ch, BasicAuth.adminChallenge()); // Icecast's 401, the same for sources
       return;
     }
+    if (!server.reserveSource()) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: --max-sources {2} reached",
+          peer, mountName, server.config().maxSources());
+      server.refuseAsIcecast(ch, 403, "too many sources connected");
+      return;
+    }
+    try {
+      serveAuthenticated(head, ahead, mountName);
+    } finally {
+      server.releaseSource();
+    }
+  }
+
+  private void serveAuthenticated(HttpHead.Request head, ByteBuffer ahead, String mountName)
+      throws IOException {
     long contentLength;
     try {
       contentLength = head.chunked() ? -1 : head.contentLength();
@@ -69,29 +85,38 @@ final class SourceConnection {
       String type = head.header("Content-Type");
       boolean raw = !head.chunked() && contentLength < 0;
       long length = contentLength;
-      RelayConfig config = server.config();
+      RelayConfig config = server.mountConfig(mountName);
+      int spliceBound = server.spliceBound(config.queueSize());
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           SourceInfo.fromSource(head::header),
           m -> raw
               ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
-                  server.spliceBound(), server.allocator())
+                  spliceBound, server.allocator())
               : MountFanout.ofBody(m, peer,
                   new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE)::next, in, ch, config,
                   server.allocator()));
       if (!server.publish(mount, ch)) {
         mount.fanout.close();
-        server.refuse(ch, 403, "mountpoint in use");
+        server.refuseAsIcecast(ch, 403, "Mountpoint in use");
         return;
       }
       try {
+        server.countSource(false);
+        mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
+        mount.sourceAgent = head.header("User-Agent");
         if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
-          Responses.send(ch, Responses.CONTINUE);
+          server.send(ch, Responses.CONTINUE);
         }
-        Responses.send(ch, Responses.SOURCE_OK);
+        server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
+        server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
         server.recorder().start(mount);
+        java.nio.file.Path dumpFile = server.mountSettings(mountName).dumpFile();
+        if (dumpFile != null) {
+          server.recorder().dump(mount, dumpFile.toString());
+        }
         CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {

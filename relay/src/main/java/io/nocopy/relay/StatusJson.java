@@ -40,25 +40,27 @@ final class StatusJson {
   /** Texts Icecast's XSLT writes as JSON numbers (the valid-JSON part of what it accepts). */
   private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?");
   /** Marks a value already written as JSON (a counter), not text to type. */
-  private record Raw(String json) {}
+  record Raw(String json) {}
 
   private StatusJson() {}
 
   /**
+   * @param station the server's {@code admin} and {@code location}
    * @param host the host name, as Icecast's {@code host} field shows it
    * @param hostPort host and port, for the listen URLs
    * @param serverStart when the server started
-   * @param mounts the live mounts, in name order
+   * @param mounts the mounts to show (live, not hidden), in name order
    * @return the document
    */
-  static String render(String host, String hostPort, Instant serverStart, List<MountSnapshot> mounts) {
+  static String render(io.nocopy.relay.config.Station station, String host, String hostPort,
+      Instant serverStart, List<MountSnapshot> mounts) {
     StringBuilder b = new StringBuilder(256 + 640 * mounts.size());
     b.append("{\"icestats\":{\"admin\":");
-    value(b, "root@localhost");
+    value(b, station.admin());
     b.append(",\"host\":");
     value(b, host);
     b.append(",\"location\":");
-    value(b, "nocopy");
+    value(b, station.location());
     b.append(",\"server_id\":");
     value(b, SERVER_ID);
     b.append(",\"server_start\":");
@@ -85,8 +87,35 @@ final class StatusJson {
   }
 
   private static void source(StringBuilder b, String hostPort, MountSnapshot m) {
+    Map<String, Object> f = fields(hostPort, m);
+    f.put("nocopy_engine", m.engine());
+    f.put("nocopy_listeners_by_transport", new Raw("{\"splice\":" + m.splicedListeners()
+        + ",\"userspace\":" + (m.listeners() - m.splicedListeners()) + "}"));
+    b.append('{');
+    for (Map.Entry<String, Object> e : f.entrySet()) {
+      str(b, e.getKey());
+      b.append(':');
+      if (e.getValue() instanceof Raw(String json)) {
+        b.append(json);
+      } else {
+        value(b, (String) e.getValue());
+      }
+      b.append(',');
+    }
+    b.append("\"dummy\":null}");
+  }
+
+  /**
+   * The fields Icecast keeps for a source that both its status page and its admin statistics show,
+   * by name: texts as {@code String}, counters as {@link Raw}.
+   *
+   * @param hostPort host and port, for the listen URL
+   * @param m the mount
+   * @return a sorted, modifiable map
+   */
+  static TreeMap<String, Object> fields(String hostPort, MountSnapshot m) {
     SourceInfo info = m.info();
-    Map<String, Object> f = new TreeMap<>();
+    TreeMap<String, Object> f = new TreeMap<>();
     if (info.audioInfo() != null) {
       f.put("audio_info", info.audioInfo());
       f.putAll(info.audioInfoEntries());
@@ -107,21 +136,17 @@ final class StatusJson {
     put(f, "title", m.title() == null || m.title().isEmpty() ? null : m.title());
     f.put("total_bytes_read", new Raw(Long.toString(m.bytesIn())));
     f.put("total_bytes_sent", new Raw(Long.toString(m.bytesOut())));
-    f.put("nocopy_engine", m.engine());
-    f.put("nocopy_listeners_by_transport", new Raw("{\"splice\":" + m.splicedListeners()
-        + ",\"userspace\":" + (m.listeners() - m.splicedListeners()) + "}"));
-    b.append('{');
-    for (Map.Entry<String, Object> e : f.entrySet()) {
-      str(b, e.getKey());
-      b.append(':');
-      if (e.getValue() instanceof Raw(String json)) {
-        b.append(json);
-      } else {
-        value(b, (String) e.getValue());
-      }
-      b.append(',');
-    }
-    b.append("\"dummy\":null}");
+    return f;
+  }
+
+  /** Icecast's RFC 1123 form of a time, with a numeric zone. */
+  static String rfc1123(Instant t) {
+    return RFC_1123.format(t);
+  }
+
+  /** Icecast's ISO 8601 form of a time ({@code 2026-12-03T05:41:51+0000}). */
+  static String iso8601(Instant t) {
+    return ISO.format(t);
   }
 
   private static void put(Map<String, Object> fields, String key, String value) {

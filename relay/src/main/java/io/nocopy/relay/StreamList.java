@@ -3,6 +3,8 @@ package io.nocopy.relay;
 import io.nocopy.relay.config.MountTable;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * {@code /admin/streamlist.txt}, what slaves poll: the live mounts that are not hidden, one per
@@ -15,17 +17,24 @@ final class StreamList {
   private StreamList() {}
 
   /**
-   * The body: each live mount that {@code table} does not mark hidden.
+   * The body: each live mount and each on-demand relay's mount (connected or not, as Icecast lists
+   * them, so that a slave's listener can wake it), in name order, but those {@code table} marks
+   * hidden.
    *
-   * @param live the live mounts, in the order to list them
+   * @param live the live mounts
+   * @param onDemand the local mounts of on-demand relays
    * @param table the per-mount settings
    * @return the lines
    */
-  static String body(List<MountSnapshot> live, MountTable table) {
-    StringBuilder b = new StringBuilder();
+  static String body(List<MountSnapshot> live, Set<String> onDemand, MountTable table) {
+    TreeSet<String> names = new TreeSet<>(onDemand);
     for (MountSnapshot m : live) {
-      if (!Boolean.TRUE.equals(table.settings(m.mount()).hidden())) {
-        b.append(m.mount()).append("\r\n");
+      names.add(m.mount());
+    }
+    StringBuilder b = new StringBuilder();
+    for (String name : names) {
+      if (!Boolean.TRUE.equals(table.settings(name).hidden())) {
+        b.append(name).append("\r\n");
       }
     }
     return b.toString();

@@ -65,6 +65,7 @@ final class Timeouts {
           LOG.log(System.Logger.Level.WARNING, "{0}: listener {1} took no byte for {2} s with {3}"
               + " bytes waiting (--client-timeout): dropping it", m.name, a.label,
               config.clientTimeout().toSeconds(), a.backlog());
+          m.countDrop(Mount.Drop.CLIENT_TIMEOUT);
           a.drop();
         }
       }

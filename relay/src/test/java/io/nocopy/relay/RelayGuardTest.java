@@ -57,7 +57,7 @@ class RelayGuardTest {
       // an authenticated request for a command the relay does not have gets Icecast's 400
       String bogus = Clients.exchange(at, "GET /admin/bogus HTTP/1.0\r\n" + Clients.adminAuth() + "\r\n");
       assertEquals(400, Clients.status(bogus), bogus);
-      assertTrue(bogus.endsWith("<b>400 - Unrecognised command</b></body></html>"), bogus);
+      assertTrue(bogus.endsWith("<b>400 - Unrecognised command</b></body></html>\r\n"), bogus);
       // outside /admin/ nothing changes
       assertEquals(200, Clients.status(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")));
     }

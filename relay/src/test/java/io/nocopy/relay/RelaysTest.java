@@ -36,13 +36,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RelaysTest {
 
-  /** A relay started from an icecast.xml's relaying settings over the test settings. */
+  /**
+   * A relay started as {@code ./nocopy relay --config FILE} with the test's flags after it (they
+   * override the file: loopback on any port, the test passwords).
+   */
   static RelayServer startFrom(Path xml, String... flags) throws Exception {
-    IcecastConfig ic = IcecastXml.read(xml);
-    RelayConfig.Builder b = Clients.config(flags).toBuilder();
-    b.relaying = RelayFlags.relaying(Relaying.from(ic), List.of(), false, null, null, null, null);
-    b.mounts = ic.mountTable();
-    return RelayServer.start(b.build());
+    String[] all = new String[flags.length + 2];
+    all[0] = "--config";
+    all[1] = xml.toString();
+    System.arraycopy(flags, 0, all, 2, flags.length);
+    return RelayServer.start(Clients.config(all));
   }
 
   static Path xml(Path dir, String name, String body) throws IOException {
@@ -80,6 +83,7 @@ class RelaysTest {
       throws Exception {
     Path masterXml = xml(dir, "master.xml", """
         <authentication><relay-user>slaves</relay-user><relay-password>relay-pw</relay-password></authentication>
+        <limits><sources>3</sources></limits>
         <mount><mount-name>/hid.mp3</mount-name><hidden>1</hidden></mount>""");
     byte[] data = RelayEndToEndTest.random(1 << 20, 51);
     try (RelayServer master = startFrom(masterXml, "--burst-size", "0");
@@ -172,10 +176,15 @@ class RelaysTest {
     try (FakeUpstream up = new FakeUpstream(0, "HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\n\r\n",
         FakeUpstream::endless)) {
       Path xml = xml(dir, "ondemand.xml", "<relay><server>127.0.0.1</server><port>" + up.port() + "</port>"
-          + "<mount>/od.mp3</mount><on-demand>1</on-demand></relay>");
+          + "<mount>/od.mp3</mount><on-demand>1</on-demand></relay>"
+          + "<authentication><relay-password>relay-pw</relay-password></authentication>");
       try (RelayServer relay = startFrom(xml)) {
         Thread.sleep(1000);
         assertEquals(0, up.accepted.get(), "no listener, no connection upstream");
+        String list = Clients.exchange(relay.address(), "GET /admin/streamlist.txt HTTP/1.0\r\n"
+            + auth("relay", "relay-pw") + "\r\n");
+        assertTrue(list.endsWith("\r\n\r\n/od.mp3\r\n"),
+            "an idle on-demand relay is in the stream list, as in Icecast, so a slave can wake it: " + list);
         assertEquals(404, Clients.status(Clients.exchange(relay.address(), "GET /other.mp3 HTTP/1.0\r\n\r\n")));
         try (Clients.Listener l = new Clients.Listener(relay.address(), "/od.mp3")) {
           assertTrue(l.head.startsWith("HTTP/1.0 200 OK"), l.head);
@@ -209,6 +218,32 @@ class RelaysTest {
         RelayEndToEndTest.await(() -> up.accepted.get() >= 1, "the relay reaches its upstream");
         RelayEndToEndTest.await(() -> up.accepted.get() >= 2, "and comes back after the stream ended");
         assertFalse(relay.closed());
+      }
+    }
+  }
+
+  @Test
+  void aReloadRestartsOnlyTheRelaysThatChanged(@TempDir Path dir) throws Exception {
+    String ok = "HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\n\r\n";
+    try (FakeUpstream one = new FakeUpstream(0, ok, FakeUpstream::endless);
+        FakeUpstream two = new FakeUpstream(0, ok, FakeUpstream::endless)) {
+      String x = "<relay><server>127.0.0.1</server><port>" + one.port() + "</port><mount>/x.mp3</mount></relay>";
+      String y = "<relay><server>127.0.0.1</server><port>" + two.port() + "</port><mount>/y.mp3</mount></relay>";
+      String z = "<relay><server>127.0.0.1</server><port>" + two.port() + "</port><mount>/y.mp3</mount>"
+          + "<local-mount>/z.mp3</local-mount></relay>";
+      try (RelayServer relay = startFrom(xml(dir, "before.xml", x + y))) {
+        RelayEndToEndTest.await(() -> relay.mounts().size() == 2, "both relays live");
+        try (Clients.Listener l = new Clients.Listener(relay.address(), "/x.mp3")) {
+          RelayEndToEndTest.await(() -> l.received() > 0, "a listener of the relay that stays");
+          relay.relays().reload(Relaying.from(IcecastXml.read(xml(dir, "after.xml", x + z))));
+          RelayEndToEndTest.await(() -> relay.mounts().stream().map(MountSnapshot::mount).toList()
+              .equals(List.of("/x.mp3", "/z.mp3")), "/y.mp3 gone, /z.mp3 relayed");
+          int before = l.received();
+          RelayEndToEndTest.await(() -> l.received() > before + 20_000, "the listener of /x.mp3 still gets bytes");
+          assertEquals(1, one.accepted.get(), "the unchanged relay kept its upstream connection");
+          assertEquals(1, two.open.get(), "/y.mp3's connection is cut, /z.mp3's is open");
+          assertEquals(2, two.accepted.get());
+        }
       }
     }
   }

@@ -60,6 +60,7 @@ public final class IcecastXml {
     Authentication auth = authentication(null);
     MountSettings defaults = MountSettings.none();
     List<MountSettings> mounts = new ArrayList<>();
+    Map<String, Integer> fallbackLines = new java.util.HashMap<>(); // mount -> its fallback's line
     List<RelaySettings> relays = new ArrayList<>();
     String masterServer = null;
     int masterPort = 8000;
@@ -92,9 +93,10 @@ public final class IcecastXml {
             throw new ConfigException(file, e.line, "<mount> without <mount-name>");
           } else {
             mounts.add(m);
+            fallbackLines.put(m.name(), lineOf(e, "fallback-mount"));
           }
         }
-        case "relay" -> relays.add(relay(e));
+        case "relay" -> relays.add(relay(e, relaysOnDemand));
         case "master-server" -> masterServer = e.text();
         case "master-server-port" -> masterPort = port(e);
         case "master-update-interval" -> masterInterval = seconds(e);
@@ -120,6 +122,11 @@ public final class IcecastXml {
       if (!names.add(m.name())) {
         throw new ConfigException(file, 0, "mount " + m.name() + " is defined twice");
       }
+    }
+    List<String> loop = new MountTable(defaults, mounts).fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new ConfigException(file, fallbackLines.getOrDefault(loop.get(0), 0),
+          "the fallback mounts loop: " + String.join(" -> ", loop));
     }
     Optional<Master> master = masterServer == null || masterServer.isEmpty()
         ? Optional.empty()
@@ -198,6 +205,16 @@ public final class IcecastXml {
     return new Authentication(source, relayUser, relay, adminUser, adminPassword);
   }
 
+  /** The line of {@code e}'s first child named {@code child}, else {@code e}'s own. */
+  private static int lineOf(Element e, String child) {
+    for (Element c : e.children) {
+      if (c.name.equals(child)) {
+        return c.line;
+      }
+    }
+    return e.line;
+  }
+
   private MountSettings mount(Element e) throws ConfigException {
     String prefix = "mount/";
     Map<String, Element> f = new LinkedHashMap<>();
@@ -229,7 +246,11 @@ public final class IcecastXml {
         text(f.get("type")), text(f.get("subtype")), text(f.get("charset")), headers);
   }
 
-  private RelaySettings relay(Element e) throws ConfigException {
+  /**
+   * One {@code <relay>}; {@code onDemandDefault} is the {@code relays-on-demand} read so far, which
+   * Icecast 2.4 gives a relay without its own {@code on-demand} (so the file's order matters).
+   */
+  private RelaySettings relay(Element e, boolean onDemandDefault) throws ConfigException {
     String server = null;
     int port = 8000;
     String mount = "/";
@@ -237,7 +258,7 @@ public final class IcecastXml {
     String user = null;
     String password = null;
     boolean metadata = true;
-    boolean onDemand = false;
+    boolean onDemand = onDemandDefault;
     for (Element c : e.children) {
       switch (c.name) {
         case "server" -> server = c.text();

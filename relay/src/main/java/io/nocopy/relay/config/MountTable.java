@@ -53,6 +53,32 @@ public final class MountTable {
     return s != null ? s : defaults;
   }
 
+  /**
+   * A loop of fallback mounts, if there is one: the mounts in order, the first repeated at the end
+   * ({@code [/a, /b, /a]}). A mount whose fallback is itself only through the defaults has none.
+   *
+   * @return the first loop found along the named mounts' fallbacks, or an empty list
+   */
+  public List<String> fallbackLoop() {
+    for (String from : named.keySet()) {
+      List<String> path = new java.util.ArrayList<>();
+      String at = from;
+      while (at != null) {
+        int seen = path.indexOf(at);
+        if (seen >= 0) {
+          List<String> loop = new java.util.ArrayList<>(path.subList(seen, path.size()));
+          loop.add(at);
+          return loop;
+        }
+        path.add(at);
+        MountSettings s = settings(at);
+        String next = s.fallbackMount();
+        at = next != null && next.equals(at) && s == defaults ? null : next;
+      }
+    }
+    return List.of();
+  }
+
   /** The named mounts' resolved settings, in the file's order. */
   public Map<String, MountSettings> named() {
     return named;

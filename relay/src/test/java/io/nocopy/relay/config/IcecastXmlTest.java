@@ -170,6 +170,30 @@ class IcecastXmlTest {
     assertEquals(4, c.logging().loglevel());
   }
 
+  /**
+   * Icecast 2.4 gives {@code relays-on-demand} to the {@code <relay>}s after it in the file that do
+   * not say {@code on-demand} themselves; the slave's login is {@code master-username} (default
+   * {@code relay}), not {@code relay-user}.
+   */
+  @Test
+  void relaysOnDemandIsTheDefaultOfLaterRelaysAndMasterUsernameIsTheSlavesLogin() throws IOException {
+    IcecastConfig c = IcecastXml.read(write("""
+        <icecast><listen-socket><port>8000</port></listen-socket>
+          <authentication><relay-user>slaves</relay-user></authentication>
+          <relay><server>a</server><mount>/a.mp3</mount></relay>
+          <relays-on-demand>1</relays-on-demand>
+          <relay><server>b</server><mount>/b.mp3</mount></relay>
+          <relay><server>c</server><mount>/c.mp3</mount><on-demand>0</on-demand></relay>
+          <master-server>m</master-server><master-username>me</master-username>
+        </icecast>
+        """));
+    assertEquals(List.of(false, true, false), c.relays().stream().map(IcecastConfig.RelaySettings::onDemand).toList());
+    assertEquals("me", c.master().orElseThrow().username());
+    assertEquals(8000, c.master().orElseThrow().port());
+    assertEquals(Duration.ofSeconds(120), c.master().orElseThrow().updateInterval());
+    assertTrue(c.master().orElseThrow().onDemand(), "relays-on-demand");
+  }
+
   @Test
   void malformedXmlNamesTheFileAndLine() throws IOException {
     Path f = write("<icecast>\n  <limits>\n    <clients>10</clients>\n  </limit>\n</icecast>\n");
@@ -209,5 +233,22 @@ class IcecastXmlTest {
     assertThrows(ConfigException.class, () -> IcecastXml.read(doctype));
     Path header = write("<icecast><listen-socket><port>1</port></listen-socket><http-headers><header value=\"v\"/></http-headers></icecast>");
     assertTrue(assertThrows(ConfigException.class, () -> IcecastXml.read(header)).getMessage().contains("valid name"));
+  }
+
+  @Test
+  void aLoopOfFallbackMountsStopsTheStartAtTheFirstMountsFallback() throws IOException {
+    Path loop = write("<icecast><listen-socket><port>1</port></listen-socket>\n"
+        + "<mount><mount-name>/live.mp3</mount-name>\n<fallback-mount>/b.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/b.mp3</mount-name>\n<fallback-mount>/live.mp3</fallback-mount></mount>\n"
+        + "</icecast>");
+    assertEquals(loop + ":3: the fallback mounts loop: /live.mp3 -> /b.mp3 -> /live.mp3",
+        assertThrows(ConfigException.class, () -> IcecastXml.read(loop)).getMessage());
+    Path chain = write("<icecast><listen-socket><port>1</port></listen-socket>\n"
+        + "<mount type=\"default\"><fallback-mount>/all.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/live.mp3</mount-name><fallback-mount>/b.mp3</fallback-mount></mount>\n"
+        + "<mount><mount-name>/b.mp3</mount-name></mount>\n"
+        + "</icecast>");
+    assertEquals("/all.mp3", IcecastXml.read(chain).mountTable().settings("/b.mp3").fallbackMount(),
+        "a chain ending in the defaults' fallback is no loop");
   }
 }
