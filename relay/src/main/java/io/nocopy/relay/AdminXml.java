@@ -2,11 +2,7 @@ package io.nocopy.relay;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -19,9 +15,6 @@ import java.util.TreeMap;
  * {@code ID}) are Icecast's. Stateless; every method builds a complete answer.
  */
 final class AdminXml {
-  /** Icecast's Date header: a two-digit day. */
-  private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH);
   private static final String XML_DECL = "<?xml version=\"1.0\"?>\n";
 
   private AdminXml() {}
@@ -207,7 +200,7 @@ final class AdminXml {
     return ("HTTP/1.0 " + status + " " + Responses.reason(status) + "\r\n"
         + "Server: " + Responses.SERVER + "\r\n"
         + "Connection: Close\r\n"
-        + "Date: " + HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC)) + "\r\n"
+        + "Date: " + Responses.httpDate() + "\r\n"
         + "Content-Type: " + contentType + "\r\n"
         + "Cache-Control: no-cache, no-store\r\n"
         + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
