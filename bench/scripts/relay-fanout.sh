@@ -25,6 +25,11 @@
 #   CLASSES="default 0"                     latency classes of nocopy and the floor: "default" (the
 #                                           relay's default flags; the floor gets the window auto
 #                                           coalescing chooses for the rate), N: --coalesce-ms N
+#   ICY_SHARES="0"                          fractions of the listeners that ask for ICY metadata
+#                                           (Icy-MetaData: 1, as players do; PeerLoad --icy-share):
+#                                           "0 0.25" runs every scenario, relay and class twice,
+#                                           without and with a quarter of ICY listeners, and adds a
+#                                           table of the CPU per GB with and without
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   CROWD_THREADS=2                         the load generator's selector threads
 #   CONNECT_RATE=1000 ICECAST_CONNECT_RATE=100   listeners connected per second (Icecast's listen
@@ -51,6 +56,7 @@ case "$SCENARIOS" in
   scale) SCENARIOS="1000@128k 2000@128k 1000@64k 10000@128k" ;;
 esac
 CLASSES="${CLASSES:-default 0}"
+ICY_SHARES="${ICY_SHARES:-0}"
 CROWD_THREADS="${CROWD_THREADS:-2}"
 CONNECT_RATE="${CONNECT_RATE:-1000}"
 ICECAST_CONNECT_RATE="${ICECAST_CONNECT_RATE:-100}"
@@ -217,22 +223,24 @@ part fanout || SCENARIOS=""
 for scenario in $SCENARIOS; do
   n=${scenario%@*}
   rate=${scenario#*@}
+  for share in $ICY_SHARES; do
   for peer in $PEERS; do
     classes=default
     case "$peer" in splice|userspace|floor|floor-uring) classes=$CLASSES ;; esac
     for class in $classes; do
       port=$(( port + 1 ))
       start_peer "$peer" "$port" "$n" "$class" "$rate"
-      echo "== $PEER_NAME, class $class: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
+      echo "== $PEER_NAME, class $class: 1 source x $n listeners at $rate, ICY share $share (pid $PEER_PID, port $port) =="
       set +e
       "$JAVA" -XX:+UseSerialGC -Xmx1g -cp "$LOAD_CP" io.nocopy.loadgen.PeerLoad --target "127.0.0.1:$port" \
         --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
         --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" --threads "$CROWD_THREADS" \
-        "${CONNECT_ARGS[@]}" "${STATS_ARGS[@]}" | tee "$WORK/out"
+        --icy-share "$share" "${CONNECT_ARGS[@]}" "${STATS_ARGS[@]}" | tee "$WORK/out"
       set -e
       grep '^ROW' "$WORK/out" | cut -f2- | sed "s/^/$class\t/" >> "$ROWS" || true
       stop_peer
     done
+  done
   done
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -242,32 +250,54 @@ table() {
   echo "Relay fan-out, 1 source, loopback, $STARTED; $(nproc) cores; $("$JAVA" -version 2>&1 | head -n1);"
   echo "load average before $LOAD_BEFORE, after $LOAD_AFTER; ${WARMUP} s warm-up + ${SECONDS_PER_RUN} s measured per run;"
   echo "per-listener queue limit $QUEUE bytes for every relay. CPU s/GB = relay CPU seconds per delivered 10^9 bytes;"
-  echo "x Icecast, x floor = this row's CPU s/GB over theirs in the same scenario (the floor of the same class)."
+  echo "x Icecast, x floor = this row's CPU s/GB over theirs in the same scenario with as many ICY listeners (the floor of the same class)."
   echo "Class: default = the relay's default flags (auto coalescing; the floor with the window it picks), 0 = --coalesce-ms 0."
   echo
-  echo "| relay | class | listeners | rate | delivered MB/s | relay CPU s/GB | p50 ms | p99 ms | x Icecast | x floor | relay CPU % | load gen CPU % | GCs | integrity | first problem |"
-  echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  echo "| relay | class | listeners | ICY listeners | rate | delivered MB/s | relay CPU s/GB | p50 ms | p99 ms | x Icecast | x floor | relay CPU % | load gen CPU % | GCs | integrity | first problem |"
+  echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  # rows: class, then PeerLoad's ROW fields: name, listeners, rate, MB/s, Mbit/s per listener,
+  # CPU s/GB, relay CPU %, peak RSS, GCs, allocated, p50, p99, integrity, notes, ICY listeners,
+  # titles, load gen CPU %; Icecast and the floor are compared with the same ICY listeners
   awk -F'\t' '
     NR == FNR {
-      if ($7 != "-" && $2 ~ /^Icecast/) ice[$3 "@" $4] = $7
-      if ($7 != "-" && $2 ~ /^floor/ && $2 !~ /io_uring/) fl[$1 "@" $3 "@" $4] = $7
+      if ($7 != "-" && $2 ~ /^Icecast/) ice[$3 "@" $4 "@" $16] = $7
+      if ($7 != "-" && $2 ~ /^floor/ && $2 !~ /io_uring/) fl[$1 "@" $3 "@" $4 "@" $16] = $7
       next
     }
     {
-      x = "-"; y = "-"
-      if ($7 != "-" && ($3 "@" $4) in ice && ice[$3 "@" $4] > 0) x = sprintf("%.2f", $7 / ice[$3 "@" $4])
-      if ($7 != "-" && ($1 "@" $3 "@" $4) in fl && fl[$1 "@" $3 "@" $4] > 0) y = sprintf("%.2f", $7 / fl[$1 "@" $3 "@" $4])
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $1, $3, $4, $5, $7, $12, $13, x, y, $8, ($16 == "" ? "-" : $16), $10, $14, $15
+      x = "-"; y = "-"; k = $3 "@" $4 "@" $16
+      if ($7 != "-" && k in ice && ice[k] > 0) x = sprintf("%.2f", $7 / ice[k])
+      if ($7 != "-" && ($1 "@" k) in fl && fl[$1 "@" k] > 0) y = sprintf("%.2f", $7 / fl[$1 "@" k])
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $1, $3, ($16 == "" ? "0" : $16), $4, $5, $7, $12, $13, x, y, $8, ($18 == "" ? "-" : $18), $10, $14, $15
     }' "$ROWS" "$ROWS"
   echo
+  if [ "$ICY_SHARES" != "0" ]; then
+    # each relay, class and scenario without ICY listeners against the same with them: CPU per GB
+    echo "ICY listeners in the mix (titles set once a second; every ICY listener must see them change):"
+    echo
+    echo "| relay | class | listeners | rate | CPU s/GB, no ICY | ICY listeners | CPU s/GB with them | with / without | titles |"
+    echo "|---|---|---:|---|---:|---:|---:|---:|---|"
+    awk -F'\t' '
+      { key = $2 SUBSEP $1 SUBSEP $3 SUBSEP $4 }
+      $16 == "" || $16 == "0" { base[key] = $7; next }
+      { order[++n] = key; icy[n] = $16; cpu[n] = $7; titles[n] = $17 }
+      END {
+        for (i = 1; i <= n; i++) {
+          k = order[i]; split(k, p, SUBSEP); b = (k in base) ? base[k] : "-"
+          r = (b != "-" && b + 0 > 0 && cpu[i] != "-") ? sprintf("%.2fx", cpu[i] / b) : "-"
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3], p[4], b, icy[i], cpu[i], r, titles[i]
+        }
+      }' "$ROWS"
+    echo
+  fi
 }
 : > "$WORK/tables.md"
 if part fanout; then
   echo
   table | tee -a "$WORK/tables.md"
   if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
-  if [ -n "${CHART:-}" ]; then # the chart reads the rows without the class column
-    cut -f2- "$ROWS" > "$WORK/chart-rows.tsv"
+  if [ -n "${CHART:-}" ]; then # the chart reads the rows without ICY listeners, without the class column
+    awk -F'\t' '$16 == "" || $16 == "0"' "$ROWS" | cut -f2- > "$WORK/chart-rows.tsv"
     "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$WORK/chart-rows.tsv" "$CHART"
   fi
 fi

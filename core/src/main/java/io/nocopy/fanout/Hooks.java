@@ -112,7 +112,7 @@ final class Hooks {
     if (at == nextInsert) {
       ByteBuffer ins = insertions.bytesAt(at);
       s.fanout.counters.inserted.add(ins.remaining());
-      s.offerBytes(ins.duplicate());
+      s.offerBytes(ins); // ports read it without moving its position: it may be shared
       nextInsert = insertions.nextAfter(at);
     }
   }

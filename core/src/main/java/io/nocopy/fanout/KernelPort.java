@@ -85,6 +85,15 @@ final class KernelPort implements Port {
     }
   }
 
+  @Override
+  public boolean putBytesOwned(ByteBuffer b, Sink s) {
+    if (!putBytes(b)) {
+      return false;
+    }
+    writeDirect(s);
+    return true;
+  }
+
   private boolean added(boolean whole, long len) {
     if (whole) {
       put += len;

@@ -25,8 +25,18 @@ sealed interface Port permits KernelPort, UserPort {
    */
   boolean putOwned(Chunk c, long from, long len, Sink s);
 
-  /** Queues a copy of the bytes (position to limit, not consumed); false if they do not fit. */
+  /**
+   * Queues a copy of the bytes (position to limit; the buffer's position is never moved, it may be
+   * shared by other sinks and threads); false if they do not fit.
+   */
   boolean putBytes(ByteBuffer b);
+
+  /**
+   * The delivering thread owns the channel: writes the bytes (position to limit, position never
+   * moved) now, without waiting, and queues a copy of what the channel does not take (backlog first).
+   * False if that does not fit.
+   */
+  boolean putBytesOwned(ByteBuffer b, Sink s);
 
   /** The delivering thread owns the channel: writes the backlog without waiting; true if empty. */
   boolean writeDirect(Sink s);

@@ -245,8 +245,12 @@ public final class Sink {
     }
     if (handover.tryAcquire()) {
       offerOwned(c, from, len);
-    } else if (!port.put(c, from, len)) {
-      drop(Reason.TOO_SLOW);
+    } else {
+      boolean fits = port.put(c, from, len);
+      queued(fits);
+      if (!fits) {
+        drop(Reason.TOO_SLOW);
+      }
     }
   }
 
@@ -270,17 +274,34 @@ public final class Sink {
     }
   }
 
-  /** Like {@link #offer} for bytes the hooks insert (copied into the backlog). */
+  /**
+   * Like {@link #offer} for bytes the hooks insert: written at once by this thread if the sink is
+   * idle, else a copy is queued.
+   */
   void offerBytes(ByteBuffer bytes) {
     if (!bytes.hasRemaining() || handover.stopReason() != null) {
       return;
     }
-    boolean fits = port.putBytes(bytes);
+    if (handover.tryAcquire()) {
+      released(port.putBytesOwned(bytes, this));
+    } else {
+      boolean fits = port.putBytes(bytes);
+      queued(fits);
+      if (!fits) {
+        drop(Reason.TOO_SLOW);
+      }
+    }
+  }
+
+  /**
+   * After bytes were queued because the writer owned the channel: the writer may have found its
+   * backlog empty and gone idle between the failed acquisition and the queueing, so the channel is
+   * tried once more (the queueing before the acquisition is the order {@code Handover} needs);
+   * otherwise the bytes would wait for the next offer.
+   */
+  private void queued(boolean fits) {
     if (fits && handover.tryAcquire()) {
       handover.release(port.writeDirect(this));
-    }
-    if (!fits) {
-      drop(Reason.TOO_SLOW);
     }
   }
 

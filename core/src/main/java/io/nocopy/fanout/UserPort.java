@@ -128,11 +128,7 @@ final class UserPort implements Port {
    * @return false if the remainder does not fit the bound (the sink is to be dropped)
    */
   boolean wrote(Slice s, long from, long len, long n, Sink sink) {
-    if (n > 0) {
-      sink.written.setRelease(sink.written.getPlain() + n);
-      sink.direct.setRelease(sink.direct.getPlain() + n);
-      fanout.counters.direct.add(n);
-    }
+    countDirect(sink, n);
     if (n == len) {
       return true;
     }
@@ -141,6 +137,34 @@ final class UserPort implements Port {
     }
     enqueue(s.slice(from + n, len - n), len - n);
     return true;
+  }
+
+  /**
+   * Inserted bytes written by the source thread like the stream's chunks ({@link #putOwned}):
+   * a sink that keeps up never hands its channel to the writer for them, so the chunks after an
+   * insertion are not queued behind a writer waiting to be scheduled.
+   */
+  @Override
+  public boolean putBytesOwned(ByteBuffer b, Sink sink) {
+    if (selectable == null || tail != head) {
+      return putBytes(b); // slices wait ahead of these bytes: they go first, by the writer
+    }
+    ByteBuffer rest = b.duplicate();
+    try {
+      out.write(rest);
+    } catch (IOException e) {
+      // the writer meets the same error on its own write and ends the sink
+    }
+    countDirect(sink, rest.position() - b.position());
+    return !rest.hasRemaining() || putBytes(rest);
+  }
+
+  private void countDirect(Sink sink, long n) {
+    if (n > 0) {
+      sink.written.setRelease(sink.written.getPlain() + n);
+      sink.direct.setRelease(sink.direct.getPlain() + n);
+      fanout.counters.direct.add(n);
+    }
   }
 
   /**

@@ -762,6 +762,34 @@ abstract class FanoutContract extends FdCheckedTest {
   }
 
   @Test
+  void aSinkWithInsertionsThatKeepsUpIsWrittenByTheSourceThreadAlone() throws Exception {
+    // Inserted bytes must not hand a keeping-up sink's channel to its writer thread: while that
+    // thread waits to be scheduled, every chunk after the insertion is queued, and a source that
+    // delivers a burst then (a relay catching up after a pause) fills the sink's bound and drops
+    // it. 40 steps of 1,000 bytes plus insertions stay far below the socket's buffers, so every
+    // write of the source thread is taken whole even if the reader lags.
+    byte[] data = Net.random(40_000, 64);
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair icy = Net.pair(Kind.TCP);
+        Fanout f = builder().open(Source.channel(s.b()))) {
+      Future<byte[]> got = Net.readAll(icy.b());
+      Sink k = f.sink(icy.a()).insert(every(100)).add();
+      f.start();
+      await(() -> k.handover.owner() == Handover.IDLE, "the writer hands the channel over");
+      for (int off = 0; off < data.length; off += 1_000) {
+        write(s, data, off, off + 1_000);
+        long due = expected(new byte[0], Arrays.copyOf(data, off + 1_000), 100).length;
+        await(() -> k.bytesWritten() == due, "the step written");
+      }
+      s.a().shutdownOutput();
+      f.join();
+      icy.a().shutdownOutput();
+      assertArrayEquals(expected(new byte[0], data, 100), got.get());
+      assertEquals(k.bytesWritten(), k.bytesDirect(), "bytes written by the sink's own thread");
+    }
+  }
+
+  @Test
   void aFileSinkIsWrittenByItsOwnThreadAndAUserspaceSinkMayJoinAnyFanout() throws Exception {
     byte[] data = Net.random(800_000, 63);
     java.nio.file.Path file = java.nio.file.Files.createTempFile("nocopy-fanout", ".bin");

@@ -14,9 +14,16 @@ import java.util.Locale;
  * @param seconds the measured steady-state window, after warm-up
  * @param warmupSeconds how long everything runs before measuring starts
  * @param engines the relay engines to run, one after the other, each with a fresh relay process
+ * @param icyShare the fraction of each mount's listeners that ask for ICY metadata, 0 to 1
  */
-public record DemoConfig(
-    int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds, List<String> engines) {
+public record DemoConfig(int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds,
+    List<String> engines, double icyShare) {
+
+  /** Without ICY listeners. */
+  public DemoConfig(int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds,
+      List<String> engines) {
+    this(mounts, listeners, bitsPerSecond, seconds, warmupSeconds, engines, 0);
+  }
 
   /** Validates the settings. */
   public DemoConfig {
@@ -48,7 +55,21 @@ public record DemoConfig(
         throw new IllegalArgumentException("--engines takes splice, userspace or auto, got '" + e + "'");
       }
     }
+    if (!(icyShare >= 0 && icyShare <= 1)) {
+      throw new IllegalArgumentException("--icy-share must be between 0 and 1, got " + icyShare);
+    }
     engines = List.copyOf(engines);
+  }
+
+  /**
+   * Whether listener {@code l} (from 0) of a mount asks for ICY metadata: spread evenly, {@code
+   * round(listeners * icyShare)} of each mount's.
+   *
+   * @param l the listener's index on its mount
+   * @return true for an ICY listener
+   */
+  public boolean icy(int l) {
+    return Math.round((l + 1) * icyShare) > Math.round(l * icyShare);
   }
 
   /** The usage text of {@code ./nocopy demo --help}. */
@@ -66,6 +87,9 @@ public record DemoConfig(
         --seconds N           measured steady-state seconds (default 20)
         --warmup N            seconds before measuring starts (default 5)
         --engines LIST        comma-separated: splice, userspace, auto (default splice,userspace)
+        --icy-share F         the fraction of each mount's listeners that send Icy-MetaData: 1 as
+                              players do (0 to 1, default 0); they take the metadata blocks out
+                              and verify the audio between them
         --help                this text
 
       The exit status is non-zero if any listener's bytes failed to verify or a run failed.
@@ -95,6 +119,7 @@ public record DemoConfig(
     int seconds = 20;
     int warmup = 5;
     List<String> engines = List.of("splice", "userspace");
+    double icyShare = 0;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {
       throw new HelpRequested();
@@ -107,6 +132,13 @@ public record DemoConfig(
         case "--rate" -> rate = parseRate(f.required());
         case "--seconds" -> seconds = parseInt(flag, f.required());
         case "--warmup" -> warmup = parseInt(flag, f.required());
+        case "--icy-share" -> {
+          try {
+            icyShare = Double.parseDouble(f.required().strip());
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--icy-share wants a fraction such as 0.25, got '" + f.required() + "'");
+          }
+        }
         case "--engines" -> {
           List<String> list = new ArrayList<>();
           for (String e : f.required().split(",")) {
@@ -119,7 +151,7 @@ public record DemoConfig(
         default -> throw f.unknown();
       }
     }
-    return new DemoConfig(mounts, listeners, rate, seconds, warmup, engines);
+    return new DemoConfig(mounts, listeners, rate, seconds, warmup, engines, icyShare);
   }
 
   private static int parseInt(String flag, String v) {

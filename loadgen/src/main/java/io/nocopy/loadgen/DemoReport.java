@@ -50,8 +50,9 @@ final class DemoReport {
       }
     }
     StringBuilder b = new StringBuilder();
-    b.append(f("nocopy relay demo: %d mounts x %d listeners at %s per source, %d s measured after %d s warm-up%n",
-        config.mounts(), config.listeners(), rate(config.bitsPerSecond()), config.seconds(), config.warmupSeconds()));
+    b.append(f("nocopy relay demo: %d mounts x %d listeners at %s per source, %d s measured after %d s warm-up%s%n",
+        config.mounts(), config.listeners(), rate(config.bitsPerSecond()), config.seconds(), config.warmupSeconds(),
+        config.icyShare() > 0 ? f(", ICY metadata for %.0f%% of the listeners", 100 * config.icyShare()) : ""));
     b.append(f("(GB = 10^9 bytes, MB = 10^6 bytes; relay figures are the relay process's own, from its"
         + " /admin/nocopy-stats.json and /proc)%n%n"));
     StringBuilder header = new StringBuilder(pad("", width[0]));

@@ -66,7 +66,8 @@ final class DemoRun {
             used.equals(engine) || engine.equals("auto") ? "" : "  <- NOT the engine requested");
         for (SyntheticSource s : sources) {
           for (int l = 0; l < config.listeners(); l++) {
-            SyntheticListener li = new SyntheticListener(relay.address(), s.mount, () -> measuring, () -> stopping);
+            SyntheticListener li =
+                new SyntheticListener(relay.address(), s.mount, () -> measuring, () -> stopping, config.icy(l));
             listeners.add(li);
             li.start();
           }

@@ -20,7 +20,10 @@ import java.util.function.BooleanSupplier;
  * also runs the relay. Each listener is a non-blocking socket: {@code GET /<mount>}, the response
  * head, then the body fed to its own verifier. A thread reads into one direct buffer of its own and
  * verifies at once, so the memory per listener is its verifier's few kilobytes; latencies go into
- * one histogram per thread ({@link #latency()} after the end).
+ * one histogram per thread ({@link #latency()} after the end). An ICY listener asks for metadata
+ * ({@code Icy-MetaData: 1}, as players do) and needs an {@code icy-metaint} in the answer; its
+ * body goes through an {@link IcyStream}, which takes the metadata blocks out, counts the titles
+ * and passes the audio to the verifier.
  *
  * <p>{@link #add()} queues a listener to the next thread round-robin, which connects it; the caller
  * paces the connects (a relay with a short listen backlog, such as Icecast, loses SYNs otherwise).
@@ -73,11 +76,12 @@ final class ListenerCrowd implements AutoCloseable {
   /**
    * Adds a listener: its thread connects it and sends the request.
    *
+   * @param icy whether it asks for ICY metadata
    * @return the listener's handle
    */
-  synchronized Member add() {
+  synchronized Member add(boolean icy) {
     Loop l = loops[next++ % loops.length];
-    Member m = new Member(l);
+    Member m = new Member(l, icy);
     members.add(m);
     l.pending.add(m);
     l.selector.wakeup();
@@ -158,6 +162,8 @@ final class ListenerCrowd implements AutoCloseable {
   final class Member {
     private final Loop loop;
     final FrameVerifier verifier;
+    final boolean icy;
+    private volatile IcyStream icyStream; // an ICY listener's, once its head is in
     private SocketChannel ch; // its loop's
     private ByteBuffer head = ByteBuffer.allocate(1024); // until the head is in, then null
     private volatile boolean connected;
@@ -165,9 +171,15 @@ final class ListenerCrowd implements AutoCloseable {
     private volatile long received;
     private volatile String failure;
 
-    Member(Loop loop) {
+    Member(Loop loop, boolean icy) {
       this.loop = loop;
+      this.icy = icy;
       this.verifier = new FrameVerifier(loop.latency);
+    }
+
+    /** @return the ICY metadata read so far, or null (not an ICY listener, or no head yet) */
+    IcyStream icyStream() {
+      return icyStream;
     }
 
     /** @return whether the response head was a 200 and the body is being read */
@@ -180,7 +192,7 @@ final class ListenerCrowd implements AutoCloseable {
       return ended;
     }
 
-    /** @return body bytes received so far (racy progress figure) */
+    /** @return body bytes received so far, metadata blocks included (racy progress figure) */
     long received() {
       return received;
     }
@@ -273,7 +285,8 @@ final class ListenerCrowd implements AutoCloseable {
     private void connected(Member m, SelectionKey k) throws IOException {
       m.ch.finishConnect();
       ByteBuffer req = ByteBuffer.wrap(("GET " + mount + " HTTP/1.1\r\nHost: " + at.getHostString() + ":"
-          + at.getPort() + "\r\nUser-Agent: nocopy-crowd\r\nConnection: close\r\n\r\n")
+          + at.getPort() + "\r\nUser-Agent: nocopy-crowd\r\n" + (m.icy ? "Icy-MetaData: 1\r\n" : "")
+          + "Connection: close\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       while (req.hasRemaining()) {
         if (m.ch.write(req) == 0) {
@@ -303,7 +316,12 @@ final class ListenerCrowd implements AutoCloseable {
       }
       if (buf.hasRemaining()) {
         int got = buf.remaining();
-        m.verifier.accept(buf, System.nanoTime(), measuring.getAsBoolean());
+        IcyStream strip = m.icyStream;
+        if (strip != null) {
+          strip.accept(buf, System.nanoTime(), measuring.getAsBoolean());
+        } else {
+          m.verifier.accept(buf, System.nanoTime(), measuring.getAsBoolean());
+        }
         m.received += got;
       }
     }
@@ -330,12 +348,33 @@ final class ListenerCrowd implements AutoCloseable {
             end(m, k, "GET " + mount + " answered '" + status + "'");
             return false;
           }
+          if (m.icy) {
+            String value = header(text, "icy-metaint");
+            int metaint = IcyStream.metaint(value);
+            if (metaint < 1) {
+              end(m, k, "GET " + mount + " with Icy-MetaData: 1 answered without a valid icy-metaint ('"
+                  + value + "')");
+              return false;
+            }
+            m.icyStream = new IcyStream(metaint, m.verifier);
+          }
           m.connected = true;
           answered.incrementAndGet();
           return true;
         }
       }
       return false;
+    }
+
+    /** The value of the head's first field {@code name} (any case), or null. */
+    private static String header(String head, String name) {
+      for (String line : head.split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase(name)) {
+          return line.substring(colon + 1).strip();
+        }
+      }
+      return null;
     }
 
     private boolean endsWithEndOfHead(ByteBuffer h) {

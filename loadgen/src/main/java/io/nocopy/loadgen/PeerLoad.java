@@ -14,6 +14,10 @@ import java.util.Locale;
  * {@code /proc/<pid>}; its allocation and GC count only from a {@code /admin/nocopy-stats.json}
  * it may expose ({@code --stats-path}), else they are reported as "n/a".
  *
+ * <p>A share of the listeners may ask for ICY metadata ({@code --icy-share}), as players do; the
+ * title is then set once a second through {@code /admin/metadata} and every ICY listener must see
+ * it change.
+ *
  * <p>Prints progress, a summary and one {@code ROW} line of tab-separated fields for the
  * benchmark script ({@link PeerResult#row()}). The crowd's own CPU (its selector threads) is
  * reported apart from the relay's. Exit status 0 if every listener's bytes were
@@ -43,6 +47,10 @@ public final class PeerLoad {
                              lower; its listen backlog is 5)
         --connect-pending N  listeners connected whose response head has not come yet, at
                              most, default 64 (Icecast sends a head on its next source read)
+        --icy-share F        the fraction of listeners that send Icy-MetaData: 1 (0 to 1, default
+                             0); they strip the metadata blocks at icy-metaint, verify the audio
+                             as the others do and count the titles, which change every second
+                             (/admin/metadata with the source password)
       """;
 
   /** {@code SyntheticSource}'s pace for "max": far more than loopback carries, so it never waits. */
@@ -99,6 +107,8 @@ public final class PeerLoad {
     private final ProcStats proc;
     private volatile boolean measuring;
     private volatile boolean stopping;
+    private volatile long titlesSet;
+    private volatile String titleFailure;
 
     Run(PeerLoadConfig c, PrintStream out) {
       this.c = c;
@@ -128,6 +138,8 @@ public final class PeerLoad {
           source.start();
           connectListeners(crowd, listeners);
         }
+        Thread titles =
+            c.icyListeners() > 0 ? Thread.ofVirtual().name("peerload-titles").start(this::setTitles) : null;
         long start = System.nanoTime();
         progress(listeners, start, c.warmupSeconds(), "warm-up");
         long cpuA = proc.cpuNanos();
@@ -146,6 +158,10 @@ public final class PeerLoad {
         long peak = proc.peakRssBytes();
 
         stopping = true;
+        if (titles != null) {
+          titles.interrupt();
+          titles.join(10_000);
+        }
         source.close();
         String sourceFailure = source.failure();
         long lastSeq = source.lastSeq();
@@ -165,6 +181,10 @@ public final class PeerLoad {
         if (sourceFailure != null) {
           errors.add(sourceFailure);
         }
+        if (titleFailure != null) {
+          errors.add(titleFailure);
+        }
+        long minTitles = Long.MAX_VALUE;
         for (int i = 0; i < listeners.size(); i++) {
           ListenerCrowd.Member li = listeners.get(i);
           FrameVerifier v = li.verifier;
@@ -172,6 +192,13 @@ public final class PeerLoad {
               ? li.failure() : v.failure();
           if (why == null && v.framesVerified() == 0) {
             why = "no complete frame received";
+          }
+          IcyStream icy = li.icyStream();
+          if (icy != null) {
+            minTitles = Math.min(minTitles, icy.titles());
+            if (why == null && icy.titles() == 0 && titlesSet >= 2) {
+              why = "an ICY listener saw no StreamTitle while " + titlesSet + " titles were set";
+            }
           }
           if (why == null) {
             clean++;
@@ -185,7 +212,8 @@ public final class PeerLoad {
         return new PeerResult(c, tB - tA, bytesB - bytesA, cpuB - cpuA,
             jvmA == null || jvmB == null ? -1 : jvmB[0] - jvmA[0],
             jvmA == null || jvmB == null ? -1 : jvmB[1] - jvmA[1],
-            peak, latency, clean, complete, connectedAtEnd, errors, ownB - ownA);
+            peak, latency, clean, complete, connectedAtEnd, titlesSet,
+            minTitles == Long.MAX_VALUE ? -1 : minTitles, errors, ownB - ownA);
       } finally {
         stopping = true;
         if (source != null) {
@@ -254,7 +282,7 @@ public final class PeerLoad {
               + budget / 1_000_000_000L + " s");
         }
         while (listeners.size() < c.listeners() && waiting < c.connectPending() && now >= nextAt) {
-          listeners.add(crowd.add());
+          listeners.add(crowd.add(c.icy(listeners.size())));
           waiting++;
           nextAt += gap;
         }
@@ -262,6 +290,30 @@ public final class PeerLoad {
       }
       out.printf(Locale.ROOT, "[%s] %d listeners connected in %.1f s%n", c.name(), c.listeners(),
           (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * Sets the mount's title once a second until the run stops ({@code /admin/metadata},
+     * {@code mode=updinfo}, with the source's credentials, which Icecast and nocopy both take).
+     */
+    private void setTitles() {
+      String auth = RelayProcess.basic("source", c.password());
+      for (long n = 1; !stopping; n++) {
+        try {
+          RelayProcess.get(c.target(), "/admin/metadata?mount=" + c.mount() + "&mode=updinfo&song=loadgen+title+" + n,
+              auth);
+          titlesSet = n;
+        } catch (IOException e) {
+          if (titleFailure == null && !stopping) {
+            titleFailure = "setting the title: " + e.getMessage();
+          }
+        }
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
     }
 
     /** {allocated bytes, gc count} from the peer's stats document, or null without one. */

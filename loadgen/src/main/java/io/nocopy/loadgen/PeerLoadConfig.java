@@ -21,10 +21,11 @@ import java.util.Locale;
  * @param threads the listener crowd's selector threads
  * @param connectRate listeners connected per second at most
  * @param connectPending listeners waiting for their response head at most
+ * @param icyShare the fraction of listeners that ask for ICY metadata, 0 to 1
  */
 public record PeerLoadConfig(InetSocketAddress target, long pid, String password, String mount, int listeners,
     long bitsPerSecond, int seconds, int warmupSeconds, String name, String statsPath,
-    String adminPassword, int threads, int connectRate, int connectPending) {
+    String adminPassword, int threads, int connectRate, int connectPending, double icyShare) {
 
   /** Validates. */
   public PeerLoadConfig {
@@ -47,6 +48,25 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
       throw new IllegalArgumentException(
           "--threads must be 1..64, --connect-rate 1..100000 and --connect-pending at least 1");
     }
+    if (!(icyShare >= 0 && icyShare <= 1)) {
+      throw new IllegalArgumentException("--icy-share must be between 0 and 1, got " + icyShare);
+    }
+  }
+
+  /**
+   * Whether listener {@code i} (from 0) asks for ICY metadata: spread evenly, {@code
+   * round(listeners * icyShare)} of them in all.
+   *
+   * @param i the listener's index
+   * @return true for an ICY listener
+   */
+  public boolean icy(int i) {
+    return Math.round((i + 1) * icyShare) > Math.round(i * icyShare);
+  }
+
+  /** @return the ICY listeners' count */
+  public int icyListeners() {
+    return (int) Math.round(listeners * icyShare);
   }
 
   /** @return whether the source runs as fast as it can */
@@ -81,9 +101,10 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     int threads = 2;
     int connectRate = 1000;
     int connectPending = 64;
+    double icyShare = 0;
     List<String> known = List.of("--target", "--pid", "--password", "--mount", "--listeners", "--rate", "--seconds",
         "--warmup", "--name", "--stats-path", "--admin-password", "--threads", "--connect-rate",
-        "--connect-pending");
+        "--connect-pending", "--icy-share");
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (!known.contains(flag)) {
@@ -109,6 +130,7 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
         case "--threads" -> threads = (int) parseLong(flag, v);
         case "--connect-rate" -> connectRate = (int) parseLong(flag, v);
         case "--connect-pending" -> connectPending = (int) parseLong(flag, v);
+        case "--icy-share" -> icyShare = parseShare(v);
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
@@ -116,7 +138,15 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
       throw new IllegalArgumentException("--target HOST:PORT is required");
     }
     return new PeerLoadConfig(target, pid, password, mount, listeners, rate, seconds, warmup, name, statsPath,
-        adminPassword, threads, connectRate, connectPending);
+        adminPassword, threads, connectRate, connectPending, icyShare);
+  }
+
+  private static double parseShare(String v) {
+    try {
+      return Double.parseDouble(v.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--icy-share wants a fraction such as 0.25, got '" + v + "'");
+    }
   }
 
   static InetSocketAddress parseTarget(String v) {

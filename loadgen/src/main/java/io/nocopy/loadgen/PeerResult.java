@@ -17,13 +17,15 @@ import java.util.Locale;
  * @param clean listeners whose bytes had no corruption, gap or early drop
  * @param complete clean listeners that also received up to the source's last frame
  * @param connectedAtEnd listeners still connected when the window ended
+ * @param titlesSet titles set through {@code /admin/metadata} during the run (with ICY listeners)
+ * @param minTitlesSeen the fewest title changes an ICY listener read, -1 without ICY listeners
  * @param errors the first problems, one line each
  * @param loadCpuNanos CPU time of the load generator's listeners in the window (apart from the
  *     relay's)
  */
 public record PeerResult(PeerLoadConfig config, long windowNanos, long deliveredBytes, long cpuNanos,
     long allocatedBytes, long gcCount, long peakRssBytes, LatencyHistogram latency, int clean, int complete,
-    int connectedAtEnd, List<String> errors, long loadCpuNanos) {
+    int connectedAtEnd, long titlesSet, long minTitlesSeen, List<String> errors, long loadCpuNanos) {
 
   /** Copies the list. */
   public PeerResult {
@@ -43,7 +45,8 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
   /**
    * The line the benchmark script collects: {@code ROW}, then tab-separated: name, listeners, rate,
    * delivered MB/s, Mbit/s per listener, CPU s/GB, relay CPU %, peak RSS MB, GC count, allocated
-   * MB, p50 ms, p99 ms, integrity, notes, load generator CPU %.
+   * MB, p50 ms, p99 ms, integrity, notes, ICY listeners (count and share), titles (set, and the
+   * fewest an ICY listener saw change; "-" without ICY listeners), load generator CPU %.
    *
    * @return the line
    */
@@ -56,8 +59,18 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
         allocatedBytes < 0 ? "n/a" : f("%.1f", allocatedBytes / 1048576.0),
         ms(latency.percentile(0.50)), ms(latency.percentile(0.99)),
         clean + "/" + c.listeners() + " clean, " + complete + " to the end",
-        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '),
+        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '), icyLabel(c), titlesLabel(),
         f("%.0f", 100.0 * loadCpuNanos / windowNanos));
+  }
+
+  /** The ICY listeners: e.g. "25 (25%)", or "0". */
+  static String icyLabel(PeerLoadConfig c) {
+    int n = c.icyListeners();
+    return n == 0 ? "0" : f("%d (%.0f%%)", n, 100.0 * n / c.listeners());
+  }
+
+  private String titlesLabel() {
+    return minTitlesSeen < 0 ? "-" : titlesSet + " set, each ICY listener saw >= " + minTitlesSeen;
   }
 
   /** @return a human summary of several lines */
@@ -65,11 +78,12 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
     StringBuilder b = new StringBuilder();
     b.append(f("[%s] %d listeners at %s: %.1f MB/s delivered, relay %.2f CPU s/GB, peak RSS %.0f MB, GC %s,"
             + " allocated %s, latency p50 %s ms p99 %s ms, %d/%d clean (%d to the end, %d connected at the end"
-            + " of the window); the listeners' own CPU %.0f %%", config.name(), config.listeners(), config.rateLabel(), deliveredMBps(),
+            + " of the window), ICY listeners %s, titles %s; the listeners' own CPU %.0f %%", config.name(),
+        config.listeners(), config.rateLabel(), deliveredMBps(),
         cpuSecondsPerGb(), peakRssBytes / 1048576.0, gcCount < 0 ? "n/a" : Long.toString(gcCount),
         allocatedBytes < 0 ? "n/a" : f("%.1f MB", allocatedBytes / 1048576.0), ms(latency.percentile(0.5)),
-        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd,
-        100.0 * loadCpuNanos / windowNanos));
+        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd, icyLabel(config),
+        titlesLabel(), 100.0 * loadCpuNanos / windowNanos));
     for (String e : errors) {
       b.append('\n').append("  ").append(e);
     }
@@ -85,7 +99,7 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
    */
   static String failedRow(PeerLoadConfig c, String why) {
     return String.join("\t", "ROW", c.name(), Integer.toString(c.listeners()), c.rateLabel(), "-", "-", "-", "-",
-        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '), "-");
+        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '), icyLabel(c), "-", "-");
   }
 
   private static String ms(long nanos) {

@@ -60,8 +60,8 @@ public final class RelayProcess implements AutoCloseable {
    * Starts a relay and waits until it answers {@code /admin/nocopy-stats.json}.
    *
    * @param engine the {@code --engine} value
-   * @param maxListeners the relay's total and per-IP listener limits (all demo listeners share one
-   *     address)
+   * @param maxListeners the relay's total and per-IP listener limits and its per-IP cap on
+   *     connections still sending their head (all demo listeners share one address)
    * @param extraArgs more relay flags, may be empty
    * @return the running relay; the caller closes it
    * @throws IOException if it cannot start within 30 s; the message holds the end of its log
@@ -84,7 +84,10 @@ public final class RelayProcess implements AutoCloseable {
           "--admin-password", "admin" + password,
           "--engine", engine, "--status-interval", "0",
           "--max-listeners", Integer.toString(maxListeners),
-          "--max-listeners-per-ip", Integer.toString(maxListeners)));
+          "--max-listeners-per-ip", Integer.toString(maxListeners),
+          // every listener connects from this one address at once: under load more than the
+          // default 64 may still be sending their heads, and the cap would close the rest
+          "--max-pending-per-ip", Integer.toString(maxListeners)));
       cmd.addAll(List.of(extraArgs));
       Path log = Files.createTempFile("nocopy-demo-relay-", ".log");
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

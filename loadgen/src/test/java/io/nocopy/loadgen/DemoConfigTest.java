@@ -52,6 +52,25 @@ class DemoConfigTest {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> DemoConfig.parse("--seconds"))
         .getMessage().contains("needs a value"));
     assertThrows(DemoConfig.HelpRequested.class, () -> DemoConfig.parse("--help"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> DemoConfig.parse("--icy-share", "2"))
+        .getMessage().contains("--icy-share"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> DemoConfig.parse("--icy-share", "some"))
+        .getMessage().contains("--icy-share"));
+  }
+
+  @Test
+  void anIcyShareIsSpreadOverEachMountsListeners() throws Exception {
+    DemoConfig c = DemoConfig.parse("--listeners", "10", "--icy-share", "0.25");
+    assertEquals(0.25, c.icyShare());
+    List<Integer> icy = new java.util.ArrayList<>();
+    for (int l = 0; l < 10; l++) {
+      if (c.icy(l)) {
+        icy.add(l);
+      }
+    }
+    assertEquals(List.of(1, 5, 9), icy, "round(2.5) = 3 of 10, spread out");
+    assertEquals(0.0, DemoConfig.parse().icyShare());
+    assertTrue(!DemoConfig.parse().icy(0));
   }
 
   @Test

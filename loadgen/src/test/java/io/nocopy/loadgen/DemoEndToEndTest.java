@@ -23,7 +23,8 @@ class DemoEndToEndTest {
   @Test
   void theDemoDeliversAndVerifiesEveryByteWithEachEngine() throws Exception {
     // One throwaway run so that lazily opened JDK descriptors exist before the baseline.
-    DemoConfig config = new DemoConfig(2, 2, 2_000_000, 2, 1, List.of("userspace"));
+    // one listener of each mount asks for ICY metadata and verifies the audio between the blocks
+    DemoConfig config = new DemoConfig(2, 2, 2_000_000, 2, 1, List.of("userspace"), 0.5);
     new DemoRun(new DemoConfig(1, 1, 2_000_000, 1, 0, List.of("userspace")), "userspace",
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
     int fdsBefore = openFds();

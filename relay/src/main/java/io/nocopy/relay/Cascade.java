@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * pulls the upstream mount as a listener would and serves it here under its local mount name, with
  * the upstream's content type and {@code icy-*} metadata. The request is the one Icecast 2.4's
  * relays send ({@code User-Agent}, {@code Host}, {@code Icy-MetaData}, and Basic auth when the relay
- * has a user name). With {@code relay-shoutcast-metadata} it asks for ICY metadata; when the
+ * has a user name). With {@code relay-shoutcast-metadata} (for a {@code --relay}: {@code
+ * --relay-metadata}, on by default) it asks for ICY metadata; when the
  * upstream interleaves it, the blocks are stripped from the audio and their titles become this
  * mount's ({@link IcyDemux}). The pulled body is read into pooled slices and published to the
  * mount's fan-out (userspace transport).

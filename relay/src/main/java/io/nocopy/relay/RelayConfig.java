@@ -294,7 +294,7 @@ public record RelayConfig(
         --max-latency-ms N         the most latency auto coalescing may add: its window is at
                                    most N/2 ms (default 250)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
-        --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 0)
+        --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 1)
         --master URL               be a slave of the Icecast or nocopy server at
                                    http://USER:PW@HOST:PORT: relay every mount its
                                    /admin/streamlist.txt lists (USER:PW its relay login)
@@ -356,7 +356,7 @@ public record RelayConfig(
     String adminPassword = null;
     String adminPasswordFile = null;
     List<RelaySettings> relays = new ArrayList<>();
-    boolean relayMetadata = false;
+    boolean relayMetadata = true;
     String relayUser = null;
     String relayPassword = null;
     URI master = null;

@@ -19,7 +19,7 @@ final class RelayFlags {
 
   /**
    * A {@code --relay} URL as a relay: {@code http://[USER:PW@]HOST[:PORT]/MOUNT}, served here under
-   * the same mount, without ICY titles unless {@code --relay-metadata 1} asks for them.
+   * the same mount; whether it asks for ICY titles is {@code --relay-metadata}'s (on by default).
    */
   static RelaySettings relay(String v) {
     URI u = httpUrl("--relay", "http://host:port/mount", v);

@@ -228,7 +228,12 @@ final class Responses {
 
   /** The current time as Icecast writes its {@code Date} header. */
   static String httpDate() {
-    return HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
+    return httpDate(ZonedDateTime.now(ZoneOffset.UTC));
+  }
+
+  /** {@code t} (in UTC) as Icecast writes its {@code Date} header. */
+  static String httpDate(ZonedDateTime t) {
+    return HTTP_DATE.format(t.withZoneSameInstant(ZoneOffset.UTC));
   }
 
   /** Header values from a source go out on listeners' responses: no CR/LF injection. */

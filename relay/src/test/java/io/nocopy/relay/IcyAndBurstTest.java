@@ -11,17 +11,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ICY metadata as Icecast writes it (blocks at the exact offsets, the title set by {@code
  * /admin/metadata} from the stream position where it was set, a cascaded mount re-announcing its
- * upstream's titles) and the full burst for a slow stream of small chunks. The build runs it on
+ * upstream's titles; with a Java client and with curl) and the full burst for a slow stream of small chunks. The build runs it on
  * both transports ({@link Clients#ENGINE}).
  */
 class IcyAndBurstTest {
@@ -108,6 +112,45 @@ class IcyAndBurstTest {
         assertEquals(-1, icy.in.read(), "the stream ends after the last audio byte");
         assertArrayEquals(data, plain.awaitEnd());
       }
+    }
+  }
+
+  @Test
+  void curlGetsTheBlocksAtTheExactOffsetsAndTheTitleSetByAdminMetadata(@TempDir Path dir) throws Exception {
+    Tools.require("curl");
+    byte[] data = new byte[80_000];
+    new Random(9).nextBytes(data);
+    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "0"));
+        Clients.Source src = Clients.source(server.address(), "/curl-icy", false, false,
+            "application/octet-stream")) {
+      InetSocketAddress at = server.address();
+      RelayEndToEndTest.await(() -> server.mount("/curl-icy") != null, "mount up");
+      Path body = dir.resolve("body.bin");
+      Path head = dir.resolve("head.txt");
+      Process curl = new ProcessBuilder("curl", "-sS", "-m", "60", "-H", "Icy-MetaData: 1", "-D", head.toString(),
+          "-o", body.toString(), "http://127.0.0.1:" + at.getPort() + "/curl-icy").redirectErrorStream(true).start();
+      RelayEndToEndTest.await(() -> server.mount("/curl-icy").listeners() == 1, "curl listening");
+      src.send(data, 0, 40_000);
+      RelayEndToEndTest.await(() -> server.mount("/curl-icy").bytesIn() == 40_000, "first half in");
+      assertEquals(200, Clients.status(updinfo(at, "mount=/curl-icy&song=Curl+Song")));
+      src.send(data, 40_000, 40_000);
+      src.finish();
+      assertTrue(curl.waitFor(60, TimeUnit.SECONDS), "curl ends with the stream");
+      assertEquals(0, curl.exitValue(), new String(curl.getInputStream().readAllBytes()));
+      assertTrue(Files.readString(head).contains("icy-metaint:16000"), Files.readString(head));
+      // audio, then a block after every 16000 audio bytes: the current (empty) title first, the
+      // update in the first block at or after stream position 40000, 0 bytes in between
+      DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(Files.readAllBytes(body)));
+      ByteArrayOutputStream audio = new ByteArrayOutputStream();
+      List<String> titles = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        audio.writeBytes(in.readNBytes(16_000));
+        byte[] text = in.readNBytes(in.readUnsignedByte() * 16);
+        titles.add(text.length == 0 ? "" : IcyMetadata.parse(text).get("StreamTitle") + "|");
+      }
+      assertEquals(List.of("|", "", "Curl Song|", "", ""), titles);
+      assertArrayEquals(data, audio.toByteArray());
+      assertEquals(-1, in.read(), "nothing after the last block");
     }
   }
 

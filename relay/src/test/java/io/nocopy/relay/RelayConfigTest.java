@@ -3,6 +3,7 @@ package io.nocopy.relay;
 import io.nocopy.relay.config.IcecastConfig;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +27,10 @@ class RelayConfigTest {
     assertNull(c.recordDir());
     assertTrue(c.relaying().relays().isEmpty());
     assertTrue(c.relaying().master().isEmpty());
+    assertTrue(RelayConfig.parse("--relay", "http://h:8000/a.mp3").relaying().relays().get(0)
+        .relayShoutcastMetadata(), "a --relay mount asks for ICY titles");
+    assertFalse(RelayConfig.parse("--relay", "http://h:8000/a.mp3", "--relay-metadata", "0").relaying().relays()
+        .get(0).relayShoutcastMetadata());
     assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
   }
 
@@ -44,8 +49,8 @@ class RelayConfigTest {
     assertEquals(1 << 20, c.queueSize());
     assertEquals(RelayConfig.Engine.USERSPACE, c.engine());
     assertEquals(Path.of("/tmp/rec"), c.recordDir());
-    assertEquals(new IcecastConfig.RelaySettings("10.0.0.1", 8000, "/a.mp3", "/a.mp3", null, null, false,
-        false), c.relaying().relays().get(0));
+    assertEquals(new IcecastConfig.RelaySettings("10.0.0.1", 8000, "/a.mp3", "/a.mp3", null, null, true,
+        false), c.relaying().relays().get(0), "ICY titles asked for by default");
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());

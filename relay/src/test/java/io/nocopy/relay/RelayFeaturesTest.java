@@ -106,6 +106,7 @@ class RelayFeaturesTest {
     try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
       String url = "http://127.0.0.1:" + origin.address().getPort() + "/casc.mp3";
       try (Clients.Source src = Clients.source(origin.address(), "/casc.mp3", false, false);
+          // the edge asks for ICY metadata (the default) and strips it: at 4 MB/s a block every 4 ms
           RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m",
               "--engine", engine))) {
         RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");

@@ -84,4 +84,13 @@ class UnitsTest {
     assertTrue(ListenerConnection.wantsIcy(" 1") && !ListenerConnection.wantsIcy("0")
         && !ListenerConnection.wantsIcy("yes") && !ListenerConnection.wantsIcy(null));
   }
+
+  @Test
+  void datesHaveIcecastsTwoDigitDay() {
+    java.time.ZonedDateTime t = java.time.ZonedDateTime.of(2026, 12, 2, 7, 5, 9, 0, java.time.ZoneOffset.UTC);
+    assertEquals("Wed, 02 Dec 2026 07:05:09 GMT", Responses.httpDate(t));
+    assertEquals("Wed, 02 Dec 2026 07:05:09 GMT",
+        Responses.httpDate(t.withZoneSameInstant(java.time.ZoneId.of("Europe/Berlin"))));
+    assertTrue(Responses.httpDate().matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"));
+  }
 }
