@@ -60,8 +60,9 @@ public final class RelayProcess implements AutoCloseable {
    * Starts a relay and waits until it answers {@code /admin/nocopy-stats.json}.
    *
    * @param engine the {@code --engine} value
-   * @param maxListeners the relay's total and per-IP listener limits and its per-IP cap on
-   *     connections still sending their head (all demo listeners share one address)
+   * @param maxListeners the relay's total and per-IP listener limits, and its per-IP cap on
+   *     connections still sending their head when above the relay's default of 64 (all demo
+   *     listeners share one address)
    * @param extraArgs more relay flags, may be empty
    * @return the running relay; the caller closes it
    * @throws IOException if it cannot start within 30 s; the message holds the end of its log
@@ -86,8 +87,9 @@ public final class RelayProcess implements AutoCloseable {
           "--max-listeners", Integer.toString(maxListeners),
           "--max-listeners-per-ip", Integer.toString(maxListeners),
           // every listener connects from this one address at once: under load more than the
-          // default 64 may still be sending their heads, and the cap would close the rest
-          "--max-pending-per-ip", Integer.toString(maxListeners)));
+          // default 64 may still be sending their heads, and the cap would close the rest; below
+          // 64 the default stays, so that listeners over a small limit get its 503, not a close
+          "--max-pending-per-ip", Integer.toString(Math.max(64, maxListeners))));
       cmd.addAll(List.of(extraArgs));
       Path log = Files.createTempFile("nocopy-demo-relay-", ".log");
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
