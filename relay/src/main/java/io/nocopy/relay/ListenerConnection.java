@@ -57,6 +57,9 @@ final class ListenerConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
+    if (server.mount(mountName) == null) {
+      server.relays().demand(mountName); // an on-demand relay of this mount connects now
+    }
     Mount mount = server.fallbacks().forListener(mountName);
     if (mount == null) {
       server.refuse(ch, 404, "no source on " + mountName);
