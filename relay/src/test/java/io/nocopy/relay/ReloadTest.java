@@ -32,6 +32,7 @@ class ReloadTest {
   private static String xml(int port, String otherPassword, int maxListeners, boolean hidden) {
     return """
         <icecast>
+          <limits><source-timeout>600</source-timeout></limits>
           <authentication><source-password>%s</source-password><admin-password>apw</admin-password></authentication>
           <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
           <mount><mount-name>/live.mp3</mount-name><max-listeners>%d</max-listeners><hidden>%d</hidden></mount>
