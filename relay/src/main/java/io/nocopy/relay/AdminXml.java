@@ -122,6 +122,29 @@ final class AdminXml {
       return XML_DECL + "<icestats/>\n";
     }
     StringBuilder b = new StringBuilder(64 + 192 * mounts.size()).append(XML_DECL).append("<icestats>");
+    mountList(b, mounts, now);
+    return b.append("</icestats>\n").toString();
+  }
+
+  /**
+   * {@code /admin/moveclients?mount=} without a destination: the mount, then the mounts its
+   * listeners could be moved to, as {@link #listMounts} shows them.
+   *
+   * @param current the mount whose listeners would move
+   * @param others the other live mounts, in name order
+   * @param now the time to count {@code Connected} to
+   * @return the document
+   */
+  static String moveTargets(String current, List<MountView> others, Instant now) {
+    StringBuilder b = new StringBuilder(96 + 192 * others.size()).append(XML_DECL)
+        .append("<icestats><current_source>");
+    text(b, current);
+    b.append("</current_source>");
+    mountList(b, others, now);
+    return b.append("</icestats>\n").toString();
+  }
+
+  private static void mountList(StringBuilder b, List<MountView> mounts, Instant now) {
     for (MountView m : mounts) {
       MountSnapshot s = m.snapshot();
       b.append("<source mount=\"");
@@ -134,7 +157,6 @@ final class AdminXml {
       text(b, s.contentType());
       b.append("</content-type></source>");
     }
-    return b.append("</icestats>\n").toString();
   }
 
   /**
