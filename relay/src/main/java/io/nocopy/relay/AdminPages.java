@@ -49,8 +49,8 @@ final class AdminPages {
     }
     switch (head.path()) {
       case "/status-json.xsl" -> {
-        String json = StatusJson.render(server.hostName(), server.hostName() + ":" + server.address().getPort(),
-            server.started(), server.mounts());
+        String json = StatusJson.render(server.config().station(), server.statusHost(),
+            server.statusHost() + ":" + server.address().getPort(), server.started(), server.listedMounts());
         server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
             "Access-Control-Allow-Origin: *"));
       }
@@ -211,7 +211,8 @@ final class AdminPages {
     }
     Charset charset;
     try {
-      charset = q.containsKey("charset") ? Charset.forName(q.get("charset")) : StandardCharsets.ISO_8859_1;
+      String mountCharset = server.mountSettings(mount.name).charset(); // <charset>, else Icecast's default
+      charset = Charset.forName(q.getOrDefault("charset", mountCharset != null ? mountCharset : "ISO-8859-1"));
     } catch (IllegalArgumentException e) {
       server.refuse(ch, 400, "unknown charset");
       return;

@@ -32,6 +32,8 @@ final class ListenerConnection {
 
   private final SocketChannel ch;
   private final String peer;
+  private volatile MountFanout.Attached current; // the sink serving it now, across moves
+  private volatile boolean timeUp; // its mount's max-listener-duration has passed
 
   ListenerConnection(RelayServer server, SocketChannel ch, String peer) {
     this.server = server;
@@ -55,15 +57,41 @@ final class ListenerConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
+    if (server.mount(mountName) == null) {
+      server.relays().demand(mountName); // an on-demand relay of this mount connects now
+    }
     Mount mount = server.fallbacks().forListener(mountName);
     if (mount == null) {
       server.refuse(ch, 404, "no source on " + mountName);
       return;
     }
     InetAddress ip = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+    io.nocopy.relay.config.MountSettings settings = server.mountSettings(mount.name);
+    boolean admitting = settings.maxListeners() != null; // until the first sink joins
+    if (admitting && !mount.admit(settings.maxListeners())) {
+      server.refuseAsIcecast(ch, 403, "max listeners reached");
+      return;
+    }
     if (!server.listenerLimits().reserve(ip)) {
+      if (admitting) {
+        mount.admissionEnded();
+      }
       server.refuse(ch, 503, "too many listeners");
       return;
+    }
+    Mount admittedTo = mount;
+    java.util.concurrent.ScheduledFuture<?> timeLimit = null;
+    if (settings.maxListenerDuration() != null && !settings.maxListenerDuration().isZero()) {
+      String first = mount.name;
+      timeLimit = server.schedule(() -> {
+        LOG.log(System.Logger.Level.INFO, "{0}: listener {1} reached max-listener-duration {2} s",
+            first, peer, settings.maxListenerDuration().toSeconds());
+        timeUp = true;
+        MountFanout.Attached s = current;
+        if (s != null) {
+          s.drop();
+        }
+      }, settings.maxListenerDuration());
     }
     ListenerRegistry.Entry entry = null; // from the first attach on, across moves
     long streamed = 0; // stream bytes of the sinks that ended
@@ -73,7 +101,7 @@ final class ListenerConnection {
       boolean asked = wantsIcy(icyMetadata);
       boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
-      head = Responses.listenerOk(mount.snapshot(), asked, icy ? metaint : 0);
+      head = server.listenerHead(mount.snapshot(), asked, icy ? metaint : 0);
       long phase = 0;
       boolean first = true;
       while (mount != null) {
@@ -99,6 +127,10 @@ final class ListenerConnection {
           continue;
         }
         first = false;
+        current = sink;
+        if (timeUp) { // max-listener-duration passed while it moved
+          sink.drop();
+        }
         if (entry == null) {
           entry = server.listenerRegistry().add(ip.getHostAddress(), request.header("User-Agent"), mount, sink);
           server.countListener();
@@ -106,7 +138,14 @@ final class ListenerConnection {
           entry.mount = mount;
           entry.sink = sink;
         }
-        serve(mount, sink);
+        if (admitting) {
+          admittedTo.listenerJoined(sink);
+          admittedTo.admissionEnded();
+          admitting = false;
+          serveJoined(mount, sink);
+        } else {
+          serve(mount, sink);
+        }
         streamed += sink.bytesWritten();
         mount = next(mount, sink);
         if (mount != null) {
@@ -114,6 +153,12 @@ final class ListenerConnection {
         }
       }
     } finally {
+      if (timeLimit != null) {
+        timeLimit.cancel(false);
+      }
+      if (admitting) {
+        admittedTo.admissionEnded();
+      }
       server.listenerLimits().release(ip);
       if (entry != null) {
         server.listenerRegistry().remove(entry);
@@ -125,6 +170,11 @@ final class ListenerConnection {
   /** Counts the listener on {@code mount} while its sink runs. */
   private void serve(Mount mount, MountFanout.Attached sink) {
     mount.listenerJoined(sink);
+    serveJoined(mount, sink);
+  }
+
+  /** Runs the sink of a listener already counted on {@code mount}, and stops counting it. */
+  private void serveJoined(Mount mount, MountFanout.Attached sink) {
     LOG.log(System.Logger.Level.INFO, "{0}: listener {1} joined ({2})", mount.name, peer,
         sink.transport());
     try {

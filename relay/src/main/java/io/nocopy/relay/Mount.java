@@ -49,6 +49,7 @@ final class Mount {
   private long bytesOutOfGone; // stream bytes sent to listeners that left; guarded by this
   private volatile int listenerCount;
   private int listenerPeak; // guarded by this
+  private int admitting; // listeners past the max-listeners check, not yet joined; guarded by this
   private final AtomicLongArray drops =
       new AtomicLongArray(Drop.values().length);
   /** The source's address, as the admin pages show it ({@code source_ip}); null when unknown. */
@@ -98,6 +99,26 @@ final class Mount {
   void setTitle(long position, String t, String url, Charset charset) {
     icy.set(position, t, url, charset);
     title = t;
+  }
+
+  /**
+   * Admits one more listener under the mount's {@code max-listeners}: counts it as admitted until
+   * {@link #admissionEnded()}, so that listeners arriving at once cannot pass the limit together.
+   *
+   * @param max the most listeners of this mount
+   * @return false if the mount is full (nothing was taken)
+   */
+  synchronized boolean admit(int max) {
+    if (listeners.size() + admitting >= max) {
+      return false;
+    }
+    admitting++;
+    return true;
+  }
+
+  /** Ends an admission of {@link #admit}, after the listener joined or failed to. */
+  synchronized void admissionEnded() {
+    admitting--;
   }
 
   /** Counts a listener's sink from now until {@link #listenerLeft}. */

@@ -36,6 +36,20 @@ public record MountSnapshot(
     int splicedListeners) {
 
   /**
+   * This view as the mount's settings present it on the status and admin pages: the configured
+   * {@code stream-*}, {@code genre}, {@code bitrate}, {@code type} and {@code subtype} over what
+   * the source said (see {@link SourceInfo#over}).
+   *
+   * @param s the mount's settings
+   * @return the view shown
+   */
+  public MountSnapshot shownAs(io.nocopy.relay.config.MountSettings s) {
+    StreamCodecs c = s.subtype() == null ? codecs : new StreamCodecs(s.subtype(), codecs.fields());
+    return new MountSnapshot(mount, s.type() != null ? s.type() : contentType, info.over(s), c,
+        listeners, listenerPeak, streamStart, bytesIn, bytesOut, engine, title, splicedListeners);
+  }
+
+  /**
    * The source's {@code ice-name}.
    *
    * @return the name, or null

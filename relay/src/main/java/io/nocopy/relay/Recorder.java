@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * file reached if the fan-out still holds it (no gap), else at the oldest byte the fan-out holds,
  * and logs how many bytes are missing and where. On shutdown the server waits for these threads
  * first, so every recording is complete.
+ *
+ * <p>A mount's {@code <dump-file>} is recorded the same way, to that one file, appended to as
+ * Icecast appends ({@link #dump}).
  */
 final class Recorder {
   private static final System.Logger LOG = System.getLogger(Recorder.class.getName());
@@ -129,6 +132,58 @@ final class Recorder {
           MAX_SUFFIX, dir);
       return;
     }
+    record(mount, file, open, ch);
+  }
+
+  /**
+   * Writes a mount whose stream has not started yet to its {@code <dump-file>}, as Icecast does:
+   * the name through {@code strftime}-style fields ({@code %Y %m %d %H %M %S %%}, local time), the
+   * file created or appended to. Failures are logged; the mount is served without it then.
+   *
+   * @param mount the new mount
+   * @param pattern the {@code dump-file} setting
+   */
+  void dump(Mount mount, String pattern) {
+    Path file;
+    WritableByteChannel ch;
+    try {
+      file = Path.of(dumpName(pattern, java.time.ZonedDateTime.now()));
+      FileChannel fc = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      fc.position(fc.size());
+      ch = fc;
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "{0}: cannot dump to {1}: {2}", mount.name, pattern, e.getMessage());
+      return;
+    }
+    record(mount, file, opener, ch);
+  }
+
+  /** {@code pattern} with its {@code %Y %m %d %H %M %S %%} fields filled in from {@code t}. */
+  static String dumpName(String pattern, java.time.ZonedDateTime t) {
+    StringBuilder b = new StringBuilder(pattern.length() + 16);
+    for (int i = 0; i < pattern.length(); i++) {
+      char c = pattern.charAt(i);
+      if (c != '%' || i + 1 == pattern.length()) {
+        b.append(c);
+        continue;
+      }
+      char f = pattern.charAt(++i);
+      switch (f) {
+        case 'Y' -> b.append(String.format("%04d", t.getYear()));
+        case 'm' -> b.append(String.format("%02d", t.getMonthValue()));
+        case 'd' -> b.append(String.format("%02d", t.getDayOfMonth()));
+        case 'H' -> b.append(String.format("%02d", t.getHour()));
+        case 'M' -> b.append(String.format("%02d", t.getMinute()));
+        case 'S' -> b.append(String.format("%02d", t.getSecond()));
+        case '%' -> b.append('%');
+        default -> b.append('%').append(f);
+      }
+    }
+    return b.toString();
+  }
+
+  /** Adds {@code ch}, open on {@code file}, as a recording of {@code mount}, and its thread. */
+  private void record(Mount mount, Path file, Opener open, WritableByteChannel ch) {
     Recording r = new Recording(mount, file, open, ch);
     MountFanout.Attached sink = r.attach(StartPosition.BURST);
     if (sink == null) {

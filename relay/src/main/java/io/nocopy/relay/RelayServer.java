@@ -218,10 +218,37 @@ public final class RelayServer implements AutoCloseable {
   public List<MountSnapshot> mounts() {
     List<MountSnapshot> out = new ArrayList<>();
     for (Mount m : mounts.values()) {
-      out.add(m.snapshot());
+      out.add(m.snapshot().shownAs(mountSettings(m.name)));
     }
     out.sort((a, b) -> a.mount().compareTo(b.mount()));
     return out;
+  }
+
+  /**
+   * The mounts the public status pages list: {@link #mounts()} without the {@code hidden} ones
+   * (the admin pages still show those, as Icecast's do).
+   *
+   * @return the listed mounts, in name order
+   */
+  List<MountSnapshot> listedMounts() {
+    List<MountSnapshot> out = new ArrayList<>();
+    for (MountSnapshot m : mounts()) {
+      if (!Boolean.TRUE.equals(mountSettings(m.mount()).hidden())) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A mount's settings from the configuration: its {@code <mount>} over the {@code <mount
+   * type="default">}; all unset for a relay started from flags.
+   *
+   * @param mount a mount name
+   * @return the settings (unset fields take the global ones)
+   */
+  io.nocopy.relay.config.MountSettings mountSettings(String mount) {
+    return config.mounts().settings(mount);
   }
 
   /**
@@ -415,6 +442,44 @@ public final class RelayServer implements AutoCloseable {
     return spliceBound;
   }
 
+  /** A kernel sink's pipe size for a mount whose listeners may fall {@code queueSize} bytes behind. */
+  int spliceBound(int queueSize) {
+    return queueSize == config.queueSize() ? spliceBound : Math.max(4096, Math.min(queueSize, Pipe.maxSize()));
+  }
+
+  /**
+   * The settings a mount's fan-out is made with: the global ones, with the mount's own {@code
+   * burst-size} and {@code queue-size} where set (a burst larger than the queue is cut to it).
+   *
+   * @param mount a mount name
+   * @return the settings for that mount's fan-out
+   */
+  RelayConfig mountConfig(String mount) {
+    RelayConfig c = config;
+    io.nocopy.relay.config.MountSettings s = c.mounts().settings(mount);
+    if (s.burstSize() == null && s.queueSize() == null) {
+      return c;
+    }
+    RelayConfig.Builder b = c.toBuilder();
+    if (s.queueSize() != null && s.queueSize() > 0) {
+      b.queueSize = s.queueSize();
+    }
+    if (s.burstSize() != null) {
+      b.burstSize = s.burstSize();
+    }
+    b.burstSize = Math.min(b.burstSize, b.queueSize);
+    return b.build();
+  }
+
+  /**
+   * Runs {@code task} once after {@code delay} on the server's timer (it must return soon).
+   *
+   * @return the scheduled task, to cancel
+   */
+  ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    return watchdog.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** The live mount of that name, or null. */
   Mount mount(String name) {
     return mounts.get(name);
@@ -456,18 +521,20 @@ public final class RelayServer implements AutoCloseable {
   }
 
   /**
-   * Writes an answer to a client, counted for the access log (its status line sets the status).
+   * Writes an answer to a client, with the server's {@code http-headers} added as Icecast adds them
+   * to every answer, counted for the access log (its status line sets the status).
    *
    * @param ch the connection
    * @param answer the bytes
    * @throws IOException if the peer went away
    */
   void send(SocketChannel ch, byte[] answer) throws IOException {
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
     AccessLog.Exchange ex = exchanges.get(ch);
     if (ex != null) {
-      ex.sent(answer);
+      ex.sent(all);
     }
-    Responses.send(ch, answer);
+    Responses.send(ch, all);
   }
 
   /** Counts a stream the fan-out sent on {@code ch} (a listener's head included) for the access log. */
@@ -480,16 +547,36 @@ public final class RelayServer implements AutoCloseable {
 
   /** Sends a complete answer and ends the connection gracefully (see {@link Responses#refuse}). */
   void refuse(SocketChannel ch, byte[] answer) throws IOException {
+    byte[] all = Responses.withHeaders(answer, config.station().httpHeaders());
     AccessLog.Exchange ex = exchanges.get(ch);
     if (ex != null) {
-      ex.sent(answer);
+      ex.sent(all);
     }
-    Responses.refuse(ch, answer, watchdog);
+    Responses.refuse(ch, all, watchdog);
   }
 
   /** Answers with an error in Icecast's own shape ({@link Responses#icecastError}) and ends the connection. */
   void refuseAsIcecast(SocketChannel ch, int status, String message) throws IOException {
     refuse(ch, Responses.icecastError(status, message));
+  }
+
+  /**
+   * The head of a listener's stream response on {@code m}: the server's {@code http-headers}, then
+   * the mount's, and the mount's {@code stream-name} over the source's (see {@link
+   * Responses#listenerOk(MountSnapshot, boolean, int, String, java.util.Map)}).
+   *
+   * @param m the mount as its source describes it ({@code Mount.snapshot()})
+   * @param icyAsked whether the listener asked for ICY metadata
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   */
+  byte[] listenerHead(MountSnapshot m, boolean icyAsked, int metaint) {
+    io.nocopy.relay.config.MountSettings s = mountSettings(m.mount());
+    java.util.Map<String, String> headers = config.station().httpHeaders();
+    if (!s.httpHeaders().isEmpty()) {
+      headers = new java.util.LinkedHashMap<>(headers);
+      headers.putAll(s.httpHeaders());
+    }
+    return Responses.listenerOk(m, icyAsked, metaint, s.streamName(), headers);
   }
 
   /**
@@ -525,6 +612,14 @@ public final class RelayServer implements AutoCloseable {
                 });
     workers.add(t);
     t.start();
+  }
+
+  /**
+   * The host name the status pages give ({@code host}, the listen URLs): {@code <hostname>} of a
+   * configuration file, else the address listened on.
+   */
+  String statusHost() {
+    return config.configFile() != null ? config.station().hostname() : hostName();
   }
 
   String hostName() {

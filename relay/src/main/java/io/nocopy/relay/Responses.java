@@ -42,6 +42,23 @@ final class Responses {
    * @param metaint the ICY metadata interval the listener gets, or 0 for none
    */
   static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint) {
+    return listenerOk(m, icyAsked, metaint, null, java.util.Map.of());
+  }
+
+  /**
+   * The head of a listener's stream response for a mount with settings of its own, as Icecast 2.4
+   * writes it: the configured headers after its standard ones, and a configured {@code
+   * stream-name} in place of the source's {@code icy-name} (the other {@code stream-*}, {@code
+   * genre} and {@code bitrate} settings show on the status pages only, as in Icecast).
+   *
+   * @param m the mount
+   * @param icyAsked whether the listener asked for ICY metadata
+   * @param metaint the ICY metadata interval the listener gets, or 0 for none
+   * @param streamName the mount's {@code stream-name}, or null
+   * @param headers the server's and the mount's {@code http-headers}, in that order
+   */
+  static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint, String streamName,
+      java.util.Map<String, String> headers) {
     StringBuilder b = new StringBuilder(384);
     b.append("HTTP/1.0 200 OK\r\n")
         .append("Server: ").append(SERVER).append("\r\n")
@@ -51,7 +68,13 @@ final class Responses {
         .append("Cache-Control: no-cache, no-store\r\n")
         .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
         .append("Pragma: no-cache\r\n");
-    sourceHeaders(b, m.info());
+    headers.forEach((k, v) -> b.append(k).append(": ").append(clean(v)).append("\r\n"));
+    SourceInfo info = m.info();
+    if (streamName != null && info.name() != null) { // Icecast replaces the name the source sent
+      info = new SourceInfo(streamName, info.description(), info.genre(), info.url(), info.bitrate(),
+          info.audioInfo(), info.isPublic());
+    }
+    sourceHeaders(b, info);
     if (icyAsked) {
       b.append("icy-metadata:1\r\n");
     }
@@ -103,6 +126,44 @@ final class Responses {
     System.arraycopy(head, 0, all, 0, head.length);
     System.arraycopy(content, 0, all, head.length, content.length);
     return all;
+  }
+
+  /**
+   * {@code answer} with {@code headers} added at the end of its head (before the blank line), as
+   * Icecast adds its configured {@code http-headers} to every answer; a header the answer already
+   * has (say {@code Access-Control-Allow-Origin} on the status page) is not given twice.
+   *
+   * @param answer a complete answer: status line, header lines, a blank line, maybe a body
+   * @param headers names and values (values already free of line breaks)
+   * @return {@code answer} itself when there are no headers, else a new array
+   */
+  static byte[] withHeaders(byte[] answer, java.util.Map<String, String> headers) {
+    if (headers.isEmpty()) {
+      return answer;
+    }
+    int end = -1;
+    for (int i = 0; i + 3 < answer.length; i++) {
+      if (answer[i] == '\r' && answer[i + 1] == '\n' && answer[i + 2] == '\r' && answer[i + 3] == '\n') {
+        end = i + 2;
+        break;
+      }
+    }
+    if (end < 0) {
+      return answer;
+    }
+    String head = new String(answer, 0, end, StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
+    StringBuilder extra = new StringBuilder();
+    headers.forEach((k, v) -> {
+      if (!head.contains("\r\n" + k.toLowerCase(java.util.Locale.ROOT) + ":")) {
+        extra.append(k).append(": ").append(clean(v)).append("\r\n");
+      }
+    });
+    byte[] add = extra.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[answer.length + add.length];
+    System.arraycopy(answer, 0, out, 0, end);
+    System.arraycopy(add, 0, out, end, add.length);
+    System.arraycopy(answer, end, out, end + add.length, answer.length - end);
+    return out;
   }
 
   /** An error page. */

@@ -85,13 +85,14 @@ final class SourceConnection {
       String type = head.header("Content-Type");
       boolean raw = !head.chunked() && contentLength < 0;
       long length = contentLength;
-      RelayConfig config = server.config();
+      RelayConfig config = server.mountConfig(mountName);
+      int spliceBound = server.spliceBound(config.queueSize());
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           SourceInfo.fromSource(head::header),
           m -> raw
               ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
-                  server.spliceBound(), server.allocator())
+                  spliceBound, server.allocator())
               : MountFanout.ofBody(m, peer,
                   new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE)::next, in, ch, config,
                   server.allocator()));
@@ -112,6 +113,10 @@ final class SourceConnection {
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
         server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
         server.recorder().start(mount);
+        java.nio.file.Path dumpFile = server.mountSettings(mountName).dumpFile();
+        if (dumpFile != null) {
+          server.recorder().dump(mount, dumpFile.toString());
+        }
         CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));
       } finally {

@@ -50,6 +50,24 @@ public record SourceInfo(String name, String description, String genre, String u
   }
 
   /**
+   * This information as a mount's settings present it on the status pages: its {@code
+   * stream-name}, {@code stream-description}, {@code stream-url}, {@code genre} and {@code bitrate}
+   * where set, over what the source said.
+   *
+   * @param s the mount's settings
+   * @return the information shown
+   */
+  SourceInfo over(io.nocopy.relay.config.MountSettings s) {
+    return new SourceInfo(or(s.streamName(), name), or(s.streamDescription(), description),
+        or(s.genre(), genre), or(s.streamUrl(), url),
+        s.bitrate() != null ? s.bitrate().toString() : bitrate, audioInfo, isPublic);
+  }
+
+  private static String or(String setting, String fromSource) {
+    return setting != null ? clean(setting) : fromSource;
+  }
+
+  /**
    * The bitrate listeners are told ({@code icy-br}): the source's bitrate header, else the
    * {@code bitrate=} entry of its audio info (as Icecast reads it: the first {@code bitrate=}
    * anywhere in the text, so {@code ice-bitrate=128} counts).

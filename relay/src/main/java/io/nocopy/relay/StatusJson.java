@@ -45,20 +45,22 @@ final class StatusJson {
   private StatusJson() {}
 
   /**
+   * @param station the server's {@code admin} and {@code location}
    * @param host the host name, as Icecast's {@code host} field shows it
    * @param hostPort host and port, for the listen URLs
    * @param serverStart when the server started
-   * @param mounts the live mounts, in name order
+   * @param mounts the mounts to show (live, not hidden), in name order
    * @return the document
    */
-  static String render(String host, String hostPort, Instant serverStart, List<MountSnapshot> mounts) {
+  static String render(io.nocopy.relay.config.Station station, String host, String hostPort,
+      Instant serverStart, List<MountSnapshot> mounts) {
     StringBuilder b = new StringBuilder(256 + 640 * mounts.size());
     b.append("{\"icestats\":{\"admin\":");
-    value(b, "root@localhost");
+    value(b, station.admin());
     b.append(",\"host\":");
     value(b, host);
     b.append(",\"location\":");
-    value(b, "nocopy");
+    value(b, station.location());
     b.append(",\"server_id\":");
     value(b, SERVER_ID);
     b.append(",\"server_start\":");

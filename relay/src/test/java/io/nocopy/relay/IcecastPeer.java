@@ -54,7 +54,7 @@ final class IcecastPeer implements AutoCloseable {
     RelayEndToEndTest.await(() -> {
       try {
         return StatusEndToEndTest.icestats(address).containsKey("admin");
-      } catch (IOException | IllegalArgumentException e) {
+      } catch (IOException | RuntimeException e) { // not listening yet, or an empty answer
         return false;
       }
     }, "Icecast to listen and publish its statistics");

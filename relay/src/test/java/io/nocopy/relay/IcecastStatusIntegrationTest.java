@@ -71,7 +71,7 @@ class IcecastStatusIntegrationTest {
     make(vorbis, "-c:a", "libvorbis");
     int icePort = freePort();
     Path ice = Files.createDirectories(dir.resolve("icecast"));
-    Files.writeString(ice.resolve("icecast.xml"), "<icecast><location>nocopy</location><admin>root@localhost</admin>"
+    Files.writeString(ice.resolve("icecast.xml"), "<icecast>"
         + "<limits><clients>100</clients><sources>10</sources><source-timeout>10</source-timeout>"
         + "<burst-size>65535</burst-size></limits><authentication><source-password>" + ICE_PW
         + "</source-password><admin-user>admin</admin-user><admin-password>ice-admin-pw</admin-password>"

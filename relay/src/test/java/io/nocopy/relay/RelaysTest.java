@@ -36,13 +36,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RelaysTest {
 
-  /** A relay started from an icecast.xml's relaying settings over the test settings. */
+  /**
+   * A relay started as {@code ./nocopy relay --config FILE} with the test's flags after it (they
+   * override the file: loopback on any port, the test passwords).
+   */
   static RelayServer startFrom(Path xml, String... flags) throws Exception {
-    IcecastConfig ic = IcecastXml.read(xml);
-    RelayConfig.Builder b = Clients.config(flags).toBuilder();
-    b.relaying = RelayFlags.relaying(Relaying.from(ic), List.of(), false, null, null, null, null);
-    b.mounts = ic.mountTable();
-    return RelayServer.start(b.build());
+    String[] all = new String[flags.length + 2];
+    all[0] = "--config";
+    all[1] = xml.toString();
+    System.arraycopy(flags, 0, all, 2, flags.length);
+    return RelayServer.start(Clients.config(all));
   }
 
   static Path xml(Path dir, String name, String body) throws IOException {
@@ -80,6 +83,7 @@ class RelaysTest {
       throws Exception {
     Path masterXml = xml(dir, "master.xml", """
         <authentication><relay-user>slaves</relay-user><relay-password>relay-pw</relay-password></authentication>
+        <limits><sources>3</sources></limits>
         <mount><mount-name>/hid.mp3</mount-name><hidden>1</hidden></mount>""");
     byte[] data = RelayEndToEndTest.random(1 << 20, 51);
     try (RelayServer master = startFrom(masterXml, "--burst-size", "0");
@@ -177,9 +181,10 @@ class RelaysTest {
       try (RelayServer relay = startFrom(xml)) {
         Thread.sleep(1000);
         assertEquals(0, up.accepted.get(), "no listener, no connection upstream");
-        assertTrue(Clients.exchange(relay.address(), "GET /admin/streamlist.txt HTTP/1.0\r\n"
-            + auth("relay", "relay-pw") + "\r\n").endsWith("\r\n\r\n/od.mp3\r\n"),
-            "an idle on-demand relay is in the stream list, as in Icecast, so a slave can wake it");
+        String list = Clients.exchange(relay.address(), "GET /admin/streamlist.txt HTTP/1.0\r\n"
+            + auth("relay", "relay-pw") + "\r\n");
+        assertTrue(list.endsWith("\r\n\r\n/od.mp3\r\n"),
+            "an idle on-demand relay is in the stream list, as in Icecast, so a slave can wake it: " + list);
         assertEquals(404, Clients.status(Clients.exchange(relay.address(), "GET /other.mp3 HTTP/1.0\r\n\r\n")));
         try (Clients.Listener l = new Clients.Listener(relay.address(), "/od.mp3")) {
           assertTrue(l.head.startsWith("HTTP/1.0 200 OK"), l.head);

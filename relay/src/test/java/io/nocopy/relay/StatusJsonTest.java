@@ -28,7 +28,7 @@ class StatusJsonTest {
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> icestats(List<MountSnapshot> mounts) {
-    String json = StatusJson.render("127.0.0.1", "127.0.0.1:8000", Instant.parse("2026-12-02T19:42:10Z"), mounts);
+    String json = StatusJson.render(io.nocopy.relay.config.Station.defaults(), "127.0.0.1", "127.0.0.1:8000", Instant.parse("2026-12-02T19:42:10Z"), mounts);
     return (Map<String, Object>) ((Map<String, Object>) Json.parse(json)).get("icestats");
   }
 
