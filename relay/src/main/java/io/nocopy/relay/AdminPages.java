@@ -231,8 +231,7 @@ final class AdminPages {
     song = song.length() > 512 ? song.substring(0, 512) : song;
     // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
-    server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
-        + " update successful</message><return>1</return></iceresponse>\n"));
+    server.send(ch, AdminXml.xmlPage(AdminXml.response("Metadata update successful", true)));
   }
 
   /**
