@@ -374,6 +374,50 @@ public final class Slice implements AutoCloseable {
   }
 
   /**
+   * The native memory under {@code [position, position + length)} as contiguous regions, for
+   * native I/O that takes addresses (io_uring, {@code writev} through FFM) without a view per
+   * chunk: region {@code k} is {@code lengths[k]} bytes at address {@code addresses[k]}. The
+   * addresses stay valid while this handle is open; nobody may write to them. Allocates nothing.
+   *
+   * @param position the first byte, 0 .. length()
+   * @param length bytes, 0 .. length() - position
+   * @param addresses receives the regions' addresses
+   * @param lengths receives the regions' lengths (at least as long as {@code addresses})
+   * @return the number of regions (0 for no bytes), or -1 if they need more than {@code
+   *     addresses.length} entries or a block is not native memory (the arrays' contents are then
+   *     unspecified)
+   * @throws IndexOutOfBoundsException if the range is outside this slice
+   * @throws IllegalStateException if this handle is closed
+   */
+  public int nativeRegions(long position, long length, long[] addresses, int[] lengths) {
+    checkOpen();
+    if (position < 0 || length < 0 || position > this.length - length) {
+      throw new IndexOutOfBoundsException(
+          "regions(" + position + ", " + length + ") of a slice of " + this.length + " bytes");
+    }
+    Data d = data;
+    int i = firstChunk;
+    long skip = firstSkip + position;
+    while (length > 0 && skip >= d.length(i)) {
+      skip -= d.length(i);
+      i++;
+    }
+    int k = 0;
+    for (; length > 0; i++, k++) {
+      MemorySegment seg = d.block(i).segment();
+      if (k == addresses.length || !seg.isNative()) {
+        return -1;
+      }
+      int len = (int) Math.min(d.length(i) - skip, length);
+      addresses[k] = seg.address() + d.offset(i) + skip;
+      lengths[k] = len;
+      length -= len;
+      skip = 0;
+    }
+    return k;
+  }
+
+  /**
    * Copies the bytes into a new array: a convenience for tests, logging and small values, not for
    * hot paths.
    *

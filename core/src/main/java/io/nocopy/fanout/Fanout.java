@@ -67,6 +67,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Fanout implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Fanout.class.getName());
   private static final Sink[] NO_SINKS = new Sink[0];
+  /** Sends per io_uring submission (a step with more sinks submits several times). */
+  private static final int URING_ENTRIES = 256;
 
   final int sinkBound;
   final int burstBytes;
@@ -76,6 +78,7 @@ public final class Fanout implements AutoCloseable {
   private final ThreadFactory threads;
   private final ThreadFactory sourceThreads;
   final Transport transport;
+  final UringSends sends; // null: each direct write is its own system call
   private final Pacer pacer;
   // life cycle, under lock
   private final ReentrantLock lock = new ReentrantLock();
@@ -118,6 +121,10 @@ public final class Fanout implements AutoCloseable {
     }
     this.pacer = new Pacer(b.coalesceNanos);
     this.transport = Transport.open(this, src, b.transport);
+    this.sends =
+        b.ioUring && transport.kind() == TransportKind.USERSPACE
+            ? UringSends.create(URING_ENTRIES)
+            : null;
   }
 
   /** Closes the read-ahead slice of a source the fan-out will not read (it owns the handle). */
@@ -151,6 +158,17 @@ public final class Fanout implements AutoCloseable {
    */
   public TransportKind transport() {
     return transport.kind();
+  }
+
+  /**
+   * Whether the source thread's direct writes to idle sinks go to the kernel as one io_uring
+   * submission per chunk ({@link Builder#ioUring}): asked for, on the userspace transport, and
+   * io_uring works here (false once a ring error stopped it).
+   *
+   * @return true while sends are batched
+   */
+  public boolean ioUring() {
+    return sends != null && sends.active();
   }
 
   /**
@@ -373,6 +391,9 @@ public final class Fanout implements AutoCloseable {
         error = e;
       }
     } finally {
+      if (sends != null) {
+        sends.close();
+      }
       transport.end();
       sourceThread = null;
       Sink[] last;
@@ -423,6 +444,9 @@ public final class Fanout implements AutoCloseable {
         for (Sink s : sinks) {
           s.deliver(c);
         }
+        if (sends != null) {
+          sends.flush(); // before the chunk is released: the kernel has read it when this returns
+        }
         transport.keepBurst(c);
         counters.bytesIn = c.position + c.length;
         counters.chunks = counters.chunks + 1;
@@ -442,6 +466,7 @@ public final class Fanout implements AutoCloseable {
     private int burst;
     private long coalesceNanos;
     private TransportKind transport;
+    private boolean ioUring = Boolean.getBoolean("nocopy.fanout.iouring");
     private Allocator allocator;
     private ChunkConsumer tap;
     private FanoutListener listener = new FanoutListener() {};
@@ -508,6 +533,22 @@ public final class Fanout implements AutoCloseable {
      */
     public Builder transport(TransportKind kind) {
       this.transport = Objects.requireNonNull(kind, "kind");
+      return this;
+    }
+
+    /**
+     * Whether the userspace transport batches its direct writes through io_uring: the source
+     * thread sends a chunk to every idle sink with one {@code io_uring_enter} instead of one
+     * {@code write} per sink. Where io_uring does not work (an old kernel, {@code
+     * kernel.io_uring_disabled}, a seccomp profile) the fan-out says why once and writes as
+     * without it; see {@link Fanout#ioUring()}. No effect on the kernel transport. Default: the
+     * system property {@code nocopy.fanout.iouring} ({@code false} if unset).
+     *
+     * @param on whether to batch
+     * @return this builder
+     */
+    public Builder ioUring(boolean on) {
+      this.ioUring = on;
       return this;
     }
 

@@ -227,13 +227,28 @@ public final class Sink {
     if (len <= 0 || handover.stopReason() != null) {
       return;
     }
-    boolean fits;
     if (handover.tryAcquire()) {
-      fits = port.putOwned(c, from, len, this);
-      handover.release(!fits || !port.hasBacklog());
-    } else {
-      fits = port.put(c, from, len);
+      offerOwned(c, from, len);
+    } else if (!port.put(c, from, len)) {
+      drop(Reason.TOO_SLOW);
     }
+  }
+
+  /**
+   * Delivery thread, owning the channel ({@link Handover#tryAcquire} succeeded): writes the range
+   * now as far as the channel takes it, queues the rest, and gives the channel back.
+   */
+  void offerOwned(Chunk c, long from, long len) {
+    boolean fits = port.putOwned(c, from, len, this);
+    released(fits);
+  }
+
+  /**
+   * Delivery thread, owning the channel after a direct write: gives it back (to the writer if
+   * bytes wait), and drops the sink if its bytes did not fit.
+   */
+  void released(boolean fits) {
+    handover.release(!fits || !port.hasBacklog());
     if (!fits) {
       drop(Reason.TOO_SLOW);
     }
@@ -256,7 +271,10 @@ public final class Sink {
   /** Source thread: a chunk of the live stream. */
   void deliver(Chunk c) {
     if (hooks == null) {
-      offer(c, 0, c.length);
+      UringSends batch = fanout.sends;
+      if (batch == null || !batch.offer(this, c)) {
+        offer(c, 0, c.length);
+      }
     } else {
       hooks.deliver(this, c);
     }

@@ -2,6 +2,7 @@ package io.nocopy.fanout;
 
 import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
+import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.memory.Allocator;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -64,6 +65,7 @@ final class UserPort implements Port {
   private volatile boolean stopped;
   private volatile boolean blockedInWrite;
   private volatile Thread writer;
+  private volatile GuardedFd sendFd;
   private final BooleanSupplier backlogCheck = this::hasBacklog;
 
   UserPort(Fanout fanout, WritableByteChannel channel, int bound) {
@@ -116,6 +118,16 @@ final class UserPort implements Port {
     } catch (IOException e) {
       n = 0; // the writer meets the same error on its own write and ends the sink
     }
+    return wrote(s, from, len, n, sink);
+  }
+
+  /**
+   * The delivering thread, owning the channel, wrote {@code n} bytes of {@code [from, from + len)}
+   * of {@code s} directly: counts them and queues exactly the unsent remainder.
+   *
+   * @return false if the remainder does not fit the bound (the sink is to be dropped)
+   */
+  boolean wrote(Slice s, long from, long len, long n, Sink sink) {
     if (n > 0) {
       sink.written.setRelease(sink.written.getPlain() + n);
       sink.direct.setRelease(sink.direct.getPlain() + n);
@@ -129,6 +141,21 @@ final class UserPort implements Port {
     }
     enqueue(s.slice(from + n, len - n), len - n);
     return true;
+  }
+
+  /**
+   * The writer's private duplicate of the channel's descriptor, for sends the delivering thread
+   * batches ({@link UringSends}), or null (none yet, or the fan-out does not batch). Used only by
+   * the delivering thread while it owns the channel, between {@link GuardedFd#enter} and {@link
+   * GuardedFd#exit}; the writer closes it when it ends.
+   */
+  GuardedFd sendFd() {
+    return sendFd;
+  }
+
+  /** Whether the channel is still open (the caller may close it at any time). */
+  boolean channelOpen() {
+    return channel.isOpen();
   }
 
   @Override
@@ -184,6 +211,8 @@ final class UserPort implements Port {
       throw new IllegalBlockingModeException(); // the userspace transport writes in blocking mode
     }
     writePrefix(s);
+    GuardedFd g = fanout.sends != null && selectable != null ? UringSends.dup(channel) : null;
+    sendFd = g;
     try (BufWriter sender = BufWriter.of(allocator)) {
       while (!stopped) {
         long h = head;
@@ -228,6 +257,10 @@ final class UserPort implements Port {
         drained += len; // this thread owns the channel
         s.written.setRelease(s.written.getPlain() + len);
         fanout.counters.byWriters.add(len);
+      }
+    } finally {
+      if (g != null) {
+        g.close(); // at once, or when the delivering thread's batched send is reaped
       }
     }
   }

@@ -56,6 +56,32 @@ class SliceTest {
   }
 
   @Test
+  void nativeRegionsCoverExactlyTheRangeInOrder() throws IOException {
+    try (Slice s = sliceOfData(); Slice part = s.slice(10, 900)) {
+      long[] addrs = new long[64];
+      int[] lens = new int[64];
+      for (long[] range : new long[][] {{0, 900}, {3, 100}, {22, 10}, {31, 2}, {899, 1}, {5, 0}}) {
+        int from = (int) range[0];
+        int len = (int) range[1];
+        int n = part.nativeRegions(from, len, addrs, lens);
+        assertTrue(n >= 0, "regions of " + Arrays.toString(range));
+        byte[] got = new byte[len];
+        int at = 0;
+        for (int k = 0; k < n; k++) {
+          assertTrue(lens[k] > 0 && lens[k] <= 32);
+          MemorySegment m = MemorySegment.ofAddress(addrs[k]).reinterpret(lens[k]);
+          MemorySegment.copy(m, ValueLayout.JAVA_BYTE, 0, got, at, lens[k]);
+          at += lens[k];
+        }
+        assertEquals(len, at);
+        assertArrayEquals(Arrays.copyOfRange(data, 10 + from, 10 + from + len), got);
+      }
+      assertEquals(-1, part.nativeRegions(0, 900, new long[3], new int[3]), "too many regions");
+      assertThrows(IndexOutOfBoundsException.class, () -> part.nativeRegions(800, 101, addrs, lens));
+    }
+  }
+
+  @Test
   void forEachChunkWalksEveryBlockInOrder() throws IOException {
     try (Slice s = sliceOfData()) {
       List<MemorySegment> chunks = new ArrayList<>();

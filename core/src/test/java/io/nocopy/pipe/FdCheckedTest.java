@@ -26,6 +26,19 @@ public abstract class FdCheckedTest {
       w.get();
       r.get();
     }
+    // a virtual thread's blocking read starts the JDK's pollers
+    try (Net.Pair p = Net.pair(Net.Kind.TCP)) {
+      Thread v = Thread.startVirtualThread(() -> {
+        try {
+          p.b().read(java.nio.ByteBuffer.allocate(1));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      Thread.sleep(50);
+      p.a().write(java.nio.ByteBuffer.allocate(1));
+      v.join();
+    }
     if (Accel.NATIVE) {
       io.nocopy.internal.linux.Native.devNull();
     }

@@ -131,7 +131,7 @@ public final class Net {
         Thread::startVirtualThread);
   }
 
-  /** Reads {@code ch} to its end, returning every byte. */
+  /** Reads {@code ch} to its end, returning every byte (on a platform thread, as {@link #hashAll}). */
   public static Future<byte[]> readAll(ReadableByteChannel ch) {
     return CompletableFuture.supplyAsync(
         () -> {
@@ -146,10 +146,15 @@ public final class Net {
             throw new UncheckedIOException(e);
           }
         },
-        Thread::startVirtualThread);
+        r -> Thread.ofPlatform().daemon().start(r));
   }
 
-  /** Reads {@code ch} to its end, returning the SHA-256 and the count as "hex/count". */
+  /**
+   * Reads {@code ch} to its end, returning the SHA-256 and the count as "hex/count". On a platform
+   * thread: a reader that always finds bytes waiting never parks, and hashing readers on virtual
+   * threads would then hold the carriers (there is no preemption) away from the virtual threads of
+   * the code under test.
+   */
   public static Future<String> hashAll(ReadableByteChannel ch) {
     return CompletableFuture.supplyAsync(
         () -> {
@@ -168,7 +173,7 @@ public final class Net {
             throw new UncheckedIOException(e);
           }
         },
-        Thread::startVirtualThread);
+        r -> Thread.ofPlatform().daemon().start(r));
   }
 
   /** Writes {@code total} pseudo-random bytes (seeded) and returns their "hex/count". */

@@ -247,22 +247,18 @@ final class AdminPages {
     Map<String, String> q = head.query();
     String from = q.get("mount");
     if (from == null) {
-      server.send(ch, AdminXml.errorPage(400, "Unknown admin request"));
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
       return;
     }
     Mount source = server.mount(from);
     if (source == null) {
-      server.send(ch, AdminXml.errorPage(400, "Source does not exist"));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
       return;
     }
     String to = q.get("destination");
     if (to == null) {
-      List<AdminXml.MountView> others = new ArrayList<>();
-      for (AdminXml.MountView v : views(null)) {
-        if (!v.snapshot().mount().equals(from)) {
-          others.add(v);
-        }
-      }
+      List<AdminXml.MountView> others = new java.util.ArrayList<>(views(null));
+      others.removeIf(v -> v.snapshot().mount().equals(from));
       server.send(ch, AdminXml.xmlPage(AdminXml.moveTargets(from, others, Instant.now())));
       return;
     }
@@ -279,7 +275,6 @@ final class AdminPages {
     server.send(ch, AdminXml.xmlPage(AdminXml.response("Clients moved from " + from + " to " + to, true)));
   }
 
-  /** Text escaped for an XML element or attribute. */
   /** The query's values percent-decoded as {@code charset} (the first of each name wins). */
   static Map<String, String> rawQuery(String target, Charset charset) {
     Map<String, String> out = new java.util.HashMap<>();

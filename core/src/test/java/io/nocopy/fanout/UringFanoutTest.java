@@ -1,0 +1,94 @@
+package io.nocopy.fanout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.nocopy.internal.linux.IoUring;
+import io.nocopy.pipe.Net;
+import io.nocopy.pipe.Net.Kind;
+import io.nocopy.pipe.Net.Pair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fan-out contract (and the userspace transport's own tests) once more with the source
+ * thread's direct writes batched through io_uring, and what only batching does.
+ */
+class UringFanoutTest extends UserFanoutTest {
+  @BeforeAll
+  static void ioUringWorks() {
+    assumeTrue(IoUring.available(), "io_uring unavailable: " + IoUring.unavailableReason());
+  }
+
+  @Override
+  Fanout.Builder builder() {
+    return super.builder().ioUring(true);
+  }
+
+  @Test
+  void idleSinksAreWrittenByBatchedSendsAndSlowOnesByTheirWriters() throws Exception {
+    byte[] data = Net.random(3_000_000, 91);
+    Events ev = new Events();
+    List<Pair> pairs = new ArrayList<>();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().listener(ev).sinkBound(8 << 20).open(Source.channel(s.b()))) {
+      assertTrue(f.ioUring());
+      List<Sink> sinks = new ArrayList<>();
+      List<Future<byte[]>> got = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        Pair p = Net.pair(i % 2 == 0 ? Kind.TCP : Kind.UNIX);
+        pairs.add(p);
+        sinks.add(f.add(p.a()));
+        if (i != 5) {
+          got.add(Net.readAll(p.b()));
+        }
+      }
+      f.start();
+      Net.writePaced(s.a(), data, 16 * 1024).get();
+      // the last sink's reader starts late: its sends came back short or EAGAIN and its writer
+      // took the remainders over, in order
+      Future<byte[]> late = Net.readAll(pairs.get(5).b());
+      f.join();
+      for (int i = 0; i < 6; i++) {
+        Sink sk = sinks.get(i);
+        assertEquals(Reason.FINISHED, sk.reason(), "sink " + i);
+        pairs.get(i).a().shutdownOutput();
+        byte[] bytes = (i == 5 ? late : got.get(i)).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(data, bytes, "sink " + i);
+      }
+      FanoutStats st = f.stats();
+      assertTrue(st.bytesDirect() > 0, "some chunks went out in batches");
+      assertTrue(sinks.get(5).bytesWritten() - sinks.get(5).bytesDirect() > 0,
+          "the late sink's writer wrote part of its stream");
+      assertEquals(6L * data.length, st.bytesDirect() + st.bytesByWriters());
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
+  @Test
+  void withoutTheOptionNothingIsBatched() throws Exception {
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = Fanout.builder().transport(TransportKind.USERSPACE).ioUring(false)
+            .open(Source.channel(s.b()))) {
+      assertFalse(f.ioUring());
+    }
+    if (!io.nocopy.internal.linux.Native.ACCELERATED) {
+      return;
+    }
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = Fanout.builder().transport(TransportKind.KERNEL).ioUring(true)
+            .open(Source.channel(s.b()))) {
+      assertFalse(f.ioUring(), "the kernel transport does not batch");
+    }
+  }
+}
