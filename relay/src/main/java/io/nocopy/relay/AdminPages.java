@@ -51,8 +51,8 @@ final class AdminPages {
       case "/status-json.xsl" -> {
         String json = StatusJson.render(server.config().station(), server.statusHost(),
             server.statusHost() + ":" + server.address().getPort(), server.started(), server.listedMounts());
-        server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
-            "Access-Control-Allow-Origin: *"));
+        // as Icecast 2.4: no Access-Control-Allow-Origin unless <http-headers> adds it
+        server.send(ch, Responses.simple(200, "application/json; charset=UTF-8", json));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
       case "/admin/stats", "/admin/stats.xml" -> stats(ch, head.query().get("mount"));
