@@ -18,7 +18,8 @@
 #                                           smallest relay of this shape (one send per listener per
 #                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
 #                                           "floor-uring": the same with each read's sends submitted as
-#                                           one io_uring batch (needs liburing-dev)
+#                                           one io_uring batch (needs liburing-dev); "userspace-uring":
+#                                           nocopy userspace with --io-uring on
 #   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
@@ -121,10 +122,12 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
   local peer=$1 port=$2 n=$3 log="$WORK/$1-$2.log"
   STATS_ARGS=(--stats-path /admin/nocopy-stats.json --admin-password "admin$PASSWORD")
   case "$peer" in
-    splice|userspace)
+    splice|userspace|userspace-uring)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
+      local uring=()
+      [[ "$peer" == *-uring ]] && uring=(--io-uring on)
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
-        --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "$peer" \
+        --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "${peer%-uring}" "${uring[@]}" \
         --status-interval 0 --queue-size "$QUEUE" \
         --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
       PEER_PID=$! ;;
@@ -160,7 +163,7 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
         icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
       fi
       PEER_PID=$! ;;
-    *) die "unknown peer '$peer' (splice, userspace, icecast, netty, floor, floor-uring)" ;;
+    *) die "unknown peer '$peer' (splice, userspace, userspace-uring, icecast, netty, floor, floor-uring)" ;;
   esac
   wait_port "$port" "$PEER_PID" || { cat "$log" >&2; die "$peer did not start on port $port"; }
 }
