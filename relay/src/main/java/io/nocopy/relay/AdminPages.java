@@ -248,56 +248,32 @@ final class AdminPages {
     Map<String, String> q = head.query();
     String from = q.get("mount");
     if (from == null) {
-      Responses.send(ch, icecastError(400, "Unknown admin request"));
+      server.send(ch, AdminXml.errorPage(400, UNKNOWN_REQUEST));
       return;
     }
     Mount source = server.mount(from);
     if (source == null) {
-      Responses.send(ch, icecastError(400, "Source does not exist"));
+      server.send(ch, AdminXml.errorPage(400, NO_SOURCE));
       return;
     }
     String to = q.get("destination");
     if (to == null) {
-      StringBuilder x = new StringBuilder("<?xml version=\"1.0\"?>\n<icestats><current_source>")
-          .append(xml(from)).append("</current_source>");
-      for (MountSnapshot m : server.mounts()) {
-        if (!m.mount().equals(from)) {
-          String fb = server.config().mounts().settings(m.mount()).fallbackMount();
-          x.append("<source mount=\"").append(xml(m.mount())).append("\"><fallback>")
-              .append(fb == null ? "" : xml(fb)).append("</fallback><listeners>")
-              .append(m.listeners()).append("</listeners><Connected>")
-              .append(java.time.Duration.between(m.streamStart(), java.time.Instant.now()).toSeconds())
-              .append("</Connected><content-type>").append(xml(m.contentType()))
-              .append("</content-type></source>");
-        }
-      }
-      Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", x.append("</icestats>\n").toString()));
+      List<AdminXml.MountView> others = new java.util.ArrayList<>(views(null));
+      others.removeIf(v -> v.snapshot().mount().equals(from));
+      server.send(ch, AdminXml.xmlPage(AdminXml.moveTargets(from, others, Instant.now())));
       return;
     }
     if (from.equals(to)) {
-      Responses.send(ch, icecastError(400, "supplied mountpoints are identical"));
+      server.send(ch, AdminXml.errorPage(400, "supplied mountpoints are identical"));
       return;
     }
     Mount destination = server.mount(to);
     if (destination == null) {
-      Responses.send(ch, icecastError(400, "No such destination"));
+      server.send(ch, AdminXml.errorPage(400, "No such destination"));
       return;
     }
     server.fallbacks().move(source, destination);
-    Responses.send(ch, Responses.simple(200, "text/xml; charset=utf-8", "<?xml version=\"1.0\"?>\n"
-        + "<iceresponse><message>Clients moved from " + xml(from) + " to " + xml(to)
-        + "</message><return>1</return></iceresponse>\n"));
-  }
-
-  /** Text escaped for an XML element or attribute. */
-  private static String xml(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-  }
-
-  /** Icecast's HTML error page for an admin request. */
-  static byte[] icecastError(int status, String message) {
-    return Responses.simple(status, "text/html; charset=utf-8", "<html><head><title>Error " + status
-        + "</title></head><body><b>" + status + " - " + message + "</b></body></html>");
+    server.send(ch, AdminXml.xmlPage(AdminXml.response("Clients moved from " + from + " to " + to, true)));
   }
 
   /** The query's values percent-decoded as {@code charset} (the first of each name wins). */

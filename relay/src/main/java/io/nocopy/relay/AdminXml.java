@@ -122,6 +122,28 @@ final class AdminXml {
       return XML_DECL + "<icestats/>\n";
     }
     StringBuilder b = new StringBuilder(64 + 192 * mounts.size()).append(XML_DECL).append("<icestats>");
+    return sources(b, mounts, now).append("</icestats>\n").toString();
+  }
+
+  /**
+   * {@code /admin/moveclients?mount=} without a destination: the mount, then the mounts its
+   * listeners could be moved to, as {@link #listMounts} gives them (Icecast's data for its form).
+   *
+   * @param current the mount whose listeners would move
+   * @param others the other live mounts, in name order
+   * @param now the time to count {@code Connected} to
+   * @return the document
+   */
+  static String moveTargets(String current, List<MountView> others, Instant now) {
+    StringBuilder b = new StringBuilder(128 + 192 * others.size()).append(XML_DECL)
+        .append("<icestats><current_source>");
+    text(b, current);
+    b.append("</current_source>");
+    return sources(b, others, now).append("</icestats>\n").toString();
+  }
+
+  /** Appends one {@code <source>} element per mount, as {@code listmounts} has them. */
+  private static StringBuilder sources(StringBuilder b, List<MountView> mounts, Instant now) {
     for (MountView m : mounts) {
       MountSnapshot s = m.snapshot();
       b.append("<source mount=\"");
@@ -134,7 +156,7 @@ final class AdminXml {
       text(b, s.contentType());
       b.append("</content-type></source>");
     }
-    return b.append("</icestats>\n").toString();
+    return b;
   }
 
   /**

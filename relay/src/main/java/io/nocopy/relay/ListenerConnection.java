@@ -2,6 +2,7 @@ package io.nocopy.relay;
 
 import io.nocopy.relay.http.HttpHead;
 import io.nocopy.fanout.Reason;
+import io.nocopy.relay.format.FormatScanner;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -105,6 +106,10 @@ final class ListenerConnection {
       long phase = 0;
       boolean first = true;
       while (mount != null) {
+        if (!first && !awaitBoundary(mount)) {
+          mount = server.fallbacks().afterSourceEnd(mount);
+          continue;
+        }
         ListenerStream stream = new ListenerStream(mount.scanner, icy ? mount.icy : null, metaint, phase);
         MountFanout.Attached sink;
         try {
@@ -164,6 +169,39 @@ final class ListenerConnection {
         server.listenerRegistry().remove(entry);
         server.streamed(ch, 200, head.length + streamed);
       }
+    }
+  }
+
+  /**
+   * A listener coming from another mount joins the stream on a boundary its burst still holds:
+   * never before the stream's first boundary (an MP3 stream's ID3 tag would reach a decoder in the
+   * middle of its stream), never in the middle of an Ogg page (the chain's header pages come first,
+   * as a chained stream needs). Waits up to 10 seconds for such a boundary (an Ogg page can take a
+   * second); a burst smaller than the stream's pages never holds one, and the listener then joins
+   * as a new listener would, with a warning.
+   *
+   * @return false if the mount's source ended meanwhile
+   */
+  private boolean awaitBoundary(Mount mount) {
+    if (mount.scanner.formatName().equals("opaque")) {
+      return true;
+    }
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      FormatScanner.Start s = mount.scanner.startAtOrAfter(Math.max(0, mount.bytesIn() - mount.fanout.burst()));
+      if (s != null && s.position() >= mount.bytesIn() - mount.fanout.burst()) {
+        return true;
+      }
+      if (server.mount(mount.name) != mount || server.closed()) {
+        return false;
+      }
+      if (System.nanoTime() > deadline) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: no {1} boundary within the burst ({2} bytes) for"
+            + " listener {3}: it joins mid-frame (raise burst-size above the stream''s page size)",
+            mount.name, mount.scanner.formatName(), mount.fanout.burst(), peer);
+        return true;
+      }
+      RelayServer.sleepQuietly(10);
     }
   }
 

@@ -180,6 +180,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   private final Fanout fanout;
   private final int listenerBound;
   private final int recordingBound;
+  private final int burst;
   private final CountDownLatch sourceEnded = new CountDownLatch(1);
   private final ConcurrentHashMap<WritableByteChannel, Attached> sinks = new ConcurrentHashMap<>();
   private volatile boolean ran;
@@ -191,6 +192,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     boolean kernel = transport == TransportKind.KERNEL;
     this.listenerBound = kernel ? pipeBound : config.queueSize();
     this.recordingBound = kernel ? pipeBound : Math.max(config.queueSize(), RECORDING_BOUND);
+    this.burst = kernel ? Math.min(config.burstSize(), pipeBound / 2) : config.burstSize();
     Fanout.Builder b = Fanout.builder();
     if (!m.scanner.formatName().equals("opaque")) {
       // the format scanner reads each source byte once, never per listener; a format without
@@ -208,7 +210,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     this.fanout = b
         .transport(transport)
         .sinkBound(listenerBound)
-        .burst(kernel ? Math.min(config.burstSize(), pipeBound / 2) : config.burstSize())
+        .burst(burst)
         .coalesce(config.coalesce())
         .ioUring(config.ioUring() != RelayConfig.IoUring.OFF)
         .allocator(allocator)
@@ -380,6 +382,11 @@ final class MountFanout implements FanoutListener, AutoCloseable {
           String.valueOf(error));
     }
     a.done.countDown();
+  }
+
+  /** The burst's size: the most recent stream bytes a new listener gets first. */
+  int burst() {
+    return burst;
   }
 
   /** Bytes received from the source. */

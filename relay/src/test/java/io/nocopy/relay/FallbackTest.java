@@ -54,7 +54,7 @@ class FallbackTest {
   }
 
   static RelayConfig config(MountSettings... mounts) throws Exception {
-    RelayConfig.Builder b = Clients.config("--burst-size", "8192").toBuilder();
+    RelayConfig.Builder b = Clients.config("--burst-size", "65536").toBuilder();
     b.mounts = new MountTable(MountSettings.none(), List.of(mounts));
     return b.build();
   }
