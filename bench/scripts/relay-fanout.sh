@@ -20,8 +20,17 @@
 #                                           "floor-uring": the same with each read's sends submitted as
 #                                           one io_uring batch (needs liburing-dev); "userspace-uring":
 #                                           nocopy userspace with --io-uring on
-#   SCENARIOS="10@2mbit 100@2mbit 500@2mbit 10@50mbit"   listeners@rate-per-source
+#   SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max"   listeners@rate-per-source ("max": an unpaced
+#                                           source); SCENARIOS=scale is "1000@128k 2000@128k 1000@64k
+#                                           10000@128k", SCENARIOS=latency the default
+#   CLASSES="default 0"                     latency classes of nocopy and the floor: "default" (the
+#                                           relay's default flags; the floor gets the window auto
+#                                           coalescing chooses for the rate), N: --coalesce-ms N
 #   SECONDS_PER_RUN=12 WARMUP=3             measured window and warm-up per run
+#   CROWD_THREADS=2                         the load generator's selector threads
+#   CONNECT_RATE=1000 ICECAST_CONNECT_RATE=100   listeners connected per second (Icecast's listen
+#                                           backlog is 5 and it answers a listener on its next source
+#                                           read: it is given fewer at a time)
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
 #                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
 #   NOCOPY_FLAGS="--coalesce-ms 0"          more flags for the nocopy relay (shown in its name)
@@ -37,7 +46,18 @@ PROXY_GIB="${PROXY_GIB:-4}"
 PROXY_RUNS="${PROXY_RUNS:-3}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 PEERS="${PEERS:-splice userspace icecast netty}"
-SCENARIOS="${SCENARIOS:-10@2mbit 100@2mbit 500@2mbit 10@50mbit}"
+SCENARIOS="${SCENARIOS:-latency}"
+case "$SCENARIOS" in
+  latency) SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max" ;;
+  scale) SCENARIOS="1000@128k 2000@128k 1000@64k 10000@128k" ;;
+esac
+CLASSES="${CLASSES:-default 0}"
+CROWD_THREADS="${CROWD_THREADS:-2}"
+CONNECT_RATE="${CONNECT_RATE:-1000}"
+ICECAST_CONNECT_RATE="${ICECAST_CONNECT_RATE:-100}"
+# thousands of listeners: every relay and the load generator need descriptors (the hard limit here
+# allows about 20,000)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
 WARMUP="${WARMUP:-3}"
 QUEUE="${QUEUE:-4194304}"
@@ -118,9 +138,27 @@ icecast_config() { # port logdir listeners
 XML
 }
 
-start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
-  local peer=$1 port=$2 n=$3 log="$WORK/$1-$2.log"
+# the window --coalesce-ms auto chooses for a rate: 16 KiB at the rate, 50..125 ms (250 ms ceiling)
+auto_window() { # rate -> ms
+  local bits
+  case "$1" in
+    max) echo 50; return ;;
+    *[kK]*) bits=$(( ${1%%[kK]*} * 1000 )) ;;
+    *[mM]*) bits=$(( ${1%%[mM]*} * 1000000 )) ;;
+    *) bits=$1 ;;
+  esac
+  local ms=$(( 16384 * 8 * 1000 / bits ))
+  (( ms < 50 )) && ms=50
+  (( ms > 125 )) && ms=125
+  echo "$ms"
+}
+
+start_peer() { # peer port listeners class rate -> sets PEER_PID, STATS_ARGS, PEER_NAME, CONNECT_ARGS
+  local peer=$1 port=$2 n=$3 class=$4 rate=$5 log="$WORK/$1-$2.log"
+  local class_flags=()
+  [ "$class" = default ] || class_flags=(--coalesce-ms "$class")
   STATS_ARGS=(--stats-path /admin/nocopy-stats.json --admin-password "admin$PASSWORD")
+  CONNECT_ARGS=(--connect-rate "$CONNECT_RATE")
   case "$peer" in
     splice|userspace|userspace-uring)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
@@ -128,8 +166,9 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
       [[ "$peer" == *-uring ]] && uring=(--io-uring on)
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
         --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "${peer%-uring}" "${uring[@]}" \
-        --status-interval 0 --queue-size "$QUEUE" \
-        --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
+        --status-interval 0 --queue-size "$QUEUE" --max-connections $(( n + 100 )) --max-pending-per-ip 1000 \
+        --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) "${class_flags[@]}" \
+        ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
       PEER_PID=$! ;;
     netty)
       PEER_NAME="Netty baseline"
@@ -138,8 +177,7 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
       PEER_PID=$! ;;
     floor|floor-uring)
       local coalesce binary="$WORK/$peer" cflags=()
-      coalesce=$(sed -n 's/.*--coalesce-ms[ =]\([0-9]*\).*/\1/p' <<<"${NOCOPY_FLAGS:-}")
-      coalesce=${coalesce:-50} # the relay's default window
+      if [ "$class" = default ]; then coalesce=$(auto_window "$rate"); else coalesce=$class; fi
       PEER_NAME="floor (C, ${coalesce} ms window)"
       if [ "$peer" = floor-uring ]; then
         PEER_NAME="floor, io_uring sends (C, ${coalesce} ms window)"
@@ -153,6 +191,7 @@ start_peer() { # peer port listeners -> sets PEER_PID, STATS_ARGS, PEER_NAME
     icecast)
       PEER_NAME="Icecast $(dpkg-query -W -f '${Version}' icecast2 2>/dev/null | cut -d- -f1)"
       STATS_ARGS=()
+      CONNECT_ARGS=(--connect-rate "$ICECAST_CONNECT_RATE" --connect-pending 64)
       local dir="$WORK/icecast-$port"
       mkdir -p "$dir"
       icecast_config "$port" "$dir" "$n" > "$dir/icecast.xml"
@@ -182,16 +221,21 @@ for scenario in $SCENARIOS; do
   n=${scenario%@*}
   rate=${scenario#*@}
   for peer in $PEERS; do
-    port=$(( port + 1 ))
-    start_peer "$peer" "$port" "$n"
-    echo "== $PEER_NAME: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
-    set +e
-    "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$LOAD_CP" io.nocopy.loadgen.PeerLoad --target "127.0.0.1:$port" \
-      --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
-      --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" "${STATS_ARGS[@]}" | tee "$WORK/out"
-    set -e
-    grep '^ROW' "$WORK/out" | cut -f2- >> "$ROWS" || true
-    stop_peer
+    classes=default
+    case "$peer" in splice|userspace|floor|floor-uring) classes=$CLASSES ;; esac
+    for class in $classes; do
+      port=$(( port + 1 ))
+      start_peer "$peer" "$port" "$n" "$class" "$rate"
+      echo "== $PEER_NAME, class $class: 1 source x $n listeners at $rate (pid $PEER_PID, port $port) =="
+      set +e
+      "$JAVA" -XX:+UseSerialGC -Xmx1g -cp "$LOAD_CP" io.nocopy.loadgen.PeerLoad --target "127.0.0.1:$port" \
+        --pid "$PEER_PID" --password "$PASSWORD" --mount "$MOUNT" --listeners "$n" --rate "$rate" \
+        --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" --name "$PEER_NAME" --threads "$CROWD_THREADS" \
+        "${CONNECT_ARGS[@]}" "${STATS_ARGS[@]}" | tee "$WORK/out"
+      set -e
+      grep '^ROW' "$WORK/out" | cut -f2- | sed "s/^/$class\t/" >> "$ROWS" || true
+      stop_peer
+    done
   done
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -200,33 +244,34 @@ LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 table() {
   echo "Relay fan-out, 1 source, loopback, $STARTED; $(nproc) cores; $("$JAVA" -version 2>&1 | head -n1);"
   echo "load average before $LOAD_BEFORE, after $LOAD_AFTER; ${WARMUP} s warm-up + ${SECONDS_PER_RUN} s measured per run;"
-  echo "per-listener queue limit $QUEUE bytes for every relay. CPU s/GB = relay CPU seconds per delivered 10^9 bytes."
+  echo "per-listener queue limit $QUEUE bytes for every relay. CPU s/GB = relay CPU seconds per delivered 10^9 bytes;"
+  echo "x Icecast, x floor = this row's CPU s/GB over theirs in the same scenario (the floor of the same class)."
+  echo "Class: default = the relay's default flags (auto coalescing; the floor with the window it picks), 0 = --coalesce-ms 0."
   echo
-  echo "| relay | listeners | rate per listener | delivered MB/s | relay CPU s/GB | relay CPU % | peak RSS MB | GCs | allocated MB | p50 ms | p99 ms | integrity | first problem |"
-  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14 }' "$ROWS"
-  echo
-  # the issue's targets, at 100 listeners when that scenario ran
+  echo "| relay | class | listeners | rate | delivered MB/s | relay CPU s/GB | p50 ms | p99 ms | x Icecast | x floor | relay CPU % | load gen CPU % | GCs | integrity | first problem |"
+  echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
   awk -F'\t' '
-    $2 == 100 && $6 != "-" { cpu[$1] = $6 }
-    END {
-      s = ""; u = ""; i = ""; n = ""
-      for (k in cpu) {
-        if (k == "nocopy splice") s = cpu[k]; else if (k == "nocopy userspace") u = cpu[k];
-        else if (k ~ /^Icecast/) i = cpu[k]; else if (k == "Netty baseline") n = cpu[k]
-      }
-      if (s != "" && i != "") printf "- splice vs Icecast at 100 listeners: %.3fx (target <= 0.333x): %s\n", s / i, (s / i <= 1/3 ? "met" : "NOT met")
-      if (s != "" && n != "") printf "- splice vs Netty at 100 listeners: %.3fx (target <= 0.5x): %s\n", s / n, (s / n <= 0.5 ? "met" : "NOT met")
-      if (u != "" && n != "") printf "- userspace vs Netty at 100 listeners: %.3fx (target <= 0.8x): %s\n", u / n, (u / n <= 0.8 ? "met" : "NOT met")
-    }' "$ROWS"
+    NR == FNR {
+      if ($7 != "-" && $2 ~ /^Icecast/) ice[$3 "@" $4] = $7
+      if ($7 != "-" && $2 ~ /^floor/ && $2 !~ /io_uring/) fl[$1 "@" $3 "@" $4] = $7
+      next
+    }
+    {
+      x = "-"; y = "-"
+      if ($7 != "-" && ($3 "@" $4) in ice && ice[$3 "@" $4] > 0) x = sprintf("%.2f", $7 / ice[$3 "@" $4])
+      if ($7 != "-" && ($1 "@" $3 "@" $4) in fl && fl[$1 "@" $3 "@" $4] > 0) y = sprintf("%.2f", $7 / fl[$1 "@" $3 "@" $4])
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $1, $3, $4, $5, $7, $12, $13, x, y, $8, ($16 == "" ? "-" : $16), $10, $14, $15
+    }' "$ROWS" "$ROWS"
+  echo
 }
 : > "$WORK/tables.md"
 if part fanout; then
   echo
   table | tee -a "$WORK/tables.md"
   if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
-  if [ -n "${CHART:-}" ]; then
-    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART"
+  if [ -n "${CHART:-}" ]; then # the chart reads the rows without the class column
+    cut -f2- "$ROWS" > "$WORK/chart-rows.tsv"
+    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$WORK/chart-rows.tsv" "$CHART"
   fi
 fi
 

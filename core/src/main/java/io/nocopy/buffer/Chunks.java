@@ -25,9 +25,10 @@ import java.util.Objects;
  *       exactly one reference to the block. A block may be in several chunks, with one reference
  *       per chunk.
  *   <li>{@link #length()} is the sum of the chunks' lengths.
- *   <li>The arrays start small, double when full and never shrink, and never hold more than
- *       {@link #maxCount()} chunks: a list reused for the same traffic allocates nothing once
- *       warm, and appending beyond the maximum fails instead of growing further.
+ *   <li>The arrays are made at the first chunk (a list that never holds one allocates none),
+ *       start small, double when full and never shrink, and never hold more than {@link
+ *       #maxCount()} chunks: a list reused for the same traffic allocates nothing once warm, and
+ *       appending beyond the maximum fails instead of growing further.
  * </ul>
  *
  * <h2>Ownership and lifetime</h2>
@@ -55,7 +56,13 @@ public final class Chunks implements BlockConsumer {
 
   private static final int INITIAL = 4;
 
+  // the arrays start empty and are made at the first chunk: a list that never holds one (a
+  // stream's control-packet list, a queue's staging list on a unary call) allocates nothing
+  private static final Block[] NO_BLOCKS = new Block[0];
+  private static final int[] NO_INTS = new int[0];
+
   private final int maxCount;
+  private final int initial;
   private Block[] blocks;
   private int[] offsets;
   private int[] lengths;
@@ -85,10 +92,10 @@ public final class Chunks implements BlockConsumer {
           "maxCount must be 1.." + MAX_COUNT + " chunks, got " + maxCount);
     }
     this.maxCount = maxCount;
-    int cap = Math.max(1, Math.min(initial, maxCount));
-    blocks = new Block[cap];
-    offsets = new int[cap];
-    lengths = new int[cap];
+    this.initial = Math.max(1, Math.min(initial, maxCount));
+    blocks = NO_BLOCKS;
+    offsets = NO_INTS;
+    lengths = NO_INTS;
   }
 
   /** A list that holds exactly {@code n >= 1} chunks in arrays of n: a slice's table. */
@@ -174,7 +181,10 @@ public final class Chunks implements BlockConsumer {
     src.bytes -= moved;
   }
 
-  /** Makes room for {@code n} more chunks, doubling the arrays as needed, up to maxCount. */
+  /**
+   * Makes room for {@code n} more chunks: the first arrays hold the initial capacity, then they
+   * double as needed, up to maxCount.
+   */
   private void ensureRoom(int n) {
     long need = (long) count + n;
     if (need > maxCount) {
@@ -182,7 +192,7 @@ public final class Chunks implements BlockConsumer {
           "chunk list full: " + count + " + " + n + " chunks exceed its maximum of " + maxCount);
     }
     if (need > blocks.length) {
-      long cap = blocks.length;
+      long cap = Math.max(blocks.length, initial);
       while (cap < need) {
         cap <<= 1;
       }

@@ -42,8 +42,18 @@ final class Connection implements AutoCloseable {
 
   /** Server side: a stream was invoked. Called on the reader thread; must not block. */
   interface InvokeListener {
-    void onInvoke(DrpcStream stream, String rpc);
+    /**
+     * A stream was invoked.
+     *
+     * @return null if the listener serves the stream itself (on a thread of its own); otherwise a
+     *     task the reader runs on its own thread once the stream's first message is queued or the
+     *     peer ends its side, whichever comes first (a direct unary call)
+     */
+    Runnable onInvoke(DrpcStream stream, String rpc);
   }
+
+  /** Bytes a corked stream write may leave pending in the writer before they are sent anyway. */
+  static final int CORK_LIMIT = 64 << 10;
 
   private static final System.Logger LOG = System.getLogger("io.nocopy.drpc");
 
@@ -76,8 +86,10 @@ final class Connection implements AutoCloseable {
     this.role = role;
     this.listener = listener;
     this.writer = new FrameWriter(g, allocator, opts.maxFrameSize());
+    Thread.Builder threads =
+        opts.virtualReaders() ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
     this.readerThread =
-        Thread.ofVirtual().name("drpc-reader-" + role.name().toLowerCase()).unstarted(this::readLoop);
+        threads.name("drpc-reader-" + role.name().toLowerCase()).unstarted(this::readLoop);
   }
 
   void start(Runnable onClosed) {
@@ -154,7 +166,7 @@ final class Connection implements AutoCloseable {
         return;
       }
       switch (s.messageDone()) {
-        case QUEUED -> {}
+        case QUEUED -> runDirect(s);
         case CLOSED -> dropped.increment();
         case OVERFLOW -> onOverflow(s);
       }
@@ -220,7 +232,7 @@ final class Connection implements AutoCloseable {
       case INVOKE -> {
         String rpc = new String(data, StandardCharsets.UTF_8);
         s.invoke(rpc);
-        listener.onInvoke(new DrpcStream(this, s), rpc);
+        s.direct = listener.onInvoke(new DrpcStream(this, s), rpc);
       }
       case INVOKE_METADATA -> s.invokeMetadata(Metadata.decode(data));
       case ERROR -> {
@@ -246,17 +258,29 @@ final class Connection implements AutoCloseable {
       }
       case MESSAGE -> throw new AssertionError(kind);
     }
+    if (kind != Kind.INVOKE && kind != Kind.INVOKE_METADATA) {
+      runDirect(s); // the peer ended its side: a direct call waiting for its request runs now
+    }
+  }
+
+  /** Runs a stream's direct task, if it has one still to run, on this (the reader) thread. */
+  private static void runDirect(StreamState s) {
+    Runnable task = s.direct;
+    if (task != null) {
+      s.direct = null;
+      task.run();
+    }
   }
 
   // --- writing -----------------------------------------------------------------------------------
 
   /**
-   * Client: opens a stream; its Invoke is written and flushed. With a unary request, the request
-   * and CloseSend follow in the same write.
+   * Client: opens a stream; its Invoke is written and flushed. With a request (a unary or
+   * server-streaming call), the request and CloseSend follow in the same write.
    *
    * @param metadata sent as InvokeMetadata before the Invoke; null or empty for none
-   * @param form the form of a unary call's request; null for a stream
-   * @param request the request of a unary call, borrowed
+   * @param form the form of the one request; null for a stream whose requests follow
+   * @param request the one request, borrowed
    */
   <T> DrpcStream open(String rpc, Map<String, String> metadata, Payload<T> form, T request)
       throws IOException {
@@ -302,8 +326,11 @@ final class Connection implements AutoCloseable {
    *
    * @param form the form of {@code data}
    * @param data the message, borrowed until the call returns
+   * @param flush whether to write everything pending now; otherwise the packet waits in the
+   *     writer (corked) for the next flush, unless the writer holds {@link #CORK_LIMIT} bytes
    */
-  <T> void sendMessage(StreamState s, Payload<T> form, T data, boolean last) throws IOException {
+  <T> void sendMessage(StreamState s, Payload<T> form, T data, boolean last, boolean flush)
+      throws IOException {
     writer.lock();
     try {
       checkOpen();
@@ -314,11 +341,27 @@ final class Connection implements AutoCloseable {
         if (end != 0) {
           writer.packet(s.id, end, Kind.CLOSE_SEND, false, Payload.BYTES, Payload.NONE);
         }
-        writer.flush();
+        if (flush || writer.pending() >= CORK_LIMIT) {
+          writer.flush();
+        }
       } catch (IOException e) {
         fail(e);
         throw e;
       }
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  /** Writes every packet pending in the writer (corked stream writes). */
+  void flush() throws IOException {
+    writer.lock();
+    try {
+      checkOpen();
+      writer.flush();
+    } catch (IOException e) {
+      fail(e); // no-op if the connection had already failed (checkOpen's exception)
+      throw e;
     } finally {
       writer.unlock();
     }

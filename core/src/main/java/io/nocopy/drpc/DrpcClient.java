@@ -129,6 +129,45 @@ public final class DrpcClient implements AutoCloseable {
   }
 
   /**
+   * Calls a unary rpc with a request in pooled memory and decodes the response where it was
+   * received: the response is lent to {@code out} ({@link Encoding#decode(ReceivedMessage)}) and
+   * its blocks are released as soon as it returns, so no {@link Slice} handle is made for it.
+   *
+   * @param <O> the response type
+   * @param rpc the rpc name
+   * @param request borrowed for the call
+   * @param out decodes the response
+   * @return the decoded response
+   * @throws DrpcException the server's error (with its code), or "ended without a response"
+   * @throws IOException if the connection failed, or from the decoding
+   */
+  public <O> O invoke(String rpc, Slice request, Encoding<O> out) throws IOException {
+    Objects.requireNonNull(request, "request");
+    Decoded<O> response = new Decoded<>(Objects.requireNonNull(out, "out"));
+    try (DrpcStream s = conn.open(rpc, null, Payload.POOLED, request)) {
+      if (!s.receive(response)) {
+        throw new DrpcException(0, "unary rpc " + rpc + " ended without a response");
+      }
+      return response.value;
+    }
+  }
+
+  /** Decodes the one message it is lent and keeps the value. */
+  private static final class Decoded<O> implements MessageHandler {
+    private final Encoding<O> encoding;
+    private O value;
+
+    Decoded(Encoding<O> encoding) {
+      this.encoding = encoding;
+    }
+
+    @Override
+    public void onMessage(ReceivedMessage message) throws IOException {
+      value = encoding.decode(message);
+    }
+  }
+
+  /**
    * Calls a unary rpc with a request in a buffer (position..limit, unchanged after).
    *
    * @param rpc the rpc name
@@ -193,6 +232,19 @@ public final class DrpcClient implements AutoCloseable {
    */
   public DrpcStream openStream(String rpc) throws IOException {
     return conn.open(rpc, null, null, null);
+  }
+
+  /**
+   * Opens a server-streaming rpc: its Invoke, the one request and CloseSend go out in one write;
+   * the caller then receives the responses.
+   *
+   * @param rpc the rpc name
+   * @param request borrowed for the call
+   * @return the stream, owned by the caller, who closes it
+   * @throws IOException if the connection failed
+   */
+  public DrpcStream openStream(String rpc, Slice request) throws IOException {
+    return conn.open(rpc, null, Payload.POOLED, Objects.requireNonNull(request, "request"));
   }
 
   /**

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A DRPC server: handlers registered by rpc name, connections accepted on TCP or Unix sockets,
- * each stream served on its own virtual thread.
+ * each stream served on its own virtual thread (or, for unary calls under {@link
+ * DrpcOptions#directUnary()}, on the connection's reader thread).
  *
  * <p>Per stream, as drpc does: an unknown rpc is answered with an Error ({@link
  * DrpcException#UNIMPLEMENTED}); a handler that returns ends the stream with CloseSend; a handler
@@ -172,9 +173,19 @@ public final class DrpcServer implements AutoCloseable {
     }
   }
 
-  private void dispatch(DrpcStream stream, String rpc) {
+  /**
+   * A stream was invoked (on its connection's reader thread): a unary call under {@link
+   * DrpcOptions#directUnary()} is served by the reader once its request arrives, every other
+   * stream on a virtual thread of its own, started now.
+   */
+  private Runnable dispatch(DrpcStream stream, String rpc) {
     calls.increment();
-    Thread.ofVirtual().name("drpc-stream").start(() -> serveStream(stream, rpc));
+    Runnable serve = () -> serveStream(stream, rpc);
+    if (opts.directUnary() && handlers.get(rpc) instanceof UnaryHandler) {
+      return serve;
+    }
+    Thread.ofVirtual().name("drpc-stream").start(serve);
+    return null;
   }
 
   private void serveStream(DrpcStream s, String rpc) {

@@ -33,8 +33,11 @@ import java.util.Objects;
  * <h2>Sending</h2>
  *
  * {@code send} borrows the message: its bytes are written (split into frames of at most {@link
- * DrpcOptions#maxFrameSize()}) before the call returns, and the caller keeps ownership. One thread
- * sends at a time (calls are serialised on the connection's writer anyway).
+ * DrpcOptions#maxFrameSize()}) before the call returns, and the caller keeps ownership. {@code
+ * write} is the corked form: the message waits in the connection's writer until a {@link #flush()},
+ * a {@code send}, the stream's end or 64 KiB of pending packets sends it, so a burst of small
+ * messages costs one system call. One thread sends at a time (calls are serialised on the
+ * connection's writer anyway).
  *
  * <h2>Ending</h2>
  *
@@ -154,7 +157,47 @@ public final class DrpcStream implements AutoCloseable {
    *     the stream, this side closed its send direction, or the connection failed)
    */
   public void send(Slice message) throws IOException {
-    conn.sendMessage(state, Payload.POOLED, Objects.requireNonNull(message, "message"), false);
+    conn.sendMessage(
+        state, Payload.POOLED, Objects.requireNonNull(message, "message"), false, true);
+  }
+
+  /**
+   * Queues a message held in pooled memory without sending it yet (a corked write): it goes out
+   * with the next {@link #flush()}, {@code send}, {@link #closeSend()} or other ending packet of
+   * this stream, or with any flush of another stream of the connection, or as soon as the
+   * connection holds {@value Connection#CORK_LIMIT} bytes of unsent packets. Many small messages
+   * written this way and then flushed cost one system call instead of one each. A message left
+   * unflushed is not seen by the peer: flush before waiting for an answer.
+   *
+   * @param message borrowed: the writer keeps its own references to the message's blocks until
+   *     they are sent; the caller still owns it and may close it when the call returns
+   * @throws IOException as {@link #send(Slice)}
+   */
+  public void write(Slice message) throws IOException {
+    conn.sendMessage(
+        state, Payload.POOLED, Objects.requireNonNull(message, "message"), false, false);
+  }
+
+  /**
+   * Queues a message from a buffer without sending it yet (a corked write, as {@link
+   * #write(Slice)}); the bytes are copied into the connection's pooled write blocks.
+   *
+   * @param message borrowed for the duration of the call (position and limit unchanged)
+   * @throws IOException as {@link #send(Slice)}
+   */
+  public void write(ByteBuffer message) throws IOException {
+    conn.sendMessage(
+        state, Payload.BYTES, Objects.requireNonNull(message, "message"), false, false);
+  }
+
+  /**
+   * Sends every message written ({@link #write(Slice)}) and not yet sent, with whatever else the
+   * connection has pending, in as few system calls as the socket takes.
+   *
+   * @throws IOException if the connection failed
+   */
+  public void flush() throws IOException {
+    conn.flush();
   }
 
   /**
@@ -168,7 +211,7 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IllegalStateException if the message's handler call has returned
    */
   public void send(ReceivedMessage message) throws IOException {
-    conn.sendMessage(state, Payload.RECEIVED, message.chunks(), false);
+    conn.sendMessage(state, Payload.RECEIVED, message.chunks(), false, true);
   }
 
   /**
@@ -178,7 +221,8 @@ public final class DrpcStream implements AutoCloseable {
    * @throws IOException as {@link #send(Slice)}
    */
   public void send(ByteBuffer message) throws IOException {
-    conn.sendMessage(state, Payload.BYTES, Objects.requireNonNull(message, "message"), false);
+    conn.sendMessage(
+        state, Payload.BYTES, Objects.requireNonNull(message, "message"), false, true);
   }
 
   /**
@@ -261,7 +305,7 @@ public final class DrpcStream implements AutoCloseable {
 
   /** Server unary: sends the response and CloseSend together. */
   void sendLast(Slice response) throws IOException {
-    conn.sendMessage(state, Payload.POOLED, response, true);
+    conn.sendMessage(state, Payload.POOLED, response, true, true);
   }
 
   @Override

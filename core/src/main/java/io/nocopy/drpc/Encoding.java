@@ -23,6 +23,22 @@ public interface Encoding<T> {
   T decode(Slice message) throws IOException;
 
   /**
+   * Decodes a message lent to a {@link MessageHandler} (how {@link DrpcClient#invoke(String,
+   * Slice, Encoding)} takes a response). This default takes a {@link ReceivedMessage#retain()}
+   * slice of it and decodes that; an encoding that can read the chunks in place overrides it and
+   * allocates nothing for the hand-over.
+   *
+   * @param message borrowed: valid only during the call
+   * @return the value, which must not refer to the message's memory
+   * @throws IOException if the bytes are not a valid message
+   */
+  default T decode(ReceivedMessage message) throws IOException {
+    try (Slice s = message.retain()) {
+      return decode(s);
+    }
+  }
+
+  /**
    * Encodes a value to send.
    *
    * @param value the value

@@ -146,6 +146,11 @@ final class FrameWriter {
     out.writeVarint(n);
   }
 
+  /** Bytes appended and not yet written. */
+  long pending() {
+    return out.length();
+  }
+
   /** Writes everything appended so far. */
   void flush() throws IOException {
     while (out.length() > 0) {

@@ -5,6 +5,7 @@ import io.nocopy.buffer.Chunks;
 import io.nocopy.buffer.Slice;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * A received message lent to a {@link MessageHandler}: the chunks of pooled blocks its bytes were
@@ -25,8 +26,14 @@ import java.lang.foreign.MemorySegment;
  * <p>Read-only: the chunks must not be written. Used by the receiving thread only.
  */
 public final class ReceivedMessage {
+  private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0).asReadOnlyBuffer();
+
   private final Chunks chunks;
   private boolean valid;
+  // buffer(): a read-only view of the last block segment a one-chunk message was in, reused while
+  // messages keep arriving in that block (a read block holds many small messages)
+  private MemorySegment viewSegment;
+  private ByteBuffer view;
 
   ReceivedMessage(Chunks chunks) {
     this.chunks = chunks;
@@ -87,6 +94,40 @@ public final class ReceivedMessage {
   public MemorySegment chunk(int i) {
     check();
     return chunks.segment(i);
+  }
+
+  /**
+   * The message as one read-only buffer, when it lies in one chunk (the common case: a message
+   * split across two read blocks has two), without allocating: the buffer is a view of the whole
+   * pooled block, reused for every message of this stream that arrives in the same block, with
+   * its position and limit set to this message's bytes. For parsers that read a {@link
+   * ByteBuffer} (protobuf's {@code CodedInputStream}).
+   *
+   * <p>Like the chunks, the view is valid only during the handler call and must not escape it;
+   * its position and limit are reset by the next call of this method. Bytes outside
+   * position..limit belong to other messages: do not read them.
+   *
+   * @return the view (a direct buffer; empty for an empty message), or null if the message has
+   *     more than one chunk
+   * @throws IllegalStateException outside the handler call
+   */
+  public ByteBuffer buffer() {
+    check();
+    int n = chunks.count();
+    if (n != 1) {
+      return n == 0 ? EMPTY : null;
+    }
+    MemorySegment segment = chunks.block(0).segment();
+    ByteBuffer b = view;
+    if (segment != viewSegment) {
+      b = segment.asReadOnly().asByteBuffer();
+      view = b;
+      viewSegment = segment;
+    }
+    int offset = chunks.offset(0);
+    b.limit(offset + chunks.length(0));
+    b.position(offset);
+    return b;
   }
 
   /**

@@ -40,6 +40,12 @@ final class StreamState {
   /** Received messages: the reader stages and publishes, the user receives. Its own lock. */
   final MessageQueue queue;
 
+  /**
+   * Server: the direct task of a unary call, run by the reader once the request is queued (see
+   * {@link Connection.InvokeListener}); null if none or already run. Reader thread only.
+   */
+  Runnable direct;
+
   private final PacketRules rules;
   private final Chunks control = new Chunks(); // a control packet's data so far
   private final BlockConsumer controlSink = this::addControl;

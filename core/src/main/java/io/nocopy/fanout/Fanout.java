@@ -17,8 +17,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One source delivered to many sinks, each at its own pace; a sink that falls too far behind is
- * dropped without slowing the source or the other sinks. The delivery engine of a stream relay.
+ * One source delivered to many sinks, each at its own pace; a sink that falls too far behind the
+ * others is dropped without slowing the source or the other sinks, and the source is never read
+ * faster than the fastest sink drains. The delivery engine of a stream relay.
  *
  * <pre>{@code
  * try (Fanout f = Fanout.builder().burst(64 << 10).listener(events).open(Source.channel(socket))) {
@@ -45,6 +46,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       chunk, none per sink.
  *   <li>One pacer ({@code Pacer}): with {@link Builder#coalesce} a slow source's bytes gather for
  *       a moment, so each step moves a window's worth.
+ *   <li>Backpressure ({@code SourceHold}): while every sink has more than an eighth of its bound
+ *       queued, the source is not read (at most 2 s in a row; then the sinks still behind are
+ *       dropped when they overflow, as any sink far behind). An unpaced source, a cascade or a
+ *       recording catching up thus goes at the pace of its fastest sink instead of losing them all.
  * </ul>
  *
  * <h2>Order</h2>
@@ -80,6 +85,7 @@ public final class Fanout implements AutoCloseable {
   final Transport transport;
   final UringSends sends; // null: each direct write is its own system call
   private final Pacer pacer;
+  final SourceHold hold = new SourceHold(this);
   // life cycle, under lock
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ended = lock.newCondition();
@@ -119,7 +125,9 @@ public final class Fanout implements AutoCloseable {
       throw new IllegalArgumentException(
           "burst (" + burstBytes + " bytes) is larger than the sink bound (" + sinkBound + " bytes)");
     }
-    this.pacer = new Pacer(b.coalesceNanos);
+    this.pacer = b.coalesceBytes > 0
+        ? Pacer.adaptive(b.coalesceBytes, b.coalesceMinNanos, b.coalesceNanos)
+        : Pacer.fixed(b.coalesceNanos);
     this.transport = Transport.open(this, src, b.transport);
     this.sends =
         b.ioUring && transport.kind() == TransportKind.USERSPACE
@@ -251,6 +259,7 @@ public final class Fanout implements AutoCloseable {
       next[cur.length] = s;
       sinks = next;
       counters.added.increment();
+      hold.wake(); // a sink that is not behind ends a hold
     } catch (IOException | RuntimeException e) {
       port.stop();
       port.release();
@@ -288,7 +297,8 @@ public final class Fanout implements AutoCloseable {
   public FanoutStats stats() {
     Counters c = counters;
     return new FanoutStats(c.bytesIn, c.chunks, c.direct.sum(), c.byWriters.sum(),
-        c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum());
+        c.inserted.sum(), c.added.sum(), sinks.length, c.tooSlow.sum(), c.failed.sum(),
+        hold.heldNanos(), pacer.active() ? pacer.windowNanos() : 0, pacer.rate());
   }
 
   /**
@@ -339,6 +349,11 @@ public final class Fanout implements AutoCloseable {
     return closed;
   }
 
+  /** The sinks receiving now (the array is never modified: copy-on-write). */
+  Sink[] sinksNow() {
+    return sinks;
+  }
+
   private void spawn(ThreadFactory factory, Runnable body) {
     lock.lock();
     try {
@@ -379,6 +394,7 @@ public final class Fanout implements AutoCloseable {
     } finally {
       delivery.unlock();
     }
+    hold.wake(); // the sinks left may all have drained
     s.port.release();
     if (why == Reason.TOO_SLOW) {
       counters.tooSlow.increment();
@@ -436,10 +452,14 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
-  /** The source loop: read a chunk, give it to every sink and the burst, pace. */
+  /**
+   * The source loop: wait while every sink is behind ({@link SourceHold}), read a chunk, give it
+   * to every sink and the burst, pace.
+   */
   private void pump() throws IOException {
     transport.begin();
     while (!closed) {
+      hold.await();
       Chunk c = transport.read();
       long stepStart = System.nanoTime();
       if (c == null) {
@@ -478,7 +498,9 @@ public final class Fanout implements AutoCloseable {
   public static final class Builder {
     private int bound = 1 << 20;
     private int burst;
-    private long coalesceNanos;
+    private long coalesceNanos; // the fixed window, or the adaptive window's most
+    private long coalesceMinNanos;
+    private long coalesceBytes; // > 0: adaptive
     private TransportKind transport;
     private boolean ioUring = Boolean.getBoolean("nocopy.fanout.iouring");
     private Allocator allocator;
@@ -530,11 +552,44 @@ public final class Fanout implements AutoCloseable {
      * @throws IllegalArgumentException if negative or above one second
      */
     public Builder coalesce(Duration time) {
+      this.coalesceNanos = checkWindow(time);
+      this.coalesceMinNanos = coalesceNanos;
+      this.coalesceBytes = 0;
+      return this;
+    }
+
+    /**
+     * Like {@link #coalesce}, with a window that adapts to the source's rate: the time the source
+     * takes to bring {@code bytesPerStep} bytes (at its rate measured over about the last second),
+     * at least {@code least} and at most {@code most}; {@code least} until the rate is known. A
+     * step's cost is per sink rather than per byte, so a slow stream gets a long window and a fast
+     * one a short one: each sink's send carries about {@code bytesPerStep} either way, for at most
+     * {@code most} added latency. Replaces a fixed window.
+     *
+     * @param bytesPerStep the bytes each step aims to move, at least 1
+     * @param least the shortest window, above zero
+     * @param most the longest window, at least {@code least}, at most one second
+     * @return this builder
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public Builder coalesceFor(int bytesPerStep, Duration least, Duration most) {
+      long min = checkWindow(least);
+      long max = checkWindow(most);
+      if (bytesPerStep < 1 || min == 0 || max < min) {
+        throw new IllegalArgumentException("adaptive coalescing needs bytesPerStep >= 1 and "
+            + "0 < least <= most: " + bytesPerStep + ", " + least + ", " + most);
+      }
+      this.coalesceBytes = bytesPerStep;
+      this.coalesceMinNanos = min;
+      this.coalesceNanos = max;
+      return this;
+    }
+
+    private static long checkWindow(Duration time) {
       if (time.isNegative() || time.compareTo(Duration.ofSeconds(1)) > 0) {
         throw new IllegalArgumentException("coalesce time outside 0..1 s: " + time);
       }
-      this.coalesceNanos = time.toNanos();
-      return this;
+      return time.toNanos();
     }
 
     /**

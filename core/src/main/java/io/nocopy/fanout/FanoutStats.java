@@ -13,6 +13,12 @@ package io.nocopy.fanout;
  * @param sinksActive sinks receiving now
  * @param dropsTooSlow sinks dropped for falling more than their bound behind
  * @param dropsFailed sinks ended by a write error
+ * @param sourceHeldNanos time the source thread waited before reading because every sink was
+ *     behind (backpressure on the source)
+ * @param coalesceNanos the coalescing window now (fixed, or chosen for the source's rate), 0 for
+ *     none
+ * @param sourceRate the source's rate in bytes per second as the pacer last measured it (a moving
+ *     average over about a second), 0 before the first measurement or without coalescing
  */
 public record FanoutStats(
     long bytesIn,
@@ -23,4 +29,7 @@ public record FanoutStats(
     long sinksAdded,
     int sinksActive,
     long dropsTooSlow,
-    long dropsFailed) {}
+    long dropsFailed,
+    long sourceHeldNanos,
+    long coalesceNanos,
+    long sourceRate) {}

@@ -177,6 +177,7 @@ final class KernelPort implements Port {
         drained += n;
         s.written.setRelease(s.written.getPlain() + n);
         fanout.counters.byWriters.add(n);
+        fanout.hold.drained(s);
       } else if (n == 0) {
         return; // the source ended and every byte is written
       } else if (n == -Syscalls.EAGAIN) {

@@ -41,6 +41,18 @@ public final class Sink {
   final AtomicLong written = new AtomicLong(); // by the channel's owner only; read by anyone
   final AtomicLong direct = new AtomicLong(); // part of written: by the source thread
   final long startPosition;
+  /** Backlog above which this sink is behind and, with every other sink behind, holds the source. */
+  final long holdAbove;
+  /** Whether the channel is a socket or pipe (selectable), not a file: it may set the pace. */
+  final boolean socket;
+  /** Backlog above which the next chunk might overflow this sink: the source waits, if patient. */
+  final long nearFull;
+  /** Behind for a whole stall or out of patience ({@link SourceHold}): holds the source no more. */
+  volatile boolean laggard;
+  // the source's patience with this sink (SourceHold), source thread only
+  long patience = SourceHold.PATIENCE_NANOS;
+  long patienceAt = System.nanoTime();
+  boolean waitedFor;
   private final long prefixLength;
   private volatile Reason reason;
   private volatile boolean detached; // reached its detach position (set under the delivery lock)
@@ -54,6 +66,10 @@ public final class Sink {
     this.port = port;
     this.startPosition = startPosition;
     this.hooks = hooks;
+    this.holdAbove = b.bound / 8;
+    this.socket = b.channel instanceof java.nio.channels.SelectableChannel;
+    // a chunk is at most a quarter of the fan-out's bound (and at least a page)
+    this.nearFull = Math.max(holdAbove, b.bound - Math.max(4096, fanout.sinkBound / 4));
   }
 
   /**

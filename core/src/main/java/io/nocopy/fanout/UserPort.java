@@ -211,6 +211,7 @@ final class UserPort implements Port {
       throw new IllegalBlockingModeException(); // the userspace transport writes in blocking mode
     }
     writePrefix(s);
+    Counted counted = new Counted(s);
     GuardedFd g = fanout.sends != null && selectable != null ? UringSends.dup(channel) : null;
     sendFd = g;
     try (BufWriter sender = BufWriter.of(allocator)) {
@@ -249,14 +250,11 @@ final class UserPort implements Port {
         try {
           long sent = 0;
           while (sent < len && !stopped) {
-            sent += sender.writeTo(out);
+            sent += sender.writeTo(counted); // counted write by write, see Counted
           }
         } finally {
           blockedInWrite = false;
         }
-        drained += len; // this thread owns the channel
-        s.written.setRelease(s.written.getPlain() + len);
-        fanout.counters.byWriters.add(len);
       }
     } finally {
       if (g != null) {
@@ -333,5 +331,54 @@ final class UserPort implements Port {
   @Override
   public TransportKind kind() {
     return TransportKind.USERSPACE;
+  }
+
+  /**
+   * The writer's view of the channel: counts every write as it returns, so bytes the channel took
+   * leave the backlog at once and not when a whole gathering write of many chunks is done (a sink
+   * whose writer is busy with a long write is not behind by what it already sent: backpressure
+   * and the bound see the bytes really waiting). Writer thread only; allocates nothing.
+   */
+  private final class Counted implements GatheringByteChannel {
+    private final Sink sink;
+
+    Counted(Sink sink) {
+      this.sink = sink;
+    }
+
+    private long count(long n) {
+      if (n > 0) {
+        drained += n; // the writer owns the channel
+        sink.written.setRelease(sink.written.getPlain() + n);
+        fanout.counters.byWriters.add(n);
+        fanout.hold.drained(sink);
+      }
+      return n;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+      return count(out.write(srcs, offset, length));
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs) throws IOException {
+      return count(out.write(srcs));
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      return (int) count(out.write(src));
+    }
+
+    @Override
+    public boolean isOpen() {
+      return out.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.close();
+    }
   }
 }

@@ -48,18 +48,21 @@ class DrpcLoopbackTest {
 
   /**
    * The JDK opens file descriptors lazily the first time virtual threads block on sockets (its
-   * pollers); do that once so the per-test descriptor count sees only what the test opened.
+   * pollers); do that once so the per-test descriptor count sees only what the test opened. The
+   * readers are platform threads by default, so the warm-up uses virtual readers, which block in
+   * the pollers (as a virtual handler thread may when its socket is full).
    */
   @BeforeAll
   static void warmUp() throws Exception {
     Path dir = Files.createTempDirectory("drpc-warm");
     Allocator a = Allocator.create();
+    DrpcOptions virtual = DrpcOptions.builder().virtualReaders(true).build();
     try {
-      try (DrpcServer s = echo(new DrpcServer(a, DrpcOptions.DEFAULTS))) {
+      try (DrpcServer s = echo(new DrpcServer(a, virtual))) {
         SocketAddress t = s.bind(new InetSocketAddress("127.0.0.1", 0));
         SocketAddress u = s.bind(UnixDomainSocketAddress.of(dir.resolve("w.sock")));
         for (SocketAddress addr : List.of(t, u)) {
-          try (DrpcClient c = DrpcClient.connect(addr, a, DrpcOptions.DEFAULTS)) {
+          try (DrpcClient c = DrpcClient.connect(addr, a, virtual)) {
             c.invoke(ECHO_UNARY, new byte[10]);
           }
         }

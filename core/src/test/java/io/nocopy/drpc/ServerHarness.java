@@ -23,7 +23,7 @@ final class ServerHarness {
     conn = new Connection(channel, alloc, opts, Connection.Role.SERVER, this::onInvoke);
   }
 
-  private void onInvoke(DrpcStream s, String rpc) {
+  private Runnable onInvoke(DrpcStream s, String rpc) {
     rpcs.add(rpc);
     handlers.add(Thread.ofVirtual().start(() -> {
       try (s) {
@@ -41,6 +41,7 @@ final class ServerHarness {
         // the connection failed: fine for these tests
       }
     }));
+    return null;
   }
 
   /** Runs until the input is consumed or rejected; returns the connection's failure. */

@@ -787,6 +787,147 @@ abstract class FanoutContract extends FdCheckedTest {
     }
   }
 
+  // --- backpressure on the source -------------------------------------------------------------
+
+  /**
+   * Reads {@code ch} to its end at most about {@code perMilli} bytes per millisecond (a listener
+   * slower than an unpaced source), returning the SHA-256 and the count as "hex/count".
+   */
+  static Future<String> hashThrottled(java.nio.channels.ReadableByteChannel ch, int perMilli) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            java.security.MessageDigest md = Net.sha256();
+            ByteBuffer bb = ByteBuffer.allocate(perMilli);
+            long n = 0;
+            long next = System.nanoTime();
+            int r;
+            while ((r = ch.read(bb.clear())) >= 0) {
+              md.update(bb.array(), 0, r);
+              n += r;
+              next += 1_000_000L * r / perMilli;
+              long wait = next - System.nanoTime();
+              if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+              }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest()) + "/" + n;
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        Thread::startVirtualThread);
+  }
+
+  /**
+   * Sinks over TCP with fixed socket buffers (no autotuning), each read by a throttled reader. The
+   * source goes at the pace of the sink whose backlog drains first, and socket buffers that grow
+   * to megabytes for one reader and not another make equal readers look that much apart: the
+   * sinks here are alike.
+   */
+  static final class AlikeSinks implements AutoCloseable {
+    final List<Pair> pairs = new ArrayList<>();
+    final List<Sink> sinks = new ArrayList<>();
+    final List<Future<String>> got = new ArrayList<>();
+
+    AlikeSinks(Fanout f, int n, int perMilli) throws IOException {
+      for (int i = 0; i < n; i++) {
+        Pair p = Net.pair(Kind.TCP);
+        pairs.add(p);
+        p.a().setOption(StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+        p.b().setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);
+        got.add(hashThrottled(p.b(), perMilli));
+        sinks.add(f.add(p.a()));
+      }
+    }
+
+    /** Every sink finished and its reader got exactly {@code sent} ("hex/count"). */
+    void assertEveryByte(Events ev, String sent) throws Exception {
+      for (int i = 0; i < sinks.size(); i++) {
+        assertEquals(Reason.FINISHED, ev.reasons.get(sinks.get(i)), "sink " + i);
+        pairs.get(i).a().shutdownOutput();
+        assertEquals(sent, got.get(i).get(30, TimeUnit.SECONDS), "sink " + i);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
+  @Test
+  void anUnpacedSourceGoesAtThePaceOfItsSinksAndEverySinkGetsEveryByte() throws Exception {
+    long total = 12L << 20;
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().listener(ev).open(Source.channel(s.b()));
+        // each drains at most ~20 MB/s, far below what the source gives: without backpressure
+        // every one falls its whole bound (1 MiB) behind within a fraction of a second
+        AlikeSinks sinks = new AlikeSinks(f, 10, 20_000)) {
+      f.start();
+      String sent = Net.writeGenerated(s.a(), total, 91, () -> Net.shutdownOutput(s.a()))
+          .get(120, TimeUnit.SECONDS);
+      f.join();
+      sinks.assertEveryByte(ev, sent);
+      FanoutStats st = f.stats();
+      assertEquals(total, st.bytesIn());
+      assertEquals(0, st.dropsTooSlow());
+      assertTrue(st.sourceHeldNanos() > 0, "the source was never held");
+    }
+  }
+
+  @Test
+  void aStuckSinkAmongFastOnesIsDroppedWhileAnUnpacedSourceGoesOn() throws Exception {
+    long total = 12L << 20;
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair stuck = Net.pair(Kind.TCP);
+        Fanout f = builder().listener(ev).open(Source.channel(s.b()));
+        // readers about as fast as they can: CPU-bound readers on a loaded machine may be a whole
+        // bound apart for a moment, and the source waits for the one behind (its patience)
+        AlikeSinks fast = new AlikeSinks(f, 4, 400_000)) {
+      stuck.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
+      stuck.b().setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+      Sink st = f.add(stuck.a()); // nobody reads stuck.b()
+      f.start();
+      String sent = Net.writeGenerated(s.a(), total, 92, () -> Net.shutdownOutput(s.a()))
+          .get(120, TimeUnit.SECONDS);
+      f.join();
+      assertEquals(Reason.TOO_SLOW, ev.reasons.get(st));
+      assertTrue(st.bytesWritten() < total, "the stuck sink wrote " + st.bytesWritten());
+      fast.assertEveryByte(ev, sent);
+      assertEquals(total, f.bytesIn());
+      assertEquals(1, f.stats().dropsTooSlow());
+    }
+  }
+
+  @Test
+  void aLoneStuckSinkHoldsTheSourceForTheStallThenIsDropped() throws Exception {
+    long total = 4L << 20;
+    int bound = 256 << 10;
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair stuck = Net.pair(Kind.TCP);
+        Fanout f = builder().sinkBound(bound).listener(ev).open(Source.channel(s.b()))) {
+      stuck.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
+      stuck.b().setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+      Sink st = f.add(stuck.a()); // nobody reads stuck.b()
+      f.start();
+      long t0 = System.nanoTime();
+      Net.writeGenerated(s.a(), total, 93, () -> Net.shutdownOutput(s.a()))
+          .get(120, TimeUnit.SECONDS);
+      f.join();
+      assertEquals(Reason.TOO_SLOW, ev.reasons.get(st));
+      assertEquals(total, f.bytesIn(), "the source goes on after the stall");
+      long held = f.stats().sourceHeldNanos();
+      assertTrue(held >= SourceHold.STALL_NANOS, "held for " + held + " ns");
+      assertTrue(System.nanoTime() - t0 >= SourceHold.STALL_NANOS);
+    }
+  }
+
   /** Bytes the source thread may allocate per chunk in a steady state on this transport. */
   abstract long allocationPerChunkLimit();
 

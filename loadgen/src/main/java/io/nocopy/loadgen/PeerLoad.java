@@ -7,14 +7,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The demo's load (one {@link SyntheticSource}, N {@link SyntheticListener}s, every byte verified,
- * delivery latency from the timestamps in the frames) against a relay that something else started:
+ * The demo's load (one {@link SyntheticSource}, N listeners of a {@link ListenerCrowd}, every byte
+ * verified, delivery latency from the timestamps in the frames) against a relay that something else
+ * started:
  * nocopy, Icecast 2.4, the Netty baseline. The relay's CPU time and peak RSS come from
  * {@code /proc/<pid>}; its allocation and GC count only from a {@code /admin/nocopy-stats.json}
  * it may expose ({@code --stats-path}), else they are reported as "n/a".
  *
  * <p>Prints progress, a summary and one {@code ROW} line of tab-separated fields for the
- * benchmark script ({@link PeerResult#row()}). Exit status 0 if every listener's bytes were
+ * benchmark script ({@link PeerResult#row()}). The crowd's own CPU (its selector threads) is
+ * reported apart from the relay's. Exit status 0 if every listener's bytes were
  * clean, 1 if not, 2 for bad flags, 3 if the run could not be done. Everything it opens is closed
  * before it returns.
  */
@@ -36,6 +38,11 @@ public final class PeerLoad {
                              gc_count (JVM peers); without it allocation and GC are "n/a"
         --admin-password PW  sent as user "admin" with the stats request (the nocopy relay's
                              /admin/ pages need credentials, as Icecast's do)
+        --threads N          the listener crowd's selector threads, default 2
+        --connect-rate N     listeners connected per second at most, default 1000 (Icecast:
+                             lower; its listen backlog is 5)
+        --connect-pending N  listeners connected whose response head has not come yet, at
+                             most, default 64 (Icecast sends a head on its next source read)
       """;
 
   /** {@code SyntheticSource}'s pace for "max": far more than loopback carries, so it never waits. */
@@ -105,23 +112,26 @@ public final class PeerLoad {
       }
       warmVerifier();
       SyntheticSource source = null;
-      List<SyntheticListener> listeners = new ArrayList<>();
+      ListenerCrowd crowd = new ListenerCrowd(c.target(), c.mount(), c.threads(), () -> measuring,
+          () -> stopping);
+      List<ListenerCrowd.Member> listeners = new ArrayList<>();
       try {
         source = SyntheticSource.connect(c.target(), c.mount(), c.password(), c.bitsPerSecond() / 8.0);
         if (c.bitsPerSecond() > LISTENERS_FIRST_ABOVE_BITS) {
           // at high rates listeners join before the stream starts: one still reading its response
           // head would fall a whole queue behind and be dropped
-          connectListeners(listeners);
+          connectListeners(crowd, listeners);
           source.start();
         } else {
           // at low rates the stream starts first: Icecast admits waiting listeners only as source
           // data arrives and drops a source that sends nothing for its source-timeout
           source.start();
-          connectListeners(listeners);
+          connectListeners(crowd, listeners);
         }
         long start = System.nanoTime();
         progress(listeners, start, c.warmupSeconds(), "warm-up");
         long cpuA = proc.cpuNanos();
+        long ownA = crowd.cpuNanos();
         long[] jvmA = jvmStats();
         long bytesA = received(listeners);
         long tA = System.nanoTime();
@@ -131,6 +141,7 @@ public final class PeerLoad {
         long tB = System.nanoTime();
         long bytesB = received(listeners);
         long cpuB = proc.cpuNanos();
+        long ownB = crowd.cpuNanos();
         long[] jvmB = jvmStats();
         long peak = proc.peakRssBytes();
 
@@ -139,17 +150,15 @@ public final class PeerLoad {
         String sourceFailure = source.failure();
         long lastSeq = source.lastSeq();
         int connectedAtEnd = 0;
-        for (SyntheticListener li : listeners) {
+        for (ListenerCrowd.Member li : listeners) {
           connectedAtEnd += li.connected() ? 1 : 0;
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        for (SyntheticListener li : listeners) {
-          if (!li.awaitEnd(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L))) {
-            li.close();
-            li.awaitEnd(1_000);
-          }
+        crowd.finish();
+        if (!crowd.awaitEnd(5_000 + listeners.size())) {
+          crowd.close();
+          crowd.awaitEnd(2_000);
         }
-        LatencyHistogram latency = new LatencyHistogram();
+        LatencyHistogram latency = crowd.latency();
         int clean = 0;
         int complete = 0;
         List<String> errors = new ArrayList<>();
@@ -157,8 +166,7 @@ public final class PeerLoad {
           errors.add(sourceFailure);
         }
         for (int i = 0; i < listeners.size(); i++) {
-          SyntheticListener li = listeners.get(i);
-          latency.add(li.latency);
+          ListenerCrowd.Member li = listeners.get(i);
           FrameVerifier v = li.verifier;
           String why = li.failure() != null && !li.failure().startsWith("stream broke while the source was stopping")
               ? li.failure() : v.failure();
@@ -177,18 +185,14 @@ public final class PeerLoad {
         return new PeerResult(c, tB - tA, bytesB - bytesA, cpuB - cpuA,
             jvmA == null || jvmB == null ? -1 : jvmB[0] - jvmA[0],
             jvmA == null || jvmB == null ? -1 : jvmB[1] - jvmA[1],
-            peak, latency, clean, complete, connectedAtEnd, errors);
+            peak, latency, clean, complete, connectedAtEnd, errors, ownB - ownA);
       } finally {
         stopping = true;
         if (source != null) {
           source.close();
         }
-        for (SyntheticListener li : listeners) {
-          li.close();
-        }
-        for (SyntheticListener li : listeners) {
-          li.awaitEnd(2_000);
-        }
+        crowd.close();
+        crowd.awaitEnd(5_000);
       }
     }
 
@@ -215,42 +219,46 @@ public final class PeerLoad {
       return v.framesVerified();
     }
 
-    /** The listeners' connect deadline: this much, plus {@link #CONNECT_PER_LISTENER_NANOS} each. */
+    /** The listeners' connect deadline: this much, plus the time the connect rate needs. */
     static final long CONNECT_BASE_NANOS = 30_000_000_000L;
-    /** Per listener: 200 ms, about twice what Icecast takes to admit one here. */
-    static final long CONNECT_PER_LISTENER_NANOS = 200_000_000L;
 
     /**
-     * Connects the listeners four at a time, each batch waiting for its answers: Icecast's listen
-     * backlog is 5, and overflowing it costs SYN retries of a second or more. The deadline grows
-     * with the count ({@link #CONNECT_BASE_NANOS} plus {@link #CONNECT_PER_LISTENER_NANOS} each):
-     * Icecast admits only about 7-14 listeners a second on this kind of machine, whatever the
-     * client's parallelism, so a fixed deadline fails at a thousand listeners.
+     * Connects the listeners at most {@code --connect-rate} a second, with at most {@code
+     * --connect-pending} still waiting for their response head: Icecast's listen backlog is 5 (SYNs
+     * beyond it are retried a second or more later) and it writes a listener's head only on its next
+     * source read. The deadline is {@link #CONNECT_BASE_NANOS} plus twice what the rate needs.
      */
-    private void connectListeners(List<SyntheticListener> listeners) throws IOException, InterruptedException {
+    private void connectListeners(ListenerCrowd crowd, List<ListenerCrowd.Member> listeners)
+        throws IOException, InterruptedException {
       long started = System.nanoTime();
-      long budget = CONNECT_BASE_NANOS + CONNECT_PER_LISTENER_NANOS * c.listeners();
+      long budget = CONNECT_BASE_NANOS + 2_000_000_000L * c.listeners() / c.connectRate();
       long deadline = started + budget;
-      for (int i = 0; i < c.listeners(); i += 4) {
-        List<SyntheticListener> batch = new ArrayList<>();
-        for (int j = i; j < Math.min(c.listeners(), i + 4); j++) {
-          SyntheticListener li = new SyntheticListener(c.target(), c.mount(), () -> measuring, () -> stopping);
-          listeners.add(li);
-          batch.add(li);
-          li.start();
-        }
-        for (SyntheticListener li : batch) {
-          while (!li.connected()) {
-            if (li.failure() != null) {
-              throw new IOException("listener " + listeners.indexOf(li) + " failed to connect: " + li.failure());
+      long gap = 1_000_000_000L / c.connectRate();
+      long nextAt = started;
+      int up = 0;
+      while (up < c.listeners()) {
+        // counters, not a scan: at 10,000 listeners a scan per millisecond takes a core
+        if (crowd.ended() > 0) {
+          for (ListenerCrowd.Member li : listeners) {
+            if (li.ended()) {
+              throw new IOException("listener " + (listeners.indexOf(li) + 1) + " failed to connect: "
+                  + li.failure());
             }
-            if (System.nanoTime() > deadline) {
-              throw new IOException(listeners.size() - batch.size() + " of " + c.listeners()
-                  + " listeners connected, not all within " + budget / 1_000_000_000L + " s");
-            }
-            Thread.sleep(2);
           }
         }
+        up = crowd.answered();
+        int waiting = listeners.size() - up;
+        long now = System.nanoTime();
+        if (now > deadline) {
+          throw new IOException(up + " of " + c.listeners() + " listeners connected, not all within "
+              + budget / 1_000_000_000L + " s");
+        }
+        while (listeners.size() < c.listeners() && waiting < c.connectPending() && now >= nextAt) {
+          listeners.add(crowd.add());
+          waiting++;
+          nextAt += gap;
+        }
+        Thread.sleep(listeners.size() < c.listeners() ? 1 : 5);
       }
       out.printf(Locale.ROOT, "[%s] %d listeners connected in %.1f s%n", c.name(), c.listeners(),
           (System.nanoTime() - started) / 1e9);
@@ -266,7 +274,7 @@ public final class PeerLoad {
       return new long[] {Json.number(j, "allocated_bytes"), Json.number(j, "gc_count")};
     }
 
-    private void progress(List<SyntheticListener> listeners, long start, int untilSecond, String phase)
+    private void progress(List<ListenerCrowd.Member> listeners, long start, int untilSecond, String phase)
         throws IOException, InterruptedException {
       long lastCpu = proc.cpuNanos();
       long lastT = System.nanoTime();
@@ -283,7 +291,7 @@ public final class PeerLoad {
         long t = System.nanoTime();
         long bytes = received(listeners);
         int up = 0;
-        for (SyntheticListener li : listeners) {
+        for (ListenerCrowd.Member li : listeners) {
           up += li.connected() ? 1 : 0;
         }
         out.printf(Locale.ROOT, "[%s] %3ds %-9s %8.1f MB/s delivered  listeners %d/%d  relay CPU %.0f%%%n", c.name(),
@@ -294,9 +302,9 @@ public final class PeerLoad {
       }
     }
 
-    private static long received(List<SyntheticListener> listeners) {
+    private static long received(List<ListenerCrowd.Member> listeners) {
       long n = 0;
-      for (SyntheticListener li : listeners) {
+      for (ListenerCrowd.Member li : listeners) {
         n += li.received();
       }
       return n;

@@ -18,10 +18,13 @@ import java.util.Locale;
  * @param name the peer's name in the report
  * @param statsPath the peer's stats document, or null
  * @param adminPassword the password of user {@code admin} sent with the stats request, or null
+ * @param threads the listener crowd's selector threads
+ * @param connectRate listeners connected per second at most
+ * @param connectPending listeners waiting for their response head at most
  */
 public record PeerLoadConfig(InetSocketAddress target, long pid, String password, String mount, int listeners,
     long bitsPerSecond, int seconds, int warmupSeconds, String name, String statsPath,
-    String adminPassword) {
+    String adminPassword, int threads, int connectRate, int connectPending) {
 
   /** Validates. */
   public PeerLoadConfig {
@@ -39,6 +42,10 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     }
     if (seconds < 1 || seconds > 3600 || warmupSeconds < 0 || warmupSeconds > 600) {
       throw new IllegalArgumentException("--seconds must be 1..3600 and --warmup 0..600");
+    }
+    if (threads < 1 || threads > 64 || connectRate < 1 || connectRate > 100_000 || connectPending < 1) {
+      throw new IllegalArgumentException(
+          "--threads must be 1..64, --connect-rate 1..100000 and --connect-pending at least 1");
     }
   }
 
@@ -71,8 +78,12 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
     String name = "relay";
     String statsPath = null;
     String adminPassword = null;
+    int threads = 2;
+    int connectRate = 1000;
+    int connectPending = 64;
     List<String> known = List.of("--target", "--pid", "--password", "--mount", "--listeners", "--rate", "--seconds",
-        "--warmup", "--name", "--stats-path", "--admin-password");
+        "--warmup", "--name", "--stats-path", "--admin-password", "--threads", "--connect-rate",
+        "--connect-pending");
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (!known.contains(flag)) {
@@ -95,6 +106,9 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
         case "--name" -> name = v;
         case "--stats-path" -> statsPath = v;
         case "--admin-password" -> adminPassword = v;
+        case "--threads" -> threads = (int) parseLong(flag, v);
+        case "--connect-rate" -> connectRate = (int) parseLong(flag, v);
+        case "--connect-pending" -> connectPending = (int) parseLong(flag, v);
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
@@ -102,7 +116,7 @@ public record PeerLoadConfig(InetSocketAddress target, long pid, String password
       throw new IllegalArgumentException("--target HOST:PORT is required");
     }
     return new PeerLoadConfig(target, pid, password, mount, listeners, rate, seconds, warmup, name, statsPath,
-        adminPassword);
+        adminPassword, threads, connectRate, connectPending);
   }
 
   static InetSocketAddress parseTarget(String v) {

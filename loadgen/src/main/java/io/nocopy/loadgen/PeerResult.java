@@ -18,10 +18,12 @@ import java.util.Locale;
  * @param complete clean listeners that also received up to the source's last frame
  * @param connectedAtEnd listeners still connected when the window ended
  * @param errors the first problems, one line each
+ * @param loadCpuNanos CPU time of the load generator's listeners in the window (apart from the
+ *     relay's)
  */
 public record PeerResult(PeerLoadConfig config, long windowNanos, long deliveredBytes, long cpuNanos,
     long allocatedBytes, long gcCount, long peakRssBytes, LatencyHistogram latency, int clean, int complete,
-    int connectedAtEnd, List<String> errors) {
+    int connectedAtEnd, List<String> errors, long loadCpuNanos) {
 
   /** Copies the list. */
   public PeerResult {
@@ -41,7 +43,7 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
   /**
    * The line the benchmark script collects: {@code ROW}, then tab-separated: name, listeners, rate,
    * delivered MB/s, Mbit/s per listener, CPU s/GB, relay CPU %, peak RSS MB, GC count, allocated
-   * MB, p50 ms, p99 ms, integrity, notes.
+   * MB, p50 ms, p99 ms, integrity, notes, load generator CPU %.
    *
    * @return the line
    */
@@ -54,7 +56,8 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
         allocatedBytes < 0 ? "n/a" : f("%.1f", allocatedBytes / 1048576.0),
         ms(latency.percentile(0.50)), ms(latency.percentile(0.99)),
         clean + "/" + c.listeners() + " clean, " + complete + " to the end",
-        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '));
+        errors.isEmpty() ? "" : errors.get(0).replace('\t', ' ').replace('\n', ' '),
+        f("%.0f", 100.0 * loadCpuNanos / windowNanos));
   }
 
   /** @return a human summary of several lines */
@@ -62,10 +65,11 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
     StringBuilder b = new StringBuilder();
     b.append(f("[%s] %d listeners at %s: %.1f MB/s delivered, relay %.2f CPU s/GB, peak RSS %.0f MB, GC %s,"
             + " allocated %s, latency p50 %s ms p99 %s ms, %d/%d clean (%d to the end, %d connected at the end"
-            + " of the window)", config.name(), config.listeners(), config.rateLabel(), deliveredMBps(),
+            + " of the window); the listeners' own CPU %.0f %%", config.name(), config.listeners(), config.rateLabel(), deliveredMBps(),
         cpuSecondsPerGb(), peakRssBytes / 1048576.0, gcCount < 0 ? "n/a" : Long.toString(gcCount),
         allocatedBytes < 0 ? "n/a" : f("%.1f MB", allocatedBytes / 1048576.0), ms(latency.percentile(0.5)),
-        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd));
+        ms(latency.percentile(0.99)), clean, config.listeners(), complete, connectedAtEnd,
+        100.0 * loadCpuNanos / windowNanos));
     for (String e : errors) {
       b.append('\n').append("  ").append(e);
     }
@@ -81,7 +85,7 @@ public record PeerResult(PeerLoadConfig config, long windowNanos, long delivered
    */
   static String failedRow(PeerLoadConfig c, String why) {
     return String.join("\t", "ROW", c.name(), Integer.toString(c.listeners()), c.rateLabel(), "-", "-", "-", "-",
-        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '));
+        "-", "-", "-", "-", "-", "run failed", why.replace('\t', ' ').replace('\n', ' '), "-");
   }
 
   private static String ms(long nanos) {

@@ -51,8 +51,8 @@ final class AdminPages {
       case "/status-json.xsl" -> {
         String json = StatusJson.render(server.config().station(), server.statusHost(),
             server.statusHost() + ":" + server.address().getPort(), server.started(), server.listedMounts());
-        server.send(ch, Responses.simple(200, "application/json; charset=utf-8", json,
-            "Access-Control-Allow-Origin: *"));
+        // as Icecast 2.4: no Access-Control-Allow-Origin unless <http-headers> adds it
+        server.send(ch, Responses.simple(200, "application/json; charset=UTF-8", json));
       }
       case "/admin/metadata" -> updateMetadata(ch, head);
       case "/admin/stats", "/admin/stats.xml" -> stats(ch, head.query().get("mount"));
@@ -231,8 +231,7 @@ final class AdminPages {
     song = song.length() > 512 ? song.substring(0, 512) : song;
     // the blocks carry ISO-8859-1, as Icecast writes them for a mount without a charset setting
     mount.setTitle(mount.bytesIn(), song, v.get("url"), StandardCharsets.ISO_8859_1);
-    server.send(ch, Responses.simple(200, "text/xml", "<?xml version=\"1.0\"?>\n<iceresponse><message>Metadata"
-        + " update successful</message><return>1</return></iceresponse>\n"));
+    server.send(ch, AdminXml.xmlPage(AdminXml.response("Metadata update successful", true)));
   }
 
   /**

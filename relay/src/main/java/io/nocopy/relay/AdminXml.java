@@ -1,12 +1,7 @@
 package io.nocopy.relay;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -19,9 +14,6 @@ import java.util.TreeMap;
  * {@code ID}) are Icecast's. Stateless; every method builds a complete answer.
  */
 final class AdminXml {
-  /** Icecast's Date header: a two-digit day. */
-  private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH);
   private static final String XML_DECL = "<?xml version=\"1.0\"?>\n";
 
   private AdminXml() {}
@@ -205,8 +197,7 @@ final class AdminXml {
    * @return the answer's bytes
    */
   static byte[] xmlPage(String xml) {
-    byte[] body = xml.getBytes(StandardCharsets.UTF_8);
-    return join(head(200, "text/xml; charset=utf-8", "Content-Length: " + body.length + "\r\n"), body);
+    return Responses.page(200, "text/xml; charset=utf-8", xml, true);
   }
 
   /**
@@ -221,28 +212,7 @@ final class AdminXml {
         .append("</title></head><body><b>").append(status).append(" - ");
     text(b, message);
     b.append("</b></body></html>\r\n");
-    return join(head(status, "text/html; charset=utf-8", ""),
-        b.toString().getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static byte[] head(int status, String contentType, String extra) {
-    return ("HTTP/1.0 " + status + " " + Responses.reason(status) + "\r\n"
-        + "Server: " + Responses.SERVER + "\r\n"
-        + "Connection: Close\r\n"
-        + "Date: " + HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC)) + "\r\n"
-        + "Content-Type: " + contentType + "\r\n"
-        + "Cache-Control: no-cache, no-store\r\n"
-        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-        + "Pragma: no-cache\r\n"
-        + extra
-        + "\r\n").getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static byte[] join(byte[] a, byte[] b) {
-    byte[] all = new byte[a.length + b.length];
-    System.arraycopy(a, 0, all, 0, a.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
+    return Responses.page(status, "text/html; charset=utf-8", b.toString(), false);
   }
 
   /** Elements {@code <name>text</name>} in the map's order; counters ({@link StatusJson.Raw}) as their text. */

@@ -10,27 +10,14 @@ import java.util.Base64;
  * Immutable; shared by every connection.
  */
 final class BasicAuth {
-  /** Icecast's Date format: a two-digit day, unlike RFC 1123's formatter in the JDK. */
-  static final java.time.format.DateTimeFormatter HTTP_DATE =
-      java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH);
-
   /**
    * Icecast's answer to an {@code /admin/} request without valid credentials, byte for byte but
    * the {@code Server} and {@code Date} values: no {@code Content-Length}, the body ends with the
    * connection.
    */
   static byte[] adminChallenge() {
-    return ("HTTP/1.0 401 Authentication Required\r\n"
-        + "Server: " + Responses.SERVER + "\r\n"
-        + "Connection: Close\r\n"
-        + "Date: " + HTTP_DATE.format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)) + "\r\n"
-        + "Content-Type: text/plain; charset=utf-8\r\n"
-        + "WWW-Authenticate: Basic realm=\"Icecast2 Server\"\r\n"
-        + "Cache-Control: no-cache, no-store\r\n"
-        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-        + "Pragma: no-cache\r\n"
-        + "\r\n"
-        + "You need to authenticate\r\n").getBytes(StandardCharsets.US_ASCII);
+    return Responses.page(401, "text/plain; charset=utf-8", "You need to authenticate\r\n", false,
+        "WWW-Authenticate: Basic realm=\"Icecast2 Server\"");
   }
 
   private final byte[] expected;

@@ -179,7 +179,7 @@ final class Cascade {
       int metaint = metaint(answer.header("icy-metaint"));
       IcyDemux icy = metaint > 0 ? new IcyDemux(in, metaint, MountFanout.MAX_SLICE) : null;
       Mount mount = new Mount(mountName, type == null ? "audio/mpeg" : type,
-          SourceInfo.fromSource(answer::header),
+          SourceInfo.fromSource(answer.headers()),
           m -> {
             if (icy != null) {
               icy.titlesFor(m);
@@ -199,6 +199,7 @@ final class Cascade {
       Thread idle = relay.onDemand() ? Thread.ofVirtual().name("relay-idle " + mountName)
           .start(() -> closeWhenIdle(mount, ch)) : null;
       try {
+        server.fallbacks().sourceStarted(mount); // fallback-override applies to relayed mounts too
         server.recorder().start(mount);
         CodecProbe.watch(mount);
         mount.fanout.run(() -> server.unpublish(mount, ch));

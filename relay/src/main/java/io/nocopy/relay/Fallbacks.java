@@ -62,7 +62,7 @@ final class Fallbacks {
   }
 
   private static boolean full(Mount m, MountSettings s) {
-    return s.maxListeners() != null && m.listeners() >= s.maxListeners();
+    return s.maxListeners() != null && m.full(s.maxListeners());
   }
 
   /**

@@ -26,6 +26,11 @@ import java.nio.channels.SocketChannel;
  * ICY blocks still every {@code metaint} bytes. The response head is the first mount's.
  */
 final class ListenerConnection {
+  /** Icecast's answer for a mount without a source (and without a fallback that has one). */
+  private static byte[] notFound() {
+    return AdminXml.errorPage(404, "The file you requested could not be found");
+  }
+
   private static final System.Logger LOG = System.getLogger(ListenerConnection.class.getName());
 
   private final RelayServer server;
@@ -63,7 +68,7 @@ final class ListenerConnection {
     }
     Mount mount = server.fallbacks().forListener(mountName);
     if (mount == null) {
-      server.refuse(ch, 404, "no source on " + mountName);
+      server.refuse(ch, notFound());
       return;
     }
     InetAddress ip = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
@@ -102,7 +107,7 @@ final class ListenerConnection {
       boolean asked = wantsIcy(icyMetadata);
       boolean icy = asked && !"ogg".equals(mount.scanner.formatName());
       int metaint = server.config().icyMetaint();
-      head = server.listenerHead(mount.snapshot(), asked, icy ? metaint : 0);
+      head = server.listenerHead(mount.snapshot(), icy ? metaint : 0);
       long phase = 0;
       boolean first = true;
       while (mount != null) {
@@ -125,7 +130,7 @@ final class ListenerConnection {
         }
         if (sink == null) { // the source ended before the listener was added
           if (first) {
-            server.refuse(ch, 404, "no source on " + mountName);
+            server.refuse(ch, notFound());
             return;
           }
           mount = server.fallbacks().afterSourceEnd(mount);

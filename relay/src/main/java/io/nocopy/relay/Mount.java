@@ -116,6 +116,16 @@ final class Mount {
     return true;
   }
 
+  /**
+   * Whether {@link #admit} would refuse a listener now ({@code fallback-when-full} asks first).
+   *
+   * @param max the mount's max-listeners
+   * @return true if its listeners and admissions reach {@code max}
+   */
+  synchronized boolean full(int max) {
+    return listeners.size() + admitting >= max;
+  }
+
   /** Ends an admission of {@link #admit}, after the listener joined or failed to. */
   synchronized void admissionEnded() {
     admitting--;

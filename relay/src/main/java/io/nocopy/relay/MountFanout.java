@@ -207,11 +207,17 @@ final class MountFanout implements FanoutListener, AutoCloseable {
       };
       b.tap(scan);
     }
+    RelayConfig.Coalescing c = config.coalesce();
+    if (c.auto()) {
+      b.coalesceFor(RelayConfig.Coalescing.AUTO_BYTES, RelayConfig.Coalescing.least(config.maxLatency()),
+          RelayConfig.Coalescing.most(config.maxLatency()));
+    } else {
+      b.coalesce(c.window());
+    }
     this.fanout = b
         .transport(transport)
         .sinkBound(listenerBound)
         .burst(burst)
-        .coalesce(config.coalesce())
         .ioUring(config.ioUring() != RelayConfig.IoUring.OFF)
         .allocator(allocator)
         .listener(this)

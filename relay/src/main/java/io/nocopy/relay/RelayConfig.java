@@ -54,7 +54,9 @@ import io.nocopy.relay.config.Station;
  * @param maxPendingPerIp the most connections from one address that are still sending their
  *     request head; new ones beyond are closed at once
  * @param statusInterval how often the status line is printed, or zero for never
- * @param coalesce how long a quiet source's bytes may gather before they are moved on
+ * @param coalesce how long a quiet source's bytes may gather before they are moved on: a fixed
+ *     window, or one chosen for each mount's bitrate ({@link Coalescing})
+ * @param maxLatency the most latency coalescing may add: an adaptive window is at most half of it
  * @param icyMetaint audio bytes between two ICY metadata blocks for listeners that ask for them
  * @param mounts per-mount settings (an icecast.xml's {@code <mount>} elements); empty from flags
  * @param station what the server says about itself (host name, location, admin contact, headers)
@@ -90,7 +92,8 @@ public record RelayConfig(
     int maxConnections,
     int maxPendingPerIp,
     Duration statusInterval,
-    Duration coalesce,
+    Coalescing coalesce,
+    Duration maxLatency,
     int icyMetaint,
     MountTable mounts,
     Station station,
@@ -98,6 +101,67 @@ public record RelayConfig(
     Relaying relaying,
     Path pidFile,
     Path configFile) {
+
+  /**
+   * How long a quiet source's bytes gather before they are moved on ({@code --coalesce-ms}).
+   *
+   * @param auto true: the window is chosen per mount from its measured bitrate, aiming for {@link
+   *     #AUTO_BYTES} per send, between {@link #AUTO_LEAST} and half of {@code --max-latency-ms}
+   * @param window the fixed window when not {@code auto} (zero: every packet moves at once)
+   */
+  public record Coalescing(boolean auto, Duration window) {
+    /** The bytes an adaptive window aims to move per send. */
+    public static final int AUTO_BYTES = 16 << 10;
+    /** The shortest adaptive window (the most a tiny ceiling allows, if that is less). */
+    public static final Duration AUTO_LEAST = Duration.ofMillis(50);
+    /** The default: adaptive. */
+    public static final Coalescing AUTO = new Coalescing(true, Duration.ZERO);
+
+    /** Checks the window. */
+    public Coalescing {
+      if (window.isNegative() || window.toMillis() > 1000) {
+        throw new IllegalArgumentException("--coalesce-ms must be auto or 0..1000, got " + window.toMillis());
+      }
+    }
+
+    /**
+     * A fixed window.
+     *
+     * @param window 0..1000 ms
+     * @return the setting
+     */
+    public static Coalescing fixed(Duration window) {
+      return new Coalescing(false, window);
+    }
+
+    /**
+     * The most an adaptive window may be under a latency ceiling: half of it (the rest is for the
+     * step itself and the listener's network), at most one second.
+     *
+     * @param maxLatency the ceiling
+     * @return the longest window
+     */
+    public static Duration most(Duration maxLatency) {
+      Duration half = maxLatency.dividedBy(2);
+      return half.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : half;
+    }
+
+    /**
+     * The shortest adaptive window under a ceiling: {@link #AUTO_LEAST}, or the longest if less.
+     *
+     * @param maxLatency the ceiling
+     * @return the shortest window
+     */
+    public static Duration least(Duration maxLatency) {
+      Duration most = most(maxLatency);
+      return most.compareTo(AUTO_LEAST) < 0 ? most : AUTO_LEAST;
+    }
+
+    @Override
+    public String toString() {
+      return auto ? "auto" : Long.toString(window.toMillis());
+    }
+  }
 
   /**
    * A socket to accept connections on besides {@link #listen()}.
@@ -172,8 +236,9 @@ public record RelayConfig(
     java.util.Objects.requireNonNull(station, "station");
     java.util.Objects.requireNonNull(logs, "logs");
     java.util.Objects.requireNonNull(relaying, "relaying");
-    if (coalesce.isNegative() || coalesce.toMillis() > 1000) {
-      throw new IllegalArgumentException("--coalesce-ms must be 0..1000, got " + coalesce.toMillis());
+    java.util.Objects.requireNonNull(coalesce, "coalesce");
+    if (maxLatency.toMillis() < 2 || maxLatency.toMillis() > 60_000) {
+      throw new IllegalArgumentException("--max-latency-ms must be 2..60000, got " + maxLatency.toMillis());
     }
   }
 
@@ -238,9 +303,13 @@ public record RelayConfig(
         --max-pending-per-ip N     connections from one address still sending their request head,
                                    new ones beyond are closed (default 64)
         --status-interval SECONDS  status line period, 0 for none (default 1)
-        --coalesce-ms N            let a quiet source's bytes gather up to N ms before moving them
-                                   on: far fewer system calls per byte for packet-paced streams,
-                                   at most N ms more latency; 0 moves every packet (default 50)
+        --coalesce-ms auto|N       let a quiet source's bytes gather before moving them on: far
+                                   fewer system calls per byte for packet-paced streams. auto
+                                   (default): per mount, the time its bitrate takes to bring
+                                   16 KiB, between 50 ms and half of --max-latency-ms; N: N ms;
+                                   0 moves every packet at once
+        --max-latency-ms N         the most latency auto coalescing may add: its window is at
+                                   most N/2 ms (default 250)
         --icy-metaint BYTES        audio bytes between ICY metadata blocks (default 16000)
         --relay-metadata 0|1       --relay mounts ask their upstream for ICY titles (default 0)
         --master URL               be a slave of the Icecast or nocopy server at
@@ -346,7 +415,8 @@ public record RelayConfig(
         case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
         case "--header-timeout" -> b.headerTimeout = Duration.ofSeconds(parseInt(flag, f.required()));
         case "--status-interval" -> b.statusInterval = Duration.ofSeconds(parseInt(flag, f.required()));
-        case "--coalesce-ms" -> b.coalesce = Duration.ofMillis(parseInt(flag, f.required()));
+        case "--coalesce-ms" -> b.coalesce = parseCoalescing(flag, f.required());
+        case "--max-latency-ms" -> b.maxLatency = Duration.ofMillis(parseInt(flag, f.required()));
         case "--icy-metaint" -> b.icyMetaint = parseInt(flag, f.required());
         case "--relay-metadata" -> relayMetadata = parseInt(flag, f.required()) != 0;
         case "--master" -> master = RelayFlags.master(f.required());
@@ -426,6 +496,7 @@ public record RelayConfig(
     b.maxPendingPerIp = maxPendingPerIp;
     b.statusInterval = statusInterval;
     b.coalesce = coalesce;
+    b.maxLatency = maxLatency;
     b.icyMetaint = icyMetaint;
     b.mounts = mounts;
     b.station = station;
@@ -487,7 +558,9 @@ public record RelayConfig(
     /** See {@link RelayConfig#statusInterval()}. */
     public Duration statusInterval = Duration.ofSeconds(1);
     /** See {@link RelayConfig#coalesce()}. */
-    public Duration coalesce = Duration.ofMillis(50);
+    public Coalescing coalesce = Coalescing.AUTO;
+    /** See {@link RelayConfig#maxLatency()}. */
+    public Duration maxLatency = Duration.ofMillis(250);
     /** See {@link RelayConfig#icyMetaint()}. */
     public int icyMetaint = 16000;
     /** See {@link RelayConfig#mounts()}. */
@@ -525,7 +598,7 @@ public record RelayConfig(
       return new RelayConfig(listen, extraSockets, password, generated, adminUser, admin,
           adminGenerated, maxListeners, maxListenersPerIp, maxClients, maxSources, burstSize,
           queueSize, engine, ioUring, recordDir, memoryCap, headerTimeout, sourceTimeout, clientTimeout,
-          connections, maxPendingPerIp, statusInterval, coalesce, icyMetaint, mounts, station, logs,
+          connections, maxPendingPerIp, statusInterval, coalesce, maxLatency, icyMetaint, mounts, station, logs,
           relaying, pidFile, configFile);
     }
   }
@@ -629,6 +702,13 @@ public record RelayConfig(
       throw new IllegalArgumentException("--listen port out of range: " + port);
     }
     return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, port);
+  }
+
+  /** Parses {@code auto} or a window in whole milliseconds. */
+  static Coalescing parseCoalescing(String flag, String v) {
+    return v.trim().equalsIgnoreCase("auto")
+        ? Coalescing.AUTO
+        : Coalescing.fixed(Duration.ofMillis(parseInt(flag, v)));
   }
 
   static int parseInt(String flag, String v) {

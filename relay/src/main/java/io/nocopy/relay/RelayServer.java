@@ -570,20 +570,19 @@ public final class RelayServer implements AutoCloseable {
   /**
    * The head of a listener's stream response on {@code m}: the server's {@code http-headers}, then
    * the mount's, and the mount's {@code stream-name} over the source's (see {@link
-   * Responses#listenerOk(MountSnapshot, boolean, int, String, java.util.Map)}).
+   * Responses#listenerOk(MountSnapshot, int, String, java.util.Map)}).
    *
    * @param m the mount as its source describes it ({@code Mount.snapshot()})
-   * @param icyAsked whether the listener asked for ICY metadata
    * @param metaint the ICY metadata interval the listener gets, or 0 for none
    */
-  byte[] listenerHead(MountSnapshot m, boolean icyAsked, int metaint) {
+  byte[] listenerHead(MountSnapshot m, int metaint) {
     io.nocopy.relay.config.MountSettings s = mountSettings(m.mount());
     java.util.Map<String, String> headers = config.station().httpHeaders();
     if (!s.httpHeaders().isEmpty()) {
       headers = new java.util.LinkedHashMap<>(headers);
       headers.putAll(s.httpHeaders());
     }
-    return Responses.listenerOk(m, icyAsked, metaint, s.streamName(), headers);
+    return Responses.listenerOk(m, metaint, s.streamName(), headers);
   }
 
   /**

@@ -30,34 +30,20 @@ final class Responses {
 
   /** The head of a listener's stream response, without ICY metadata. */
   static byte[] listenerOk(MountSnapshot m) {
-    return listenerOk(m, false, 0);
+    return listenerOk(m, 0, null, java.util.Map.of());
   }
 
   /**
-   * The head of a listener's stream response.
+   * The head of a listener's stream response as Icecast 2.4 writes it: its standard headers, the
+   * configured {@code http-headers}, the source's stream headers ({@link #streamHeaders}) and
+   * {@code icy-metaint} for a listener that gets ICY metadata.
    *
    * @param m the mount
-   * @param icyAsked whether the listener asked for ICY metadata ({@code icy-metadata:1} then, as
-   *     Icecast answers, also for an Ogg stream that gets no blocks)
-   * @param metaint the ICY metadata interval the listener gets, or 0 for none
-   */
-  static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint) {
-    return listenerOk(m, icyAsked, metaint, null, java.util.Map.of());
-  }
-
-  /**
-   * The head of a listener's stream response for a mount with settings of its own, as Icecast 2.4
-   * writes it: the configured headers after its standard ones, and a configured {@code
-   * stream-name} in place of the source's {@code icy-name} (the other {@code stream-*}, {@code
-   * genre} and {@code bitrate} settings show on the status pages only, as in Icecast).
-   *
-   * @param m the mount
-   * @param icyAsked whether the listener asked for ICY metadata
    * @param metaint the ICY metadata interval the listener gets, or 0 for none
    * @param streamName the mount's {@code stream-name}, or null
    * @param headers the server's and the mount's {@code http-headers}, in that order
    */
-  static byte[] listenerOk(MountSnapshot m, boolean icyAsked, int metaint, String streamName,
+  static byte[] listenerOk(MountSnapshot m, int metaint, String streamName,
       java.util.Map<String, String> headers) {
     StringBuilder b = new StringBuilder(384);
     b.append("HTTP/1.0 200 OK\r\n")
@@ -69,15 +55,7 @@ final class Responses {
         .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
         .append("Pragma: no-cache\r\n");
     headers.forEach((k, v) -> b.append(k).append(": ").append(clean(v)).append("\r\n"));
-    SourceInfo info = m.info();
-    if (streamName != null && info.name() != null) { // Icecast replaces the name the source sent
-      info = new SourceInfo(streamName, info.description(), info.genre(), info.url(), info.bitrate(),
-          info.audioInfo(), info.isPublic());
-    }
-    sourceHeaders(b, info);
-    if (icyAsked) {
-      b.append("icy-metadata:1\r\n");
-    }
+    streamHeaders(b, m.info().streamHeaders(), streamName);
     if (metaint > 0) {
       b.append("icy-metaint:").append(metaint).append("\r\n");
     }
@@ -86,46 +64,88 @@ final class Responses {
   }
 
   /**
-   * The source's stream headers as Icecast gives them to listeners, in its order: {@code icy-br}
-   * (the source's bitrate, or the {@code bitrate=} of its audio info), {@code ice-audio-info} as
-   * sent, then {@code icy-description}, {@code icy-genre}, {@code icy-name}, {@code icy-pub}
-   * ({@code 0} when the source did not say) and {@code icy-url}.
+   * The source's {@code ice-*}/{@code icy-*} headers as Icecast 2.4 passes them to listeners, in
+   * the order it keeps them (by name): {@code ice-audio-info} with a {@code bitrate=} entry first
+   * gives {@code icy-br} (once), then itself as sent; {@code ice-name} becomes {@code icy-name}
+   * (the mount's {@code stream-name} in its place when set), {@code ice-public} {@code icy-pub},
+   * {@code ice-bitrate} {@code icy-br}, any other {@code ice-X} {@code icy-X}; {@code icy-*}
+   * headers pass as they are. Nothing is added that the source did not send (an encoder that
+   * sends {@code Icy-MetaData: 1}, as ffmpeg does, makes every listener get {@code
+   * icy-metadata:1}, as from Icecast).
    */
-  private static void sourceHeaders(StringBuilder b, SourceInfo info) {
-    header(b, "icy-br:", info.listenerBitrate());
-    header(b, "ice-audio-info: ", info.audioInfo());
-    header(b, "icy-description:", info.description());
-    header(b, "icy-genre:", info.genre());
-    header(b, "icy-name:", info.name());
-    header(b, "icy-pub:", info.isPublic() == null ? "0" : info.isPublic());
-    header(b, "icy-url:", info.url());
-  }
-
-  private static void header(StringBuilder b, String nameAndColon, String value) {
-    if (value != null) {
-      b.append(nameAndColon).append(clean(value)).append("\r\n");
+  private static void streamHeaders(StringBuilder b, java.util.List<io.nocopy.relay.http.HttpHead.Header> hs,
+      String streamName) {
+    boolean bitrateGiven = false;
+    for (io.nocopy.relay.http.HttpHead.Header h : hs) {
+      String n = h.name();
+      String v = h.value();
+      if (n.equals("ice-audio-info")) {
+        int at = bitrateGiven ? -1 : v.indexOf("bitrate=");
+        int to = at < 0 ? at : at + "bitrate=".length();
+        while (to >= 0 && to < v.length() && Character.isDigit(v.charAt(to)) && to - at < 18) {
+          to++;
+        }
+        if (at >= 0 && to > at + "bitrate=".length()) {
+          b.append("icy-br:").append(v, at + "bitrate=".length(), to).append("\r\n");
+          bitrateGiven = true;
+        }
+        b.append("ice-audio-info: ").append(v).append("\r\n");
+      } else if (n.equals("ice-name")) {
+        b.append("icy-name:").append(streamName != null ? clean(streamName) : v).append("\r\n");
+      } else if (n.equals("ice-public")) {
+        b.append("icy-pub:").append(v).append("\r\n");
+      } else if (n.equals("ice-bitrate")) {
+        b.append("icy-br:").append(v).append("\r\n");
+      } else {
+        b.append("icy").append(n, 3, n.length()).append(':').append(v).append("\r\n");
+      }
     }
   }
 
-  /** A complete response with a small body and {@code Connection: close}. */
-  static byte[] simple(int status, String contentType, String body, String... extraHeaders) {
+  /** Icecast's Date format: a two-digit day, unlike the JDK's RFC 1123 formatter. */
+  static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH);
+
+  /**
+   * An answer with a small body as Icecast 2.4 writes its pages: the status line, {@code Server},
+   * {@code Connection: Close}, {@code Date}, {@code Content-Type}, the extra headers, its three
+   * no-cache headers, then {@code Content-Length} where Icecast gives one (its XML and JSON pages;
+   * its errors and plain-text answers end with the connection instead).
+   *
+   * @param status the HTTP status
+   * @param contentType the body's type
+   * @param body the body
+   * @param withLength whether to send {@code Content-Length}
+   * @param extraHeaders whole header lines without line ends (say {@code WWW-Authenticate})
+   * @return the answer's bytes
+   */
+  static byte[] page(int status, String contentType, String body, boolean withLength, String... extraHeaders) {
     byte[] content = body.getBytes(StandardCharsets.UTF_8);
     StringBuilder b = new StringBuilder(256);
     b.append("HTTP/1.0 ").append(status).append(' ').append(reason(status)).append("\r\n")
         .append("Server: ").append(SERVER).append("\r\n")
         .append("Connection: Close\r\n")
-        .append("Date: ").append(httpDate()).append("\r\n");
+        .append("Date: ").append(httpDate()).append("\r\n")
+        .append("Content-Type: ").append(contentType).append("\r\n");
     for (String h : extraHeaders) {
       b.append(h).append("\r\n");
     }
-    b.append("Content-Type: ").append(contentType).append("\r\n")
-        .append("Content-Length: ").append(content.length).append("\r\n")
-        .append("Cache-Control: no-cache\r\n\r\n");
-    byte[] head = b.toString().getBytes(StandardCharsets.US_ASCII);
+    b.append("Cache-Control: no-cache, no-store\r\n")
+        .append("Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n")
+        .append("Pragma: no-cache\r\n");
+    if (withLength) {
+      b.append("Content-Length: ").append(content.length).append("\r\n");
+    }
+    byte[] head = b.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
     byte[] all = new byte[head.length + content.length];
     System.arraycopy(head, 0, all, 0, head.length);
     System.arraycopy(content, 0, all, head.length, content.length);
     return all;
+  }
+
+  /** A complete answer with a small body and its {@code Content-Length} ({@link #page}). */
+  static byte[] simple(int status, String contentType, String body, String... extraHeaders) {
+    return page(status, contentType, body, true, extraHeaders);
   }
 
   /**
@@ -186,16 +206,7 @@ final class Responses {
    * @return the answer
    */
   static byte[] icecastError(int status, String message) {
-    return ("HTTP/1.0 " + status + " " + reason(status) + "\r\n"
-        + "Server: " + SERVER + "\r\n"
-        + "Connection: Close\r\n"
-        + "Date: " + httpDate() + "\r\n"
-        + "Content-Type: text/plain; charset=utf-8\r\n"
-        + "Cache-Control: no-cache, no-store\r\n"
-        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-        + "Pragma: no-cache\r\n"
-        + "\r\n"
-        + message).getBytes(StandardCharsets.UTF_8);
+    return page(status, "text/plain; charset=utf-8", message, false);
   }
 
   static String reason(int status) {
@@ -215,8 +226,9 @@ final class Responses {
     };
   }
 
-  private static String httpDate() {
-    return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+  /** The current time as Icecast writes its {@code Date} header. */
+  static String httpDate() {
+    return HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
   }
 
   /** Header values from a source go out on listeners' responses: no CR/LF injection. */

@@ -89,7 +89,7 @@ final class SourceConnection {
       int spliceBound = server.spliceBound(config.queueSize());
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
-          SourceInfo.fromSource(head::header),
+          SourceInfo.fromSource(head.headers()),
           m -> raw
               ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
                   spliceBound, server.allocator())

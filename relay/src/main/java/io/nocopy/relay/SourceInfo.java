@@ -1,6 +1,9 @@
 package io.nocopy.relay;
 
+import io.nocopy.relay.http.HttpHead;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,24 +24,47 @@ import java.util.function.Function;
  * @param audioInfo {@code ice-audio-info} as sent (e.g. {@code ice-samplerate=44100;ice-bitrate=128}),
  *     or null
  * @param isPublic {@code ice-public} / {@code icy-pub} / {@code x-audiocast-public} as sent, or null
+ * @param streamHeaders every {@code ice-*} and {@code icy-*} header of the source as Icecast keeps
+ *     them for its listeners: names in lower case, ordered by name, the last of a repeated name,
+ *     without {@code ice-password} and {@code icy-metaint}, values cleaned; at most {@value
+ *     #MAX_STREAM_HEADERS}
  */
 public record SourceInfo(String name, String description, String genre, String url, String bitrate,
-    String audioInfo, String isPublic) {
+    String audioInfo, String isPublic, List<HttpHead.Header> streamHeaders) {
   /** The longest value kept, in characters. */
   static final int MAX_VALUE = 512;
   /** The most {@code ice-audio-info} entries kept. */
   private static final int MAX_AUDIO_INFO = 16;
+  /** The most {@code ice-*}/{@code icy-*} headers kept for listeners. */
+  static final int MAX_STREAM_HEADERS = 32;
   /** A source that said nothing. */
-  static final SourceInfo NONE = new SourceInfo(null, null, null, null, null, null, null);
+  static final SourceInfo NONE = new SourceInfo(null, null, null, null, null, null, null, List.of());
+
+  /** Copies the header list. */
+  public SourceInfo {
+    streamHeaders = List.copyOf(streamHeaders);
+  }
 
   /**
    * Reads a source's request head, or an upstream server's listener response (a cascaded mount:
    * Icecast sends the values as {@code icy-*} headers and {@code ice-audio-info} as is).
    *
-   * @param header a header's value by case-insensitive name, or null when absent
+   * @param headers the head's header fields, in the order sent
    * @return what the source said
    */
-  static SourceInfo fromSource(Function<String, String> header) {
+  static SourceInfo fromSource(List<HttpHead.Header> headers) {
+    TreeMap<String, String> byName = new TreeMap<>(); // as Icecast keeps a head: a repeated name's last value
+    for (HttpHead.Header h : headers) {
+      byName.put(h.name().toLowerCase(Locale.ROOT), h.value());
+    }
+    Function<String, String> header = byName::get;
+    List<HttpHead.Header> kept = new ArrayList<>();
+    byName.forEach((n, v) -> {
+      if ((n.startsWith("ice-") || n.startsWith("icy-")) && !n.equals("ice-password")
+          && !n.equals("icy-metaint") && kept.size() < MAX_STREAM_HEADERS) {
+        kept.add(new HttpHead.Header(n, clean(v)));
+      }
+    });
     return new SourceInfo(
         first(header, "ice-name", "icy-name"),
         first(header, "ice-description", "icy-description"),
@@ -46,7 +72,8 @@ public record SourceInfo(String name, String description, String genre, String u
         first(header, "ice-url", "icy-url"),
         first(header, "ice-bitrate", "icy-br"),
         first(header, "ice-audio-info", null),
-        first(header, "ice-public", header.apply("icy-pub") != null ? "icy-pub" : "x-audiocast-public"));
+        first(header, "ice-public", header.apply("icy-pub") != null ? "icy-pub" : "x-audiocast-public"),
+        kept);
   }
 
   /**
@@ -60,7 +87,7 @@ public record SourceInfo(String name, String description, String genre, String u
   SourceInfo over(io.nocopy.relay.config.MountSettings s) {
     return new SourceInfo(or(s.streamName(), name), or(s.streamDescription(), description),
         or(s.genre(), genre), or(s.streamUrl(), url),
-        s.bitrate() != null ? s.bitrate().toString() : bitrate, audioInfo, isPublic);
+        s.bitrate() != null ? s.bitrate().toString() : bitrate, audioInfo, isPublic, streamHeaders);
   }
 
   private static String or(String setting, String fromSource) {

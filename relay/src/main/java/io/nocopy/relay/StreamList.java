@@ -1,9 +1,6 @@
 package io.nocopy.relay;
 
 import io.nocopy.relay.config.MountTable;
-import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -49,14 +46,6 @@ final class StreamList {
    * @return the response
    */
   static byte[] response(String body) {
-    return ("HTTP/1.0 200 OK\r\n"
-        + "Server: " + Responses.SERVER + "\r\n"
-        + "Connection: Close\r\n"
-        + "Date: " + BasicAuth.HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC)) + "\r\n"
-        + "Content-Type: text/plain; charset=utf-8\r\n"
-        + "Cache-Control: no-cache, no-store\r\n"
-        + "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-        + "Pragma: no-cache\r\n"
-        + "\r\n" + body).getBytes(StandardCharsets.UTF_8);
+    return Responses.page(200, "text/plain; charset=utf-8", body, false);
   }
 }

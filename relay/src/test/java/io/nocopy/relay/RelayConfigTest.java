@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class RelayConfigTest {
@@ -49,10 +50,29 @@ class RelayConfigTest {
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
-    assertTrue(c.coalesce().isZero());
     assertEquals(RelayConfig.IoUring.AUTO, c.ioUring());
     assertEquals(RelayConfig.IoUring.ON, RelayConfig.parse("--io-uring", "on").ioUring());
-    assertEquals(50, RelayConfig.parse().coalesce().toMillis(), "default");
+    assertEquals(RelayConfig.Coalescing.fixed(Duration.ZERO), c.coalesce());
+    assertEquals(RelayConfig.Coalescing.AUTO, RelayConfig.parse().coalesce(), "default");
+    assertEquals(250, RelayConfig.parse().maxLatency().toMillis(), "default");
+  }
+
+  @Test
+  void coalescingIsAutoOrMillisecondsAndAutoStaysUnderHalfTheLatencyCeiling() throws Exception {
+    RelayConfig c = RelayConfig.parse("--coalesce-ms", "auto", "--max-latency-ms", "1000");
+    assertTrue(c.coalesce().auto());
+    assertEquals(1000, c.maxLatency().toMillis());
+    assertEquals(Duration.ofMillis(500), RelayConfig.Coalescing.most(c.maxLatency()));
+    assertEquals(Duration.ofMillis(50), RelayConfig.Coalescing.least(c.maxLatency()));
+    assertEquals(Duration.ofMillis(125), RelayConfig.Coalescing.most(Duration.ofMillis(250)));
+    // a ceiling below 100 ms: the window is at most half of it, the least too
+    assertEquals(Duration.ofMillis(30), RelayConfig.Coalescing.least(Duration.ofMillis(60)));
+    assertEquals(Duration.ofMillis(30), RelayConfig.Coalescing.most(Duration.ofMillis(60)));
+    assertEquals(Duration.ofSeconds(1), RelayConfig.Coalescing.most(Duration.ofSeconds(10)));
+    RelayConfig fixed = RelayConfig.parse("--coalesce-ms", "20");
+    assertEquals(RelayConfig.Coalescing.fixed(Duration.ofMillis(20)), fixed.coalesce());
+    assertEquals("auto", RelayConfig.Coalescing.AUTO.toString());
+    assertEquals(c, c.toBuilder().build(), "a copy keeps both");
   }
 
   @Test
@@ -61,7 +81,8 @@ class RelayConfigTest {
       {"--listen", "nohost"}, {"--listen", "h:99999"}, {"--max-listeners", "x"},
       {"--max-listeners", "0"}, {"--burst-size", "12q"}, {"--queue-size", "-1"},
       {"--engine", "warp"}, {"--relay", "ftp://x/y"}, {"--relay", "http://host/"},
-      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"}, {"--io-uring", "maybe"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
+      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"}, {"--io-uring", "maybe"},
+      {"--coalesce-ms", "sometimes"}, {"--max-latency-ms", "1"}, {"--max-latency-ms", "x"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
     };
     for (String[] args : bad) {
       IllegalArgumentException e =

@@ -130,6 +130,41 @@ class RelayFeaturesTest {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest(name = "engine={0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace"})
+  void anUnpacedSourceIsRecordedAndCascadedWhole(String engine, @TempDir Path dir) throws Exception {
+    // far more than any queue here, sent as fast as the relay reads it: the origin must not read
+    // faster than its recording and the cascade take it, nor the edge faster than its listener
+    byte[] data = RelayEndToEndTest.random(24 << 20, 37);
+    Path originDir = Files.createDirectories(dir.resolve("origin"));
+    Path edgeDir = Files.createDirectories(dir.resolve("edge"));
+    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine,
+        "--queue-size", "256k", "--record-dir", originDir.toString()))) {
+      String url = "http://127.0.0.1:" + origin.address().getPort() + "/flat.mp3";
+      try (Clients.Source src = Clients.source(origin.address(), "/flat.mp3", false, false);
+          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "256k",
+              "--burst-size", "0", "--record-dir", edgeDir.toString()))) {
+        RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");
+        RelayEndToEndTest.await(() -> origin.mounts().get(0).listeners() == 1, "edge is a listener");
+        try (Clients.Listener l = new Clients.Listener(edge.address(), "/flat.mp3")) {
+          RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
+          RelayEndToEndTest.sendAll(src, data, 38);
+          src.finish();
+          assertArrayEquals(data, l.awaitEnd(), "the edge's listener");
+        }
+        RelayEndToEndTest.await(() -> edge.mounts().isEmpty(), "edge mount ends with the origin's");
+        assertEquals(0, edge.recorder().resumes(), "the edge's recording never fell behind");
+      }
+      RelayEndToEndTest.assertClean(origin);
+      assertEquals(0, origin.recorder().resumes(), "the origin's recording never fell behind");
+    }
+    for (Path d : List.of(originDir, edgeDir)) {
+      try (var s = Files.list(d)) {
+        assertArrayEquals(data, Files.readAllBytes(s.findFirst().orElseThrow()), "recording in " + d);
+      }
+    }
+  }
+
   @Test
   void curlAsAListenerReceivesTheExactStream(@TempDir Path dir) throws Exception {
     Tools.require("curl");

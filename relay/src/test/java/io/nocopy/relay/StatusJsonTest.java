@@ -45,9 +45,9 @@ class StatusJsonTest {
   @Test
   @SuppressWarnings("unchecked")
   void aSourceHasIcecastsKeysInNameOrderWithIcecastsTypes() {
-    SourceInfo info = SourceInfo.fromSource(Map.of("ice-name", "Hdr Name", "ice-description", "Hdr \"Desc\"\n",
+    SourceInfo info = SourceInfo.fromSource(headers(Map.of("ice-name", "Hdr Name", "ice-description", "Hdr \"Desc\"\n",
         "ice-genre", "Jazz", "ice-url", "http://example.org/x", "ice-bitrate", "128", "ice-public", "1",
-        "ice-audio-info", "ice-samplerate=44100;ice-bitrate=128;ice-channels=2;listeners=9;ice-x=a%20b")::get);
+        "ice-audio-info", "ice-samplerate=44100;ice-bitrate=128;ice-channels=2;listeners=9;ice-x=a%20b")));
     Map<String, Object> s = (Map<String, Object>) icestats(List.of(mount("/hdr.mp3", info, StreamCodecs.NONE,
         "A Song"))).get("source");
     assertEquals(List.of("audio_info", "bitrate", "genre", "ice-bitrate", "ice-channels", "ice-samplerate",
@@ -111,28 +111,30 @@ class StatusJsonTest {
 
   @Test
   void sourceHeadersFallBackToShoutcastNamesAndAreCleaned() {
-    SourceInfo icy = SourceInfo.fromSource(Map.of("icy-name", " Radio\r\nX: y ", "icy-br", "96",
-        "icy-url", "http://r/", "icy-pub", "1", "icy-genre", "Pop")::get);
+    SourceInfo icy = SourceInfo.fromSource(headers(Map.of("icy-name", " Radio\r\nX: y ", "icy-br", "96",
+        "icy-url", "http://r/", "icy-pub", "1", "icy-genre", "Pop")));
     assertEquals("Radio  X: y", icy.name());
     assertEquals("96", icy.bitrate());
     assertEquals("1", icy.isPublic());
-    SourceInfo both = SourceInfo.fromSource(Map.of("ice-name", "ice", "icy-name", "icy")::get);
+    SourceInfo both = SourceInfo.fromSource(headers(Map.of("ice-name", "ice", "icy-name", "icy")));
     assertEquals("ice", both.name(), "ice-* wins, as in Icecast");
-    SourceInfo fromInfo = SourceInfo.fromSource(Map.of("ice-audio-info", "ice-samplerate=48000;ice-bitrate=64")::get);
+    SourceInfo fromInfo = SourceInfo.fromSource(headers(Map.of("ice-audio-info", "ice-samplerate=48000;ice-bitrate=64")));
     assertEquals("64", fromInfo.listenerBitrate(), "icy-br from the audio info when there is no bitrate header");
     assertNull(SourceInfo.NONE.listenerBitrate());
-    assertEquals("x".repeat(SourceInfo.MAX_VALUE), SourceInfo.fromSource(Map.of("ice-name", "x".repeat(5000))::get).name());
+    assertEquals("x".repeat(SourceInfo.MAX_VALUE), SourceInfo.fromSource(headers(Map.of("ice-name", "x".repeat(5000)))).name());
   }
 
   @Test
   void listenersGetTheSourcesHeadersAsIcecastNamesThem() {
-    SourceInfo info = SourceInfo.fromSource(Map.of("ice-name", "N", "ice-description", "D", "ice-genre", "G",
+    SourceInfo info = SourceInfo.fromSource(headers(Map.of("ice-name", "N", "ice-description", "D", "ice-genre", "G",
         "ice-url", "http://u/", "ice-bitrate", "128", "ice-public", "1",
-        "ice-audio-info", "ice-samplerate=44100;ice-bitrate=128")::get);
+        "ice-audio-info", "ice-samplerate=44100;ice-bitrate=128")));
     String head = new String(Responses.listenerOk(mount("/m.mp3", info, StreamCodecs.NONE, null)),
         StandardCharsets.UTF_8);
+    // as Icecast 2.4.4 answered the same source head (both the audio info's bitrate and ice-bitrate
+    // give an icy-br)
     assertTrue(head.endsWith("Pragma: no-cache\r\nicy-br:128\r\nice-audio-info: ice-samplerate=44100;ice-bitrate=128\r\n"
-        + "icy-description:D\r\nicy-genre:G\r\nicy-name:N\r\nicy-pub:1\r\nicy-url:http://u/\r\n\r\n"), head);
+        + "icy-br:128\r\nicy-description:D\r\nicy-genre:G\r\nicy-name:N\r\nicy-pub:1\r\nicy-url:http://u/\r\n\r\n"), head);
   }
 
   @Test
@@ -182,5 +184,38 @@ class StatusJsonTest {
     for (int i = 0; i < 4; i++) {
       b[at + i] = (byte) (v >>> (8 * i));
     }
+  }
+
+  /** A source head's header fields, from a map (order does not matter: Icecast keeps them by name). */
+  static List<io.nocopy.relay.http.HttpHead.Header> headers(Map<String, String> m) {
+    List<io.nocopy.relay.http.HttpHead.Header> out = new java.util.ArrayList<>();
+    m.forEach((k, v) -> out.add(new io.nocopy.relay.http.HttpHead.Header(k, v)));
+    return out;
+  }
+
+  @Test
+  void everyIceAndIcyHeaderOfTheSourcePassesAsIcecastPassesIt() {
+    // a source head and the listener head Icecast 2.4.4 answered with (captured on this machine)
+    SourceInfo info = SourceInfo.fromSource(List.of(
+        new io.nocopy.relay.http.HttpHead.Header("Content-Type", "audio/mpeg"),
+        new io.nocopy.relay.http.HttpHead.Header("ice-name", "X"),
+        new io.nocopy.relay.http.HttpHead.Header("icy-foo", "bar"),
+        new io.nocopy.relay.http.HttpHead.Header("Ice-Zzz", "q"),
+        new io.nocopy.relay.http.HttpHead.Header("ice-password", "secret"),
+        new io.nocopy.relay.http.HttpHead.Header("icy-metaint", "8192")));
+    String head = new String(Responses.listenerOk(mount("/m.mp3", info, StreamCodecs.NONE, null)),
+        StandardCharsets.UTF_8);
+    assertTrue(head.endsWith("Pragma: no-cache\r\nicy-name:X\r\nicy-zzz:q\r\nicy-foo:bar\r\n\r\n"), head);
+    // ffmpeg sends Icy-MetaData: 1 and Ice-Public: 0 with its source request: every listener of
+    // that mount gets them back, asked or not; a repeated name counts with its last value
+    SourceInfo ffmpeg = SourceInfo.fromSource(List.of(
+        new io.nocopy.relay.http.HttpHead.Header("Icy-MetaData", "1"),
+        new io.nocopy.relay.http.HttpHead.Header("Ice-Public", "0"),
+        new io.nocopy.relay.http.HttpHead.Header("ice-name", "N"),
+        new io.nocopy.relay.http.HttpHead.Header("ice-name", "M")));
+    String second = new String(Responses.listenerOk(mount("/m.mp3", ffmpeg, StreamCodecs.NONE, null)),
+        StandardCharsets.UTF_8);
+    assertTrue(second.endsWith("Pragma: no-cache\r\nicy-name:M\r\nicy-pub:0\r\nicy-metadata:1\r\n\r\n"), second);
+    assertEquals("M", ffmpeg.name());
   }
 }

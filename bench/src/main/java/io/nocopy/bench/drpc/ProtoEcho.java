@@ -18,15 +18,23 @@ final class ProtoEcho {
 
   /** The request both peers are sent: {@code size} bytes of data, a seq, a short note. */
   static EchoMessage request(int size, long seq) {
+    return request(size, seq, true);
+  }
+
+  /**
+   * A request of {@code size} bytes of data and a seq, with or without the note (a nested message
+   * of three strings).
+   */
+  static EchoMessage request(int size, long seq, boolean note) {
     byte[] data = new byte[size];
     for (int i = 0; i < size; i++) {
       data[i] = (byte) i;
     }
-    return EchoMessage.newBuilder()
-        .setData(ByteString.copyFrom(data))
-        .setSeq(seq)
-        .setNote(Note.newBuilder().setText("bench").addTags("a").addTags("b"))
-        .build();
+    EchoMessage.Builder m = EchoMessage.newBuilder().setData(ByteString.copyFrom(data)).setSeq(seq);
+    if (note) {
+      m.setNote(Note.newBuilder().setText("bench").addTags("a").addTags("b"));
+    }
+    return m.build();
   }
 
   /** gRPC-java's implementation. */

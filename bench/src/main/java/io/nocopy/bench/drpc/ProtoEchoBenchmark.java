@@ -34,8 +34,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Generated stubs against generated stubs, same .proto (the example's echo.proto), same messages,
  * same run, loopback TCP, one caller, servers and clients in this JVM: nocopy (protoc-gen-nocopy-drpc
- * and the pooled protobuf codec) against gRPC-java (protoc-gen-grpc-java, Netty transport, direct
- * executors on both sides, its fastest configuration for handlers that do not block).
+ * and the pooled protobuf codec, unary handlers on the reader thread: {@link
+ * DrpcOptions#directUnary()}) against gRPC-java (protoc-gen-grpc-java, Netty transport, direct
+ * executors on both sides); both in their fastest configuration for handlers that do not block.
  *
  * <ul>
  *   <li>{@code *Unary}: one call per operation, the request echoed;
@@ -84,7 +85,10 @@ public class ProtoEchoBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     alloc = Allocator.builder().maxBytes(256L << 20).build();
-    server = EchoDrpc.register(new DrpcServer(alloc, DrpcOptions.DEFAULTS), new EchoService());
+    // unary handlers on the connection's reader thread, as gRPC's direct executor runs them on
+    // its event loop: both configured for handlers that do not block
+    DrpcOptions serverOptions = DrpcOptions.builder().directUnary(true).build();
+    server = EchoDrpc.register(new DrpcServer(alloc, serverOptions), new EchoService());
     SocketAddress addr = server.bind(new InetSocketAddress("127.0.0.1", 0));
     connection = DrpcClient.connect(addr, alloc, DrpcOptions.DEFAULTS);
     nocopy = EchoDrpc.client(connection);

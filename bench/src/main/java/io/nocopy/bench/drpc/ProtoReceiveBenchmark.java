@@ -66,6 +66,13 @@ public class ProtoReceiveBenchmark {
   @Param({"64", "1024"})
   public int size;
 
+  /**
+   * Whether the message carries its note (three string fields): protobuf-java decodes a string
+   * from a direct buffer through a temporary char array, from a {@code byte[]} without one.
+   */
+  @Param({"true", "false"})
+  public boolean note;
+
   private Allocator alloc;
   private DrpcServer server;
   // one connection per stream: with OverflowPolicy.BLOCK a flooded stream nobody reads would
@@ -81,7 +88,7 @@ public class ProtoReceiveBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     alloc = Allocator.builder().maxBytes(256L << 20).build();
-    EchoMessage m = ProtoEcho.request(size, 7);
+    EchoMessage m = ProtoEcho.request(size, 7, note);
     wire = m.toByteArray();
     ByteBuffer message = ByteBuffer.allocateDirect(wire.length).put(wire).flip();
     server = new DrpcServer(alloc, DrpcOptions.DEFAULTS);

@@ -12,7 +12,9 @@ import io.nocopy.example.echo.EchoOuterClass.EchoMessage;
  *
  * <ul>
  *   <li>{@code Unary}: the request, unchanged;
- *   <li>{@code ServerStream}: {@code seq} replies, reply {@code i} = {@code {data, seq: i}};
+ *   <li>{@code ServerStream}: {@code seq} replies, reply {@code i} = {@code {data, seq: i}},
+ *       written corked ({@link ProtoSender#write}) and sent together when the handler returns (or
+ *       every 64 KiB);
  *   <li>{@code ClientStream}: one reply, the requests' data concatenated, {@code seq} = their count;
  *   <li>{@code Bidi}: each request echoed, in order.
  * </ul>
@@ -45,7 +47,7 @@ public final class EchoService implements EchoDrpc.Server {
     }
     EchoMessage.Builder reply = EchoMessage.newBuilder().setData(request.getData());
     for (long i = 0; i < request.getSeq(); i++) {
-      responses.send(reply.setSeq(i).build());
+      responses.write(reply.setSeq(i).build()); // corked: the handler's return flushes them
     }
   }
 

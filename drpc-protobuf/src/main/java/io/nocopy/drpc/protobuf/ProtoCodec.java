@@ -10,7 +10,6 @@ import io.nocopy.drpc.ReceivedMessage;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,14 +71,13 @@ public final class ProtoCodec<T extends MessageLite> implements Encoding<T> {
    * @throws com.google.protobuf.InvalidProtocolBufferException if the bytes are not a valid message
    *     of this type
    */
+  @Override
   public T decode(ReceivedMessage message) throws IOException {
+    ByteBuffer one = message.buffer(); // one chunk (or none): the stream's reused view
+    if (one != null) {
+      return parser.parseFrom(one);
+    }
     int n = message.chunkCount();
-    if (n == 0) {
-      return parser.parseFrom(EMPTY);
-    }
-    if (n == 1) {
-      return parser.parseFrom(message.chunk(0).asByteBuffer());
-    }
     ByteBuffer[] views = new ByteBuffer[n];
     for (int i = 0; i < n; i++) {
       views[i] = message.chunk(i).asByteBuffer();
@@ -130,8 +128,11 @@ public final class ProtoCodec<T extends MessageLite> implements Encoding<T> {
     }
     Block block = allocator.allocate(size);
     try {
-      MemorySegment target = block.segment().asSlice(0, size);
-      CodedOutputStream out = CodedOutputStream.newInstance(target.asByteBuffer());
+      // the block's own cached buffer view (ours alone until the slice is handed over): no view
+      // object per message
+      ByteBuffer target = block.byteBuffer();
+      target.limit(size).position(0);
+      CodedOutputStream out = CodedOutputStream.newInstance(target);
       value.writeTo(out);
       out.flush();
       out.checkNoSpaceLeft();

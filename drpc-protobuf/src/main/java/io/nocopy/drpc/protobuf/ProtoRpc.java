@@ -25,7 +25,9 @@ public final class ProtoRpc {
 
   /**
    * Calls a unary rpc: the request is serialized into a pooled block and sent with the Invoke and
-   * CloseSend in one write; the response is parsed from the blocks it was received into.
+   * CloseSend in one write; the response is parsed from the blocks it was received into, lent to
+   * the codec without a slice handle ({@link DrpcClient#invoke(String, Slice,
+   * io.nocopy.drpc.Encoding)}).
    *
    * @param <I> the request type
    * @param <O> the response type
@@ -41,15 +43,14 @@ public final class ProtoRpc {
   public static <I extends MessageLite, O extends MessageLite> O unary(
       DrpcClient client, String rpc, I request, ProtoCodec<I> in, ProtoCodec<O> out)
       throws IOException {
-    try (Slice req = in.encode(request, client.allocator());
-        Slice resp = client.invoke(rpc, req)) {
-      return out.decode(resp);
+    try (Slice req = in.encode(request, client.allocator())) {
+      return client.invoke(rpc, req, out);
     }
   }
 
   /**
-   * Opens a server-streaming rpc: sends the request and CloseSend; the caller receives the
-   * responses until {@link ProtoStream#receive()} returns null.
+   * Opens a server-streaming rpc: sends the Invoke, the request and CloseSend in one write; the
+   * caller receives the responses until {@link ProtoStream#receive()} returns null.
    *
    * @param <I> the request type
    * @param <O> the response type
@@ -64,14 +65,8 @@ public final class ProtoRpc {
   public static <I extends MessageLite, O extends MessageLite> ProtoStream<I, O> serverStream(
       DrpcClient client, String rpc, I request, ProtoCodec<I> in, ProtoCodec<O> out)
       throws IOException {
-    ProtoStream<I, O> s = open(client, rpc, in, out);
-    try {
-      s.send(request);
-      s.closeSend();
-      return s;
-    } catch (IOException | RuntimeException e) {
-      s.close();
-      throw e;
+    try (Slice req = in.encode(request, client.allocator())) {
+      return new ProtoStream<>(client.openStream(rpc, req), in, out);
     }
   }
 

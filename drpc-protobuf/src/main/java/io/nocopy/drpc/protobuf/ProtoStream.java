@@ -60,6 +60,18 @@ public final class ProtoStream<S extends MessageLite, R extends MessageLite>
   }
 
   @Override
+  public void write(S message) throws IOException {
+    try (Slice bytes = out.encode(message, stream.allocator())) {
+      stream.write(bytes);
+    }
+  }
+
+  @Override
+  public void flush() throws IOException {
+    stream.flush();
+  }
+
+  @Override
   public R receive() throws IOException {
     if (!stream.receive(parse)) {
       return null;
