@@ -11,12 +11,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * table stays as small as the set of connected addresses. Thread-safe, lock-free.
  */
 final class ListenerLimits {
-  private final int maxTotal;
-  private final int maxPerIp;
+  private volatile int maxTotal;
+  private volatile int maxPerIp;
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
   ListenerLimits(int maxTotal, int maxPerIp) {
+    this.maxTotal = maxTotal;
+    this.maxPerIp = maxPerIp;
+  }
+
+  /**
+   * Changes the limits (a reload); listeners already admitted stay, new ones count against the
+   * new limits.
+   *
+   * @param maxTotal the most listeners over all mounts
+   * @param maxPerIp the most listeners from one address
+   */
+  void limits(int maxTotal, int maxPerIp) {
     this.maxTotal = maxTotal;
     this.maxPerIp = maxPerIp;
   }

@@ -665,6 +665,66 @@ public record RelayConfig(
   }
 
   /**
+   * These settings, read again for a reload, over the {@code running} ones: what only a restart can
+   * change (the listen sockets, the engine, the memory cap, the recording directory, the logs, the
+   * pid file, the status line, the connection cap) keeps its running value, and a password that was
+   * generated again (none given) keeps the one generated at the start.
+   *
+   * @param running the settings the server runs with
+   * @return the settings to apply
+   */
+  RelayConfig reloadedOver(RelayConfig running) {
+    Builder b = toBuilder();
+    b.listen = running.listen;
+    b.extraSockets = new ArrayList<>(running.extraSockets);
+    b.engine = running.engine;
+    b.memoryCap = running.memoryCap;
+    b.recordDir = running.recordDir;
+    b.logs = running.logs;
+    b.pidFile = running.pidFile;
+    b.statusInterval = running.statusInterval;
+    b.maxConnections = running.maxConnections;
+    if (passwordGenerated && running.passwordGenerated) {
+      b.sourcePassword = null;
+      b.generatedSourcePassword = running.sourcePassword;
+    }
+    if (adminPasswordGenerated && running.adminPasswordGenerated) {
+      b.adminPassword = null;
+      b.generatedAdminPassword = running.adminPassword;
+    }
+    return b.build();
+  }
+
+  /**
+   * What {@code next} changes that only a restart applies (see {@link #reloadedOver}).
+   *
+   * @param next settings read again
+   * @return the names of the changed settings, empty if none
+   */
+  List<String> restartOnly(RelayConfig next) {
+    List<String> changed = new ArrayList<>();
+    if (!listen.equals(next.listen) || !extraSockets.equals(next.extraSockets)) {
+      changed.add("the listen sockets");
+    }
+    if (engine != next.engine) {
+      changed.add("the engine");
+    }
+    if (memoryCap != next.memoryCap) {
+      changed.add("the memory cap");
+    }
+    if (!java.util.Objects.equals(recordDir, next.recordDir)) {
+      changed.add("the recording directory");
+    }
+    if (!logs.equals(next.logs)) {
+      changed.add("the logs (paths, logging)");
+    }
+    if (!java.util.Objects.equals(pidFile, next.pidFile)) {
+      changed.add("the pid file");
+    }
+    return changed;
+  }
+
+  /**
    * A copy with another listen address (tests bind port 0).
    *
    * @param address where the copy listens

@@ -4,10 +4,11 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code ./nocopy relay}: parses flags (and the {@code --config} file under them), starts the
- * server, writes the pid file, prints where to publish and listen, shows the status line, and
- * shuts down cleanly on SIGINT/SIGTERM (recordings closed complete, pid file removed). Bad flags or
- * a bad configuration file exit with status 2 and one line naming the flag, or the file, line and
- * reason; an address that cannot be bound exits with status 1.
+ * server, writes the pid file, prints where to publish and listen, shows the status line, reloads
+ * the file on SIGHUP ({@link Reload}), and shuts down cleanly on SIGINT/SIGTERM (recordings closed
+ * complete, pid file removed). Bad flags or a bad configuration file exit with status 2 and one
+ * line naming the flag, or the file, line and reason; an address that cannot be bound exits with
+ * status 1.
  */
 public final class RelayMain {
   private RelayMain() {}
@@ -54,6 +55,9 @@ public final class RelayMain {
       return;
     }
     PidFile pid = PidFile.write(config.pidFile());
+    if (config.configFile() != null) {
+      Hangup.onSignal(new Reload(server, System.getenv(), args));
+    }
     String base = "http://" + server.address().getHostString() + ":" + server.address().getPort();
     System.out.println("nocopy relay listening on " + base + " (engine " + server.engineName() + ")");
     for (int i = 1; i < server.addresses().size(); i++) {

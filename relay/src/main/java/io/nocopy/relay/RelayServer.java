@@ -54,11 +54,11 @@ public final class RelayServer implements AutoCloseable {
   /** The bytes all request heads being read may hold together (heap, not pooled memory). */
   static final long HEAD_BUDGET = 16L << 20;
 
-  private final RelayConfig config;
+  private volatile RelayConfig config; // replaced whole by a reload
   private final Allocator allocator;
-  private final SourceLogins sourceLogins;
-  private final BasicAuth adminAuth;
-  private final BasicAuth relayAuth; // null: no relay-password, no slave may log in
+  private volatile SourceLogins sourceLogins;
+  private volatile BasicAuth adminAuth;
+  private volatile BasicAuth relayAuth; // null: no relay-password, no slave may log in
   private final Relays relays = new Relays(this);
   private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
   private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
@@ -162,7 +162,7 @@ public final class RelayServer implements AutoCloseable {
       acceptors.add(Thread.ofPlatform().name("relay-accept " + l.address).unstarted(() -> acceptLoop(l)));
     }
     long period = Math.max(100, Math.min(1000, config.sourceTimeout().toMillis() / 4));
-    Timeouts timeouts = new Timeouts(config, mounts, sources);
+    Timeouts timeouts = new Timeouts(this::config, mounts, sources);
     watchdog.scheduleWithFixedDelay(timeouts::check, period, period, TimeUnit.MILLISECONDS);
   }
 
@@ -183,6 +183,41 @@ public final class RelayServer implements AutoCloseable {
     }
     s.relays.start(config.relaying());
     return s;
+  }
+
+  /**
+   * Applies a reloaded configuration (SIGHUP) without dropping anyone: per-mount settings, source,
+   * admin and relay passwords, limits, timeouts, the station's settings and the relays take effect
+   * for what comes next (connected listeners and sources stay; a limit lowered below the current
+   * count refuses newcomers until enough leave). What needs a restart (the listen sockets, the
+   * engine, the memory cap, the recording directory, the logs' places) keeps its running value,
+   * and a warning names it when the file changed it.
+   *
+   * @param next the settings read again from the same flags and file
+   * @throws IllegalArgumentException if they cannot be applied (a fallback loop): nothing changed
+   */
+  synchronized void reload(RelayConfig next) {
+    java.util.List<String> loop = next.mounts().fallbackLoop();
+    if (!loop.isEmpty()) {
+      throw new IllegalArgumentException("the fallback mounts loop: " + String.join(" -> ", loop));
+    }
+    RelayConfig running = config;
+    RelayConfig applied = next.reloadedOver(running);
+    java.util.List<String> kept = running.restartOnly(next);
+    if (!kept.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "reload: {0} changed; that takes a restart, the running"
+          + " values stay", String.join(", ", kept));
+    }
+    sourceLogins = new SourceLogins(applied);
+    adminAuth = new BasicAuth(applied.adminUser(), applied.adminPassword());
+    relayAuth = applied.relaying().password() == null ? null
+        : new BasicAuth(applied.relaying().user(), applied.relaying().password());
+    listenerLimits.limits(applied.maxListeners(), applied.maxListenersPerIp());
+    config = applied;
+    relays.reload(applied.relaying());
+    LOG.log(System.Logger.Level.INFO, "reloaded {0}: {1} mounts configured, {2} live",
+        applied.configFile() == null ? "the settings" : applied.configFile(),
+        applied.mounts().named().size(), mounts.size());
   }
 
   /**

@@ -17,19 +17,21 @@ import java.util.concurrent.TimeUnit;
 final class Timeouts {
   private static final System.Logger LOG = System.getLogger(Timeouts.class.getName());
 
-  private final RelayConfig config;
+  private final java.util.function.Supplier<RelayConfig> settings; // the server's current ones
   private final Map<String, Mount> mounts;
   private final Map<String, Live> sources;
   // the client timeout's books: per listener, {bytes written, when that last changed}
   private final IdentityHashMap<MountFanout.Attached, long[]> progress = new IdentityHashMap<>();
 
   /**
-   * @param config the timeouts
+   * @param settings the server's current settings (the timeouts; read at every check, so that a
+   *     reload applies at the next one)
    * @param mounts the server's live mounts (read)
    * @param sources the server's live sources by mount name (read; the server adds and removes)
    */
-  Timeouts(RelayConfig config, Map<String, Mount> mounts, Map<String, Live> sources) {
-    this.config = config;
+  Timeouts(java.util.function.Supplier<RelayConfig> settings, Map<String, Mount> mounts,
+      Map<String, Live> sources) {
+    this.settings = settings;
     this.mounts = mounts;
     this.sources = sources;
   }
@@ -47,6 +49,7 @@ final class Timeouts {
    * stopped reading on a stream too slow to fill its queue soon.
    */
   private void checkListeners() {
+    RelayConfig config = settings.get();
     long now = System.nanoTime();
     long limit = config.clientTimeout().toNanos();
     Set<MountFanout.Attached> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -95,6 +98,7 @@ final class Timeouts {
    * transports the count is the fan-out's, so the check reads no stream byte.
    */
   private void checkSources() {
+    RelayConfig config = settings.get();
     long now = System.nanoTime();
     long limit = config.sourceTimeout().toNanos();
     for (Live l : sources.values()) {

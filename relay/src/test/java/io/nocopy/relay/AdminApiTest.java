@@ -37,6 +37,8 @@ class AdminApiTest {
         assertIcecast("killclient-unknown-id.txt", admin(at, "/admin/killclient?mount=/live.mp3&id=999999"));
         assertIcecast("killclient-bad-id.txt", admin(at, "/admin/killclient?mount=/live.mp3&id=abc"));
         assertIcecast("killclient-no-id.txt", admin(at, "/admin/killclient?mount=/live.mp3"));
+        // captured by relay/compat/side-by-side.sh
+        assertIcecast("metadata.txt", admin(at, "/admin/metadata?mount=/live.mp3&mode=updinfo&song=Side%20Song"));
         assertIcecast("killsource-unknown.txt", admin(at, "/admin/killsource?mount=/nothere.mp3"));
         assertIcecast("killsource-no-mount.txt", admin(at, "/admin/killsource"));
         assertIcecast("killsource.txt", admin(at, "/admin/killsource?mount=/hidden.mp3"));
