@@ -18,7 +18,8 @@
 #                                           smallest relay of this shape (one send per listener per
 #                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
 #                                           "floor-uring": the same with each read's sends submitted as
-#                                           one io_uring batch (needs liburing-dev)
+#                                           one io_uring batch (needs liburing-dev); "userspace-uring":
+#                                           nocopy userspace with --io-uring on
 #   SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max"   listeners@rate-per-source ("max": an unpaced
 #                                           source); SCENARIOS=scale is "1000@128k 2000@128k 1000@64k
 #                                           10000@128k", SCENARIOS=latency the default
@@ -165,10 +166,12 @@ start_peer() { # peer port listeners class rate -> sets PEER_PID, STATS_ARGS, PE
   STATS_ARGS=(--stats-path /admin/nocopy-stats.json --admin-password "admin$PASSWORD")
   CONNECT_ARGS=(--connect-rate "$CONNECT_RATE")
   case "$peer" in
-    splice|userspace)
+    splice|userspace|userspace-uring)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
+      local uring=()
+      [[ "$peer" == *-uring ]] && uring=(--io-uring on)
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
-        --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "$peer" \
+        --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "${peer%-uring}" "${uring[@]}" \
         --status-interval 0 --queue-size "$QUEUE" --max-connections $(( n + 100 )) --max-pending-per-ip 1000 \
         --max-listeners $(( n + 50 )) --max-listeners-per-ip $(( n + 50 )) "${class_flags[@]}" \
         ${NOCOPY_FLAGS:-} >"$log" 2>&1 &
@@ -205,7 +208,7 @@ start_peer() { # peer port listeners class rate -> sets PEER_PID, STATS_ARGS, PE
         icecast2 -c "$dir/icecast.xml" >"$log" 2>&1 &
       fi
       PEER_PID=$! ;;
-    *) die "unknown peer '$peer' (splice, userspace, icecast, netty, floor, floor-uring)" ;;
+    *) die "unknown peer '$peer' (splice, userspace, userspace-uring, icecast, netty, floor, floor-uring)" ;;
   esac
   wait_port "$port" "$PEER_PID" || { cat "$log" >&2; die "$peer did not start on port $port"; }
 }

@@ -169,6 +169,20 @@ public final class Fanout implements AutoCloseable {
   }
 
   /**
+   * Why batching sends through io_uring ({@link Builder#ioUring}) cannot work in this process: an
+   * old kernel, {@code kernel.io_uring_disabled}, a seccomp profile refusing {@code
+   * io_uring_setup}, or no access to socket descriptors.
+   *
+   * @return the reason, or null where it works
+   */
+  public static String whyNoIoUring() {
+    if (!io.nocopy.internal.linux.IoUring.available()) {
+      return io.nocopy.internal.linux.IoUring.unavailableReason();
+    }
+    return io.nocopy.internal.linux.ChannelFds.unavailableReason();
+  }
+
+  /**
    * Whether the source thread's direct writes to idle sinks go to the kernel as one io_uring
    * submission per chunk ({@link Builder#ioUring}): asked for, on the userspace transport, and
    * io_uring works here (false once a ring error stopped it).

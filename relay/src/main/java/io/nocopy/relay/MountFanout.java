@@ -218,6 +218,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
         .transport(transport)
         .sinkBound(listenerBound)
         .burst(burst)
+        .ioUring(config.ioUring() != RelayConfig.IoUring.OFF)
         .allocator(allocator)
         .listener(this)
         // one platform thread per mount does the steady work, waiting for the source in poll(2)
@@ -289,10 +290,11 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   /**
    * The transport serving the mount, as the status page names it.
    *
-   * @return {@code splice} or {@code userspace}
+   * @return {@code splice}, {@code userspace}, or {@code userspace+io_uring} while its sends are
+   *     batched through io_uring
    */
   String name() {
-    return name(fanout.transport());
+    return fanout.ioUring() ? "userspace+io_uring" : name(fanout.transport());
   }
 
   /**

@@ -41,6 +41,8 @@ import io.nocopy.relay.config.Station;
  * @param burstSize bytes a new listener gets at once from the recent past of the stream
  * @param queueSize bytes a listener may fall behind before it is disconnected
  * @param engine how bytes are fanned out
+ * @param ioUring whether the userspace engine sends a chunk to every idle listener with one
+ *     io_uring submission
  * @param recordDir where each mount is recorded, or null for no recording
  * @param memoryCap the byte cap of the relay's pooled memory
  * @param headerTimeout how long a client may take to send its request head (slowloris guard)
@@ -81,6 +83,7 @@ public record RelayConfig(
     int burstSize,
     int queueSize,
     Engine engine,
+    IoUring ioUring,
     Path recordDir,
     long memoryCap,
     Duration headerTimeout,
@@ -185,8 +188,19 @@ public record RelayConfig(
     USERSPACE
   }
 
+  /** Whether the userspace engine batches its sends through io_uring ({@code --io-uring}). */
+  public enum IoUring {
+    /** Where io_uring works (the reason it does not is logged once). */
+    AUTO,
+    /** Always; the relay does not start where io_uring does not work. */
+    ON,
+    /** Never: one system call per listener and chunk. */
+    OFF
+  }
+
   /** Validates the settings. */
   public RelayConfig {
+    java.util.Objects.requireNonNull(ioUring, "ioUring");
     if (sourcePassword == null || sourcePassword.isEmpty()) {
       throw new IllegalArgumentException("source password is empty");
     }
@@ -271,6 +285,9 @@ public record RelayConfig(
         --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
         --engine auto|splice|userspace
                                    fan-out engine (default auto: splice where available)
+        --io-uring auto|on|off     the userspace engine sends a chunk to every idle listener with
+                                   one io_uring submission instead of one system call each
+                                   (default off; auto: where io_uring works)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
                                    here under the same name (repeatable); http://USER:PW@HOST:PORT/M
@@ -392,6 +409,7 @@ public record RelayConfig(
         case "--burst-size" -> b.burstSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
         case "--queue-size" -> b.queueSize = (int) Math.min(Integer.MAX_VALUE, parseSize(flag, f.required()));
         case "--engine" -> b.engine = parseEngine(f.required());
+        case "--io-uring" -> b.ioUring = parseIoUring(f.required());
         case "--record-dir" -> b.recordDir = Path.of(f.required());
         case "--relay" -> relays.add(RelayFlags.relay(f.required()));
         case "--memory-cap" -> b.memoryCap = parseSize(flag, f.required());
@@ -468,6 +486,7 @@ public record RelayConfig(
     b.burstSize = burstSize;
     b.queueSize = queueSize;
     b.engine = engine;
+    b.ioUring = ioUring;
     b.recordDir = recordDir;
     b.memoryCap = memoryCap;
     b.headerTimeout = headerTimeout;
@@ -520,6 +539,8 @@ public record RelayConfig(
     public int queueSize = 512 * 1024;
     /** See {@link RelayConfig#engine()}. */
     public Engine engine = Engine.AUTO;
+    /** See {@link RelayConfig#ioUring()}. */
+    public IoUring ioUring = IoUring.OFF;
     /** See {@link RelayConfig#recordDir()}. */
     public Path recordDir;
     /** See {@link RelayConfig#memoryCap()}. */
@@ -576,7 +597,7 @@ public record RelayConfig(
       int connections = maxConnections != null ? maxConnections : defaultMaxConnections(openFileLimit());
       return new RelayConfig(listen, extraSockets, password, generated, adminUser, admin,
           adminGenerated, maxListeners, maxListenersPerIp, maxClients, maxSources, burstSize,
-          queueSize, engine, recordDir, memoryCap, headerTimeout, sourceTimeout, clientTimeout,
+          queueSize, engine, ioUring, recordDir, memoryCap, headerTimeout, sourceTimeout, clientTimeout,
           connections, maxPendingPerIp, statusInterval, coalesce, maxLatency, icyMetaint, mounts, station, logs,
           relaying, pidFile, configFile);
     }
@@ -799,6 +820,14 @@ public record RelayConfig(
       default -> throw new IllegalArgumentException("--log-level wants 1 (error), 2 (warn), 3 (info) or 4"
           + " (debug), got '" + v + "'");
     };
+  }
+
+  static IoUring parseIoUring(String v) {
+    try {
+      return IoUring.valueOf(v.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--io-uring wants auto, on or off, got '" + v + "'");
+    }
   }
 
   static Engine parseEngine(String v) {

@@ -1,5 +1,6 @@
 package io.nocopy.relay;
 
+import io.nocopy.fanout.Fanout;
 import io.nocopy.memory.Allocator;
 import io.nocopy.pipe.Pipe;
 import io.nocopy.pipe.Transfer;
@@ -138,7 +139,14 @@ public final class RelayServer implements AutoCloseable {
           + " {0} bytes here (/proc/sys/fs/pipe-max-size), not --queue-size {1}", spliceBound,
           config.queueSize());
     }
+    String refused = null;
     if (config.engine() == RelayConfig.Engine.SPLICE && !spliceAvailable) {
+      refused = "--engine splice: splice(2) is not available here (it needs Linux and"
+          + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto";
+    } else if (config.ioUring() == RelayConfig.IoUring.ON && Fanout.whyNoIoUring() != null) {
+      refused = "--io-uring on: " + Fanout.whyNoIoUring() + "; use --io-uring auto";
+    }
+    if (refused != null) {
       for (Listening l : sockets) {
         closeQuietly(l.ch);
       }
@@ -146,8 +154,7 @@ public final class RelayServer implements AutoCloseable {
       if (accessLog != null) {
         accessLog.close();
       }
-      throw new IOException("--engine splice: splice(2) is not available here (it needs Linux and"
-          + " --add-opens java.base/sun.nio.ch=io.nocopy, which ./nocopy passes); use --engine auto");
+      throw new IOException(refused);
     }
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("relay-watchdog").unstarted(r));

@@ -24,6 +24,7 @@ class RelayConfigTest {
     assertEquals(64 * 1024, c.burstSize());
     assertEquals(512 * 1024, c.queueSize());
     assertEquals(RelayConfig.Engine.AUTO, c.engine());
+    assertEquals(RelayConfig.IoUring.OFF, c.ioUring());
     assertNull(c.recordDir());
     assertTrue(c.relaying().relays().isEmpty());
     assertTrue(c.relaying().master().isEmpty());
@@ -40,7 +41,7 @@ class RelayConfigTest {
         "--max-listeners=50", "--max-listeners-per-ip", "5", "--burst-size", "32k", "--queue-size",
         "1MiB", "--engine", "userspace", "--record-dir", "/tmp/rec", "--relay",
         "http://10.0.0.1:8000/a.mp3", "--memory-cap", "64m", "--header-timeout", "3",
-        "--status-interval", "0", "--coalesce-ms", "0");
+        "--status-interval", "0", "--coalesce-ms", "0", "--io-uring", "auto");
     assertEquals(9000, c.listen().getPort());
     assertEquals("pw", c.sourcePassword());
     assertEquals(50, c.maxListeners());
@@ -54,6 +55,8 @@ class RelayConfigTest {
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
+    assertEquals(RelayConfig.IoUring.AUTO, c.ioUring());
+    assertEquals(RelayConfig.IoUring.ON, RelayConfig.parse("--io-uring", "on").ioUring());
     assertEquals(RelayConfig.Coalescing.fixed(Duration.ZERO), c.coalesce());
     assertEquals(RelayConfig.Coalescing.AUTO, RelayConfig.parse().coalesce(), "default");
     assertEquals(250, RelayConfig.parse().maxLatency().toMillis(), "default");
@@ -83,7 +86,7 @@ class RelayConfigTest {
       {"--listen", "nohost"}, {"--listen", "h:99999"}, {"--max-listeners", "x"},
       {"--max-listeners", "0"}, {"--burst-size", "12q"}, {"--queue-size", "-1"},
       {"--engine", "warp"}, {"--relay", "ftp://x/y"}, {"--relay", "http://host/"},
-      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"},
+      {"--memory-cap", "1k"}, {"--bogus", "1"}, {"--coalesce-ms", "5000"}, {"--io-uring", "maybe"},
       {"--coalesce-ms", "sometimes"}, {"--max-latency-ms", "1"}, {"--max-latency-ms", "x"}, {"--listen"}, {"--burst-size", "1m", "--queue-size", "64k"}
     };
     for (String[] args : bad) {

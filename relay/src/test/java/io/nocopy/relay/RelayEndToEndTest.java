@@ -129,6 +129,32 @@ class RelayEndToEndTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void ioUringSendsGiveEveryListenerTheSourceBytesAndTheStatusSaysSo() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(io.nocopy.fanout.Fanout.whyNoIoUring() == null,
+        () -> "io_uring unavailable: " + io.nocopy.fanout.Fanout.whyNoIoUring());
+    byte[] data = random(3 << 20, 43);
+    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m", "--engine",
+        "userspace", "--io-uring", "on", "--coalesce-ms", "0"))) {
+      InetSocketAddress at = server.address();
+      List<Clients.Listener> ls = new ArrayList<>();
+      try (Clients.Source src = Clients.source(at, "/live.mp3", false, false)) {
+        for (int i = 0; i < 4; i++) {
+          ls.add(new Clients.Listener(at, "/live.mp3"));
+        }
+        await(() -> server.mounts().get(0).listeners() == 4, "4 listeners");
+        assertEquals("userspace+io_uring", server.mounts().get(0).engine());
+        sendPaced(src, data, 8, 4 << 20);
+        src.finish();
+        for (Clients.Listener l : ls) {
+          assertArrayEquals(data, l.awaitEnd(), "listener bytes");
+          l.close();
+        }
+      }
+      assertClean(server);
+    }
+  }
+
   @ParameterizedTest(name = "engine={0}")
   @CsvSource({"splice", "userspace"})
   void newListenerGetsTheBurstThenTheLiveStreamWithoutGapOrDuplicate(String engine) throws Exception {
