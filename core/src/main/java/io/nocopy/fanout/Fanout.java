@@ -93,6 +93,7 @@ public final class Fanout implements AutoCloseable {
   private boolean sourceDone;
   private final AtomicBoolean started = new AtomicBoolean();
   private volatile boolean closed;
+  private volatile boolean sourceEnding; // endSource(): the stream ends at the next chunk boundary
   private volatile Thread sourceThread;
   // Delivering a chunk, adding a sink and forgetting one hold this lock.
   final ReentrantLock delivery = new ReentrantLock();
@@ -345,6 +346,24 @@ public final class Fanout implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends the stream as if the source had ended, at the boundary of the chunk being delivered: no
+   * further chunk is read, every sink writes out what it has and finishes, and the source thread
+   * returns as at the source's end. For a source that must be stopped while it still sends (an
+   * admin's kill): shutting its socket's input down is not enough, because the kernel goes on
+   * queueing what arrives and a paced reader always finds some. The source's channel stays
+   * open; its owner closes it when the source thread has returned. A source thread waiting for a
+   * quiet source wakes when the source is readable (shut its input down to make it so).
+   * Thread-safe and idempotent.
+   */
+  public void endSource() {
+    sourceEnding = true;
+    Thread t = sourceThread;
+    if (t != null) {
+      LockSupport.unpark(t); // out of a pacing park at once
+    }
+  }
+
   boolean closed() {
     return closed;
   }
@@ -460,6 +479,9 @@ public final class Fanout implements AutoCloseable {
     transport.begin();
     while (!closed) {
       hold.await();
+      if (sourceEnding) {
+        return; // as at the source's end
+      }
       Chunk c = transport.read();
       long stepStart = System.nanoTime();
       if (c == null) {

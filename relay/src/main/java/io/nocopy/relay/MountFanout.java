@@ -400,6 +400,11 @@ final class MountFanout implements FanoutListener, AutoCloseable {
     return fanout.bytesIn();
   }
 
+  /** Ends the stream at the next chunk boundary as if the source had left ({@link Fanout#endSource}). */
+  void endSource() {
+    fanout.endSource();
+  }
+
   /** Ends every sink at once, written out or not (server shutdown). */
   void dropAll() {
     fanout.close();

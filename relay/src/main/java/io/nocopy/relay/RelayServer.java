@@ -437,8 +437,8 @@ public final class RelayServer implements AutoCloseable {
   }
 
   /**
-   * Ends a mount's source as {@code /admin/killsource} asks: its input is shut down, so its fan-out
-   * sees the end of the stream and the mount ends as if the source had left.
+   * Ends a mount's source as {@code /admin/killsource} asks: its fan-out ends the stream at the next
+   * chunk boundary and its input is shut down, and the mount ends as if the source had left.
    *
    * @param name the mount
    * @return false if no source serves that mount
@@ -449,8 +449,12 @@ public final class RelayServer implements AutoCloseable {
       return false;
     }
     LOG.log(System.Logger.Level.INFO, "{0}: source removed by an admin request", name);
+    Mount mount = mount(name);
+    if (mount != null) {
+      mount.fanout.endSource(); // a source that goes on sending would keep a paced reader busy
+    }
     try {
-      live.ch.shutdownInput();
+      live.ch.shutdownInput(); // wakes a reader waiting for a quiet source
     } catch (IOException e) {
       closeQuietly(live.ch);
     }

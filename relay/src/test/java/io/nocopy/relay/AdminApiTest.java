@@ -1,6 +1,7 @@
 package io.nocopy.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -107,6 +108,40 @@ class AdminApiTest {
           // the id is gone: a second kill finds nothing
           assertTrue(admin(at, "/admin/killclient?mount=/live.mp3&id=" + ids.get(1)).contains("<return>0</return>"));
         }
+      }
+    }
+  }
+
+  @Test
+  void killsourceEndsASourceThatGoesOnSending() throws Exception {
+    // a paced reader (the default coalescing) always finds new bytes of a source that goes on
+    // sending after its input was shut down: killsource must end the stream all the same
+    try (RelayServer server = RelayServer.start(Clients.config("--coalesce-ms", "50"));
+        Socket src = source(server.address(), "/live.mp3")) {
+      InetSocketAddress at = server.address();
+      feed(src);
+      try (Socket l = listener(at, "stays/1")) {
+        Thread sender = Thread.ofPlatform().daemon().start(() -> {
+          byte[] b = new byte[400];
+          try {
+            while (true) { // a frame every 10 ms: a paced read always finds bytes waiting
+              src.getOutputStream().write(b);
+              Thread.sleep(10);
+            }
+          } catch (IOException | InterruptedException ended) {
+            // the relay closed the source: what the test waits for
+          }
+        });
+        Thread.sleep(500);
+        assertTrue(admin(at, "/admin/killsource?mount=/live.mp3").contains("Source Removed"));
+        sender.join(10_000);
+        assertFalse(sender.isAlive(), "the source's writes fail once the relay ended it");
+        l.setSoTimeout(10_000);
+        byte[] rest = new byte[8192];
+        while (l.getInputStream().read(rest) >= 0) { // the listener's stream ends with its source
+          continue;
+        }
+        RelayEndToEndTest.await(() -> server.mount("/live.mp3") == null, "the mount is gone");
       }
     }
   }
