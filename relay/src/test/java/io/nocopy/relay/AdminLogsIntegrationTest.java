@@ -67,11 +67,13 @@ class AdminLogsIntegrationTest {
       Process first = start(clients, "curl", "-s", "-o", "/dev/null", "-A", "first/1", base + "/live.mp3");
       Process second = start(clients, "curl", "-s", "-o", "/dev/null", "-A", "second/2", "-e",
           "http://example.org/player", base + "/live.mp3");
-      RelayEndToEndTest.await(() -> admin(base, "listclients?mount=/live.mp3").contains("<Listeners>2</Listeners>"),
-          "two listeners listed");
+      // the two listeners, and no longer the readiness probe's curl (it may be listed until the
+      // relay notices it left)
+      RelayEndToEndTest.await(() -> AdminApiTest.all(admin(base, "listclients?mount=/live.mp3"),
+          "<UserAgent>([^<]*)</UserAgent>").stream().sorted().toList().equals(List.of("first/1", "second/2")),
+          "the two listeners listed");
       String list = admin(base, "listclients?mount=/live.mp3");
-      List<String> agents = AdminApiTest.all(list, "<UserAgent>([^<]*)</UserAgent>");
-      assertEquals(List.of("first/1", "second/2"), agents.stream().sorted().toList(), list);
+      assertTrue(list.contains("<Listeners>2</Listeners>"), list);
       String secondId = AdminApiTest.all(list, "<UserAgent>second/2</UserAgent><Connected>\\d+</Connected><ID>(\\d+)</ID>")
           .get(0);
       String stats = admin(base, "stats");
