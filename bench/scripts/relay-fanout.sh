@@ -19,7 +19,7 @@
 #                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
 #                                           "floor-uring": the same with each read's sends submitted as
 #                                           one io_uring batch (needs liburing-dev); "userspace-uring":
-#                                           nocopy userspace with --io-uring on
+#                                           nocopy userspace with --io-uring on ("userspace": off)
 #   SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max"   listeners@rate-per-source ("max": an unpaced
 #                                           source); SCENARIOS=scale is "1000@128k 2000@128k 1000@64k
 #                                           10000@128k", SCENARIOS=latency the default
@@ -168,7 +168,7 @@ start_peer() { # peer port listeners class rate -> sets PEER_PID, STATS_ARGS, PE
   case "$peer" in
     splice|userspace|userspace-uring)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
-      local uring=()
+      local uring=(--io-uring off) # the relay's default is auto: plain userspace says off
       [[ "$peer" == *-uring ]] && uring=(--io-uring on)
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
         --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "${peer%-uring}" "${uring[@]}" \

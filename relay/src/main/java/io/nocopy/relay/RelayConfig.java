@@ -180,7 +180,11 @@ public record RelayConfig(
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
-    /** splice where the platform allows it, userspace otherwise. */
+    /**
+     * The userspace engine with io_uring sends where io_uring works and {@code --io-uring} is not
+     * off (the cheapest per delivered byte), else splice where the platform allows it, else
+     * userspace.
+     */
     AUTO,
     /** source socket -> pipe -> tee into each listener's pipe -> splice to its socket. */
     SPLICE,
@@ -284,10 +288,12 @@ public record RelayConfig(
         --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
         --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
         --engine auto|splice|userspace
-                                   fan-out engine (default auto: splice where available)
+                                   fan-out engine (default auto: userspace with io_uring where
+                                   io_uring works, else splice where available, else userspace)
         --io-uring auto|on|off     the userspace engine sends a chunk to every idle listener with
                                    one io_uring submission instead of one system call each
-                                   (default off; auto: where io_uring works)
+                                   (default auto: where io_uring works; the relay says once why
+                                   it is off)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
                                    here under the same name (repeatable); http://USER:PW@HOST:PORT/M
@@ -540,7 +546,7 @@ public record RelayConfig(
     /** See {@link RelayConfig#engine()}. */
     public Engine engine = Engine.AUTO;
     /** See {@link RelayConfig#ioUring()}. */
-    public IoUring ioUring = IoUring.OFF;
+    public IoUring ioUring = IoUring.AUTO;
     /** See {@link RelayConfig#recordDir()}. */
     public Path recordDir;
     /** See {@link RelayConfig#memoryCap()}. */

@@ -89,6 +89,7 @@ public final class RelayServer implements AutoCloseable {
   private final ScheduledExecutorService watchdog;
   private final List<Thread> acceptors = new ArrayList<>();
   private final boolean spliceAvailable;
+  private final boolean ioUring; // userspace mounts batch their sends through io_uring
   private final int spliceBound; // per-sink pipe size: --queue-size, at most pipe-max-size
   private volatile boolean closed;
 
@@ -132,9 +133,15 @@ public final class RelayServer implements AutoCloseable {
     ServerSocketChannel server = sockets.get(0).ch;
     this.address = sockets.get(0).address;
     this.spliceAvailable = Transfer.accelerated(server, server);
+    this.ioUring = MountFanout.ioUring(config);
+    if (config.ioUring() == RelayConfig.IoUring.AUTO && !ioUring) {
+      // the one line that says why: the fan-outs are then opened without io_uring and stay quiet
+      LOG.log(System.Logger.Level.INFO, "io_uring is off, the userspace engine writes each listener"
+          + " with its own system call{0}: {1}", config.engine() == RelayConfig.Engine.AUTO
+              ? " and --engine auto picks splice where available" : "", Fanout.whyNoIoUring());
+    }
     this.spliceBound = Math.max(4096, Math.min(config.queueSize(), Pipe.maxSize()));
-    if (spliceAvailable && config.engine() != RelayConfig.Engine.USERSPACE
-        && spliceBound < config.queueSize()) {
+    if (spliceForRawSources() && spliceBound < config.queueSize()) {
       LOG.log(System.Logger.Level.INFO, "splice engine: a listener queue is its kernel pipe, at most"
           + " {0} bytes here (/proc/sys/fs/pipe-max-size), not --queue-size {1}", spliceBound,
           config.queueSize());
@@ -327,12 +334,33 @@ public final class RelayServer implements AutoCloseable {
   }
 
   /**
-   * The transport raw-body sources get: {@code splice} unless the userspace engine was chosen or
-   * splice is unavailable. Parsed bodies (chunked, cascaded) always use the userspace transport;
-   * each mount reports its own in the status page.
+   * The transport raw-body sources get: {@code splice} if chosen, or with {@code --engine auto}
+   * where splice is available and io_uring is not used; {@code userspace} otherwise. Parsed bodies
+   * (chunked, cascaded) always use the userspace transport; each mount reports its own in the
+   * status page.
    */
   String engineName() {
     return spliceForRawSources() ? "splice" : "userspace";
+  }
+
+  /**
+   * Whether the userspace engine's mounts send each chunk to every idle listener with one io_uring
+   * submission ({@code --io-uring} on, or auto where io_uring works).
+   *
+   * @return true if they do
+   */
+  boolean ioUring() {
+    return ioUring;
+  }
+
+  /** The engine and whether io_uring is on, as the startup line names them. */
+  String engineSummary() {
+    String engine = engineName();
+    if (!ioUring) {
+      return engine + ", io_uring off";
+    }
+    return engine.equals("userspace") ? engine + ", io_uring on"
+        : engine + " (chunked and relayed mounts: userspace, io_uring on)";
   }
 
   // --- what the connections share ----------------------------------------------------------------
@@ -478,9 +506,17 @@ public final class RelayServer implements AutoCloseable {
     return closed;
   }
 
-  /** Whether a raw-body source gets the kernel transport (splice). */
+  /**
+   * Whether a raw-body source gets the kernel transport (splice): asked for, or with {@code
+   * --engine auto} where it is available and the userspace engine does not use io_uring (io_uring
+   * sends cost less per delivered byte than splice, see BENCHMARKS.md).
+   */
   boolean spliceForRawSources() {
-    return config.engine() != RelayConfig.Engine.USERSPACE && spliceAvailable;
+    return switch (config.engine()) {
+      case SPLICE -> spliceAvailable;
+      case USERSPACE -> false;
+      case AUTO -> spliceAvailable && !ioUring;
+    };
   }
 
   /** Each kernel sink's pipe size: {@code --queue-size}, at most the pipe size limit. */
