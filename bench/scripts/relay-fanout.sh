@@ -234,7 +234,7 @@ for scenario in $SCENARIOS; do
   for share in $ICY_SHARES; do
   for peer in $PEERS; do
     classes=default
-    case "$peer" in splice|userspace|floor|floor-uring) classes=$CLASSES ;; esac
+    case "$peer" in splice|userspace|userspace-uring|floor|floor-uring) classes=$CLASSES ;; esac
     for class in $classes; do
       port=$(( port + 1 ))
       start_peer "$peer" "$port" "$n" "$class" "$rate"
