@@ -372,9 +372,10 @@ public final class FanoutChart {
     s.setLegendPosition(Styler.LegendPosition.OutsideE);
     s.setYAxisLogarithmic(log);
     if (log) {
-      // whole decades around the values, so that every bar shows and the axis is labelled
+      // from the decade below the smallest value (every bar shows, the axis has a label at its
+      // foot) to the next 1, 2 or 5 times a power of ten above the largest
       s.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
-      s.setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max))));
+      s.setYAxisMax(roundUp125(max));
     } else {
       s.setYAxisMin(0.0);
       s.setYAxisMax(max * 1.12);
@@ -392,6 +393,22 @@ public final class FanoutChart {
       series.setFillColor(PALETTE[order.indexOf(e.getKey()) % PALETTE.length]);
     }
     return c;
+  }
+
+  /**
+   * The smallest 1, 2 or 5 times a power of ten at or above a value.
+   *
+   * @param v a positive value
+   * @return e.g. 20 for 14.86, 1 for 1, 0.5 for 0.31
+   */
+  static double roundUp125(double v) {
+    double decade = Math.pow(10, Math.floor(Math.log10(v)));
+    for (int step : new int[] {1, 2, 5}) {
+      if (step * decade >= v * (1 - 1e-9)) {
+        return step * decade;
+      }
+    }
+    return 10 * decade;
   }
 
   /**

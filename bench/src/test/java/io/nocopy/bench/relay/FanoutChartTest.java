@@ -108,6 +108,10 @@ class FanoutChartTest {
     assertThrows(IllegalArgumentException.class, () -> FanoutChart.bitsPerSecond("fast"));
     assertEquals("floor, io_uring sends (C)", FanoutChart.seriesName("floor, io_uring sends (C, 125 ms window)"));
     assertTrue(FanoutChart.classless("Netty baseline"));
+    assertEquals(20.0, FanoutChart.roundUp125(14.86), 1e-9);
+    assertEquals(1.0, FanoutChart.roundUp125(1.0), 1e-9);
+    assertEquals(0.5, FanoutChart.roundUp125(0.31), 1e-9);
+    assertEquals(10.0, FanoutChart.roundUp125(6.29), 1e-9);
   }
 
   @Test
