@@ -41,7 +41,12 @@
 #   NOCOPY_FLAGS="--coalesce-ms 0"          more flags for the nocopy relay (shown in its name)
 #   RESULTS=FILE                            also write the table there
 #   ROWS_OUT=FILE                           also keep the raw rows (tab-separated) there
-#   CHART=FILE.png                          also draw CPU/GB and throughput per listener count
+#   CHART=FILE.png                          also draw the runs without ICY listeners (FanoutChart):
+#                                           relay CPU s/GB per scenario, one panel per latency class
+#                                           (Icecast and Netty in each), delivered MB/s flat out, and
+#                                           CPU s/GB at radio bitrates; to redraw from a ROWS_OUT file:
+#                                           java -cp bench/target/benchmarks.jar \
+#                                             io.nocopy.bench.relay.FanoutChart ROWS.tsv OUT.png
 # Needs root (or sudo) only to install icecast2 when it is missing.
 set -euo pipefail
 
@@ -299,9 +304,9 @@ if part fanout; then
   echo
   table | tee -a "$WORK/tables.md"
   if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
-  if [ -n "${CHART:-}" ]; then # the chart reads the rows without ICY listeners, without the class column
-    awk -F'\t' '$16 == "" || $16 == "0"' "$ROWS" | cut -f2- > "$WORK/chart-rows.tsv"
-    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$WORK/chart-rows.tsv" "$CHART"
+  if [ -n "${CHART:-}" ]; then # the chart reads the rows as ROWS_OUT keeps them (class column first)
+    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART" \
+      || echo "relay-fanout: no chart drawn (no measured run without ICY listeners?)" >&2
   fi
 fi
 
