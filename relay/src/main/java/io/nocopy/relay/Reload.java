@@ -30,8 +30,8 @@ final class Reload implements Runnable {
   @Override
   public void run() {
     try {
-      server.reload(RelayConfig.parse(env, args));
-    } catch (IllegalArgumentException | RelayConfig.HelpRequested e) {
+      server.reload(CommandLine.parse(env, args));
+    } catch (IllegalArgumentException | CommandLine.HelpRequested e) {
       LOG.log(System.Logger.Level.ERROR, "reload refused, the running configuration stays: "
           + e.getMessage());
     }

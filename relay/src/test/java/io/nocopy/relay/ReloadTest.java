@@ -55,7 +55,7 @@ class ReloadTest {
     Path f = dir.resolve("icecast.xml");
     Files.writeString(f, xml(port, "one", 5, false));
     String[] args = {"--config", f.toString(), "--status-interval", "0", "--engine", Clients.ENGINE};
-    try (RelayServer server = RelayServer.start(RelayConfig.parse(Map.of(), args));
+    try (RelayServer server = RelayServer.start(CommandLine.parse(Map.of(), args));
         Clients.Source src = Clients.source(new InetSocketAddress("127.0.0.1", port), "/live.mp3", false, false,
             "application/octet-stream")) {
       InetSocketAddress at = server.address();
