@@ -49,7 +49,7 @@ final class SourceConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
-    if (!server.sourceLogins().auth(mountName).accepts(head.header("Authorization"))) {
+    if (!server.logins().sources().auth(mountName).accepts(head.header("Authorization"))) {
       LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
           peer, mountName);
       server.refuse(ch, BasicAuth.adminChallenge()); // Icecast's 401, the same for sources
@@ -86,17 +86,17 @@ final class SourceConnection {
       boolean raw = !head.chunked() && contentLength < 0;
       long length = contentLength;
       RelayConfig config = server.mountConfig(mountName);
-      int spliceBound = server.spliceBound(config.queueSize());
+      int spliceBound = server.transports().spliceBound(config.queueSize());
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           SourceInfo.fromSource(head.headers()),
           m -> raw
-              ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
+              ? MountFanout.ofSocket(m, peer, ch, in, server.transports().spliceForRawSources(), config,
                   spliceBound, server.allocator())
               : MountFanout.ofBody(m, peer,
                   new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE)::next, in, ch, config,
                   server.allocator()));
-      if (!server.publish(mount, ch)) {
+      if (!server.live().publish(mount, ch)) {
         mount.fanout.close();
         server.refuseAsIcecast(ch, 403, "Mountpoint in use");
         return;
@@ -118,9 +118,9 @@ final class SourceConnection {
           server.recorder().dump(mount, dumpFile.toString());
         }
         CodecProbe.watch(mount);
-        mount.fanout.run(() -> server.unpublish(mount, ch));
+        mount.fanout.run(() -> server.live().unpublish(mount, ch));
       } finally {
-        server.unpublish(mount, ch);
+        server.live().unpublish(mount, ch);
       }
     } finally {
       in.close();
