@@ -201,8 +201,7 @@ public final class CommandLine {
             b.logs.level());
         case "--error-log" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), f.required(),
             b.logs.level());
-        case "--log-level" -> b.logs = new LogSettings(b.logs.dir(), b.logs.accessLog(), b.logs.errorLog(),
-            parseLogLevel(f.required()));
+        case "--log-level" -> b.logs = b.logs.withLevel(parseLogLevel(f.required()));
         default -> throw f.unknown();
       }
     }

@@ -426,9 +426,10 @@ public record RelayConfig(
 
   /**
    * These settings, read again for a reload, over the {@code running} ones: what only a restart can
-   * change (the listen sockets, the engine, the memory cap, the recording directory, the logs, the
-   * pid file, the status line, the connection cap) keeps its running value, and a password that was
-   * generated again (none given) keeps the one generated at the start.
+   * change (the listen sockets, the engine, the memory cap, the recording directory, the logs'
+   * places, the pid file, the status line, the connection cap) keeps its running value, and a
+   * password that was generated again (none given) keeps the one generated at the start. The log
+   * level is the one read again, as Icecast applies its {@code <loglevel>} on a reload.
    *
    * @param running the settings the server runs with
    * @return the settings to apply
@@ -440,7 +441,7 @@ public record RelayConfig(
     b.engine = running.engine;
     b.memoryCap = running.memoryCap;
     b.recordDir = running.recordDir;
-    b.logs = running.logs;
+    b.logs = running.logs.withLevel(logs.level());
     b.pidFile = running.pidFile;
     b.statusInterval = running.statusInterval;
     b.maxConnections = running.maxConnections;
@@ -475,8 +476,8 @@ public record RelayConfig(
     if (!java.util.Objects.equals(recordDir, next.recordDir)) {
       changed.add("the recording directory");
     }
-    if (!logs.equals(next.logs)) {
-      changed.add("the logs (paths, logging)");
+    if (!logs.withLevel(next.logs.level()).equals(next.logs)) {
+      changed.add("the logs' places (log directory, access log, error log)");
     }
     if (!java.util.Objects.equals(pidFile, next.pidFile)) {
       changed.add("the pid file");

@@ -122,7 +122,8 @@ public final class RelayServer implements AutoCloseable {
    * for what comes next (connected listeners and sources stay; a limit lowered below the current
    * count refuses newcomers until enough leave). What needs a restart (the listen sockets, the
    * engine, the memory cap, the recording directory, the logs' places) keeps its running value,
-   * and a warning names it when the file changed it.
+   * and a warning names it when the file changed it. The log level is the process's: {@link
+   * Reload} applies it.
    *
    * @param next the settings read again from the same flags and file
    * @throws IllegalArgumentException if they cannot be applied (a fallback loop): nothing changed
