@@ -259,7 +259,8 @@ final class Admission {
     HeadReader reader = new HeadReader(ch, heads);
     boolean stillPending = true;
     HttpHead.Request head = null;
-    exchanges.put(ch, new AccessLog.Exchange());
+    AccessLog.Exchange exchange = new AccessLog.Exchange();
+    exchanges.put(ch, exchange);
     boolean counted = false; // under --max-clients
     try {
       try {
@@ -267,7 +268,7 @@ final class Admission {
         head = shoutcastMount == null
             ? HttpHead.readRequest(reader)
             : ShoutcastSource.readHead(reader, ch, shoutcastMount, logins.auth(shoutcastMount),
-                logins.user(shoutcastMount));
+                logins.user(shoutcastMount), exchange);
       } catch (HttpHead.Malformed e) {
         releasePending(ip);
         stillPending = false;
@@ -302,7 +303,8 @@ final class Admission {
             new ListenerConnection(server, ch, peer).serve(head);
           }
         }
-        case "PUT", "SOURCE" -> new SourceConnection(server, ch, peer).serve(head, ahead);
+        case "PUT", "SOURCE" ->
+            new SourceConnection(server, ch, peer, shoutcastMount != null).serve(head, ahead);
         default -> server.refuse(ch, 405, "method " + head.method() + " is not allowed");
       }
     } catch (IOException e) {

@@ -11,8 +11,9 @@ import java.nio.channels.SocketChannel;
 /**
  * One source's connection, after its {@code PUT} or {@code SOURCE} head: the checks (mount name,
  * password, {@code Content-Length}), the mount's fan-out, its registration, Icecast's answers
- * ({@code 100 Continue} when asked, then {@code 200 OK}), the recording, and the stream itself until
- * the source ends. Runs on the connection's own thread; the caller closes the connection
+ * ({@code 100 Continue} when asked, then {@code 200 OK}; none for a SHOUTcast v1 source, which
+ * its handshake answered with {@code OK2}, as Icecast does), the recording, and the stream itself
+ * until the source ends. Runs on the connection's own thread; the caller closes the connection
  * afterwards.
  *
  * <p>A raw body (no chunked coding, no {@code Content-Length}) is the fan-out's socket source, on
@@ -26,11 +27,20 @@ final class SourceConnection {
   private final RelayServer server;
   private final SocketChannel ch;
   private final String peer;
+  private final boolean shoutcast; // answered by its handshake already
 
-  SourceConnection(RelayServer server, SocketChannel ch, String peer) {
+  /**
+   * @param server the server
+   * @param ch the source's connection
+   * @param peer its address, for the log
+   * @param shoutcast whether it is a SHOUTcast v1 source, whose handshake answered it ({@link
+   *     ShoutcastSource}): it gets no HTTP answer when it is taken
+   */
+  SourceConnection(RelayServer server, SocketChannel ch, String peer, boolean shoutcast) {
     this.server = server;
     this.ch = ch;
     this.peer = peer;
+    this.shoutcast = shoutcast;
   }
 
   /**
@@ -105,10 +115,12 @@ final class SourceConnection {
         server.countSource(false);
         mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
         mount.sourceAgent = head.header("User-Agent");
-        if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
-          server.send(ch, Responses.CONTINUE);
+        if (!shoutcast) {
+          if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
+            server.send(ch, Responses.CONTINUE);
+          }
+          server.send(ch, Responses.SOURCE_OK);
         }
-        server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
         server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
