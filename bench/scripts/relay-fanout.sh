@@ -19,7 +19,7 @@
 #                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
 #                                           "floor-uring": the same with each read's sends submitted as
 #                                           one io_uring batch (needs liburing-dev); "userspace-uring":
-#                                           nocopy userspace with --io-uring on
+#                                           nocopy userspace with --io-uring on ("userspace": off)
 #   SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max"   listeners@rate-per-source ("max": an unpaced
 #                                           source); SCENARIOS=scale is "1000@128k 2000@128k 1000@64k
 #                                           10000@128k", SCENARIOS=latency the default
@@ -41,7 +41,12 @@
 #   NOCOPY_FLAGS="--coalesce-ms 0"          more flags for the nocopy relay (shown in its name)
 #   RESULTS=FILE                            also write the table there
 #   ROWS_OUT=FILE                           also keep the raw rows (tab-separated) there
-#   CHART=FILE.png                          also draw CPU/GB and throughput per listener count
+#   CHART=FILE.png                          also draw the runs without ICY listeners (FanoutChart):
+#                                           relay CPU s/GB per scenario, one panel per latency class
+#                                           (Icecast and Netty in each), delivered MB/s flat out, and
+#                                           CPU s/GB at radio bitrates; to redraw from a ROWS_OUT file:
+#                                           java -cp bench/target/benchmarks.jar \
+#                                             io.nocopy.bench.relay.FanoutChart ROWS.tsv OUT.png
 # Needs root (or sudo) only to install icecast2 when it is missing.
 set -euo pipefail
 
@@ -168,7 +173,7 @@ start_peer() { # peer port listeners class rate -> sets PEER_PID, STATS_ARGS, PE
   case "$peer" in
     splice|userspace|userspace-uring)
       PEER_NAME="nocopy $peer${NOCOPY_FLAGS:+ ($NOCOPY_FLAGS)}"
-      local uring=()
+      local uring=(--io-uring off) # the relay's default is auto: plain userspace says off
       [[ "$peer" == *-uring ]] && uring=(--io-uring on)
       "$JAVA" "${RELAY_JVM[@]}" -cp "$RELAY_CP" io.nocopy.relay.RelayMain --listen "127.0.0.1:$port" \
         --source-password "$PASSWORD" --admin-password "admin$PASSWORD" --engine "${peer%-uring}" "${uring[@]}" \
@@ -229,7 +234,7 @@ for scenario in $SCENARIOS; do
   for share in $ICY_SHARES; do
   for peer in $PEERS; do
     classes=default
-    case "$peer" in splice|userspace|floor|floor-uring) classes=$CLASSES ;; esac
+    case "$peer" in splice|userspace|userspace-uring|floor|floor-uring) classes=$CLASSES ;; esac
     for class in $classes; do
       port=$(( port + 1 ))
       start_peer "$peer" "$port" "$n" "$class" "$rate"
@@ -299,9 +304,9 @@ if part fanout; then
   echo
   table | tee -a "$WORK/tables.md"
   if [ -n "${ROWS_OUT:-}" ]; then cp "$ROWS" "$ROWS_OUT"; fi
-  if [ -n "${CHART:-}" ]; then # the chart reads the rows without ICY listeners, without the class column
-    awk -F'\t' '$16 == "" || $16 == "0"' "$ROWS" | cut -f2- > "$WORK/chart-rows.tsv"
-    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$WORK/chart-rows.tsv" "$CHART"
+  if [ -n "${CHART:-}" ]; then # the chart reads the rows as ROWS_OUT keeps them (class column first)
+    "$JAVA" -Djava.awt.headless=true -cp "$BENCH_JAR" io.nocopy.bench.relay.FanoutChart "$ROWS" "$CHART" \
+      || echo "relay-fanout: no chart drawn (no measured run without ICY listeners?)" >&2
   fi
 fi
 

@@ -58,13 +58,15 @@ final class UringSends {
   private final int[] lengths = new int[IoUring.MAX_IOV];
 
   /**
-   * Batching for one fan-out, or null where io_uring is not available (the reason is logged once).
+   * Batching for one fan-out, or null where io_uring is not available or socket descriptors cannot
+   * be reached (the reason is logged once).
    *
    * @param entries submission slots of the ring: sinks per submission
    */
   static UringSends create(int entries) {
-    if (!IoUring.available()) {
-      logOff(IoUring.unavailableReason());
+    String why = Fanout.whyNoIoUring();
+    if (why != null) {
+      logOff(why);
       return null;
     }
     return new UringSends(entries);

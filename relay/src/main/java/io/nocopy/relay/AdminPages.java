@@ -304,6 +304,7 @@ final class AdminPages {
         + r.rssBytes() + ",\"pool_blocks_in_use\":" + server.allocator().inUse() + ",\"pool_reserved_bytes\":"
         + server.allocator().reservedBytes() + ",\"mounts\":" + t.mounts() + ",\"listeners\":" + t.listeners()
         + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.transports().engineName() + "\""
+        + ",\"io_uring\":" + server.transports().ioUring()
         + ",\"listeners_by_transport\":" + server.listenersByTransport() + "}";
   }
 

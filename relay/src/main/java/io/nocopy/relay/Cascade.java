@@ -195,8 +195,8 @@ final class Cascade {
       }
       server.countSource(true);
       mount.sourceIp = upstream.getHost();
-      LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2} engine{3})", mountName, upstream,
-          mount.fanout.name(), relay.onDemand() ? ", on demand" : "");
+      LOG.log(System.Logger.Level.INFO, "{0}: relaying {1} ({2}{3})", mountName, upstream,
+          mount.fanout.describe(), relay.onDemand() ? ", on demand" : "");
       Thread idle = relay.onDemand() ? Thread.ofVirtual().name("relay-idle " + mountName)
           .start(() -> closeWhenIdle(mount, ch)) : null;
       try {

@@ -56,10 +56,12 @@ public final class CommandLine {
         --burst-size BYTES         recent stream bytes a new listener gets at once (default 64k)
         --queue-size BYTES         how far a listener may fall behind before it is dropped (default 512k)
         --engine auto|splice|userspace
-                                   fan-out engine (default auto: splice where available)
+                                   fan-out engine (default auto: userspace with io_uring where
+                                   io_uring works, else splice where available, else userspace)
         --io-uring auto|on|off     the userspace engine sends a chunk to every idle listener with
                                    one io_uring submission instead of one system call each
-                                   (default off; auto: where io_uring works)
+                                   (default auto: where io_uring works; the relay says once why
+                                   it is off)
         --record-dir DIR           record each mount to DIR/<mount>-<UTC time>.<ext>
         --relay URL                pull a mount from another relay or Icecast server and serve it
                                    here under the same name (repeatable); http://USER:PW@HOST:PORT/M

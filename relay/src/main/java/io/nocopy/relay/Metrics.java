@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * <ul>
  *   <li>per mount ({@code mount} label): listeners now and at most, bytes in and out, whether a
  *       source is connected (configured mounts without one show 0), listeners per transport,
- *       the mount's transport, listeners dropped by reason ({@code too_slow}, {@code
+ *       the mount's transport and whether its sends go through io_uring, listeners dropped by reason ({@code too_slow}, {@code
  *       client_timeout}, {@code admin_kill});
  *   <li>the server: connections open and accepted, listeners and sources served, connections
  *       refused by each cap;
@@ -81,6 +81,11 @@ final class Metrics {
     family("nocopy_mount_transport_info", "gauge", "the transport the mount's fan-out uses (value 1)");
     for (MountSnapshot s : live) {
       sample("nocopy_mount_transport_info", 1, "mount", s.mount(), "transport", s.engine());
+    }
+    family("nocopy_mount_io_uring", "gauge",
+        "1 if the mount's sends to idle listeners are batched through io_uring, else 0");
+    for (MountSnapshot s : live) {
+      sample("nocopy_mount_io_uring", s.ioUring() ? 1 : 0, "mount", s.mount());
     }
     family("nocopy_mount_received_bytes_total", "counter", "stream bytes received from the mount's source");
     for (MountSnapshot s : live) {

@@ -182,7 +182,8 @@ final class Mount {
       spliced += s.transport().equals("splice") ? 1 : 0;
     }
     return new MountSnapshot(name, contentType, info, codecs, listenerCount,
-        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), title, spliced);
+        listenerPeak, started, fanout.bytesIn(), out, fanout.name(), fanout.ioUring(), title,
+        spliced);
   }
 
   /**

@@ -218,7 +218,7 @@ final class MountFanout implements FanoutListener, AutoCloseable {
         .transport(transport)
         .sinkBound(listenerBound)
         .burst(burst)
-        .ioUring(config.ioUring() != RelayConfig.IoUring.OFF)
+        .ioUring(ioUring(config))
         .allocator(allocator)
         .listener(this)
         // one platform thread per mount does the steady work, waiting for the source in poll(2)
@@ -288,13 +288,45 @@ final class MountFanout implements FanoutListener, AutoCloseable {
   }
 
   /**
+   * Whether the userspace engine batches its sends through io_uring with these settings here:
+   * {@code --io-uring on} (the server refuses to start where it does not work) or {@code auto}
+   * where it works. Where it does not, the server says why once and the fan-outs are opened
+   * without it.
+   *
+   * @param config the settings
+   * @return true if userspace fan-outs are opened with io_uring sends
+   */
+  static boolean ioUring(RelayConfig config) {
+    return config.ioUring() != RelayConfig.IoUring.OFF && Fanout.whyNoIoUring() == null;
+  }
+
+  /**
    * The transport serving the mount, as the status page names it.
    *
-   * @return {@code splice}, {@code userspace}, or {@code userspace+io_uring} while its sends are
-   *     batched through io_uring
+   * @return {@code splice} or {@code userspace} (whether its sends go through io_uring is {@link
+   *     #ioUring()})
    */
   String name() {
-    return fanout.ioUring() ? "userspace+io_uring" : name(fanout.transport());
+    return name(fanout.transport());
+  }
+
+  /**
+   * The engine for log lines: {@code "splice engine"}, {@code "userspace engine"} or {@code
+   * "userspace engine, io_uring sends"}.
+   *
+   * @return the words
+   */
+  String describe() {
+    return name() + (ioUring() ? " engine, io_uring sends" : " engine");
+  }
+
+  /**
+   * Whether the mount's sends to idle listeners are batched through io_uring now.
+   *
+   * @return true on the userspace transport with io_uring sends
+   */
+  boolean ioUring() {
+    return fanout.ioUring();
   }
 
   /**

@@ -16,7 +16,8 @@ import java.time.Instant;
  * @param streamStart when the source connected
  * @param bytesIn bytes received from the source
  * @param bytesOut bytes sent to all listeners together
- * @param engine the fan-out engine serving this mount
+ * @param engine the fan-out engine serving this mount: {@code splice} or {@code userspace}
+ * @param ioUring whether its sends to idle listeners are batched through io_uring (userspace)
  * @param title the current title from a metadata update, or null
  * @param splicedListeners how many of the listeners the kernel transport serves (the rest are in
  *     userspace: on a userspace mount, or beyond the user's pipe page budget)
@@ -32,6 +33,7 @@ public record MountSnapshot(
     long bytesIn,
     long bytesOut,
     String engine,
+    boolean ioUring,
     String title,
     int splicedListeners) {
 
@@ -46,7 +48,8 @@ public record MountSnapshot(
   public MountSnapshot shownAs(io.nocopy.relay.config.MountSettings s) {
     StreamCodecs c = s.subtype() == null ? codecs : new StreamCodecs(s.subtype(), codecs.fields());
     return new MountSnapshot(mount, s.type() != null ? s.type() : contentType, info.over(s), c,
-        listeners, listenerPeak, streamStart, bytesIn, bytesOut, engine, title, splicedListeners);
+        listeners, listenerPeak, streamStart, bytesIn, bytesOut, engine, ioUring, title,
+        splicedListeners);
   }
 
   /**

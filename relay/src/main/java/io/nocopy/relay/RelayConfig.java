@@ -173,7 +173,11 @@ public record RelayConfig(
 
   /** How a mount's bytes reach its listeners. */
   public enum Engine {
-    /** splice where the platform allows it, userspace otherwise. */
+    /**
+     * The userspace engine with io_uring sends where io_uring works and {@code --io-uring} is not
+     * off (the cheapest per delivered byte), else splice where the platform allows it, else
+     * userspace.
+     */
     AUTO,
     /** source socket -> pipe -> tee into each listener's pipe -> splice to its socket. */
     SPLICE,
@@ -331,7 +335,7 @@ public record RelayConfig(
     /** See {@link RelayConfig#engine()}. */
     public Engine engine = Engine.AUTO;
     /** See {@link RelayConfig#ioUring()}. */
-    public IoUring ioUring = IoUring.OFF;
+    public IoUring ioUring = IoUring.AUTO;
     /** See {@link RelayConfig#recordDir()}. */
     public Path recordDir;
     /** See {@link RelayConfig#memoryCap()}. */

@@ -59,7 +59,7 @@ public final class RelayMain {
       Hangup.onSignal(new Reload(server, System.getenv(), args));
     }
     String base = "http://" + server.address().getHostString() + ":" + server.address().getPort();
-    System.out.println("nocopy relay listening on " + base + " (engine " + server.transports().engineName() + ")");
+    System.out.println("nocopy relay listening on " + base + " (engine " + server.transports().engineSummary() + ")");
     for (int i = 1; i < server.addresses().size(); i++) {
       java.net.InetSocketAddress a = server.addresses().get(i);
       System.out.println("  and on " + a.getHostString() + ":" + a.getPort());

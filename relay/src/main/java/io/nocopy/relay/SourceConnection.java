@@ -121,8 +121,8 @@ final class SourceConnection {
           }
           server.send(ch, Responses.SOURCE_OK);
         }
-        LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4} engine)", mountName,
-            peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.name());
+        LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4})", mountName,
+            peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.describe());
         server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
         server.recorder().start(mount);
         java.nio.file.Path dumpFile = server.mountSettings(mountName).dumpFile();

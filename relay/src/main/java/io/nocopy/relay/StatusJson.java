@@ -27,8 +27,9 @@ import java.util.regex.Pattern;
  * listenurl}, {@code server_description}, {@code server_name}, {@code server_type}, {@code
  * server_url}, {@code stream_start} (RFC 1123), {@code stream_start_iso8601}, {@code subtype} and
  * the Vorbis fields for Ogg, {@code title} when there is one; and ours, which Icecast's page hides:
- * {@code total_bytes_read}, {@code total_bytes_sent}, {@code nocopy_engine}, {@code
- * nocopy_listeners_by_transport} ({@code splice} and {@code userspace} counts).
+ * {@code total_bytes_read}, {@code total_bytes_sent}, {@code nocopy_engine} ({@code splice} or
+ * {@code userspace}), {@code nocopy_io_uring} (whether the userspace engine's sends go through
+ * io_uring), {@code nocopy_listeners_by_transport} ({@code splice} and {@code userspace} counts).
  */
 final class StatusJson {
   static final String SERVER_ID = "nocopy-relay 0.1 (Icecast 2.4.4 compatible)";
@@ -89,6 +90,7 @@ final class StatusJson {
   private static void source(StringBuilder b, String hostPort, MountSnapshot m) {
     Map<String, Object> f = fields(hostPort, m);
     f.put("nocopy_engine", m.engine());
+    f.put("nocopy_io_uring", new Raw(Boolean.toString(m.ioUring())));
     f.put("nocopy_listeners_by_transport", new Raw("{\"splice\":" + m.splicedListeners()
         + ",\"userspace\":" + (m.listeners() - m.splicedListeners()) + "}"));
     b.append('{');

@@ -19,11 +19,39 @@ final class Clients {
   static final String ADMIN_PASSWORD = "admin-test";
 
   /**
-   * The {@code --engine} of every relay a test starts without choosing one: {@code auto} (splice
-   * where available), or the system property {@code relay.test.engine}, which the build's second
-   * test run sets to {@code userspace} so that every test runs on both transports.
+   * The {@code --engine} of every relay a test starts without choosing one: {@code auto} (the
+   * userspace engine with io_uring sends where io_uring works, else splice where available), or
+   * the system property {@code relay.test.engine}, which the build's second test run sets to
+   * {@code splice} so that every test runs on both transports.
    */
   static final String ENGINE = System.getProperty("relay.test.engine", "auto");
+
+  /**
+   * Test settings ({@link #config}) on an engine as tests parametrized by engine name it: {@code
+   * splice}, {@code userspace} (io_uring off) or {@code userspace+io_uring}; then {@code extra}.
+   * The io_uring engine is skipped (an assumption) where io_uring does not work.
+   */
+  static RelayConfig configOn(String engine, String... extra) throws Exception {
+    String[] flags = switch (engine) {
+      case "splice" -> new String[] {"--engine", "splice"};
+      case "userspace" -> new String[] {"--engine", "userspace", "--io-uring", "off"};
+      case "userspace+io_uring" -> {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.nocopy.fanout.Fanout.whyNoIoUring() == null,
+            () -> "io_uring unavailable: " + io.nocopy.fanout.Fanout.whyNoIoUring());
+        yield new String[] {"--engine", "userspace", "--io-uring", "on"};
+      }
+      default -> throw new IllegalArgumentException("no engine " + engine);
+    };
+    String[] all = new String[flags.length + extra.length];
+    System.arraycopy(flags, 0, all, 0, flags.length);
+    System.arraycopy(extra, 0, all, flags.length, extra.length);
+    return config(all);
+  }
+
+  /** A mount's engine as {@link #configOn} names it: its transport, with io_uring if it batches. */
+  static String engineOf(MountSnapshot m) {
+    return m.ioUring() ? m.engine() + "+io_uring" : m.engine();
+  }
 
   /** Test settings: loopback, any port, the test password, no status line, {@link #ENGINE}; then {@code extra}. */
   static RelayConfig config(String... extra) throws Exception {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("integration")
 class IcecastStatusIntegrationTest {
-  private static final List<String> OURS = List.of("nocopy_engine", "nocopy_listeners_by_transport",
+  private static final List<String> OURS = List.of("nocopy_engine", "nocopy_io_uring", "nocopy_listeners_by_transport",
       "total_bytes_read", "total_bytes_sent");
   private static final String ICE_PW = "ice-source-pw";
 

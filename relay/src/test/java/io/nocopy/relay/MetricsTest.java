@@ -53,6 +53,8 @@ class MetricsTest {
           String transport = server.mounts().get(0).engine();
           assertEquals(1, value(page,
               "nocopy_mount_transport_info{mount=\"/live.mp3\",transport=\"" + transport + "\"}"));
+          assertEquals(server.mounts().get(0).ioUring() ? 1 : 0,
+              value(page, "nocopy_mount_io_uring{mount=\"/live.mp3\"}"));
           assertEquals(1, value(page, "nocopy_mount_listeners_by_transport{mount=\"/live.mp3\",transport=\"splice\"}")
               + value(page, "nocopy_mount_listeners_by_transport{mount=\"/live.mp3\",transport=\"userspace\"}"));
           assertEquals(2, value(page, "nocopy_listener_connections_total"));

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A relay run as an ordinary user (not root, no {@code CAP_SYS_RESOURCE}) with default flags
- * serves 1,000 listeners on the kernel transport's engine: the user's pipe page budget holds only
- * about a hundred 512 KiB listener pipes, the rest are served in userspace, and more sources
- * still find pipes for their own fan-outs. The relay runs in a child JVM under {@code setpriv}; the
+ * A relay run as an ordinary user (not root, no {@code CAP_SYS_RESOURCE}) with default flags and
+ * {@code --engine splice} serves 1,000 listeners on the kernel transport's engine: the user's pipe
+ * page budget holds only about a hundred 512 KiB listener pipes, the rest are served in userspace,
+ * and more sources still find pipes for their own fan-outs. The relay runs in a child JVM under {@code setpriv}; the
  * listeners come from ten loopback addresses, 100 each (the default per-address limit).
  */
 @Tag("integration")
@@ -51,7 +51,7 @@ class PipeBudgetIntegrationTest {
         java, "-XX:-UsePerfData", "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
         RelayMain.class.getName(), "--listen", "127.0.0.1:" + port, "--source-password", Clients.PASSWORD,
-        "--admin-password", Clients.ADMIN_PASSWORD, "--status-interval", "0")
+        "--admin-password", Clients.ADMIN_PASSWORD, "--status-interval", "0", "--engine", "splice")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     List<Socket> listeners = new ArrayList<>();
     AtomicLong received = new AtomicLong();
@@ -86,7 +86,7 @@ class PipeBudgetIntegrationTest {
         assertTrue(m.find(), stats);
         int kernel = Integer.parseInt(m.group(1));
         int user = Integer.parseInt(m.group(2));
-        System.out.printf("non-root relay, default flags: %d listeners on splice, %d in userspace%n", kernel, user);
+        System.out.printf("non-root relay, --engine splice: %d listeners on splice, %d in userspace%n", kernel, user);
         assertEquals(LISTENERS, kernel + user, stats);
         assertTrue(kernel >= 10 && user >= LISTENERS / 2, "most listeners beyond the budget: " + stats);
         String page = Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n");

@@ -24,7 +24,7 @@ class RelayConfigTest {
     assertEquals(64 * 1024, c.burstSize());
     assertEquals(512 * 1024, c.queueSize());
     assertEquals(RelayConfig.Engine.AUTO, c.engine());
-    assertEquals(RelayConfig.IoUring.OFF, c.ioUring());
+    assertEquals(RelayConfig.IoUring.AUTO, c.ioUring());
     assertNull(c.recordDir());
     assertTrue(c.relaying().relays().isEmpty());
     assertTrue(c.relaying().master().isEmpty());
@@ -41,7 +41,7 @@ class RelayConfigTest {
         "--max-listeners=50", "--max-listeners-per-ip", "5", "--burst-size", "32k", "--queue-size",
         "1MiB", "--engine", "userspace", "--record-dir", "/tmp/rec", "--relay",
         "http://10.0.0.1:8000/a.mp3", "--memory-cap", "64m", "--header-timeout", "3",
-        "--status-interval", "0", "--coalesce-ms", "0", "--io-uring", "auto");
+        "--status-interval", "0", "--coalesce-ms", "0", "--io-uring", "off");
     assertEquals(9000, c.listen().getPort());
     assertEquals("pw", c.sourcePassword());
     assertEquals(50, c.maxListeners());
@@ -55,7 +55,7 @@ class RelayConfigTest {
     assertEquals(64L << 20, c.memoryCap());
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
-    assertEquals(RelayConfig.IoUring.AUTO, c.ioUring());
+    assertEquals(RelayConfig.IoUring.OFF, c.ioUring());
     assertEquals(RelayConfig.IoUring.ON, CommandLine.parse("--io-uring", "on").ioUring());
     assertEquals(RelayConfig.Coalescing.fixed(Duration.ZERO), c.coalesce());
     assertEquals(RelayConfig.Coalescing.AUTO, CommandLine.parse().coalesce(), "default");

@@ -100,11 +100,12 @@ class RelayEndToEndTest {
 
   @ParameterizedTest(name = "engine={0} chunked={1} legacy={2}")
   @CsvSource({"splice,false,false", "splice,true,false", "splice,false,true",
-      "userspace,false,false", "userspace,true,false", "userspace,false,true"})
+      "userspace,false,false", "userspace,true,false", "userspace,false,true",
+      "userspace+io_uring,false,false", "userspace+io_uring,true,false"})
   void everyListenerGetsExactlyTheSourceBytes(String engine, boolean chunked, boolean legacy)
       throws Exception {
     byte[] data = random(3 << 20, 42);
-    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m", "--engine", engine))) {
+    try (RelayServer server = RelayServer.start(Clients.configOn(engine, "--queue-size", "1m"))) {
       InetSocketAddress at = server.address();
       List<Clients.Listener> ls = new ArrayList<>();
       try (Clients.Source src = Clients.source(at, "/live.mp3", chunked, legacy)) {
@@ -116,8 +117,12 @@ class RelayEndToEndTest {
           ls.add(l);
         }
         await(() -> server.mounts().get(0).listeners() == 3, "3 listeners");
-        // chunked sources are always served by the userspace engine
-        assertEquals(chunked ? "userspace" : engine, server.mounts().get(0).engine());
+        // chunked sources are always served by the userspace engine (with io_uring unless it is
+        // off or does not work here)
+        String chunkedEngine = io.nocopy.fanout.Fanout.whyNoIoUring() == null
+            ? "userspace+io_uring" : "userspace";
+        assertEquals(chunked && engine.equals("splice") ? chunkedEngine : engine,
+            Clients.engineOf(server.mounts().get(0)));
         sendPaced(src, data, 7, 4 << 20);
         src.finish();
         for (Clients.Listener l : ls) {
@@ -143,7 +148,10 @@ class RelayEndToEndTest {
           ls.add(new Clients.Listener(at, "/live.mp3"));
         }
         await(() -> server.mounts().get(0).listeners() == 4, "4 listeners");
-        assertEquals("userspace+io_uring", server.mounts().get(0).engine());
+        assertEquals("userspace", server.mounts().get(0).engine());
+        assertTrue(server.mounts().get(0).ioUring());
+        assertTrue(Clients.exchange(at, "GET /status-json.xsl HTTP/1.0\r\n\r\n")
+            .contains("\"nocopy_engine\":\"userspace\",\"nocopy_io_uring\":true"));
         sendPaced(src, data, 8, 4 << 20);
         src.finish();
         for (Clients.Listener l : ls) {
@@ -156,11 +164,11 @@ class RelayEndToEndTest {
   }
 
   @ParameterizedTest(name = "engine={0}")
-  @CsvSource({"splice", "userspace"})
+  @CsvSource({"splice", "userspace", "userspace+io_uring"})
   void newListenerGetsTheBurstThenTheLiveStreamWithoutGapOrDuplicate(String engine) throws Exception {
     byte[] before = random(200_000, 1);
     byte[] after = random(300_000, 2);
-    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "64k", "--engine", engine))) {
+    try (RelayServer server = RelayServer.start(Clients.configOn(engine, "--burst-size", "64k"))) {
       InetSocketAddress at = server.address();
       try (Clients.Source src = Clients.source(at, "/b.mp3", false, false)) {
         sendAll(src, before, 3);
@@ -183,10 +191,10 @@ class RelayEndToEndTest {
   }
 
   @ParameterizedTest(name = "engine={0}")
-  @CsvSource({"splice", "userspace"})
+  @CsvSource({"splice", "userspace", "userspace+io_uring"})
   void aSlowListenerIsDroppedWhileTenFastOnesGetEverything(String engine) throws Exception {
     byte[] data = random(10 << 20, 5);
-    try (RelayServer server = RelayServer.start(Clients.config("--queue-size", "1m", "--engine", engine))) {
+    try (RelayServer server = RelayServer.start(Clients.configOn(engine, "--queue-size", "1m"))) {
       InetSocketAddress at = server.address();
       try (Clients.Source src = Clients.source(at, "/s.mp3", false, false)) {
         List<Clients.Listener> fast = new ArrayList<>();
@@ -257,10 +265,10 @@ class RelayEndToEndTest {
   }
 
   @ParameterizedTest(name = "engine={0}")
-  @CsvSource({"splice", "userspace"})
+  @CsvSource({"splice", "userspace", "userspace+io_uring"})
   void aSourceThatDisconnectsAbruptlyEndsItsListenersCleanly(String engine) throws Exception {
     byte[] data = random(100_000, 11);
-    try (RelayServer server = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
+    try (RelayServer server = RelayServer.start(Clients.configOn(engine, "--burst-size", "0"))) {
       InetSocketAddress at = server.address();
       Clients.Source src = Clients.source(at, "/gone.mp3", false, false);
       try (Clients.Listener l = new Clients.Listener(at, "/gone.mp3")) {

@@ -100,25 +100,28 @@ class RelayFeaturesTest {
   }
 
   @org.junit.jupiter.params.ParameterizedTest(name = "engine={0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace"})
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace", "userspace+io_uring"})
   void aRelayPullsAMountFromAnotherAndServesIt(String engine) throws Exception {
     byte[] data = RelayEndToEndTest.random(2 << 20, 35);
-    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine))) {
+    try (RelayServer origin = RelayServer.start(Clients.configOn(engine, "--burst-size", "0"))) {
       String url = "http://127.0.0.1:" + origin.address().getPort() + "/casc.mp3";
       try (Clients.Source src = Clients.source(origin.address(), "/casc.mp3", false, false);
           // the edge asks for ICY metadata (the default) and strips it: at 4 MB/s a block every 4 ms
-          RelayServer edge = RelayServer.start(Clients.config("--relay", url, "--queue-size", "4m",
-              "--engine", engine))) {
+          RelayServer edge = RelayServer.start(Clients.configOn(engine, "--relay", url,
+              "--queue-size", "4m"))) {
         RelayEndToEndTest.await(() -> edge.mounts().size() == 1, "edge pulls the mount");
         RelayEndToEndTest.await(() -> origin.mounts().get(0).listeners() == 1, "edge is a listener");
         assertEquals("/casc.mp3", edge.mounts().get(0).mount());
         assertEquals("test stream", edge.mounts().get(0).name());
-        assertEquals(engine, origin.mounts().get(0).engine(), "a raw source gets the engine asked for");
+        assertEquals(engine, Clients.engineOf(origin.mounts().get(0)),
+            "a raw source gets the engine asked for");
         // a pulled body is read into pooled slices: the userspace engine serves it, whatever was
-        // asked for, and the status page says so
+        // asked for (with io_uring sends unless they are off), and the status page says so
+        boolean uring = !engine.equals("userspace") && io.nocopy.fanout.Fanout.whyNoIoUring() == null;
         assertEquals("userspace", edge.mounts().get(0).engine());
+        assertEquals(uring, edge.mounts().get(0).ioUring());
         assertTrue(Clients.exchange(edge.address(), "GET /status-json.xsl HTTP/1.0\r\n\r\n")
-            .contains("\"nocopy_engine\":\"userspace\""));
+            .contains("\"nocopy_engine\":\"userspace\",\"nocopy_io_uring\":" + uring));
         try (Clients.Listener l = new Clients.Listener(edge.address(), "/casc.mp3")) {
           assertTrue(l.head.contains("icy-name:test stream"), l.head);
           RelayEndToEndTest.await(() -> edge.mounts().get(0).listeners() == 1, "listener on the edge");
@@ -132,14 +135,14 @@ class RelayFeaturesTest {
   }
 
   @org.junit.jupiter.params.ParameterizedTest(name = "engine={0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace"})
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"splice", "userspace", "userspace+io_uring"})
   void anUnpacedSourceIsRecordedAndCascadedWhole(String engine, @TempDir Path dir) throws Exception {
     // far more than any queue here, sent as fast as the relay reads it: the origin must not read
     // faster than its recording and the cascade take it, nor the edge faster than its listener
     byte[] data = RelayEndToEndTest.random(24 << 20, 37);
     Path originDir = Files.createDirectories(dir.resolve("origin"));
     Path edgeDir = Files.createDirectories(dir.resolve("edge"));
-    try (RelayServer origin = RelayServer.start(Clients.config("--burst-size", "0", "--engine", engine,
+    try (RelayServer origin = RelayServer.start(Clients.configOn(engine, "--burst-size", "0",
         "--queue-size", "256k", "--record-dir", originDir.toString()))) {
       String url = "http://127.0.0.1:" + origin.address().getPort() + "/flat.mp3";
       try (Clients.Source src = Clients.source(origin.address(), "/flat.mp3", false, false);

@@ -23,7 +23,7 @@ class StatusJsonTest {
   private static final Instant T = Instant.parse("2026-12-02T19:42:18Z");
 
   private static MountSnapshot mount(String name, SourceInfo info, StreamCodecs codecs, String title) {
-    return new MountSnapshot(name, "audio/mpeg", info, codecs, 2, 5, T, 100, 200, "userspace", title, 0);
+    return new MountSnapshot(name, "audio/mpeg", info, codecs, 2, 5, T, 100, 200, "userspace", false, title, 0);
   }
 
   @SuppressWarnings("unchecked")
@@ -52,12 +52,14 @@ class StatusJsonTest {
         "A Song"))).get("source");
     assertEquals(List.of("audio_info", "bitrate", "genre", "ice-bitrate", "ice-channels", "ice-samplerate",
         "ice-x", "listener_peak", "listeners", "listenurl", "nocopy_engine",
-        "nocopy_listeners_by_transport", "server_description",
+        "nocopy_io_uring", "nocopy_listeners_by_transport", "server_description",
         "server_name", "server_type", "server_url", "stream_start", "stream_start_iso8601", "title",
         "total_bytes_read", "total_bytes_sent", "dummy"), new ArrayList<>(s.keySet()));
     assertEquals("ice-samplerate=44100;ice-bitrate=128;ice-channels=2;listeners=9;ice-x=a%20b", s.get("audio_info"));
     assertEquals(new BigDecimal(128), s.get("bitrate"));
     assertEquals(Map.of("splice", BigDecimal.ZERO, "userspace", new BigDecimal(2)), s.get("nocopy_listeners_by_transport"));
+    assertEquals("userspace", s.get("nocopy_engine"));
+    assertEquals(Boolean.FALSE, s.get("nocopy_io_uring"));
     assertEquals(new BigDecimal(44100), s.get("ice-samplerate"));
     assertEquals("a b", s.get("ice-x"));
     assertEquals(new BigDecimal(2), s.get("listeners"), "a source's audio info cannot set the server's fields");

@@ -64,7 +64,7 @@ class UnitsTest {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg\r\nSet-Cookie: x",
         SourceInfo.fromSource(StatusJsonTest.headers(java.util.Map.of("ice-name", "n\r\nX: y",
             "ice-url", "u\r\nY: z", "ice-bitrate", "1\r\nZ: w"))), StreamCodecs.NONE, 0, 0,
-        Instant.now(), 0, 0, "userspace", null, 0);
+        Instant.now(), 0, 0, "userspace", false, null, 0);
     String head = new String(Responses.listenerOk(m), java.nio.charset.StandardCharsets.UTF_8);
     assertFalse(head.contains("\r\nSet-Cookie"), head);
     assertFalse(head.contains("\r\nX: y"), head);
@@ -76,7 +76,7 @@ class UnitsTest {
   @Test
   void icyHeadersAsIcecastWritesThem() {
     MountSnapshot m = new MountSnapshot("/a", "audio/mpeg", SourceInfo.NONE, StreamCodecs.NONE, 0, 0,
-        Instant.now(), 0, 0, "userspace", null, 0);
+        Instant.now(), 0, 0, "userspace", false, null, 0);
     String mp3 = new String(Responses.listenerOk(m, 16000, null, java.util.Map.of()),
         java.nio.charset.StandardCharsets.UTF_8);
     // a source that sent no ice-/icy- headers: Icecast adds none (no icy-pub, no icy-metadata)

@@ -13,9 +13,19 @@ final class Warmup {
       return;
     }
     done = true;
-    // engine auto whatever the run's default: a chunked source is served in userspace, a raw one
-    // on the kernel transport where available, so both transports' lazily opened descriptors exist
-    try (RelayServer server = RelayServer.start(Clients.config("--engine", "auto"))) {
+    // engine auto and splice whatever the run's default: a chunked source is served in userspace,
+    // a raw one by auto's choice and on the kernel transport where available, so both transports'
+    // lazily opened descriptors exist
+    exchange("auto");
+    try {
+      exchange("splice");
+    } catch (java.io.IOException e) {
+      // splice is not available here: the relay refuses --engine splice
+    }
+  }
+
+  private static void exchange(String engine) throws Exception {
+    try (RelayServer server = RelayServer.start(Clients.config("--engine", engine))) {
       InetSocketAddress at = server.address();
       for (boolean chunked : new boolean[] {true, false}) {
         try (Clients.Source src = Clients.source(at, "/warmup", chunked, false);
