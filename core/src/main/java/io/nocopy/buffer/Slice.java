@@ -259,22 +259,48 @@ public final class Slice implements AutoCloseable {
    */
   public Slice slice(long offset, long length) {
     checkOpen();
+    long at = locate("slice", offset, length);
+    if (length == 0) {
+      return empty();
+    }
+    data.acquire();
+    return new Slice(data, chunkOf(at), skipOf(at), length);
+  }
+
+  /**
+   * Checks that {@code [offset, offset + length)} lies in this slice and finds its first byte: the
+   * index into {@code data} of the chunk that holds it and the bytes of that chunk before it,
+   * packed into one long ({@link #chunkOf}, {@link #skipOf}) so that the hot paths that call this
+   * allocate nothing.
+   *
+   * @param op the operation, named in the exception
+   * @return where the range starts; 0 for an empty range, which has no first byte
+   * @throws IndexOutOfBoundsException if the range is outside this slice
+   */
+  private long locate(String op, long offset, long length) {
     if (offset < 0 || length < 0 || offset > this.length - length) {
       throw new IndexOutOfBoundsException(
-          "slice(" + offset + ", " + length + ") of a slice of " + this.length + " bytes");
+          op + "(" + offset + ", " + length + ") of a slice of " + this.length + " bytes");
+    }
+    if (length == 0) {
+      return 0;
     }
     Data d = data;
     int i = firstChunk;
     long skip = firstSkip + offset;
-    while (length > 0 && skip >= d.length(i)) {
+    while (skip >= d.length(i)) {
       skip -= d.length(i);
       i++;
     }
-    if (length == 0) {
-      return empty();
-    }
-    d.acquire();
-    return new Slice(d, i, (int) skip, length);
+    return (long) i << 32 | skip; // skip < that chunk's length, an int
+  }
+
+  private static int chunkOf(long located) {
+    return (int) (located >>> 32);
+  }
+
+  private static int skipOf(long located) {
+    return (int) located;
   }
 
   /**
@@ -332,15 +358,11 @@ public final class Slice implements AutoCloseable {
     if (v == null) {
       v = createViews();
     }
-    // find the chunk holding 'position'
-    int i = firstChunk;
-    long skip = firstSkip + position;
-    while (skip >= d.length(i)) {
-      skip -= d.length(i);
-      i++;
-    }
-    int first = i - firstChunk;
     long remaining = length - position;
+    long at = locate("writeTo", position, remaining);
+    int i = chunkOf(at);
+    long skip = skipOf(at);
+    int first = i - firstChunk;
     int k = first;
     for (; remaining > 0; i++, k++) {
       int off = d.offset(i) + (int) skip;
@@ -391,17 +413,10 @@ public final class Slice implements AutoCloseable {
    */
   public int nativeRegions(long position, long length, long[] addresses, int[] lengths) {
     checkOpen();
-    if (position < 0 || length < 0 || position > this.length - length) {
-      throw new IndexOutOfBoundsException(
-          "regions(" + position + ", " + length + ") of a slice of " + this.length + " bytes");
-    }
+    long at = locate("regions", position, length);
     Data d = data;
-    int i = firstChunk;
-    long skip = firstSkip + position;
-    while (length > 0 && skip >= d.length(i)) {
-      skip -= d.length(i);
-      i++;
-    }
+    int i = chunkOf(at);
+    long skip = skipOf(at);
     int k = 0;
     for (; length > 0; i++, k++) {
       MemorySegment seg = d.block(i).segment();

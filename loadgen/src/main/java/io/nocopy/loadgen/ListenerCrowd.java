@@ -158,48 +158,13 @@ final class ListenerCrowd implements AutoCloseable {
     }
   }
 
-  /** One listener of the crowd. */
-  final class Member {
-    private final Loop loop;
-    final FrameVerifier verifier;
-    final boolean icy;
-    private volatile IcyStream icyStream; // an ICY listener's, once its head is in
+  /** One listener of the crowd: its state ({@link ListenerState}), read by its loop's thread. */
+  final class Member extends ListenerState {
     private SocketChannel ch; // its loop's
     private ByteBuffer head = ByteBuffer.allocate(1024); // until the head is in, then null
-    private volatile boolean connected;
-    private volatile boolean ended;
-    private volatile long received;
-    private volatile String failure;
 
     Member(Loop loop, boolean icy) {
-      this.loop = loop;
-      this.icy = icy;
-      this.verifier = new FrameVerifier(loop.latency);
-    }
-
-    /** @return the ICY metadata read so far, or null (not an ICY listener, or no head yet) */
-    IcyStream icyStream() {
-      return icyStream;
-    }
-
-    /** @return whether the response head was a 200 and the body is being read */
-    boolean connected() {
-      return connected && !ended;
-    }
-
-    /** @return whether the listener has finished (stream ended, failed or closed) */
-    boolean ended() {
-      return ended;
-    }
-
-    /** @return body bytes received so far, metadata blocks included (racy progress figure) */
-    long received() {
-      return received;
-    }
-
-    /** @return why the listener failed apart from the verifier's verdict, or null */
-    String failure() {
-      return failure;
+      super(ListenerCrowd.this.mount, icy, loop.latency);
     }
   }
 
@@ -235,11 +200,8 @@ final class ListenerCrowd implements AutoCloseable {
                 read(m, k);
               }
             } catch (IOException e) {
-              if (m.connected && stopping.getAsBoolean()) {
-                end(m, k, "stream broke while the source was stopping: " + e);
-              } else {
-                end(m, k, (m.connected ? "" : "GET " + mount + ": ") + e);
-              }
+              m.broke(e, stopping.getAsBoolean());
+              end(m, k, null);
             }
           }
           selector.selectedKeys().clear();
@@ -268,8 +230,8 @@ final class ListenerCrowd implements AutoCloseable {
           connected(m, k);
         }
       } catch (IOException e) {
-        m.failure = "GET " + mount + ": " + e;
-        m.ended = true;
+        m.fail("GET " + mount + ": " + e);
+        m.markEnded();
         ended.incrementAndGet();
         open--;
         if (m.ch != null) {
@@ -302,10 +264,8 @@ final class ListenerCrowd implements AutoCloseable {
       if (n < 0) {
         if (m.head != null) {
           end(m, k, "GET " + mount + ": the relay closed before answering");
-        } else if (!stopping.getAsBoolean()) {
-          end(m, k, "the relay ended the stream after " + m.received + " bytes while the source was live");
         } else {
-          m.verifier.end("the source stopped");
+          m.bodyEnded(stopping.getAsBoolean());
           end(m, k, null);
         }
         return;
@@ -315,14 +275,7 @@ final class ListenerCrowd implements AutoCloseable {
         return;
       }
       if (buf.hasRemaining()) {
-        int got = buf.remaining();
-        IcyStream strip = m.icyStream;
-        if (strip != null) {
-          strip.accept(buf, System.nanoTime(), measuring.getAsBoolean());
-        } else {
-          m.verifier.accept(buf, System.nanoTime(), measuring.getAsBoolean());
-        }
-        m.received += got;
+        m.body(buf, System.nanoTime(), measuring.getAsBoolean());
       }
     }
 
@@ -344,21 +297,11 @@ final class ListenerCrowd implements AutoCloseable {
           String text = new String(h.array(), 0, h.position(), StandardCharsets.ISO_8859_1);
           String status = text.substring(0, Math.max(0, text.indexOf('\r')));
           m.head = null;
-          if (!status.matches("(HTTP/1\\.[01]|ICY) 200( .*)?")) {
-            end(m, k, "GET " + mount + " answered '" + status + "'");
+          if (!m.answered(status.matches("(HTTP/1\\.[01]|ICY) 200( .*)?"), status,
+              m.icy ? header(text, "icy-metaint") : null)) {
+            end(m, k, null);
             return false;
           }
-          if (m.icy) {
-            String value = header(text, "icy-metaint");
-            int metaint = IcyStream.metaint(value);
-            if (metaint < 1) {
-              end(m, k, "GET " + mount + " with Icy-MetaData: 1 answered without a valid icy-metaint ('"
-                  + value + "')");
-              return false;
-            }
-            m.icyStream = new IcyStream(metaint, m.verifier);
-          }
-          m.connected = true;
           answered.incrementAndGet();
           return true;
         }
@@ -391,11 +334,11 @@ final class ListenerCrowd implements AutoCloseable {
     }
 
     private void end(Member m, SelectionKey k, String why) {
-      if (m.ended) {
+      if (m.ended()) {
         return;
       }
-      if (why != null && m.failure == null) {
-        m.failure = why;
+      if (why != null) {
+        m.fail(why);
       }
       k.cancel();
       try {
@@ -403,7 +346,7 @@ final class ListenerCrowd implements AutoCloseable {
       } catch (IOException ignored) {
         // ending anyway
       }
-      m.ended = true;
+      m.markEnded();
       ended.incrementAndGet();
       open--;
     }

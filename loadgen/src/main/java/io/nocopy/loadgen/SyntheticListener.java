@@ -13,24 +13,18 @@ import java.util.function.BooleanSupplier;
  * feeding every byte to a {@link FrameVerifier}. An ICY listener asks for metadata ({@code
  * Icy-MetaData: 1}, as players do) and needs an {@code icy-metaint} in the answer: its body's
  * metadata blocks are taken out and their titles counted ({@link IcyStream}) and the audio between
- * them is verified as a plain listener's. Runs on its own virtual thread; owns its socket, a 64 KiB
- * direct read buffer and its verifier and histogram, which the caller reads after {@link
- * #awaitEnd} (progress figures may be read at any time).
+ * them is verified as a plain listener's ({@link ListenerState} keeps the state and the verdict's
+ * rules). Runs on its own virtual thread; owns its socket, a 64 KiB direct read buffer and its
+ * verifier and histogram, which the caller reads after {@link #awaitEnd} (progress figures may be
+ * read at any time).
  */
-final class SyntheticListener implements AutoCloseable {
+final class SyntheticListener extends ListenerState implements AutoCloseable {
   private final InetSocketAddress at;
-  final String mount;
   private final BooleanSupplier measuring;
   private final BooleanSupplier stopping;
-  final boolean icy;
-  private volatile IcyStream icyStream;
-  final LatencyHistogram latency = new LatencyHistogram();
-  final FrameVerifier verifier = new FrameVerifier(latency);
+  /** This listener's latencies (its verifier records them). */
+  final LatencyHistogram latency;
   private volatile SocketChannel ch;
-  private volatile boolean connected;
-  private volatile boolean ended;
-  private volatile long received;
-  private volatile String failure;
   private Thread thread;
 
   /**
@@ -52,11 +46,16 @@ final class SyntheticListener implements AutoCloseable {
    */
   SyntheticListener(InetSocketAddress at, String mount, BooleanSupplier measuring, BooleanSupplier stopping,
       boolean icy) {
+    this(at, mount, measuring, stopping, icy, new LatencyHistogram());
+  }
+
+  private SyntheticListener(InetSocketAddress at, String mount, BooleanSupplier measuring,
+      BooleanSupplier stopping, boolean icy, LatencyHistogram latency) {
+    super(mount, icy, latency);
     this.at = at;
-    this.mount = mount;
     this.measuring = measuring;
     this.stopping = stopping;
-    this.icy = icy;
+    this.latency = latency;
   }
 
   /** Connects and listens from a new virtual thread. */
@@ -74,22 +73,9 @@ final class SyntheticListener implements AutoCloseable {
           + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
       // the socket's stream reads the head one byte at a time: the body stays for the channel
       HttpHead.Response answer = HttpHead.readResponse(HttpHead.LineSource.of(c.socket().getInputStream()));
-      if (answer.status() != 200) {
-        failure = "GET " + mount + " answered '" + answer.statusLine() + "'";
+      if (!answered(answer.status() == 200, answer.statusLine(), answer.header("icy-metaint"))) {
         return;
       }
-      IcyStream strip = null;
-      if (icy) {
-        int metaint = IcyStream.metaint(answer.header("icy-metaint"));
-        if (metaint < 1) {
-          failure = "GET " + mount + " with Icy-MetaData: 1 answered without a valid icy-metaint ('"
-              + answer.header("icy-metaint") + "')";
-          return;
-        }
-        strip = new IcyStream(metaint, verifier);
-        icyStream = strip;
-      }
-      connected = true;
       ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
       while (true) {
         buf.clear();
@@ -98,52 +84,14 @@ final class SyntheticListener implements AutoCloseable {
           break;
         }
         buf.flip();
-        if (strip != null) {
-          strip.accept(buf, System.nanoTime(), measuring.getAsBoolean());
-        } else {
-          verifier.accept(buf, System.nanoTime(), measuring.getAsBoolean());
-        }
-        received += n;
+        body(buf, System.nanoTime(), measuring.getAsBoolean());
       }
-      if (!stopping.getAsBoolean()) {
-        failure = "the relay ended the stream after " + received + " bytes while the source was live";
-      } else {
-        verifier.end("the source stopped");
-      }
+      bodyEnded(stopping.getAsBoolean());
     } catch (IOException e) {
-      if (!stopping.getAsBoolean() || !connected) {
-        failure = (connected ? "" : "GET " + mount + ": ") + e;
-      } else {
-        failure = "stream broke while the source was stopping: " + e;
-      }
+      broke(e, stopping.getAsBoolean());
     } finally {
-      ended = true;
+      markEnded();
     }
-  }
-
-  /** @return whether the response head was a 200 and the body is being read */
-  boolean connected() {
-    return connected && !ended;
-  }
-
-  /** @return whether the listener has finished (stream ended, failed or closed) */
-  boolean ended() {
-    return ended;
-  }
-
-  /** @return the ICY metadata read so far, or null (not an ICY listener, or not connected yet) */
-  IcyStream icyStream() {
-    return icyStream;
-  }
-
-  /** @return body bytes received so far, metadata blocks included (racy progress figure) */
-  long received() {
-    return received;
-  }
-
-  /** @return why the listener failed apart from the verifier's verdict, or null */
-  String failure() {
-    return failure;
   }
 
   /**

@@ -56,6 +56,17 @@ final class AccessLog implements AutoCloseable {
     }
 
     /**
+     * Counts an answer that has no HTTP status line (SHOUTcast's {@code OK2}) as {@code status}.
+     *
+     * @param status the status the log gives it
+     * @param answer the bytes sent
+     */
+    void sent(int status, byte[] answer) {
+      this.status = status;
+      bytes += answer.length;
+    }
+
+    /**
      * Counts bytes the fan-out sent as the stream, after an answer with {@code status} (a
      * listener's head is in {@code bytes}).
      */

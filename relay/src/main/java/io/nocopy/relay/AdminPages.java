@@ -20,7 +20,7 @@ import java.util.Map;
  * listmounts}, {@code listclients}, {@code killclient}, {@code killsource}: {@link AdminXml}), the process's costs at {@code
  * /admin/nocopy-stats.json} (read by the demo and the benchmark harness), and a plain-text index
  * at {@code /}. Each answer is complete and ends the connection. Every {@code /admin/} path needs
- * credentials first, as in Icecast (see {@link RelayServer#adminAllowed}).
+ * credentials first, as in Icecast (see {@link Logins#allows}).
  */
 final class AdminPages {
   private static final System.Logger LOG = System.getLogger(AdminPages.class.getName());
@@ -43,7 +43,7 @@ final class AdminPages {
    * @throws IOException if the client went away
    */
   boolean serve(SocketChannel ch, HttpHead.Request head) throws IOException {
-    if (!server.adminAllowed(head)) {
+    if (!server.logins().allows(head)) {
       server.send(ch, BasicAuth.adminChallenge());
       return true;
     }
@@ -303,8 +303,8 @@ final class AdminPages {
         + ",\"gc_count\":" + r.gcCount() + ",\"gc_ms\":" + r.gcMillis() + ",\"rss_bytes\":"
         + r.rssBytes() + ",\"pool_blocks_in_use\":" + server.allocator().inUse() + ",\"pool_reserved_bytes\":"
         + server.allocator().reservedBytes() + ",\"mounts\":" + t.mounts() + ",\"listeners\":" + t.listeners()
-        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.engineName() + "\""
-        + ",\"io_uring\":" + server.ioUring()
+        + ",\"bytes_in\":" + t.bytesIn() + ",\"bytes_out\":" + t.bytesOut() + ",\"engine\":\"" + server.transports().engineName() + "\""
+        + ",\"io_uring\":" + server.transports().ioUring()
         + ",\"listeners_by_transport\":" + server.listenersByTransport() + "}";
   }
 

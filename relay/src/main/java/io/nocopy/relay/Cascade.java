@@ -189,7 +189,7 @@ final class Cascade {
                 icy != null ? icy : new SourceBody(in, false, -1, MountFanout.MAX_SLICE)::next, in, ch,
                 server.config(), server.allocator());
           });
-      if (!server.publish(mount, ch)) {
+      if (!server.live().publish(mount, ch)) {
         mount.fanout.close();
         throw new IOException("mount " + mountName + " is already served by a local source");
       }
@@ -203,9 +203,9 @@ final class Cascade {
         server.fallbacks().sourceStarted(mount); // fallback-override applies to relayed mounts too
         server.recorder().start(mount);
         CodecProbe.watch(mount);
-        mount.fanout.run(() -> server.unpublish(mount, ch));
+        mount.fanout.run(() -> server.live().unpublish(mount, ch));
       } finally {
-        server.unpublish(mount, ch);
+        server.live().unpublish(mount, ch);
         if (idle != null) {
           idle.interrupt();
         }

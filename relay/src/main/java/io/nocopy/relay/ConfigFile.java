@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * {@code --config FILE}: an Icecast 2.4 {@code icecast.xml} as relay settings. This is the one
  * place where the file's settings meet {@link RelayConfig}: {@link #apply} sets every group the
- * file speaks for on a builder, and {@link RelayConfig#parse} then applies the command-line flags
+ * file speaks for on a builder, and {@link CommandLine#parse} then applies the command-line flags
  * over them, so a flag always wins over the file.
  *
  * <p>What maps to what:

@@ -49,22 +49,33 @@ final class ErrorLog extends Handler {
    * @throws IOException naming the file, if it cannot be opened for appending
    */
   static ErrorLog install(LogSettings settings) throws IOException {
-    Level level = level(settings.level());
+    Logger root = Logger.getLogger("");
+    Path p = settings.errorLogPath();
+    ErrorLog log = null;
+    if (p != null) {
+      log = open(p, settings.level());
+      for (Handler h : root.getHandlers()) {
+        root.removeHandler(h);
+      }
+      root.addHandler(log);
+    }
+    applyLevel(settings.level());
+    return log;
+  }
+
+  /**
+   * Sets the relay's log level, at the start and on a reload: the root logger's and that of each
+   * handler it writes to (the error log, or the console).
+   *
+   * @param icecast 1 error .. 4 debug
+   */
+  static void applyLevel(int icecast) {
+    Level level = level(icecast);
     Logger root = Logger.getLogger("");
     root.setLevel(level);
-    Path p = settings.errorLogPath();
-    if (p == null) {
-      for (Handler h : root.getHandlers()) {
-        h.setLevel(level);
-      }
-      return null;
-    }
-    ErrorLog log = open(p, settings.level());
     for (Handler h : root.getHandlers()) {
-      root.removeHandler(h);
+      h.setLevel(level);
     }
-    root.addHandler(log);
-    return log;
   }
 
   /**

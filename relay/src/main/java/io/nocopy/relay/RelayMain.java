@@ -16,15 +16,15 @@ public final class RelayMain {
   /**
    * Runs the relay until the process is signalled.
    *
-   * @param args flags, see {@link RelayConfig#HELP}
+   * @param args flags, see {@link CommandLine#HELP}
    * @throws Exception if the server cannot start (the message says why)
    */
   public static void main(String[] args) throws Exception {
     RelayConfig config;
     try {
-      config = RelayConfig.parse(args);
-    } catch (RelayConfig.HelpRequested e) {
-      System.out.print(RelayConfig.HELP);
+      config = CommandLine.parse(args);
+    } catch (CommandLine.HelpRequested e) {
+      System.out.print(CommandLine.HELP);
       return;
     } catch (IllegalArgumentException e) {
       System.err.println("nocopy relay: " + e.getMessage());
@@ -59,7 +59,7 @@ public final class RelayMain {
       Hangup.onSignal(new Reload(server, System.getenv(), args));
     }
     String base = "http://" + server.address().getHostString() + ":" + server.address().getPort();
-    System.out.println("nocopy relay listening on " + base + " (engine " + server.engineSummary() + ")");
+    System.out.println("nocopy relay listening on " + base + " (engine " + server.transports().engineSummary() + ")");
     for (int i = 1; i < server.addresses().size(); i++) {
       java.net.InetSocketAddress a = server.addresses().get(i);
       System.out.println("  and on " + a.getHostString() + ":" + a.getPort());

@@ -7,7 +7,9 @@ import java.util.Map;
  * again and applies them to the running server ({@link RelayServer#reload}), so that mounts,
  * passwords and limits change without dropping a listener. A file that no longer reads (malformed,
  * an invalid value, a fallback loop) changes nothing: the running configuration stays and the
- * error log says why, with the file, line and reason.
+ * error log says why, with the file, line and reason. A new log level ({@code <loglevel>}, {@code
+ * --log-level}) applies to the process's log ({@link ErrorLog#applyLevel}) once the server took the
+ * settings.
  */
 final class Reload implements Runnable {
   private static final System.Logger LOG = System.getLogger(Reload.class.getName());
@@ -30,8 +32,14 @@ final class Reload implements Runnable {
   @Override
   public void run() {
     try {
-      server.reload(RelayConfig.parse(env, args));
-    } catch (IllegalArgumentException | RelayConfig.HelpRequested e) {
+      int level = server.config().logs().level();
+      server.reload(CommandLine.parse(env, args));
+      int next = server.config().logs().level();
+      if (next != level) {
+        ErrorLog.applyLevel(next);
+        LOG.log(System.Logger.Level.INFO, "reload: log level {0} (was {1})", next, level);
+      }
+    } catch (IllegalArgumentException | CommandLine.HelpRequested e) {
       LOG.log(System.Logger.Level.ERROR, "reload refused, the running configuration stays: "
           + e.getMessage());
     }

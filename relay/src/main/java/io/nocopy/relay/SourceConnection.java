@@ -11,8 +11,9 @@ import java.nio.channels.SocketChannel;
 /**
  * One source's connection, after its {@code PUT} or {@code SOURCE} head: the checks (mount name,
  * password, {@code Content-Length}), the mount's fan-out, its registration, Icecast's answers
- * ({@code 100 Continue} when asked, then {@code 200 OK}), the recording, and the stream itself until
- * the source ends. Runs on the connection's own thread; the caller closes the connection
+ * ({@code 100 Continue} when asked, then {@code 200 OK}; none for a SHOUTcast v1 source, which
+ * its handshake answered with {@code OK2}, as Icecast does), the recording, and the stream itself
+ * until the source ends. Runs on the connection's own thread; the caller closes the connection
  * afterwards.
  *
  * <p>A raw body (no chunked coding, no {@code Content-Length}) is the fan-out's socket source, on
@@ -26,11 +27,20 @@ final class SourceConnection {
   private final RelayServer server;
   private final SocketChannel ch;
   private final String peer;
+  private final boolean shoutcast; // answered by its handshake already
 
-  SourceConnection(RelayServer server, SocketChannel ch, String peer) {
+  /**
+   * @param server the server
+   * @param ch the source's connection
+   * @param peer its address, for the log
+   * @param shoutcast whether it is a SHOUTcast v1 source, whose handshake answered it ({@link
+   *     ShoutcastSource}): it gets no HTTP answer when it is taken
+   */
+  SourceConnection(RelayServer server, SocketChannel ch, String peer, boolean shoutcast) {
     this.server = server;
     this.ch = ch;
     this.peer = peer;
+    this.shoutcast = shoutcast;
   }
 
   /**
@@ -49,7 +59,7 @@ final class SourceConnection {
       server.refuse(ch, 400, "bad mount: " + e.getMessage());
       return;
     }
-    if (!server.sourceLogins().auth(mountName).accepts(head.header("Authorization"))) {
+    if (!server.logins().sources().auth(mountName).accepts(head.header("Authorization"))) {
       LOG.log(System.Logger.Level.WARNING, "{0}: source refused for {1}: wrong or missing password",
           peer, mountName);
       server.refuse(ch, BasicAuth.adminChallenge()); // Icecast's 401, the same for sources
@@ -86,17 +96,17 @@ final class SourceConnection {
       boolean raw = !head.chunked() && contentLength < 0;
       long length = contentLength;
       RelayConfig config = server.mountConfig(mountName);
-      int spliceBound = server.spliceBound(config.queueSize());
+      int spliceBound = server.transports().spliceBound(config.queueSize());
       // The fan-out is opened before the mount is visible: every listener is its sink.
       Mount mount = new Mount(mountName, type == null || type.isBlank() ? "audio/mpeg" : type.strip(),
           SourceInfo.fromSource(head.headers()),
           m -> raw
-              ? MountFanout.ofSocket(m, peer, ch, in, server.spliceForRawSources(), config,
+              ? MountFanout.ofSocket(m, peer, ch, in, server.transports().spliceForRawSources(), config,
                   spliceBound, server.allocator())
               : MountFanout.ofBody(m, peer,
                   new SourceBody(in, head.chunked(), length, MountFanout.MAX_SLICE)::next, in, ch, config,
                   server.allocator()));
-      if (!server.publish(mount, ch)) {
+      if (!server.live().publish(mount, ch)) {
         mount.fanout.close();
         server.refuseAsIcecast(ch, 403, "Mountpoint in use");
         return;
@@ -105,10 +115,12 @@ final class SourceConnection {
         server.countSource(false);
         mount.sourceIp = ((InetSocketAddress) ch.getRemoteAddress()).getAddress().getHostAddress();
         mount.sourceAgent = head.header("User-Agent");
-        if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
-          server.send(ch, Responses.CONTINUE);
+        if (!shoutcast) {
+          if ("100-continue".equalsIgnoreCase(String.valueOf(head.header("Expect")).strip())) {
+            server.send(ch, Responses.CONTINUE);
+          }
+          server.send(ch, Responses.SOURCE_OK);
         }
-        server.send(ch, Responses.SOURCE_OK);
         LOG.log(System.Logger.Level.INFO, "{0}: source {1} connected ({2}{3}, {4})", mountName,
             peer, mount.contentType, head.chunked() ? ", chunked" : "", mount.fanout.describe());
         server.fallbacks().sourceStarted(mount); // fallback-override: its listeners come back
@@ -118,9 +130,9 @@ final class SourceConnection {
           server.recorder().dump(mount, dumpFile.toString());
         }
         CodecProbe.watch(mount);
-        mount.fanout.run(() -> server.unpublish(mount, ch));
+        mount.fanout.run(() -> server.live().unpublish(mount, ch));
       } finally {
-        server.unpublish(mount, ch);
+        server.live().unpublish(mount, ch);
       }
     } finally {
       in.close();

@@ -10,7 +10,7 @@ import java.util.TreeSet;
  * line ended by CR LF, in Icecast 2.4's plain-text answer (its headers, no {@code Content-Length}:
  * the body ends with the connection). Only the relay login ({@code relay-user}:{@code
  * relay-password}) may read it, as in Icecast: not the admin's (see {@link
- * RelayServer#adminAllowed}). Stateless.
+ * Logins#allows}). Stateless.
  */
 final class StreamList {
   private StreamList() {}

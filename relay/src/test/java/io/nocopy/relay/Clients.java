@@ -60,7 +60,7 @@ final class Clients {
     String[] all = new String[base.length + extra.length];
     System.arraycopy(base, 0, all, 0, base.length);
     System.arraycopy(extra, 0, all, base.length, extra.length);
-    return RelayConfig.parse(all);
+    return CommandLine.parse(all);
   }
 
   /** The admin credentials of {@link #config}, as an {@code Authorization} header line. */

@@ -102,7 +102,7 @@ class ConfigFileEndToEndTest {
           <mount><mount-name>/dj.mp3</mount-name><username>dj</username><password>dj-pw</password></mount>
         </icecast>
         """.formatted(first, second));
-    RelayConfig config = RelayConfig.parse(Map.of(), "--config", f.toString(), "--status-interval", "0",
+    RelayConfig config = CommandLine.parse(Map.of(), "--config", f.toString(), "--status-interval", "0",
         "--engine", Clients.ENGINE);
     List<Socket> open = new ArrayList<>();
     try (RelayServer server = RelayServer.start(config)) {

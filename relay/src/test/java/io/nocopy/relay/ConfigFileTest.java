@@ -75,7 +75,7 @@ class ConfigFileTest {
   @Test
   void mapsEveryGroupOfTheFile() throws Exception {
     Path f = write(EVERYTHING);
-    RelayConfig c = RelayConfig.parse(Map.of(), "--config", f.toString());
+    RelayConfig c = CommandLine.parse(Map.of(), "--config", f.toString());
     assertEquals(new InetSocketAddress("127.0.0.1", 18100), c.listen());
     assertEquals(List.of(new RelayConfig.ListenSocket(new InetSocketAddress(18200), null),
         new RelayConfig.ListenSocket(new InetSocketAddress(18201), "/sc.mp3")), c.extraSockets());
@@ -117,7 +117,7 @@ class ConfigFileTest {
   @Test
   void flagsOverrideTheFileWhateverTheirOrder() throws Exception {
     Path f = write(EVERYTHING);
-    RelayConfig c = RelayConfig.parse(Map.of(), "--listen", "127.0.0.1:0", "--source-password", "flag-pw",
+    RelayConfig c = CommandLine.parse(Map.of(), "--listen", "127.0.0.1:0", "--source-password", "flag-pw",
         "--config", f.toString(), "--admin-user", "root", "--burst-size", "1k", "--max-sources", "9",
         "--max-clients", "12", "--max-listeners", "11", "--pidfile", "/tmp/x.pid", "--header-timeout", "2");
     assertEquals(new InetSocketAddress("127.0.0.1", 0), c.listen());
@@ -134,15 +134,15 @@ class ConfigFileTest {
     assertEquals(262144, c.queueSize(), "the file's");
     Path pw = dir.resolve("pw");
     Files.writeString(pw, "from-file\n");
-    assertEquals("from-file", RelayConfig.parse(Map.of(), "--config", f.toString(),
+    assertEquals("from-file", CommandLine.parse(Map.of(), "--config", f.toString(),
         "--source-password-file", pw.toString()).sourcePassword());
-    assertEquals("from-env", RelayConfig.parse(Map.of("NOCOPY_ADMIN_PASSWORD", "from-env"), "--config",
+    assertEquals("from-env", CommandLine.parse(Map.of("NOCOPY_ADMIN_PASSWORD", "from-env"), "--config",
         f.toString()).adminPassword());
   }
 
   @Test
   void aMinimalFileTakesIcecastsDefaults() throws Exception {
-    RelayConfig c = RelayConfig.parse(Map.of(), "--config",
+    RelayConfig c = CommandLine.parse(Map.of(), "--config",
         write("<icecast><listen-socket><port>18300</port></listen-socket></icecast>").toString());
     assertEquals(18300, c.listen().getPort());
     assertTrue(c.listen().getAddress().isAnyLocalAddress());
@@ -154,34 +154,34 @@ class ConfigFileTest {
     assertEquals("localhost", c.station().hostname());
     assertEquals("Earth", c.station().location());
     assertNull(c.pidFile());
-    assertEquals(0, RelayConfig.parse(Map.of(), "--config", write("<icecast><listen-socket><port>18300"
+    assertEquals(0, CommandLine.parse(Map.of(), "--config", write("<icecast><listen-socket><port>18300"
         + "</port></listen-socket><limits><burst-on-connect>0</burst-on-connect></limits></icecast>")
         .toString()).burstSize(), "burst-on-connect off");
-    assertEquals(64 * 1024, RelayConfig.parse(Map.of()).burstSize(), "flags alone keep the relay's defaults");
-    assertEquals(Integer.MAX_VALUE, RelayConfig.parse(Map.of()).maxSources());
+    assertEquals(64 * 1024, CommandLine.parse(Map.of()).burstSize(), "flags alone keep the relay's defaults");
+    assertEquals(Integer.MAX_VALUE, CommandLine.parse(Map.of()).maxSources());
   }
 
   @Test
   void aBadFileIsNamedWithItsLineAndReason() throws Exception {
     Path f = write("<icecast>\n<listen-socket>\n<port>80x</port>\n</listen-socket>\n</icecast>\n");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> RelayConfig.parse(Map.of(), "--config", f.toString()));
+        () -> CommandLine.parse(Map.of(), "--config", f.toString()));
     assertTrue(e.getMessage().startsWith(f + ":3: "), e.getMessage());
     Path broken = write("<icecast>\n<limits>\n</icecast>\n");
-    e = assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(Map.of(), "--config", broken.toString()));
+    e = assertThrows(IllegalArgumentException.class, () -> CommandLine.parse(Map.of(), "--config", broken.toString()));
     assertTrue(e.getMessage().startsWith(broken + ":3: "), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> RelayConfig.parse(Map.of(), "--config", dir.resolve("missing.xml").toString()));
+        () -> CommandLine.parse(Map.of(), "--config", dir.resolve("missing.xml").toString()));
     assertTrue(e.getMessage().contains("missing.xml"), e.getMessage());
     Path big = write("<icecast><listen-socket><port>1</port></listen-socket><limits><burst-size>9999999"
         + "</burst-size></limits></icecast>");
-    e = assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(Map.of(), "--config", big.toString()));
+    e = assertThrows(IllegalArgumentException.class, () -> CommandLine.parse(Map.of(), "--config", big.toString()));
     assertTrue(e.getMessage().startsWith(big + " with the flags given: --burst-size"), e.getMessage());
   }
 
   @Test
   void fromFlagsAloneNothingOfAFileIsSet() throws Exception {
-    RelayConfig c = RelayConfig.parse(Map.of(), "--source-password", "x");
+    RelayConfig c = CommandLine.parse(Map.of(), "--source-password", "x");
     assertNull(c.configFile());
     assertTrue(c.extraSockets().isEmpty());
     assertTrue(c.mounts().named().isEmpty());

@@ -47,7 +47,7 @@ class MountSettingsEndToEndTest {
           %s
         </icecast>
         """.formatted(Clients.PASSWORD, port, mounts));
-    return RelayServer.start(RelayConfig.parse(Map.of(), "--config", f.toString(), "--status-interval", "0",
+    return RelayServer.start(CommandLine.parse(Map.of(), "--config", f.toString(), "--status-interval", "0",
         "--engine", Clients.ENGINE));
   }
 

@@ -31,7 +31,7 @@ class RealClientsIntegrationTest {
   }
 
   private static RelayServer relay() throws Exception {
-    return RelayServer.start(RelayConfig.parse("--listen", "127.0.0.1:0", "--source-password", PW,
+    return RelayServer.start(CommandLine.parse("--listen", "127.0.0.1:0", "--source-password", PW,
         "--status-interval", "0", "--engine", Clients.ENGINE));
   }
 

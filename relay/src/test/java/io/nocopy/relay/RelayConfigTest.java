@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class RelayConfigTest {
   @Test
   void defaults() throws Exception {
-    RelayConfig c = RelayConfig.parse();
+    RelayConfig c = CommandLine.parse();
     assertEquals("127.0.0.1", c.listen().getHostString());
     assertEquals(8000, c.listen().getPort());
     assertTrue(c.passwordGenerated());
@@ -28,16 +28,16 @@ class RelayConfigTest {
     assertNull(c.recordDir());
     assertTrue(c.relaying().relays().isEmpty());
     assertTrue(c.relaying().master().isEmpty());
-    assertTrue(RelayConfig.parse("--relay", "http://h:8000/a.mp3").relaying().relays().get(0)
+    assertTrue(CommandLine.parse("--relay", "http://h:8000/a.mp3").relaying().relays().get(0)
         .relayShoutcastMetadata(), "a --relay mount asks for ICY titles");
-    assertFalse(RelayConfig.parse("--relay", "http://h:8000/a.mp3", "--relay-metadata", "0").relaying().relays()
+    assertFalse(CommandLine.parse("--relay", "http://h:8000/a.mp3", "--relay-metadata", "0").relaying().relays()
         .get(0).relayShoutcastMetadata());
-    assertTrue(!RelayConfig.parse().sourcePassword().equals(c.sourcePassword()), "random password");
+    assertTrue(!CommandLine.parse().sourcePassword().equals(c.sourcePassword()), "random password");
   }
 
   @Test
   void everyFlag() throws Exception {
-    RelayConfig c = RelayConfig.parse("--listen", "0.0.0.0:9000", "--source-password", "pw",
+    RelayConfig c = CommandLine.parse("--listen", "0.0.0.0:9000", "--source-password", "pw",
         "--max-listeners=50", "--max-listeners-per-ip", "5", "--burst-size", "32k", "--queue-size",
         "1MiB", "--engine", "userspace", "--record-dir", "/tmp/rec", "--relay",
         "http://10.0.0.1:8000/a.mp3", "--memory-cap", "64m", "--header-timeout", "3",
@@ -56,15 +56,15 @@ class RelayConfigTest {
     assertEquals(3, c.headerTimeout().toSeconds());
     assertTrue(c.statusInterval().isZero());
     assertEquals(RelayConfig.IoUring.OFF, c.ioUring());
-    assertEquals(RelayConfig.IoUring.ON, RelayConfig.parse("--io-uring", "on").ioUring());
+    assertEquals(RelayConfig.IoUring.ON, CommandLine.parse("--io-uring", "on").ioUring());
     assertEquals(RelayConfig.Coalescing.fixed(Duration.ZERO), c.coalesce());
-    assertEquals(RelayConfig.Coalescing.AUTO, RelayConfig.parse().coalesce(), "default");
-    assertEquals(250, RelayConfig.parse().maxLatency().toMillis(), "default");
+    assertEquals(RelayConfig.Coalescing.AUTO, CommandLine.parse().coalesce(), "default");
+    assertEquals(250, CommandLine.parse().maxLatency().toMillis(), "default");
   }
 
   @Test
   void coalescingIsAutoOrMillisecondsAndAutoStaysUnderHalfTheLatencyCeiling() throws Exception {
-    RelayConfig c = RelayConfig.parse("--coalesce-ms", "auto", "--max-latency-ms", "1000");
+    RelayConfig c = CommandLine.parse("--coalesce-ms", "auto", "--max-latency-ms", "1000");
     assertTrue(c.coalesce().auto());
     assertEquals(1000, c.maxLatency().toMillis());
     assertEquals(Duration.ofMillis(500), RelayConfig.Coalescing.most(c.maxLatency()));
@@ -74,7 +74,7 @@ class RelayConfigTest {
     assertEquals(Duration.ofMillis(30), RelayConfig.Coalescing.least(Duration.ofMillis(60)));
     assertEquals(Duration.ofMillis(30), RelayConfig.Coalescing.most(Duration.ofMillis(60)));
     assertEquals(Duration.ofSeconds(1), RelayConfig.Coalescing.most(Duration.ofSeconds(10)));
-    RelayConfig fixed = RelayConfig.parse("--coalesce-ms", "20");
+    RelayConfig fixed = CommandLine.parse("--coalesce-ms", "20");
     assertEquals(RelayConfig.Coalescing.fixed(Duration.ofMillis(20)), fixed.coalesce());
     assertEquals("auto", RelayConfig.Coalescing.AUTO.toString());
     assertEquals(c, c.toBuilder().build(), "a copy keeps both");
@@ -91,15 +91,15 @@ class RelayConfigTest {
     };
     for (String[] args : bad) {
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(args), String.join(" ", args));
+          assertThrows(IllegalArgumentException.class, () -> CommandLine.parse(args), String.join(" ", args));
       assertTrue(e.getMessage().startsWith("--") || e.getMessage().contains("--"), e.getMessage());
     }
   }
 
   @Test
   void helpIsRequested() {
-    assertThrows(RelayConfig.HelpRequested.class, () -> RelayConfig.parse("--help"));
-    assertTrue(RelayConfig.HELP.contains("--record-dir") && RelayConfig.HELP.contains("ffmpeg"));
+    assertThrows(CommandLine.HelpRequested.class, () -> CommandLine.parse("--help"));
+    assertTrue(CommandLine.HELP.contains("--record-dir") && CommandLine.HELP.contains("ffmpeg"));
   }
 
   @Test
@@ -108,19 +108,19 @@ class RelayConfigTest {
     java.nio.file.Files.writeString(f, "from-file\r\nsecond line\n");
     java.util.Map<String, String> env = java.util.Map.of("NOCOPY_SOURCE_PASSWORD", "from-env",
         "NOCOPY_ADMIN_PASSWORD", "admin-env");
-    RelayConfig c = RelayConfig.parse(env, "--source-password-file", f.toString());
+    RelayConfig c = CommandLine.parse(env, "--source-password-file", f.toString());
     assertEquals("from-file", c.sourcePassword());
     assertEquals("admin-env", c.adminPassword());
     assertTrue(!c.passwordGenerated() && !c.adminPasswordGenerated());
-    RelayConfig e = RelayConfig.parse(env);
+    RelayConfig e = CommandLine.parse(env);
     assertEquals("from-env", e.sourcePassword());
-    assertEquals("flag", RelayConfig.parse(env, "--source-password", "flag").sourcePassword());
-    RelayConfig a = RelayConfig.parse(java.util.Map.of(), "--admin-user", "boss", "--admin-password-file",
+    assertEquals("flag", CommandLine.parse(env, "--source-password", "flag").sourcePassword());
+    RelayConfig a = CommandLine.parse(java.util.Map.of(), "--admin-user", "boss", "--admin-password-file",
         f.toString());
     assertEquals("boss", a.adminUser());
     assertEquals("from-file", a.adminPassword());
     assertTrue(a.passwordGenerated());
-    RelayConfig g = RelayConfig.parse(java.util.Map.of());
+    RelayConfig g = CommandLine.parse(java.util.Map.of());
     assertEquals("admin", g.adminUser());
     assertTrue(g.adminPasswordGenerated() && g.adminPassword().length() == 18);
     assertTrue(!g.adminPassword().equals(g.sourcePassword()));
@@ -130,17 +130,17 @@ class RelayConfigTest {
       {"--admin-password-file", dir.toString()},
       {"--admin-user", "a:b"}}) {
       IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
-          () -> RelayConfig.parse(java.util.Map.of(), bad), String.join(" ", bad));
+          () -> CommandLine.parse(java.util.Map.of(), bad), String.join(" ", bad));
       assertTrue(x.getMessage().contains("--"), x.getMessage());
     }
     java.nio.file.Files.writeString(f, "\nx\n");
     assertThrows(IllegalArgumentException.class,
-        () -> RelayConfig.parse(java.util.Map.of(), "--source-password-file", f.toString()));
+        () -> CommandLine.parse(java.util.Map.of(), "--source-password-file", f.toString()));
   }
 
   @Test
   void timeoutsAndCaps() throws Exception {
-    RelayConfig d = RelayConfig.parse();
+    RelayConfig d = CommandLine.parse();
     assertEquals(15, d.headerTimeout().toSeconds(), "Icecast's header-timeout");
     assertEquals(10, d.sourceTimeout().toSeconds(), "Icecast's source-timeout");
     assertEquals(30, d.clientTimeout().toSeconds(), "Icecast's client-timeout");
@@ -148,7 +148,7 @@ class RelayConfigTest {
     assertEquals(64, d.maxPendingPerIp());
     assertEquals(9968, RelayConfig.defaultMaxConnections(20000));
     assertEquals(16, RelayConfig.defaultMaxConnections(64));
-    RelayConfig c = RelayConfig.parse("--source-timeout", "3", "--client-timeout", "4",
+    RelayConfig c = CommandLine.parse("--source-timeout", "3", "--client-timeout", "4",
         "--max-connections", "500", "--max-pending-per-ip", "7");
     assertEquals(3, c.sourceTimeout().toSeconds());
     assertEquals(4, c.clientTimeout().toSeconds());
@@ -157,7 +157,7 @@ class RelayConfigTest {
     for (String flag : new String[] {"--source-timeout", "--client-timeout", "--header-timeout",
         "--max-connections", "--max-pending-per-ip"}) {
       IllegalArgumentException x =
-          assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(flag, "0"), flag);
+          assertThrows(IllegalArgumentException.class, () -> CommandLine.parse(flag, "0"), flag);
       assertTrue(x.getMessage().startsWith(flag), x.getMessage());
     }
   }

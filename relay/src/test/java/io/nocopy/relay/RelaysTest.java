@@ -250,7 +250,7 @@ class RelaysTest {
 
   @Test
   void relayAndMasterFlags() throws Exception {
-    RelayConfig c = RelayConfig.parse("--source-password", "pw", "--relay", "http://u:p%40ss@up.example:9000/a.mp3",
+    RelayConfig c = CommandLine.parse("--source-password", "pw", "--relay", "http://u:p%40ss@up.example:9000/a.mp3",
         "--relay-metadata", "1", "--master", "http://slaves:mpw@master.example:8001", "--master-interval", "5",
         "--relay-user", "me", "--relay-password", "rpw");
     assertEquals(new IcecastConfig.RelaySettings("up.example", 9000, "/a.mp3", "/a.mp3", "u", "p@ss", true, false),
@@ -262,7 +262,7 @@ class RelaysTest {
     for (String[] bad : List.of(new String[] {"--relay", "ftp://x/a.mp3"}, new String[] {"--relay", "http://x/"},
         new String[] {"--relay", "http://x/../a"}, new String[] {"--master", "http://x:1/path"},
         new String[] {"--master-interval", "5"}, new String[] {"--master", "http://x:1", "--master-interval", "0"})) {
-      assertThrows(IllegalArgumentException.class, () -> RelayConfig.parse(bad), String.join(" ", bad));
+      assertThrows(IllegalArgumentException.class, () -> CommandLine.parse(bad), String.join(" ", bad));
     }
   }
 

@@ -55,7 +55,7 @@ class ReloadTest {
     Path f = dir.resolve("icecast.xml");
     Files.writeString(f, xml(port, "one", 5, false));
     String[] args = {"--config", f.toString(), "--status-interval", "0", "--engine", Clients.ENGINE};
-    try (RelayServer server = RelayServer.start(RelayConfig.parse(Map.of(), args));
+    try (RelayServer server = RelayServer.start(CommandLine.parse(Map.of(), args));
         Clients.Source src = Clients.source(new InetSocketAddress("127.0.0.1", port), "/live.mp3", false, false,
             "application/octet-stream")) {
       InetSocketAddress at = server.address();
@@ -116,11 +116,7 @@ class ReloadTest {
     int port = ConfigFileEndToEndTest.freePort(false);
     Path f = dir.resolve("icecast.xml");
     Files.writeString(f, xml(port, "one", 5, false));
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process relay = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-opens",
-        "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-        RelayMain.class.getName(), "--config", f.toString(), "--status-interval", "0")
-        .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+    Process relay = relayProcess(f);
     try {
       InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
       Clients.awaitListening(at);
@@ -156,10 +152,91 @@ class ReloadTest {
         assertEquals("HTTP/1.0 401", put(at, "/other.mp3", "dj", "one"), "the reloaded settings stay");
       }
     } finally {
-      relay.destroy();
-      relay.waitFor(20, TimeUnit.SECONDS);
-      relay.destroyForcibly();
+      stop(relay);
     }
+  }
+
+  @Test
+  void theLogLevelIsTakenOnReloadAndTheLogsPlacesStay() {
+    io.nocopy.relay.config.LogSettings logs = new io.nocopy.relay.config.LogSettings(dir, "access.log",
+        "error.log", 2);
+    RelayConfig.Builder b = RelayConfig.builder();
+    b.sourcePassword = "pw";
+    b.logs = logs;
+    RelayConfig running = b.build();
+    RelayConfig.Builder nb = running.toBuilder();
+    nb.logs = logs.withLevel(4);
+    RelayConfig levelOnly = nb.build();
+    assertEquals(List.of(), running.restartOnly(levelOnly), "the level alone takes no restart");
+    assertEquals(4, levelOnly.reloadedOver(running).logs().level());
+    nb.logs = new io.nocopy.relay.config.LogSettings(dir, "other-access.log", "error.log", 1);
+    RelayConfig moved = nb.build();
+    assertEquals(List.of("the logs' places (log directory, access log, error log)"), running.restartOnly(moved));
+    RelayConfig applied = moved.reloadedOver(running);
+    assertEquals("access.log", applied.logs().accessLog(), "the running access log stays");
+    assertEquals(1, applied.logs().level(), "the new level is taken with it");
+  }
+
+  @Test
+  void aRealSighupAppliesTheNewLogLevel() throws Exception {
+    int port = ConfigFileEndToEndTest.freePort(false);
+    Path f = dir.resolve("icecast.xml");
+    Path logs = Files.createDirectory(dir.resolve("logs"));
+    String xml = """
+        <icecast>
+          <limits><source-timeout>600</source-timeout></limits>
+          <authentication><source-password>%s</source-password><admin-password>apw</admin-password></authentication>
+          <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
+          <paths><logdir>%s</logdir></paths>
+          <logging><errorlog>error.log</errorlog><loglevel>%%d</loglevel></logging>
+        </icecast>
+        """.formatted(Clients.PASSWORD, port, logs);
+    Files.writeString(f, xml.formatted(2));
+    Path errorLog = logs.resolve("error.log");
+    Process relay = relayProcess(f);
+    try {
+      InetSocketAddress at = new InetSocketAddress("127.0.0.1", port);
+      Clients.awaitListening(at);
+      try (Clients.Source first = Clients.source(at, "/first.mp3", false, false, "application/octet-stream")) {
+        // level 2 (warn): the source's info line is not written
+        Files.writeString(f, xml.formatted(3));
+        kill(relay, "-HUP");
+        RelayEndToEndTest.await(() -> read(errorLog).contains("reload: log level 3 (was 2)"), "the new level logged");
+        try (Clients.Source second = Clients.source(at, "/second.mp3", false, false, "application/octet-stream")) {
+          RelayEndToEndTest.await(() -> read(errorLog).contains("/second.mp3: source "),
+              "an info line at the reloaded level 3");
+        }
+        String log = read(errorLog);
+        assertFalse(log.contains("/first.mp3: source "), "level 2 at the start hid the first source's info line:\n"
+            + log);
+        assertFalse(log.contains("takes a restart"), "the level alone takes no restart:\n" + log);
+      }
+    } finally {
+      stop(relay);
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** {@code ./nocopy relay --config f} in a process of its own, its output in relay.log. */
+  private Process relayProcess(Path f) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-opens",
+        "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        RelayMain.class.getName(), "--config", f.toString(), "--status-interval", "0")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+  }
+
+  private static void stop(Process relay) throws InterruptedException {
+    relay.destroy();
+    relay.waitFor(20, TimeUnit.SECONDS);
+    relay.destroyForcibly();
   }
 
   private static void kill(Process p, String signal) throws Exception {

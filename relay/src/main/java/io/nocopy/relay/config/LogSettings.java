@@ -26,6 +26,16 @@ public record LogSettings(Path dir, String accessLog, String errorLog, int level
   }
 
   /**
+   * The same places with another level.
+   *
+   * @param level 1 error .. 4 debug
+   * @return the settings
+   */
+  public LogSettings withLevel(int level) {
+    return new LogSettings(dir, accessLog, errorLog, level);
+  }
+
+  /**
    * The access log's file.
    *
    * @return the path, or null for none
