@@ -233,13 +233,15 @@ final class SourceHold {
    * @return its pace in bytes per millisecond: as last measured, 0 if never (or it drains nothing)
    */
   private static long measure(Sink s, long backlog, long since, boolean halve) {
-    long written = s.written.get();
     boolean busy = backlog > 0;
-    if (busy && s.seenBusy) {
-      s.busyBytes += written - s.seenWritten;
-      s.busyNanos += since;
+    if (busy) { // the written count is read only then: a sink that keeps up costs no more
+      long written = s.written.get();
+      if (s.seenBusy) {
+        s.busyBytes += written - s.seenWritten;
+        s.busyNanos += since;
+      }
+      s.seenWritten = written;
     }
-    s.seenWritten = written;
     s.seenBusy = busy;
     if (halve) {
       s.busyBytes >>= 1;
