@@ -129,13 +129,75 @@ final class UserPort implements Port {
    */
   boolean wrote(Slice s, long from, long len, long n, Sink sink) {
     countDirect(sink, n);
-    if (n == len) {
-      return true;
+    return n == len || queue(s, from + n, len - n);
+  }
+
+  /**
+   * Like {@link #wrote(Slice, long, long, long, Sink)} for one send of several pieces in stream
+   * order, piece {@code k} being {@code [froms[k], froms[k] + lengths[k])} of {@code slices[k]},
+   * or of {@code scratch} where {@code slices[k]} is null ({@link UringSends}): the {@code n} bytes sent are the first pieces' bytes; the rest of the
+   * piece they end in and every piece after it are queued, in order.
+   *
+   * @return false if what is left does not fit the bound (the sink is to be dropped)
+   */
+  boolean wrote(Slice[] slices, long[] froms, long[] lengths, int first, int end,
+      MemorySegment scratch, long n, Sink sink) {
+    countDirect(sink, n);
+    for (int k = first; k < end; k++) {
+      if (n >= lengths[k]) {
+        n -= lengths[k];
+      } else {
+        long from = froms[k] + n;
+        long len = lengths[k] - n;
+        boolean fits = slices[k] != null ? queue(slices[k], from, len)
+            : putBytes(scratch.asSlice(from, len).asByteBuffer()); // a copy: the scratch is reused
+        if (!fits) {
+          return false;
+        }
+        n = 0;
+      }
     }
-    if (!fits(len - n)) {
+    return true;
+  }
+
+  /**
+   * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote(Slice[],
+   * long[], long[], int, int, MemorySegment, long, Sink)}) now, in order, as far as the channel takes them without
+   * waiting, and queues the rest (backlog first: with a backlog it all goes to the queue).
+   *
+   * @return false if what is left does not fit the bound (the sink is to be dropped)
+   */
+  boolean putOwned(Slice[] slices, long[] froms, long[] lengths, int first, int end,
+      MemorySegment scratch, Sink sink) {
+    long n = 0;
+    if (selectable != null && tail == head) {
+      try {
+        for (int k = first; k < end; k++) {
+          long w;
+          if (slices[k] == null) {
+            w = out.write(scratch.asSlice(froms[k], lengths[k]).asByteBuffer());
+          } else {
+            try (Slice part = slices[k].slice(froms[k], lengths[k])) {
+              w = part.writeTo(out, 0);
+            }
+          }
+          n += w;
+          if (w < lengths[k]) {
+            break;
+          }
+        }
+      } catch (IOException e) {
+        // the writer meets the same error on its own write and ends the sink
+      }
+    }
+    return wrote(slices, froms, lengths, first, end, scratch, n, sink);
+  }
+
+  private boolean queue(Slice s, long from, long len) {
+    if (!fits(len)) {
       return false;
     }
-    enqueue(s.slice(from + n, len - n), len - n);
+    enqueue(s.slice(from, len), len);
     return true;
   }
 
