@@ -45,14 +45,27 @@ public final class Sink {
   final long holdAbove;
   /** Whether the channel is a socket or pipe (selectable), not a file: it may set the pace. */
   final boolean socket;
-  /** Backlog above which the next chunk might overflow this sink: the source waits, if patient. */
+  /**
+   * Backlog above which the next chunk might overflow this sink: the source waits while the sink
+   * keeps up ({@link SourceHold}).
+   */
   final long nearFull;
-  /** Behind for a whole stall or out of patience ({@link SourceHold}): holds the source no more. */
+  /**
+   * Behind for a whole stall, draining at under half the pace of the others, or out of patience
+   * ({@link SourceHold}): holds the source no more.
+   */
   volatile boolean laggard;
-  // the source's patience with this sink (SourceHold), source thread only
+  // SourceHold's books on this sink, source thread only: its patience; its written count and
+  // whether it had a backlog at the last look; bytes drained and time spent while it had one
+  // (halved every window), and its pace from them (bytes per ms, as last measured)
   long patience = SourceHold.PATIENCE_NANOS;
   long patienceAt = System.nanoTime();
   boolean waitedFor;
+  long seenWritten;
+  boolean seenBusy;
+  long busyBytes;
+  long busyNanos;
+  long pace;
   private final long prefixLength;
   private volatile Reason reason;
   private volatile boolean detached; // reached its detach position (set under the delivery lock)

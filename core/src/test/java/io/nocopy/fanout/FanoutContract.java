@@ -819,9 +819,12 @@ abstract class FanoutContract extends FdCheckedTest {
 
   /**
    * Reads {@code ch} to its end at most about {@code perMilli} bytes per millisecond (a listener
-   * slower than an unpaced source), returning the SHA-256 and the count as "hex/count".
+   * slower than an unpaced source), and not at all for the last {@code pauseMillis} of every 100
+   * ms (a reader thread that gets only part of a CPU), returning the SHA-256 and the count as
+   * "hex/count".
    */
-  static Future<String> hashThrottled(java.nio.channels.ReadableByteChannel ch, int perMilli) {
+  static Future<String> hashThrottled(
+      java.nio.channels.ReadableByteChannel ch, int perMilli, int pauseMillis) {
     return java.util.concurrent.CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -833,8 +836,15 @@ abstract class FanoutContract extends FdCheckedTest {
             while ((r = ch.read(bb.clear())) >= 0) {
               md.update(bb.array(), 0, r);
               n += r;
-              next += 1_000_000L * r / perMilli;
-              long wait = next - System.nanoTime();
+              // no credit for time spent waiting for bytes: never faster than perMilli, even after
+              // an idle moment
+              next = Math.max(next, System.nanoTime() - 1_000_000L) + 1_000_000L * r / perMilli;
+              long now = System.nanoTime();
+              long inPeriod = now % 100_000_000L;
+              if (inPeriod >= (100 - pauseMillis) * 1_000_000L) {
+                next = Math.max(next, now + 100_000_000L - inPeriod); // paused to the period's end
+              }
+              long wait = next - now;
               if (wait > 0) {
                 java.util.concurrent.locks.LockSupport.parkNanos(wait);
               }
@@ -860,13 +870,20 @@ abstract class FanoutContract extends FdCheckedTest {
 
     AlikeSinks(Fanout f, int n, int perMilli) throws IOException {
       for (int i = 0; i < n; i++) {
-        Pair p = Net.pair(Kind.TCP);
-        pairs.add(p);
-        p.a().setOption(StandardSocketOptions.SO_SNDBUF, 64 * 1024);
-        p.b().setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);
-        got.add(hashThrottled(p.b(), perMilli));
-        sinks.add(f.add(p.a()));
+        add(f, perMilli, 0);
       }
+    }
+
+    /** One more sink, read as {@link #hashThrottled} says. */
+    Sink add(Fanout f, int perMilli, int pauseMillis) throws IOException {
+      Pair p = Net.pair(Kind.TCP);
+      pairs.add(p);
+      p.a().setOption(StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+      p.b().setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);
+      got.add(hashThrottled(p.b(), perMilli, pauseMillis));
+      Sink sink = f.add(p.a());
+      sinks.add(sink);
+      return sink;
     }
 
     /** Every sink finished and its reader got exactly {@code sent} ("hex/count"). */
@@ -884,6 +901,19 @@ abstract class FanoutContract extends FdCheckedTest {
         p.close();
       }
     }
+  }
+
+  /** Adds a sink over {@code stuck}, whose other end nobody reads, with small socket buffers. */
+  static Sink addStuck(Fanout f, Pair stuck) throws IOException {
+    stuck.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
+    stuck.b().setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+    return f.add(stuck.a());
+  }
+
+  /** The stuck sink was dropped as too slow before the stream's end. */
+  static void assertStuckDropped(Events ev, Sink st, long total) {
+    assertEquals(Reason.TOO_SLOW, ev.reasons.get(st));
+    assertTrue(st.bytesWritten() < total, "the stuck sink wrote " + st.bytesWritten());
   }
 
   @Test
@@ -915,20 +945,46 @@ abstract class FanoutContract extends FdCheckedTest {
         Pair stuck = Net.pair(Kind.TCP);
         Fanout f = builder().listener(ev).open(Source.channel(s.b()));
         // readers about as fast as they can: CPU-bound readers on a loaded machine may be a whole
-        // bound apart for a moment, and the source waits for the one behind (its patience)
+        // bound apart for a moment, and the source waits for the one behind (it keeps up)
         AlikeSinks fast = new AlikeSinks(f, 4, 400_000)) {
-      stuck.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
-      stuck.b().setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
-      Sink st = f.add(stuck.a()); // nobody reads stuck.b()
+      Sink st = addStuck(f, stuck);
       f.start();
       String sent = Net.writeGenerated(s.a(), total, 92, () -> Net.shutdownOutput(s.a()))
           .get(120, TimeUnit.SECONDS);
       f.join();
-      assertEquals(Reason.TOO_SLOW, ev.reasons.get(st));
-      assertTrue(st.bytesWritten() < total, "the stuck sink wrote " + st.bytesWritten());
+      assertStuckDropped(ev, st, total);
       fast.assertEveryByte(ev, sent);
       assertEquals(total, f.bytesIn());
       assertEquals(1, f.stats().dropsTooSlow());
+    }
+  }
+
+  @Test
+  void aSinkReadAtSeventyPercentOfTheOthersPaceIsKeptWhileAStuckOneIsDropped() throws Exception {
+    long total = 40L << 20;
+    Events ev = new Events();
+    try (Pair s = Net.pair(Kind.TCP);
+        Pair stuck = Net.pair(Kind.TCP);
+        Fanout f = builder().listener(ev).open(Source.channel(s.b()));
+        // alike readers of ~20 MB/s, and one of them that reads only 70 ms of every 100 (14 MB/s
+        // over the ~3 s stream): the source waits for it, it is not left behind
+        AlikeSinks sinks = new AlikeSinks(f, 4, 20_000)) {
+      Sink slower = sinks.add(f, 20_000, 30);
+      Sink st = addStuck(f, stuck); // it drains at 0 % of the others' pace
+      f.start();
+      long t0 = System.nanoTime();
+      String sent = Net.writeGenerated(s.a(), total, 94, () -> Net.shutdownOutput(s.a()))
+          .get(120, TimeUnit.SECONDS);
+      f.join();
+      long took = System.nanoTime() - t0;
+      assertStuckDropped(ev, st, total);
+      assertEquals(Reason.FINISHED, ev.reasons.get(slower), "the slower sink");
+      sinks.assertEveryByte(ev, sent);
+      FanoutStats stats = f.stats();
+      assertEquals(total, stats.bytesIn());
+      assertEquals(1, stats.dropsTooSlow());
+      // the stream went at the slower sink's pace (14 MB/s: ~3 s), not the others' (~2 s)
+      assertTrue(took >= total * 1_000_000L / 14_000 * 9 / 10, "took " + took + " ns");
     }
   }
 
@@ -940,9 +996,7 @@ abstract class FanoutContract extends FdCheckedTest {
     try (Pair s = Net.pair(Kind.TCP);
         Pair stuck = Net.pair(Kind.TCP);
         Fanout f = builder().sinkBound(bound).listener(ev).open(Source.channel(s.b()))) {
-      stuck.a().setOption(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
-      stuck.b().setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
-      Sink st = f.add(stuck.a()); // nobody reads stuck.b()
+      Sink st = addStuck(f, stuck);
       f.start();
       long t0 = System.nanoTime();
       Net.writeGenerated(s.a(), total, 93, () -> Net.shutdownOutput(s.a()))
