@@ -27,27 +27,28 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * sink: it acquires the sink's channel ({@link Handover#tryAcquire}) and prepares an {@code
  * IORING_OP_SEND} (one region) or {@code SENDMSG} (a chunk over several blocks) with {@code
  * MSG_DONTWAIT} on the writer's private duplicate of the socket's descriptor. A sink with hooks
- * (ICY metadata, a stream start inside the chunk) sends its share as pieces in stream order: the
- * ranges of the chunk between its insertion points and the inserted bytes, copied into a pooled
- * scratch block kept with the ring ({@link Hooks#walk}); one {@code SENDMSG} takes up to {@link IoUring#MAX_IOV} regions,
- * and a share with more is written directly, piece by piece, as without io_uring. After the last sink, {@link #flush}
- * submits them all, reaps every completion and settles each sink exactly as a direct write does:
- * bytes sent are counted, the unsent rest (a short send, or all of it on {@code EAGAIN}) is queued
- * for the sink's writer piece by piece, errors are left for the writer to meet on its own write,
- * and the channel is given back. A sink that cannot be batched (a backlog, a chunk of more than
- * {@link IoUring#MAX_IOV} regions, no descriptor yet, a closed channel, a stream that ends within
- * the chunk) is given back and offered as without io_uring. A ring that fills is submitted and
- * settled before the next SQE.
+ * (ICY metadata, a replayed header's start) sends its share as pieces in stream order: the ranges
+ * of the chunk between its insertion points and the inserted bytes, copied into a pooled scratch
+ * block kept with the ring ({@link Hooks#walk}); one {@code SENDMSG} takes up to {@link
+ * IoUring#MAX_IOV} regions, and a share with more is written directly, piece by piece, as without
+ * io_uring. After the last sink, {@link #flush} submits them all, reaps every completion and
+ * settles each sink exactly as a direct write does: bytes sent are counted, the unsent rest (a
+ * short send, or all of it on {@code EAGAIN}) is queued for the sink's writer, errors are left for
+ * the writer to meet on its own write, and the channel is given back. A sink that cannot be
+ * batched (a backlog, a chunk of more than {@link IoUring#MAX_IOV} regions, no descriptor yet, a
+ * closed channel, a stream that ends within the chunk) is given back and offered as without
+ * io_uring. A ring that fills is submitted and settled before the next SQE.
  *
  * <h2>Lifetimes</h2>
  *
  * The chunk's slice stays open until the transport's {@code done}, after {@code flush}: the
  * kernel's reads of it end before the completions are reaped. The scratch block's inserted bytes
  * are reused after {@code flush} (a queued rest of them is copied into the sink's queue); bytes
- * that do not fit it get a pooled copy of their own, closed once their send is settled. Each SQE's descriptor is held with
- * {@link GuardedFd#enter} until its completion is reaped, so a writer that ends meanwhile closes
- * the duplicate only after the send (the number is never reused under a send). The ring is opened
- * on the source thread at its first send and closed by {@link #close} on the same thread.
+ * that do not fit it get a pooled copy of their own, closed once their send is settled. Each SQE's
+ * descriptor is held with {@link GuardedFd#enter} until its completion is reaped, so a writer that
+ * ends meanwhile closes the duplicate only after the send (the number is never reused under a
+ * send). The ring is opened on the source thread at its first send and closed by {@link #close}
+ * on the same thread.
  *
  * <p>If the ring cannot be opened or a submission fails, batching stops for this fan-out (logged
  * once), pending sends are settled as unsent, and every sink is written directly from then on.
@@ -297,7 +298,7 @@ final class UringSends {
     return k;
   }
 
-  /** The entry being offered (index {@link #pending}) is not batched: its pieces are written now. */
+  /** The entry being offered (index {@link #pending}) is not batched: its pieces go out now. */
   private void writeDirectly(int first) {
     fds[pending].exit();
     fds[pending] = null;

@@ -135,35 +135,57 @@ final class UserPort implements Port {
   /**
    * Like {@link #wrote(Slice, long, long, long, Sink)} for one send of several pieces in stream
    * order, piece {@code k} being {@code [froms[k], froms[k] + lengths[k])} of {@code slices[k]},
-   * or of {@code scratch} where {@code slices[k]} is null ({@link UringSends}): the {@code n} bytes sent are the first pieces' bytes; the rest of the
-   * piece they end in and every piece after it are queued, in order.
+   * or of {@code scratch} where {@code slices[k]} is null ({@link UringSends}): the {@code n}
+   * bytes sent are the first pieces' bytes; the rest of the piece they end in and every piece after
+   * it are queued in order, as one entry (scratch bytes copied: the scratch is reused).
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
   boolean wrote(Slice[] slices, long[] froms, long[] lengths, int first, int end,
       MemorySegment scratch, long n, Sink sink) {
     countDirect(sink, n);
-    for (int k = first; k < end; k++) {
-      if (n >= lengths[k]) {
-        n -= lengths[k];
-      } else {
+    int k = first;
+    while (k < end && n >= lengths[k]) {
+      n -= lengths[k++];
+    }
+    if (k == end) {
+      return true;
+    }
+    if (k == end - 1 && slices[k] != null) {
+      return queue(slices[k], froms[k] + n, lengths[k] - n); // the usual rest: part of the chunk
+    }
+    // the rest as one queue entry: a chunk with many insertions would take many of the ring's
+    long rest = -n;
+    for (int i = k; i < end; i++) {
+      rest += lengths[i];
+    }
+    if (!fits(rest)) {
+      return false;
+    }
+    try (BufWriter w = BufWriter.of(allocator)) {
+      for (; k < end; k++, n = 0) {
         long from = froms[k] + n;
         long len = lengths[k] - n;
-        boolean fits = slices[k] != null ? queue(slices[k], from, len)
-            : putBytes(scratch.asSlice(from, len).asByteBuffer()); // a copy: the scratch is reused
-        if (!fits) {
-          return false;
+        if (slices[k] != null) {
+          try (Slice part = slices[k].slice(from, len)) {
+            w.write(part); // by reference: the writer takes its own block references
+          }
+        } else {
+          w.write(scratch.asSlice(from, len)); // a copy: the scratch is reused
         }
-        n = 0;
       }
+      enqueue(w.toSlice(), rest);
+      return true;
+    } catch (IOException e) {
+      return false; // pool exhausted: the sink cannot take the bytes
     }
-    return true;
   }
 
   /**
    * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote(Slice[],
-   * long[], long[], int, int, MemorySegment, long, Sink)}) now, in order, as far as the channel takes them without
-   * waiting, and queues the rest (backlog first: with a backlog it all goes to the queue).
+   * long[], long[], int, int, MemorySegment, long, Sink)}) now, in order, as far as the channel
+   * takes them without waiting, and queues the rest (backlog first: with a backlog it all goes to
+   * the queue).
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
