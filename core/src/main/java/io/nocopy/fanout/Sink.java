@@ -55,6 +55,11 @@ public final class Sink {
    * ({@link SourceHold}): holds the source no more.
    */
   volatile boolean laggard;
+  /**
+   * The source waits for this nearly full sink ({@link SourceHold}): its writer wakes the source
+   * as soon as it is under {@link #nearFull}. Written by the source thread only, when it changes.
+   */
+  volatile boolean awaited;
   // SourceHold's books on this sink, source thread only: its patience; its written count and
   // whether it had a backlog at the last look; bytes drained and time spent while it had one
   // (halved every window), and its pace from them (bytes per ms, as last measured)

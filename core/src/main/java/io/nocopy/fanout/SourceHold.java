@@ -45,7 +45,8 @@ import java.util.concurrent.locks.LockSupport;
  * A laggard ({@link Sink#laggard}) no longer holds the source and is dropped in the usual way when
  * it overflows; so is a sink while one that keeps up exists.
  *
- * <p>A wait ends when a sink drains (its writer wakes the source thread, {@link #drained}), when
+ * <p>A wait ends when a sink drains (its writer wakes the source thread, {@link #drained}: at its
+ * threshold, or under its near-full mark if the source waits for it, {@link Sink#awaited}), when
  * the sinks change, or after {@link #STALL_NANOS} in a row: then every sink still behind is a
  * laggard, no longer holds the source, and is dropped in the usual way if it overflows (everybody
  * stuck, or a lone stuck sink). A laggard that drains to its threshold holds the source again.
@@ -126,6 +127,7 @@ final class SourceHold {
         if (left <= 0) {
           for (Sink s : sinks) {
             s.laggard = true; // stuck for the whole stall: dropped if it overflows
+            awaited(s, false);
           }
           return;
         }
@@ -190,13 +192,16 @@ final class SourceHold {
         if (!keepsUp) {
           s.laggard = true; // dropped when it overflows
           s.waitedFor = false;
+          awaited(s, false);
           continue;
         }
         s.waitedFor = true;
+        awaited(s, true);
         waitFor = true;
       } else {
         s.patience = Math.min(PATIENCE_NANOS, s.patience + waited / 8);
         s.waitedFor = false;
+        awaited(s, false);
       }
       if (s.socket) {
         anySocket = true;
@@ -211,6 +216,13 @@ final class SourceHold {
     // a file takes bytes as fast as the page cache: it paces the source only without sockets
     boolean allBehind = anySocket ? !socketDrained : anyFile && !fileDrained;
     return waitFor || allBehind;
+  }
+
+  /** Publishes whether the source waits for {@code s} (a volatile write only when it changes). */
+  private static void awaited(Sink s, boolean waitingFor) {
+    if (s.awaited != waitingFor) {
+      s.awaited = waitingFor;
+    }
   }
 
   /**
@@ -248,16 +260,20 @@ final class SourceHold {
 
   /**
    * Writer thread of {@code s}, after it wrote bytes of its backlog: a sink at or below its
-   * threshold is no laggard, and wakes a holding source.
+   * threshold is no laggard, and wakes a holding source; so does a nearly full sink the source
+   * waits for once it can take a chunk again.
    */
   void drained(Sink s) {
-    if (s.port.backlog() <= s.holdAbove) {
+    long backlog = s.port.backlog();
+    if (backlog <= s.holdAbove) {
       if (s.laggard) {
         s.laggard = false;
       }
       if (holding) {
         LockSupport.unpark(source);
       }
+    } else if (s.awaited && backlog <= s.nearFull && holding) {
+      LockSupport.unpark(source);
     }
   }
 }

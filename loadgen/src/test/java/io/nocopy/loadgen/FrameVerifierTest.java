@@ -105,6 +105,23 @@ class FrameVerifierTest {
   }
 
   @Test
+  void aCorruptedFillerByteIsNamedExactlyInBuffersOfEitherByteOrder() {
+    byte[] s = stream(0, 3);
+    int at = 2 * Frames.SIZE + 500; // frame 2, byte 500: inside a filler word
+    s[at] ^= 0x10;
+    for (java.nio.ByteOrder order :
+        new java.nio.ByteOrder[] {java.nio.ByteOrder.BIG_ENDIAN, java.nio.ByteOrder.LITTLE_ENDIAN}) {
+      FrameVerifier v = new FrameVerifier(new LatencyHistogram());
+      v.accept(ByteBuffer.wrap(s).order(order), 5000, false);
+      assertTrue(v.failure().startsWith("frame 2 byte 500 (stream byte " + at + ")"), v.failure());
+      FrameVerifier clean = new FrameVerifier(new LatencyHistogram());
+      clean.accept(ByteBuffer.wrap(stream(0, 3)).order(order), 5000, false);
+      assertNull(clean.failure(), order.toString());
+      assertEquals(4, clean.framesVerified(), order.toString());
+    }
+  }
+
+  @Test
   void aCorruptedByteInTheLeadInOrTheFirstFrameOfACutStreamIsFound() {
     byte[] clean = stream(4, 8);
     int cut = 300; // lead-in: bytes 300..1023 of frame 4; first frame: 5

@@ -42,15 +42,15 @@ public final class RelayMain {
       System.exit(1);
       return;
     }
+    // the hook is in place before the server accepts anyone: a SIGTERM at any later point stops it
+    Stop stop = new Stop();
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(stop::run));
     RelayServer server;
     try {
       server = RelayServer.start(config);
-    } catch (java.net.BindException e) {
+    } catch (java.io.IOException e) { // a BindException among them
       System.err.println("nocopy relay: " + e.getMessage());
-      System.exit(1);
-      return;
-    } catch (java.io.IOException e) {
-      System.err.println("nocopy relay: " + e.getMessage());
+      stop.started(null, null, null);
       System.exit(1);
       return;
     }
@@ -82,18 +82,50 @@ public final class RelayMain {
     if (status != null) {
       status.start();
     }
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+    stop.started(server, pid, status);
+    stop.done.await();
+  }
+
+  /**
+   * The shutdown hook (SIGINT, SIGTERM): stops what {@link #main} started, once main says what that
+   * is. Registered before the server starts, so that a signal that comes while main is still
+   * starting waits for it (at most 30 seconds) instead of finding no hook or half a relay.
+   */
+  private static final class Stop implements Runnable {
+    private final CountDownLatch started = new CountDownLatch(1);
+    final CountDownLatch done = new CountDownLatch(1);
+    private volatile RelayServer server;
+    private volatile PidFile pid;
+    private volatile StatusLine status;
+
+    /** What is running (all null when the server did not start): the hook may stop it now. */
+    void started(RelayServer server, PidFile pid, StatusLine status) {
+      this.server = server;
+      this.pid = pid;
+      this.status = status;
+      started.countDown();
+    }
+
+    @Override
+    public void run() {
+      try {
+        started.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      RelayServer s = server;
+      if (s == null) {
+        return;
+      }
       if (status != null) {
         status.close();
       }
       System.out.println("nocopy relay: shutting down");
-      server.close();
+      s.close();
       pid.remove();
       // System.out, not the logger: java.util.logging resets its handlers in its own shutdown hook
       System.out.println("nocopy relay: stopped (recordings closed)");
       done.countDown();
-    }));
-    done.await();
+    }
   }
 }
