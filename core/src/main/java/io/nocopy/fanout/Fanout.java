@@ -134,7 +134,7 @@ public final class Fanout implements AutoCloseable {
     this.transport = Transport.open(this, src, b.transport);
     this.sends =
         b.ioUring && transport.kind() == TransportKind.USERSPACE
-            ? UringSends.create(URING_ENTRIES)
+            ? UringSends.create(URING_ENTRIES, allocator)
             : null;
   }
 

@@ -61,7 +61,7 @@ final class Hooks {
         h.position(h.position() + take);
         at += take;
       }
-      insertIfDue(s);
+      insertIfDue(s, null);
     }
   }
 
@@ -88,6 +88,24 @@ final class Hooks {
    * position; on reaching it the sink's stream ends ({@link Sink#endHere}).
    */
   void deliver(Sink s, Chunk c) {
+    walk(s, c, null);
+  }
+
+  /**
+   * Whether the sink's part of chunk {@code c} can be batched as pieces ({@link #walk} into a
+   * batch): its stream does not end within the chunk (the plain walk ends it).
+   */
+  boolean batchable(Chunk c) {
+    return !ended && c.position + c.length < end;
+  }
+
+  /**
+   * The walk of {@link #deliver}: the sink's part of the chunk and the insertions at their points,
+   * offered to the sink ({@code batch} null), or handed in order to {@code batch} while the
+   * delivering thread owns the sink's channel for one batched send of them all ({@link
+   * #batchable} was true).
+   */
+  void walk(Sink s, Chunk c, UringSends batch) {
     if (ended) {
       return;
     }
@@ -96,11 +114,15 @@ final class Hooks {
     while (from < until && s.handover.stopReason() == null) {
       long take = Math.min(until - from, nextInsert - at);
       if (take > 0) {
-        s.offer(c, from, take);
+        if (batch == null) {
+          s.offer(c, from, take);
+        } else {
+          batch.range(from, take);
+        }
         from += take;
         at += take;
       }
-      insertIfDue(s);
+      insertIfDue(s, batch);
     }
     if (c.position + c.length >= end) {
       ended = true;
@@ -108,11 +130,15 @@ final class Hooks {
     }
   }
 
-  private void insertIfDue(Sink s) {
+  private void insertIfDue(Sink s, UringSends batch) {
     if (at == nextInsert) {
       ByteBuffer ins = insertions.bytesAt(at);
       s.fanout.counters.inserted.add(ins.remaining());
-      s.offerBytes(ins); // ports read it without moving its position: it may be shared
+      if (batch == null) {
+        s.offerBytes(ins); // ports read it without moving its position: it may be shared
+      } else {
+        batch.bytes(ins); // copied at once
+      }
       nextInsert = insertions.nextAfter(at);
     }
   }

@@ -325,11 +325,12 @@ public final class Sink {
 
   /** Source thread: a chunk of the live stream. */
   void deliver(Chunk c) {
+    UringSends batch = fanout.sends;
+    if (batch != null && batch.offer(this, c)) {
+      return; // batched (with its insertions, if it has hooks), or queued for its writer
+    }
     if (hooks == null) {
-      UringSends batch = fanout.sends;
-      if (batch == null || !batch.offer(this, c)) {
-        offer(c, 0, c.length);
-      }
+      offer(c, 0, c.length);
     } else {
       hooks.deliver(this, c);
     }

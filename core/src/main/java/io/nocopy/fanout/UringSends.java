@@ -1,11 +1,17 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
 import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.internal.linux.IoUring;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Block;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,23 +24,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <h2>One step</h2>
  *
  * While the source thread delivers a chunk (delivery lock held), {@link #offer} takes each idle
- * sink without hooks: it acquires the sink's channel ({@link Handover#tryAcquire}) and prepares an
- * {@code IORING_OP_SEND} (one region) or {@code SENDMSG} (a chunk over several blocks) with {@code
- * MSG_DONTWAIT} on the writer's private duplicate of the socket's descriptor. After the last sink,
- * {@link #flush} submits them all, reaps every completion and settles each sink exactly as a
- * direct write does: bytes sent are counted, the unsent remainder (a short send, or all of it on
- * {@code EAGAIN}) is queued for the sink's writer, errors are left for the writer to meet on its
- * own write, and the channel is given back. A sink that cannot be batched (a backlog, a chunk of
- * more than {@link IoUring#MAX_IOV} regions, no descriptor yet, a closed channel) is written
- * directly as before. A ring that fills is submitted and settled before the next SQE.
+ * sink: it acquires the sink's channel ({@link Handover#tryAcquire}) and prepares an {@code
+ * IORING_OP_SEND} (one region) or {@code SENDMSG} (a chunk over several blocks) with {@code
+ * MSG_DONTWAIT} on the writer's private duplicate of the socket's descriptor. A sink with hooks
+ * (ICY metadata, a replayed header's start) sends its share as pieces in stream order: the ranges
+ * of the chunk between its insertion points and the inserted bytes, copied into a pooled scratch
+ * block kept with the ring ({@link Hooks#walk}); one {@code SENDMSG} takes up to {@link
+ * IoUring#MAX_IOV} regions, and a share with more is written directly, piece by piece, as without
+ * io_uring. After the last sink, {@link #flush} submits them all, reaps every completion and
+ * settles each sink exactly as a direct write does: bytes sent are counted, the unsent rest (a
+ * short send, or all of it on {@code EAGAIN}) is queued for the sink's writer, errors are left for
+ * the writer to meet on its own write, and the channel is given back. A sink that cannot be
+ * batched (a backlog, a chunk of more than {@link IoUring#MAX_IOV} regions, no descriptor yet, a
+ * closed channel, a stream that ends within the chunk) is given back and offered as without
+ * io_uring. A ring that fills is submitted and settled before the next SQE.
  *
  * <h2>Lifetimes</h2>
  *
  * The chunk's slice stays open until the transport's {@code done}, after {@code flush}: the
- * kernel's reads of it end before the completions are reaped. Each SQE's descriptor is held with
- * {@link GuardedFd#enter} until its completion is reaped, so a writer that ends meanwhile closes
- * the duplicate only after the send (the number is never reused under a send). The ring is opened
- * on the source thread at its first send and closed by {@link #close} on the same thread.
+ * kernel's reads of it end before the completions are reaped. The scratch block's inserted bytes
+ * are reused after {@code flush} (a queued rest of them is copied into the sink's queue); bytes
+ * that do not fit it get a pooled copy of their own, closed once their send is settled. Each SQE's
+ * descriptor is held with {@link GuardedFd#enter} until its completion is reaped, so a writer that
+ * ends meanwhile closes the duplicate only after the send (the number is never reused under a
+ * send). The ring is opened on the source thread at its first send and closed by {@link #close}
+ * on the same thread.
  *
  * <p>If the ring cannot be opened or a submission fails, batching stops for this fan-out (logged
  * once), pending sends are settled as unsent, and every sink is written directly from then on.
@@ -45,35 +59,54 @@ final class UringSends {
   private static final System.Logger LOG = System.getLogger("io.nocopy.fanout");
   private static final AtomicBoolean LOGGED = new AtomicBoolean();
   private static final int FLAGS = IoUring.MSG_DONTWAIT | IoUring.MSG_NOSIGNAL;
+  /** Inserted bytes one step's sends hold without a copy of their own (ICY blocks are small). */
+  private static final int SCRATCH_BYTES = 64 * 1024;
 
   private final int entries;
   private IoUring ring;
   private volatile boolean failed;
+  private final Allocator allocator; // inserted bytes' copies
   private Sink[] sinks = new Sink[16];
   private GuardedFd[] fds = new GuardedFd[16];
+  private int[] ends = new int[16]; // entry i's pieces end here (they start where i - 1's end)
   private int pending;
   private Slice slice; // the chunk of the pending sends
-  private long length;
+  // the pending sends' pieces in stream order: ranges of the chunk and inserted bytes' copies
+  private Slice[] pieceSlices = new Slice[32];
+  private long[] pieceFroms = new long[32];
+  private long[] pieceLengths = new long[32];
+  private boolean[] pieceOwned = new boolean[32]; // a copy this closes once settled
+  private int pieces;
+  private boolean bytesFailed; // the entry being offered could not copy its inserted bytes
+  // inserted bytes of the pending sends (a piece with a null slice is [from, from + length) of
+  // it): one pooled block taken with the ring, so a step with insertions allocates nothing
+  private Block scratch;
+  private long scratchUsed;
+  private volatile long hookedSends; // sends of a sink with hooks (source thread writes)
   private final long[] addresses = new long[IoUring.MAX_IOV];
   private final int[] lengths = new int[IoUring.MAX_IOV];
+  private final long[] pieceAddresses = new long[IoUring.MAX_IOV];
+  private final int[] pieceRegionLengths = new int[IoUring.MAX_IOV];
 
   /**
    * Batching for one fan-out, or null where io_uring is not available or socket descriptors cannot
    * be reached (the reason is logged once).
    *
    * @param entries submission slots of the ring: sinks per submission
+   * @param allocator pooled memory for copies of inserted bytes
    */
-  static UringSends create(int entries) {
+  static UringSends create(int entries, Allocator allocator) {
     String why = Fanout.whyNoIoUring();
     if (why != null) {
       logOff(why);
       return null;
     }
-    return new UringSends(entries);
+    return new UringSends(entries, allocator);
   }
 
-  private UringSends(int entries) {
+  private UringSends(int entries, Allocator allocator) {
     this.entries = entries;
+    this.allocator = allocator;
   }
 
   private static void logOff(String why) {
@@ -114,13 +147,19 @@ final class UringSends {
   }
 
   /**
-   * Source thread, delivery lock held: takes sink {@code s}'s share of chunk {@code c} (the whole
-   * chunk). Returns false if the sink is not idle or has ended (the caller offers as usual); once
-   * the sink's channel is acquired this either prepares a batched send or writes directly.
+   * Source thread, delivery lock held: takes sink {@code s}'s share of chunk {@code c}: the whole
+   * chunk, or for a sink with hooks its part of it with the inserted bytes at their points ({@link
+   * Hooks#walk}). Returns false if the sink is not idle, has ended, or cannot be batched now (the
+   * caller offers as usual, the channel given back); true once its share is prepared as one send,
+   * or written directly (a hooked share over more than {@link IoUring#MAX_IOV} regions).
    */
   boolean offer(Sink s, Chunk c) {
     if (failed || !(s.port instanceof UserPort p) || c.length <= 0) {
       return false;
+    }
+    Hooks h = s.hooks;
+    if (h != null && !h.batchable(c)) {
+      return false; // its stream ends within this chunk: the plain walk ends it
     }
     GuardedFd g = p.sendFd();
     if (g == null || s.handover.stopReason() != null || !s.handover.tryAcquire()) {
@@ -130,39 +169,156 @@ final class UringSends {
     try {
       sl = c.slice();
     } catch (IOException e) {
-      s.offerOwned(c, 0, c.length); // fails the same way there
-      return true;
+      return giveBack(s); // the plain offer fails the same way
     }
-    int regions = sl.nativeRegions(0, c.length, addresses, lengths);
-    if (regions < 1 || p.hasBacklog() || !p.channelOpen() || !open()) {
-      s.offerOwned(c, 0, c.length);
-      return true;
+    if ((h == null && sl.nativeRegions(0, c.length, addresses, lengths) < 1) || p.hasBacklog()
+        || !p.channelOpen() || !open() || !g.enter()) {
+      return giveBack(s);
     }
-    if (!g.enter()) {
-      s.offerOwned(c, 0, c.length);
-      return true;
-    }
-    if (pending > 0 && slice != sl) {
-      flush(); // another chunk's sends (never within one step, but keep each batch one chunk)
-    }
-    if (!prepare(g.fd, regions)) {
-      flush(); // the ring is full: settle what it holds, then this one has room
-      if (failed || !prepare(g.fd, regions)) {
+    if (pending > 0 && (slice != sl || pending >= entries)) {
+      flush(); // another chunk's sends (never within one step), or the ring is full
+      if (failed) {
         g.exit();
-        s.offerOwned(c, 0, c.length);
-        return true;
+        return giveBack(s);
       }
     }
+    slice = sl;
     if (pending == sinks.length) {
       sinks = Arrays.copyOf(sinks, pending * 2);
       fds = Arrays.copyOf(fds, pending * 2);
+      ends = Arrays.copyOf(ends, pending * 2);
+    }
+    int first = pieces;
+    bytesFailed = false;
+    if (h == null) {
+      addPiece(sl, 0, c.length, false);
+    } else {
+      h.walk(s, c, this);
     }
     sinks[pending] = s;
     fds[pending] = g;
+    ends[pending] = pieces;
+    int regions = bytesFailed ? -1 : regions(first, pieces);
+    if (regions < 1 || !prepare(g.fd, regions)) {
+      // nothing to send, or more regions than one send takes: written directly, piece by piece,
+      // as without io_uring (or the sink is dropped: its inserted bytes found no pooled memory)
+      writeDirectly(first);
+      return true;
+    }
+    if (h != null) {
+      hookedSends = hookedSends + 1;
+    }
     pending++;
-    slice = sl;
-    length = c.length;
     return true;
+  }
+
+  /** Sends prepared for sinks with hooks so far (tests). */
+  long hookedSends() {
+    return hookedSends;
+  }
+
+  private boolean giveBack(Sink s) {
+    s.handover.release(!s.port.hasBacklog());
+    return false;
+  }
+
+  /** {@link Hooks#walk}: the range {@code [from, from + len)} of the chunk being offered. */
+  void range(long from, long len) {
+    addPiece(slice, from, len, false);
+  }
+
+  /**
+   * {@link Hooks#walk}: inserted bytes (position to limit, position not moved), copied into pooled
+   * memory now (the caller's buffer is valid only during the call).
+   */
+  void bytes(ByteBuffer b) {
+    int len = b.remaining();
+    if (len == 0) {
+      return;
+    }
+    MemorySegment sc = scratch.segment();
+    if (len <= sc.byteSize() - scratchUsed) {
+      if (b.hasArray()) {
+        MemorySegment.copy(b.array(), b.arrayOffset() + b.position(), sc, ValueLayout.JAVA_BYTE,
+            scratchUsed, len);
+      } else {
+        for (int i = 0; i < len; i++) {
+          sc.set(ValueLayout.JAVA_BYTE, scratchUsed + i, b.get(b.position() + i));
+        }
+      }
+      addPiece(null, scratchUsed, len, false);
+      scratchUsed += len;
+      return;
+    }
+    try (BufWriter w = BufWriter.of(allocator)) { // the scratch is full: a copy of its own
+      w.write(MemorySegment.ofBuffer(b));
+      Slice copy = w.toSlice();
+      addPiece(copy, 0, copy.length(), true);
+    } catch (IOException e) {
+      bytesFailed = true; // pool exhausted: the sink cannot take the bytes, as on the plain path
+    }
+  }
+
+  private void addPiece(Slice sl, long from, long len, boolean owned) {
+    if (pieces == pieceSlices.length) {
+      int n = pieces * 2;
+      pieceSlices = Arrays.copyOf(pieceSlices, n);
+      pieceFroms = Arrays.copyOf(pieceFroms, n);
+      pieceLengths = Arrays.copyOf(pieceLengths, n);
+      pieceOwned = Arrays.copyOf(pieceOwned, n);
+    }
+    pieceSlices[pieces] = sl;
+    pieceFroms[pieces] = from;
+    pieceLengths[pieces] = len;
+    pieceOwned[pieces] = owned;
+    pieces++;
+  }
+
+  /** The native regions of pieces {@code [first, end)} in {@link #addresses}, or -1 if too many. */
+  private int regions(int first, int end) {
+    int k = 0;
+    for (int i = first; i < end; i++) {
+      if (pieceSlices[i] == null) { // inserted bytes in the scratch block
+        if (k == IoUring.MAX_IOV) {
+          return -1;
+        }
+        addresses[k] = scratch.segment().address() + pieceFroms[i];
+        lengths[k++] = (int) pieceLengths[i];
+        continue;
+      }
+      int n = pieceSlices[i].nativeRegions(pieceFroms[i], pieceLengths[i], pieceAddresses,
+          pieceRegionLengths);
+      if (n < 0 || k + n > IoUring.MAX_IOV) {
+        return -1;
+      }
+      System.arraycopy(pieceAddresses, 0, addresses, k, n);
+      System.arraycopy(pieceRegionLengths, 0, lengths, k, n);
+      k += n;
+    }
+    return k;
+  }
+
+  /** The entry being offered (index {@link #pending}) is not batched: its pieces go out now. */
+  private void writeDirectly(int first) {
+    fds[pending].exit();
+    fds[pending] = null;
+    Sink s = sinks[pending];
+    sinks[pending] = null;
+    boolean fits = !bytesFailed
+        && ((UserPort) s.port).putOwned(pieceSlices, pieceFroms, pieceLengths, first, pieces,
+            scratch.segment(), s);
+    closePieces(first, pieces);
+    pieces = first;
+    s.released(fits);
+  }
+
+  private void closePieces(int first, int end) {
+    for (int i = first; i < end; i++) {
+      if (pieceOwned[i]) {
+        pieceSlices[i].close();
+      }
+      pieceSlices[i] = null;
+    }
   }
 
   private boolean prepare(int fd, int regions) {
@@ -178,9 +334,16 @@ final class UringSends {
       return true;
     }
     try {
+      scratch = allocator.allocate(SCRATCH_BYTES);
+    } catch (IOException e) {
+      return false; // no pooled memory now: written directly this time
+    }
+    try {
       ring = IoUring.open(entries);
       return true;
     } catch (IOException | RuntimeException e) {
+      scratch.release();
+      scratch = null;
       stop("opening the ring failed: " + e.getMessage());
       return false;
     }
@@ -228,6 +391,8 @@ final class UringSends {
       }
     }
     pending = 0;
+    pieces = 0;
+    scratchUsed = 0;
     slice = null;
   }
 
@@ -240,7 +405,11 @@ final class UringSends {
     sinks[i] = null;
     fds[i].exit();
     fds[i] = null;
-    s.released(((UserPort) s.port).wrote(slice, 0, length, sent, s));
+    int first = i == 0 ? 0 : ends[i - 1];
+    boolean fits = ((UserPort) s.port).wrote(pieceSlices, pieceFroms, pieceLengths, first, ends[i],
+        scratch.segment(), sent, s);
+    closePieces(first, ends[i]);
+    s.released(fits);
   }
 
   private void stop(String why) {
@@ -257,5 +426,9 @@ final class UringSends {
       ring.close();
     }
     ring = null;
+    if (scratch != null) {
+      scratch.release();
+      scratch = null;
+    }
   }
 }

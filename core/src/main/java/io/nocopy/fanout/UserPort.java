@@ -129,13 +129,97 @@ final class UserPort implements Port {
    */
   boolean wrote(Slice s, long from, long len, long n, Sink sink) {
     countDirect(sink, n);
-    if (n == len) {
+    return n == len || queue(s, from + n, len - n);
+  }
+
+  /**
+   * Like {@link #wrote(Slice, long, long, long, Sink)} for one send of several pieces in stream
+   * order, piece {@code k} being {@code [froms[k], froms[k] + lengths[k])} of {@code slices[k]},
+   * or of {@code scratch} where {@code slices[k]} is null ({@link UringSends}): the {@code n}
+   * bytes sent are the first pieces' bytes; the rest of the piece they end in and every piece after
+   * it are queued in order, as one entry (scratch bytes copied: the scratch is reused).
+   *
+   * @return false if what is left does not fit the bound (the sink is to be dropped)
+   */
+  boolean wrote(Slice[] slices, long[] froms, long[] lengths, int first, int end,
+      MemorySegment scratch, long n, Sink sink) {
+    countDirect(sink, n);
+    int k = first;
+    while (k < end && n >= lengths[k]) {
+      n -= lengths[k++];
+    }
+    if (k == end) {
       return true;
     }
-    if (!fits(len - n)) {
+    if (k == end - 1 && slices[k] != null) {
+      return queue(slices[k], froms[k] + n, lengths[k] - n); // the usual rest: part of the chunk
+    }
+    // the rest as one queue entry: a chunk with many insertions would take many of the ring's
+    long rest = -n;
+    for (int i = k; i < end; i++) {
+      rest += lengths[i];
+    }
+    if (!fits(rest)) {
       return false;
     }
-    enqueue(s.slice(from + n, len - n), len - n);
+    try (BufWriter w = BufWriter.of(allocator)) {
+      for (; k < end; k++, n = 0) {
+        long from = froms[k] + n;
+        long len = lengths[k] - n;
+        if (slices[k] != null) {
+          try (Slice part = slices[k].slice(from, len)) {
+            w.write(part); // by reference: the writer takes its own block references
+          }
+        } else {
+          w.write(scratch.asSlice(from, len)); // a copy: the scratch is reused
+        }
+      }
+      enqueue(w.toSlice(), rest);
+      return true;
+    } catch (IOException e) {
+      return false; // pool exhausted: the sink cannot take the bytes
+    }
+  }
+
+  /**
+   * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote(Slice[],
+   * long[], long[], int, int, MemorySegment, long, Sink)}) now, in order, as far as the channel
+   * takes them without waiting, and queues the rest (backlog first: with a backlog it all goes to
+   * the queue).
+   *
+   * @return false if what is left does not fit the bound (the sink is to be dropped)
+   */
+  boolean putOwned(Slice[] slices, long[] froms, long[] lengths, int first, int end,
+      MemorySegment scratch, Sink sink) {
+    long n = 0;
+    if (selectable != null && tail == head) {
+      try {
+        for (int k = first; k < end; k++) {
+          long w;
+          if (slices[k] == null) {
+            w = out.write(scratch.asSlice(froms[k], lengths[k]).asByteBuffer());
+          } else {
+            try (Slice part = slices[k].slice(froms[k], lengths[k])) {
+              w = part.writeTo(out, 0);
+            }
+          }
+          n += w;
+          if (w < lengths[k]) {
+            break;
+          }
+        }
+      } catch (IOException e) {
+        // the writer meets the same error on its own write and ends the sink
+      }
+    }
+    return wrote(slices, froms, lengths, first, end, scratch, n, sink);
+  }
+
+  private boolean queue(Slice s, long from, long len) {
+    if (!fits(len)) {
+      return false;
+    }
+    enqueue(s.slice(from, len), len);
     return true;
   }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.nocopy.pipe.Net;
 import io.nocopy.pipe.Net.Kind;
 import io.nocopy.pipe.Net.Pair;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
@@ -70,6 +71,58 @@ class UringFanoutTest extends UserFanoutTest {
       assertTrue(sinks.get(5).bytesWritten() - sinks.get(5).bytesDirect() > 0,
           "the late sink's writer wrote part of its stream");
       assertEquals(6L * data.length, st.bytesDirect() + st.bytesByWriters());
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
+  @Test
+  void sinksWithInsertionsAreBatchedWithTheInsertedBytesInPlace() throws Exception {
+    byte[] data = Net.random(2_000_000, 93);
+    byte[] header = "OggS-header-pages".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    // a few insertions per chunk go out in one send with the chunk's pieces; a thousand-byte
+    // interval gives more pieces than one send takes, written directly in order; the last sink
+    // has a replayed header too and its reader starts late, so its writer takes over the rest
+    long[] metaints = {7_000, 1_000, 100_000};
+    List<Pair> pairs = new ArrayList<>();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().sinkBound(8 << 20).open(Source.channel(s.b()))) {
+      List<Sink> sinks = new ArrayList<>();
+      List<Future<byte[]>> got = new ArrayList<>();
+      int late = metaints.length; // read only once the source ended: its sends come back short
+      for (int i = 0; i <= metaints.length; i++) {
+        Pair p = Net.pair(i % 2 == 0 ? Kind.TCP : Kind.UNIX);
+        pairs.add(p);
+        got.add(i == late ? null : Net.readAll(p.b()));
+        SinkBuilder b = f.sink(p.a());
+        if (i < metaints.length) {
+          b.insert(every(metaints[i]));
+        } else {
+          b.header(ByteBuffer.wrap(header)).insert(every(metaints[0])); // header, then insertions
+        }
+        sinks.add(b.add());
+      }
+      f.start();
+      Net.writePaced(s.a(), data, 16 * 1024).get();
+      got.set(late, Net.readAll(pairs.get(late).b()));
+      f.join();
+      for (int i = 0; i <= metaints.length; i++) {
+        assertEquals(Reason.FINISHED, sinks.get(i).reason(), "sink " + i);
+        pairs.get(i).a().shutdownOutput();
+        byte[] expect = i < metaints.length ? expected(new byte[0], data, metaints[i])
+            : expected(header, data, metaints[0]);
+        assertArrayEquals(expect, got.get(i).get(10, TimeUnit.SECONDS), "sink " + i);
+      }
+      assertTrue(f.sends.hookedSends() > 0, "sinks with insertions were sent in batches");
+      Sink l = sinks.get(late);
+      assertTrue(l.bytesWritten() - l.bytesDirect() > 0,
+          "the late sink's writer wrote the rest of its short sends, insertions included");
+      assertTrue(sinks.get(0).bytesDirect() > data.length / 2,
+          "the sink with a few insertions per chunk was written by the source thread: "
+              + sinks.get(0).bytesDirect());
+      assertTrue(f.stats().bytesInserted() > 0);
     } finally {
       for (Pair p : pairs) {
         p.close();

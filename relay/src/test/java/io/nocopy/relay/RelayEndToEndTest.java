@@ -135,6 +135,31 @@ class RelayEndToEndTest {
   }
 
   @org.junit.jupiter.api.Test
+  void engineAutoPicksIoUringSendsWhereTheyWorkElseSplice() throws Exception {
+    boolean uring = io.nocopy.fanout.Fanout.whyNoIoUring() == null;
+    boolean splice;
+    try (java.nio.channels.SocketChannel a = java.nio.channels.SocketChannel.open();
+        java.nio.channels.SocketChannel b = java.nio.channels.SocketChannel.open()) {
+      splice = io.nocopy.pipe.Transfer.accelerated(a, b);
+    }
+    String fallback = splice ? "splice" : "userspace";
+    assertEquals(uring ? "userspace+io_uring" : fallback, rawSourceEngine("--engine", "auto"));
+    assertEquals(fallback, rawSourceEngine("--engine", "auto", "--io-uring", "off"));
+  }
+
+  /** The engine a raw source's mount gets from a relay with these flags, as configOn names it. */
+  private static String rawSourceEngine(String... flags) throws Exception {
+    try (RelayServer server = RelayServer.start(Clients.config(flags))) {
+      try (Clients.Source src = Clients.source(server.address(), "/auto.mp3", false, false)) {
+        await(() -> server.mounts().size() == 1, "the mount");
+        return Clients.engineOf(server.mounts().get(0));
+      } finally {
+        assertClean(server);
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void ioUringSendsGiveEveryListenerTheSourceBytesAndTheStatusSaysSo() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(io.nocopy.fanout.Fanout.whyNoIoUring() == null,
         () -> "io_uring unavailable: " + io.nocopy.fanout.Fanout.whyNoIoUring());
