@@ -14,12 +14,15 @@
 #                                           for a quick run of one part)
 #   PROXY_GIB=4 PROXY_RUNS=3                proxy comparison: GiB per run, runs per proxy
 #                                           (proxy-compare.sh's PROXIES= and WARMUP_GIB= pass through)
-#   PEERS="splice userspace icecast netty"  which relays; also "floor": bench/floor/floor-relay.c, the
-#                                           smallest relay of this shape (one send per listener per
-#                                           source read), built with cc, with NOCOPY_FLAGS' --coalesce-ms;
-#                                           "floor-uring": the same with each read's sends submitted as
-#                                           one io_uring batch (needs liburing-dev); "userspace-uring":
-#                                           nocopy userspace with --io-uring on ("userspace": off)
+#   PEERS="splice userspace userspace-uring floor floor-uring icecast netty"
+#                                           which relays ("floor-uring" only where liburing's header is
+#                                           installed): "userspace-uring" is nocopy userspace with
+#                                           --io-uring on ("userspace": off); "floor":
+#                                           bench/floor/floor-relay.c, the smallest relay of this shape
+#                                           (one send per listener per source read), built with cc, with
+#                                           the class's coalescing window; "floor-uring": the same with
+#                                           each read's sends submitted as one io_uring batch (needs
+#                                           liburing-dev)
 #   SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max"   listeners@rate-per-source ("max": an unpaced
 #                                           source); SCENARIOS=scale is "1000@128k 2000@128k 1000@64k
 #                                           10000@128k", SCENARIOS=latency the default
@@ -55,7 +58,9 @@ PARTS="${PARTS:-fanout proxy}"
 PROXY_GIB="${PROXY_GIB:-4}"
 PROXY_RUNS="${PROXY_RUNS:-3}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-PEERS="${PEERS:-splice userspace icecast netty}"
+DEFAULT_PEERS="splice userspace userspace-uring floor icecast netty"
+[ -e /usr/include/liburing.h ] && DEFAULT_PEERS="splice userspace userspace-uring floor floor-uring icecast netty"
+PEERS="${PEERS:-$DEFAULT_PEERS}"
 SCENARIOS="${SCENARIOS:-latency}"
 case "$SCENARIOS" in
   latency) SCENARIOS="100@2mbit 10@50mbit 500@2mbit 10@max" ;;
@@ -66,8 +71,9 @@ ICY_SHARES="${ICY_SHARES:-0}"
 CROWD_THREADS="${CROWD_THREADS:-2}"
 CONNECT_RATE="${CONNECT_RATE:-1000}"
 ICECAST_CONNECT_RATE="${ICECAST_CONNECT_RATE:-100}"
-# thousands of listeners: every relay and the load generator need descriptors (the hard limit here
-# allows about 20,000)
+# thousands of listeners: every relay and the load generator need descriptors, nocopy with io_uring
+# two per listener (the socket and its writer's duplicate); the hard limit here is 20,000, so
+# 10,000 listeners run with splice or --io-uring off
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
 WARMUP="${WARMUP:-3}"
