@@ -50,8 +50,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       queued, the source is not read (at most 2 s in a row; then the sinks still behind are
  *       dropped when they overflow, as any sink far behind). An unpaced source, a cascade or a
  *       recording catching up thus goes at the pace of its fastest sink instead of losing them all;
- *       a sink nearly full is waited for while it drains at least half as fast as the others, so
- *       alike listeners are all kept and a stuck one is still dropped.
+ *       a sink nearly full is waited for while it drains at least a third as fast as the others'
+ *       mean, so alike listeners are all kept and a stuck one is still dropped.
  * </ul>
  *
  * <h2>Order</h2>
