@@ -42,6 +42,7 @@
 #   QUEUE=4194304                           per-listener backlog limit, the same for every relay
 #                                           (nocopy --queue-size, Icecast queue-size, Netty high-water mark)
 #   NOCOPY_FLAGS="--coalesce-ms 0"          more flags for the nocopy relay (shown in its name)
+#   RELAY_JVM_OPTS="..."                    more JVM options for the JVM relays (e.g. a flight recording)
 #   RESULTS=FILE                            also write the table there
 #   ROWS_OUT=FILE                           also keep the raw rows (tab-separated) there
 #   CHART=FILE.png                          also draw the runs without ICY listeners (FanoutChart):
@@ -119,6 +120,10 @@ BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
 # the relay JVMs get ./nocopy relay's flags; the Netty baseline the same heap and collector
 RELAY_JVM=(--enable-native-access=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
   -XX:+UseSerialGC -Xms64m -Xmx256m)
+# RELAY_JVM_OPTS="-XX:StartFlightRecording=filename=/tmp/r.jfr,settings=profile": more options for
+# the JVM relays (a recording, a profiler agent), split on spaces
+read -r -a EXTRA_JVM <<<"${RELAY_JVM_OPTS:-}"
+RELAY_JVM+=("${EXTRA_JVM[@]}")
 
 PEER_PID=""
 cleanup() {

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
 
 /**
@@ -47,6 +48,7 @@ public final class BufWriter implements AutoCloseable {
   private final ViewCache viewCache = new ViewCache();
 
   private final Chunks chunks = new Chunks(); // closed chunks, oldest first
+  private final BlockConsumer appender = this::append;
   private ByteBuffer[] gather = new ByteBuffer[8];
 
   // the current block (writer's own reference) and the open chunk [openStart, cursor)
@@ -309,8 +311,93 @@ public final class BufWriter implements AutoCloseable {
     if (current != null) {
       closeOpenChunk();
     }
-    slice.retainTo(chunks);
+    slice.retainTo(0, slice.length(), appender);
     return this;
+  }
+
+  /**
+   * Appends {@code length} bytes of {@code slice} from {@code offset} by reference, like {@link
+   * #write(Slice)} for a part of it, without a handle for the part.
+   *
+   * @param slice the bytes; still the caller's to close
+   * @param offset first byte, 0 .. slice.length()
+   * @param length bytes, 0 .. slice.length() - offset
+   * @return this writer
+   * @throws IndexOutOfBoundsException if the range is outside the slice
+   * @throws IllegalStateException if the writer or the slice is closed
+   */
+  public BufWriter write(Slice slice, long offset, long length) {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    slice.retainTo(offset, length, appender);
+    return this;
+  }
+
+  /**
+   * Appends one chunk of a pooled block by reference, taking over one reference to the block:
+   * the writer releases it once the bytes are written out or the writer is closed (also if this
+   * call throws).
+   *
+   * @param block the block; one reference now belongs to the writer
+   * @param offset the chunk's first byte within the block's segment
+   * @param length the chunk's bytes, at least 1
+   * @return this writer
+   * @throws IllegalArgumentException if the chunk is empty
+   * @throws IndexOutOfBoundsException if the chunk lies outside the block
+   * @throws IllegalStateException if the writer is closed
+   */
+  public BufWriter adopt(Block block, int offset, int length) {
+    if (closed) {
+      block.release();
+      throw new IllegalStateException("BufWriter is closed");
+    }
+    if (current != null) {
+      closeOpenChunk();
+    }
+    append(block, offset, length);
+    return this;
+  }
+
+  /**
+   * Appends a chunk whose reference the writer now owns. A chunk that continues the last one in
+   * the same block (the next read of a stream, say) lengthens it and its reference is released:
+   * the channel then gets one buffer for both, and the view cache is not asked twice for one block
+   * in one write.
+   */
+  private void append(Block block, int offset, int length) {
+    int n = chunks.count();
+    if (n > 0 && length > 0 && chunks.block(n - 1) == block
+        && chunks.offset(n - 1) + chunks.length(n - 1) == offset
+        && (long) offset + length <= block.segment().byteSize()) {
+      chunks.extendLast(length);
+      block.release(); // the list's reference to the block covers both
+      return;
+    }
+    chunks.accept(block, offset, length);
+  }
+
+  /**
+   * Moves every pending byte out as block references, oldest first, and leaves the writer empty
+   * (as after a complete {@link #writeTo}): each chunk's reference becomes {@code consumer}'s,
+   * including the bytes written into the writer's own block. For handing what a channel did not
+   * take to a queue without copying it.
+   *
+   * @param consumer takes each chunk and its reference; if it throws, the chunks not yet passed
+   *     stay pending
+   * @throws IllegalStateException if the writer is closed
+   */
+  public void drainTo(BlockConsumer consumer) {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    while (!chunks.isEmpty()) {
+      int offset = chunks.offset(0);
+      int length = chunks.length(0);
+      consumer.accept(chunks.removeFirst(), offset, length);
+    }
   }
 
   /**
@@ -379,6 +466,83 @@ public final class BufWriter implements AutoCloseable {
       cursor = 0;
     }
     return total;
+  }
+
+  /**
+   * The native memory of the first pending bytes as regions, for native I/O that takes addresses
+   * (a {@code sendmsg} through FFM) without a {@link ByteBuffer} per chunk: region {@code k} is
+   * {@code lengths[k]} bytes at {@code addresses[k]}, in order, covering the first chunks up to
+   * {@code addresses.length} of them. The addresses stay valid until those bytes are {@link
+   * #skip skipped}, written out or the writer is closed; nobody may write to them. Allocates
+   * nothing.
+   *
+   * @param addresses receives the regions' addresses
+   * @param lengths receives the regions' lengths (at least as long as {@code addresses})
+   * @return the number of regions (0 with nothing pending), or -1 if a block is not native memory
+   * @throws IllegalStateException if the writer is closed
+   */
+  public int nativeRegions(long[] addresses, int[] lengths) {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    int n = Math.min(chunks.count(), addresses.length);
+    for (int i = 0; i < n; i++) {
+      MemorySegment s = chunks.block(i).segment();
+      if (!s.isNative()) {
+        return -1;
+      }
+      addresses[i] = s.address() + chunks.offset(i);
+      lengths[i] = chunks.length(i);
+    }
+    return n;
+  }
+
+  /**
+   * Drops the first {@code n} pending bytes as written (by native I/O over {@link
+   * #nativeRegions}); blocks no longer needed go back to the allocator.
+   *
+   * @param n bytes, 0 .. length()
+   * @throws IndexOutOfBoundsException if {@code n} is out of range
+   * @throws IllegalStateException if the writer is closed
+   */
+  public void skip(long n) {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    chunks.skip(n);
+    if (chunks.isEmpty() && current != null && current.refCount() == 1) {
+      openStart = 0; // nobody else holds the block: reuse it from the start
+      cursor = 0;
+    }
+  }
+
+  /**
+   * Writes the first pending chunk, or what the channel takes of it, with one write call: for a
+   * blocking channel, waits until the channel takes some bytes. For a caller that sends natively
+   * and needs the channel only to wait for room.
+   *
+   * @param channel the destination
+   * @return the bytes written (0 if nothing is pending or a non-blocking channel took nothing)
+   * @throws IOException from the channel
+   * @throws IllegalStateException if the writer is closed
+   */
+  public long writeFirstTo(WritableByteChannel channel) throws IOException {
+    checkOpen();
+    if (current != null) {
+      closeOpenChunk();
+    }
+    if (chunks.isEmpty()) {
+      return 0;
+    }
+    viewCache.begin();
+    int w = channel.write(viewCache.view(chunks.block(0).segment(), chunks.offset(0),
+        chunks.length(0)));
+    if (w > 0) {
+      skip(w);
+    }
+    return Math.max(w, 0);
   }
 
   /**

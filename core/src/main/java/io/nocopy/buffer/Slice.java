@@ -488,16 +488,30 @@ public final class Slice implements AutoCloseable {
     }
   }
 
-  // --- for BufWriter: appending a slice by reference ------------------------------------------
-
-  /** Gives {@code consumer} a new reference to each chunk's block, covering this handle's bytes. */
-  void retainTo(BlockConsumer consumer) {
+  /**
+   * Gives {@code consumer} one new reference to the block of each chunk under {@code [offset,
+   * offset + length)}, in order: the same bytes get another owner (a queue of block references, a
+   * {@link BufWriter}) without a new handle. Allocates nothing; this handle is unchanged and still
+   * the caller's to close.
+   *
+   * @param offset first byte, 0 .. length()
+   * @param length bytes, 0 .. length() - offset (0: no call)
+   * @param consumer takes each chunk with its new reference (see {@link BlockConsumer} for what it
+   *     then owns)
+   * @throws IndexOutOfBoundsException if the range is outside this slice
+   * @throws IllegalStateException if this handle is closed
+   */
+  public void retainTo(long offset, long length, BlockConsumer consumer) {
     checkOpen();
+    long at = locate("retainTo", offset, length);
     Data d = data;
-    if (d.table != null) {
-      d.table.retainTo(firstChunk, firstSkip, length, consumer);
-    } else if (length > 0) {
-      consumer.accept(d.block0.retain(), d.offset0 + firstSkip, (int) length);
+    int i = chunkOf(at);
+    long skip = skipOf(at);
+    for (; length > 0; i++) {
+      int len = (int) Math.min(d.length(i) - skip, length);
+      consumer.accept(d.block(i).retain(), d.offset(i) + (int) skip, len);
+      length -= len;
+      skip = 0;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.ChunkConsumer;
 import io.nocopy.internal.linux.Native;
 import io.nocopy.memory.Allocator;
@@ -86,6 +87,13 @@ public final class Fanout implements AutoCloseable {
   private final ThreadFactory sourceThreads;
   final Transport transport;
   final UringSends sends; // null: each direct write is its own system call
+  /**
+   * The delivering thread's writer, under the delivery lock: a userspace sink's share of a chunk
+   * goes through it by reference to the idle socket, and what the socket does not take moves on to
+   * the sink's queue ({@link UserPort}); inserted bytes are copied into its block. Empty between
+   * uses; closed when the source ends.
+   */
+  final BufWriter deliveryWriter;
   private final Pacer pacer;
   final SourceHold hold = new SourceHold(this);
   // life cycle, under lock
@@ -123,6 +131,7 @@ public final class Fanout implements AutoCloseable {
     this.threads = b.threads;
     this.sourceThreads = b.sourceThreads != null ? b.sourceThreads : b.threads;
     this.allocator = b.allocator != null ? b.allocator : Native.sharedAllocator();
+    this.deliveryWriter = BufWriter.of(allocator);
     if (burstBytes > sinkBound) {
       closeLeading(src);
       throw new IllegalArgumentException(
@@ -331,6 +340,12 @@ public final class Fanout implements AutoCloseable {
     closed = true;
     if (started.compareAndSet(false, true)) {
       transport.end(); // never started: the source thread will not free the source side
+      delivery.lock();
+      try {
+        deliveryWriter.close(); // nor close the delivery writer (add() sees closed from now on)
+      } finally {
+        delivery.unlock();
+      }
     }
     for (Sink s : sinks) {
       s.drop(Reason.CLOSED);
@@ -458,6 +473,7 @@ public final class Fanout implements AutoCloseable {
         } finally {
           lock.unlock();
         }
+        deliveryWriter.close(); // no sink is added, nothing delivered after this
       } finally {
         delivery.unlock();
       }

@@ -3,9 +3,10 @@ package io.nocopy.fanout;
 import io.nocopy.buffer.Slice;
 
 /**
- * The userspace transport's burst: the last {@code bytes} of the stream as retained slices (one
- * handle per chunk, in a ring that grows when needed), trimmed from the front as chunks arrive,
- * given to a new sink as chunks from its start position on. Under the fan-out's delivery lock.
+ * The userspace transport's burst: the last {@code bytes} of the stream as the chunks' own slice
+ * handles (taken over from the transport: no handle of its own), in a ring that grows when
+ * needed, trimmed from the front as chunks arrive, given to a new sink as chunks from its start
+ * position on. Under the fan-out's delivery lock.
  */
 final class SliceBurst {
   private final long bytes;
@@ -21,21 +22,26 @@ final class SliceBurst {
     this.bytes = bytes;
   }
 
-  void keep(Slice s, long position) {
+  /**
+   * Keeps {@code s}, the chunk at {@code position}, taking the handle over (true), or leaves it to
+   * the caller (false: no burst, or closed).
+   */
+  boolean keep(Slice s, long position) {
     if (bytes == 0 || closed) {
-      return;
+      return false;
     }
     if (count == slices.length) {
       grow();
     }
     int i = (first + count) % slices.length;
-    slices[i] = s.retain();
+    slices[i] = s;
     positions[i] = position;
     count++;
     held += s.length();
     while (held - slices[first].length() >= bytes) {
       dropFirst();
     }
+    return true;
   }
 
   private void grow() {

@@ -1,9 +1,11 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.BlockConsumer;
 import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
 import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -17,25 +19,29 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * A userspace sink's backlog: a bounded single-producer single-consumer ring of retained slices,
- * written with one gathering write of everything queued (through a {@link BufWriter}, by
- * reference: the bytes are never copied per sink and a steady stream allocates no views).
+ * A userspace sink's backlog: a bounded single-producer single-consumer ring of block references
+ * (a block, an offset and a length per entry), written with one gathering write of everything
+ * queued (through a {@link BufWriter}, by reference: the bytes are never copied per sink, and a
+ * steady stream, backlogged or not, allocates nothing: no handle per queued chunk, no view).
  *
  * <p>The producer is the delivering thread (under the fan-out's delivery lock); the consumer is
  * whoever owns the channel ({@link Handover}): the writer thread, or the source thread writing the
- * shared slice straight to an idle socket ({@link #putOwned}: no reference taken, nothing queued
- * when the socket takes it all). Direct writes need a selectable channel (a socket): the writer
- * switches it to non-blocking mode before it goes idle and back to blocking after. Other channels
- * (files) are always written by the writer.
+ * shared slice straight to an idle socket ({@link #putOwned}: through the fan-out's delivery
+ * writer, nothing queued when the socket takes it all). Direct writes need a selectable channel (a
+ * socket): the writer switches it to non-blocking mode before it goes idle and back to blocking
+ * after. Other channels (files) are always written by the writer.
  *
  * <p>Bounded twice: {@code bound} bytes queued and not yet written, and {@link #RING} entries.
  * Ring: a tail written only by the producer and a head written only by the channel's owner
- * (release stores, acquire loads). A writer without work parks after setting {@code parked}; the
- * producer unparks it when it sees {@code parked} after publishing (both volatile, so no wake-up is
- * lost).
+ * (release stores, acquire loads); its entries live in segments of {@value #SEGMENT}, made when
+ * the backlog first reaches them, so an idle listener holds one. A writer without work parks after
+ * setting {@code parked}; the producer unparks it when it sees {@code parked} after publishing
+ * (both volatile, so no wake-up is lost).
  */
 final class UserPort implements Port {
   static final int RING = 1024;
+  private static final int SEGMENT = 64;
+  private static final BlockConsumer RELEASE = (block, offset, length) -> block.release();
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
 
@@ -55,7 +61,8 @@ final class UserPort implements Port {
   private final SelectableChannel selectable; // non-null when the source may write directly
   private final Allocator allocator;
   private final long bound;
-  private final Slice[] ring = new Slice[RING];
+  private final Segment[] segments = new Segment[RING / SEGMENT];
+  private final Staging staging = new Staging();
   private long head; // owner of the channel
   private long tail; // producer
   private volatile long queued; // bytes put (producer only)
@@ -80,6 +87,73 @@ final class UserPort implements Port {
     this.bound = bound;
   }
 
+  /** {@value #SEGMENT} ring entries: a block reference and its range (offset << 32 | length). */
+  private static final class Segment {
+    final Block[] blocks = new Block[SEGMENT];
+    final long[] ranges = new long[SEGMENT];
+  }
+
+  /** The segment of ring entry {@code t}, made by the producer on first use. */
+  private Segment segment(long t) {
+    int g = ((int) t & (RING - 1)) / SEGMENT;
+    Segment seg = segments[g];
+    if (seg == null) {
+      seg = new Segment(); // published to the writer by the tail's volatile store
+      segments[g] = seg;
+    }
+    return seg;
+  }
+
+  /**
+   * The producer's entries after the published tail, made the writer's by {@link #publish}: one
+   * queued piece may cover several blocks, and it is queued whole or not at all.
+   */
+  private final class Staging implements BlockConsumer {
+    private int count;
+    private long bytes;
+    private boolean overflow;
+
+    @Override
+    public void accept(Block block, int offset, int length) {
+      long t = tail + count;
+      if (overflow || t - (long) HEAD.getAcquire(UserPort.this) >= RING) {
+        overflow = true;
+        block.release();
+        return;
+      }
+      Segment seg = segment(t);
+      int i = (int) t & (SEGMENT - 1);
+      seg.blocks[i] = block;
+      seg.ranges[i] = (long) offset << 32 | length;
+      count++;
+      bytes += length;
+    }
+
+    /** Publishes the staged entries, or releases them all if the ring had no room for them. */
+    boolean publish() {
+      int n = count;
+      boolean ok = !overflow;
+      count = 0;
+      overflow = false;
+      if (!ok) {
+        bytes = 0;
+        for (int k = 0; k < n; k++) {
+          Segment seg = segment(tail + k);
+          int i = (int) (tail + k) & (SEGMENT - 1);
+          seg.blocks[i].release();
+          seg.blocks[i] = null;
+        }
+        return false;
+      }
+      long b = bytes;
+      bytes = 0;
+      if (n > 0) {
+        enqueue(n, b);
+      }
+      return true;
+    }
+  }
+
   @Override
   public boolean put(Chunk c, long from, long len) {
     Slice s;
@@ -91,8 +165,8 @@ final class UserPort implements Port {
     if (!fits(len)) {
       return false;
     }
-    enqueue(from == 0 && len == s.length() ? s.retain() : s.slice(from, len), len);
-    return true;
+    s.retainTo(from, len, staging);
+    return staging.publish();
   }
 
   @Override
@@ -106,121 +180,95 @@ final class UserPort implements Port {
     } catch (IOException e) {
       return false;
     }
-    long n;
-    try {
-      if (from == 0 && len == s.length()) {
-        n = s.writeTo(out, 0);
-      } else {
-        try (Slice part = s.slice(from, len)) {
-          n = part.writeTo(out, 0);
-        }
-      }
-    } catch (IOException e) {
-      n = 0; // the writer meets the same error on its own write and ends the sink
-    }
-    return wrote(s, from, len, n, sink);
+    BufWriter d = fanout.deliveryWriter;
+    d.write(s, from, len);
+    return writeAndQueueRest(d, sink);
   }
 
   /**
-   * The delivering thread, owning the channel, wrote {@code n} bytes of {@code [from, from + len)}
-   * of {@code s} directly: counts them and queues exactly the unsent remainder.
-   *
-   * @return false if the remainder does not fit the bound (the sink is to be dropped)
-   */
-  boolean wrote(Slice s, long from, long len, long n, Sink sink) {
-    countDirect(sink, n);
-    return n == len || queue(s, from + n, len - n);
-  }
-
-  /**
-   * Like {@link #wrote(Slice, long, long, long, Sink)} for one send of several pieces in stream
-   * order, piece {@code k} being {@code [froms[k], froms[k] + lengths[k])} of {@code slices[k]},
-   * or of {@code scratch} where {@code slices[k]} is null ({@link UringSends}): the {@code n}
-   * bytes sent are the first pieces' bytes; the rest of the piece they end in and every piece after
-   * it are queued in order, as one entry (scratch bytes copied: the scratch is reused).
+   * The delivering thread, owning the channel, after {@code n} bytes of one send of several pieces
+   * in stream order went out ({@link UringSends}), piece {@code k} being {@code [froms[k],
+   * froms[k] + lengths[k])} of {@code slices[k]}, or of {@code scratch} where {@code slices[k]} is
+   * null: counts the {@code n} bytes (the first pieces' bytes) and queues the rest in order
+   * (scratch bytes copied: the scratch is reused).
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
   boolean wrote(Slice[] slices, long[] froms, long[] lengths, int first, int end,
       MemorySegment scratch, long n, Sink sink) {
     countDirect(sink, n);
-    int k = first;
-    while (k < end && n >= lengths[k]) {
-      n -= lengths[k++];
-    }
-    if (k == end) {
-      return true;
-    }
-    if (k == end - 1 && slices[k] != null) {
-      return queue(slices[k], froms[k] + n, lengths[k] - n); // the usual rest: part of the chunk
-    }
-    // the rest as one queue entry: a chunk with many insertions would take many of the ring's
-    long rest = -n;
-    for (int i = k; i < end; i++) {
-      rest += lengths[i];
-    }
-    if (!fits(rest)) {
-      return false;
-    }
-    try (BufWriter w = BufWriter.of(allocator)) {
-      for (; k < end; k++, n = 0) {
-        long from = froms[k] + n;
-        long len = lengths[k] - n;
-        if (slices[k] != null) {
-          try (Slice part = slices[k].slice(from, len)) {
-            w.write(part); // by reference: the writer takes its own block references
-          }
-        } else {
-          w.write(scratch.asSlice(from, len)); // a copy: the scratch is reused
-        }
-      }
-      enqueue(w.toSlice(), rest);
-      return true;
-    } catch (IOException e) {
-      return false; // pool exhausted: the sink cannot take the bytes
-    }
+    BufWriter d = fanout.deliveryWriter;
+    return append(d, slices, froms, lengths, first, end, scratch, n) && queueRest(d);
   }
 
   /**
-   * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote(Slice[],
-   * long[], long[], int, int, MemorySegment, long, Sink)}) now, in order, as far as the channel
-   * takes them without waiting, and queues the rest (backlog first: with a backlog it all goes to
-   * the queue).
+   * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote}) now, in
+   * order, as far as the channel takes them without waiting, and queues the rest (backlog first:
+   * with a backlog it all goes to the queue).
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
   boolean putOwned(Slice[] slices, long[] froms, long[] lengths, int first, int end,
       MemorySegment scratch, Sink sink) {
-    long n = 0;
-    if (selectable != null && tail == head) {
-      try {
-        for (int k = first; k < end; k++) {
-          long w;
-          if (slices[k] == null) {
-            w = out.write(scratch.asSlice(froms[k], lengths[k]).asByteBuffer());
-          } else {
-            try (Slice part = slices[k].slice(froms[k], lengths[k])) {
-              w = part.writeTo(out, 0);
-            }
-          }
-          n += w;
-          if (w < lengths[k]) {
-            break;
-          }
-        }
-      } catch (IOException e) {
-        // the writer meets the same error on its own write and ends the sink
-      }
-    }
-    return wrote(slices, froms, lengths, first, end, scratch, n, sink);
-  }
-
-  private boolean queue(Slice s, long from, long len) {
-    if (!fits(len)) {
+    BufWriter d = fanout.deliveryWriter;
+    if (!append(d, slices, froms, lengths, first, end, scratch, 0)) {
       return false;
     }
-    enqueue(s.slice(from, len), len);
-    return true;
+    return selectable != null && tail == head ? writeAndQueueRest(d, sink) : queueRest(d);
+  }
+
+  /** Appends the pieces after their first {@code skip} bytes to {@code d}; false: no pool memory. */
+  private boolean append(BufWriter d, Slice[] slices, long[] froms, long[] lengths, int first,
+      int end, MemorySegment scratch, long skip) {
+    try {
+      for (int k = first; k < end; k++) {
+        if (skip >= lengths[k]) {
+          skip -= lengths[k];
+          continue;
+        }
+        long from = froms[k] + skip;
+        long len = lengths[k] - skip;
+        skip = 0;
+        if (slices[k] != null) {
+          d.write(slices[k], from, len); // by reference
+        } else {
+          d.write(scratch.asSlice(from, len)); // a copy: the scratch is reused
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      d.drainTo(RELEASE);
+      return false; // pool exhausted: the sink cannot take the bytes
+    }
+  }
+
+  /**
+   * The delivering thread, owning the idle channel: writes what {@code d} holds as far as the
+   * channel takes it without waiting, counts it, and queues the rest.
+   */
+  private boolean writeAndQueueRest(BufWriter d, Sink sink) {
+    long before = d.length();
+    try {
+      d.writeTo(out);
+    } catch (IOException e) {
+      // the writer meets the same error on its own write and ends the sink
+    }
+    countDirect(sink, before - d.length());
+    return queueRest(d);
+  }
+
+  /** Moves what {@code d} holds to the queue; false (and released) if it does not fit the bound. */
+  private boolean queueRest(BufWriter d) {
+    long rest = d.length();
+    if (rest == 0) {
+      return true;
+    }
+    if (!fits(rest)) {
+      d.drainTo(RELEASE);
+      return false;
+    }
+    d.drainTo(staging);
+    return staging.publish();
   }
 
   /**
@@ -272,26 +320,26 @@ final class UserPort implements Port {
     if (!fits(len)) {
       return false;
     }
-    try (BufWriter w = BufWriter.of(allocator)) {
-      w.write(MemorySegment.ofBuffer(b));
-      enqueue(w.toSlice(), len);
-      return true;
+    BufWriter d = fanout.deliveryWriter;
+    try {
+      d.write(MemorySegment.ofBuffer(b)); // a copy: the caller reuses its buffer
     } catch (IOException e) {
+      d.drainTo(RELEASE);
       return false; // pool exhausted: the sink cannot take the bytes
     }
+    return queueRest(d);
   }
 
   private boolean fits(long len) {
     return tail - (long) HEAD.getAcquire(this) < RING && queued - drained + len <= bound;
   }
 
-  private void enqueue(Slice s, long len) {
-    long t = tail;
-    ring[(int) t & (RING - 1)] = s;
+  /** Publishes {@code n} staged entries of {@code len} bytes to the writer. */
+  private void enqueue(int n, long len) {
     queued += len; // single writer: the producer
     // Volatile, not release: the store must be ordered before the read of 'parked' below (the
     // writer does the mirror image), or both could miss each other and the writer sleep on.
-    TAIL.setVolatile(this, t + 1);
+    TAIL.setVolatile(this, tail + n);
     if (parked) {
       LockSupport.unpark(writer);
     }
@@ -322,6 +370,8 @@ final class UserPort implements Port {
     Counted counted = new Counted(s);
     GuardedFd g = fanout.sends != null && selectable != null ? UringSends.dup(channel) : null;
     sendFd = g;
+    NativeSend sends = null; // made at the first backlog of a socket
+    boolean triedSends = selectable == null;
     try (BufWriter sender = BufWriter.of(allocator)) {
       while (!stopped) {
         long h = head;
@@ -341,32 +391,53 @@ final class UserPort implements Port {
           }
           continue;
         }
-        // everything queued goes out in one gathering write
+        // everything queued goes out in as few sends as possible
         for (; h < t; h++) {
-          int i = (int) h & (RING - 1);
-          Slice sl = ring[i];
-          ring[i] = null;
-          try {
-            sender.write(sl); // by reference: the writer takes its own block references
-          } finally {
-            sl.close();
-          }
+          Segment seg = segments[((int) h & (RING - 1)) / SEGMENT];
+          int i = (int) h & (SEGMENT - 1);
+          Block b = seg.blocks[i];
+          seg.blocks[i] = null;
+          long range = seg.ranges[i];
+          sender.adopt(b, (int) (range >>> 32), (int) range); // the reference moves to the sender
         }
         HEAD.setRelease(this, h);
-        long len = sender.length();
-        blockedInWrite = true;
-        try {
-          long sent = 0;
-          while (sent < len && !stopped) {
-            sent += sender.writeTo(counted); // counted write by write, see Counted
-          }
-        } finally {
-          blockedInWrite = false;
+        if (!triedSends) {
+          triedSends = true;
+          sends = NativeSend.open(channel, g);
         }
+        drain(sender, counted, sends);
       }
     } finally {
+      if (sends != null) {
+        sends.close();
+      }
       if (g != null) {
         g.close(); // at once, or when the delivering thread's batched send is reaped
+      }
+    }
+  }
+
+  /**
+   * Writer: sends everything {@code sender} holds, natively while the socket takes bytes at once
+   * ({@code sends}, if any), and through the channel otherwise: a write of the first chunk that
+   * waits for room when the socket is full, or (without native sends) gathering writes.
+   */
+  private void drain(BufWriter sender, Counted counted, NativeSend sends) throws IOException {
+    while (sender.length() > 0 && !stopped) {
+      long n = sends != null ? sends.send(sender) : -1;
+      if (n > 0) {
+        counted.count(n);
+        continue;
+      }
+      blockedInWrite = true;
+      try {
+        if (n == 0) {
+          sender.writeFirstTo(counted); // waits for room
+        } else {
+          sender.writeTo(counted); // counted write by write, see Counted
+        }
+      } finally {
+        blockedInWrite = false;
       }
     }
   }
@@ -426,11 +497,12 @@ final class UserPort implements Port {
     long h = head;
     long t = (long) TAIL.getAcquire(this);
     for (; h < t; h++) {
-      int i = (int) h & (RING - 1);
-      Slice sl = ring[i];
-      ring[i] = null;
-      if (sl != null) {
-        sl.close();
+      Segment seg = segments[((int) h & (RING - 1)) / SEGMENT];
+      int i = (int) h & (SEGMENT - 1);
+      Block b = seg.blocks[i];
+      seg.blocks[i] = null;
+      if (b != null) {
+        b.release();
       }
     }
     head = t;

@@ -98,8 +98,10 @@ final class UserTransport implements Transport {
 
   @Override
   public void done(Chunk c) {
-    chunk.slice.close();
-    chunk.slice = null;
+    if (chunk.slice != null) { // else the burst took it
+      chunk.slice.close();
+      chunk.slice = null;
+    }
   }
 
   @Override
@@ -116,7 +118,10 @@ final class UserTransport implements Transport {
 
   @Override
   public void keepBurst(Chunk c) {
-    burst.keep(((UserChunk) c).slice, c.position);
+    UserChunk u = (UserChunk) c;
+    if (burst.keep(u.slice, c.position)) {
+      u.slice = null; // the burst's now; the chunk is done with
+    }
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nocopy.memory.Allocator;
+import io.nocopy.memory.Block;
 import io.nocopy.memory.Tier;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -158,6 +159,90 @@ class BufWriterTest {
       }
       assertEquals(want.length, total);
       assertArrayEquals(want, ch.toByteArray());
+    }
+  }
+
+  @Test
+  void consecutiveReadsOfOneBlockGoOutAsOneRegion() throws IOException {
+    byte[] payload = BufReaderContract.randomBytes(300, 4);
+    try (BufReader r = BufReader.of(ChunkedChannel.fixed(payload, 50), alloc, Tier.MICRO);
+        BufWriter w = BufWriter.of(alloc)) {
+      for (int i = 0; i < 6; i++) {
+        try (Slice s = r.readSliceUpTo(300)) { // one 50-byte read each, all in one 512 B block
+          assertEquals(50, s.length());
+          w.write(s);
+        }
+      }
+      long[] addresses = new long[8];
+      int[] lengths = new int[8];
+      assertEquals(1, w.nativeRegions(addresses, lengths), "contiguous ranges of a block merge");
+      assertEquals(300, lengths[0]);
+      w.skip(120);
+      assertEquals(180, w.length());
+      assertEquals(1, w.nativeRegions(addresses, lengths));
+      byte[] rest = new byte[lengths[0]];
+      MemorySegment.copy(MemorySegment.ofAddress(addresses[0]).reinterpret(lengths[0]), 0,
+          MemorySegment.ofArray(rest), 0, lengths[0]);
+      assertArrayEquals(Arrays.copyOfRange(payload, 120, 300), rest);
+      w.skip(180);
+      assertEquals(0, w.nativeRegions(addresses, lengths));
+    }
+  }
+
+  @Test
+  void partsOfSlicesAreAppendedByReferenceAndDrainedAsBlocks() throws IOException {
+    byte[] payload = BufReaderContract.randomBytes(700, 5);
+    try (BufReader r = BufReader.of(ChunkedChannel.fixed(payload, 700), alloc, Tier.MICRO);
+        Slice frame = r.readSlice(700); // two blocks of 512 B
+        BufWriter w = BufWriter.of(alloc)) {
+      w.write(frame, 500, 20).write(new byte[] {9}).write(frame, 0, 3);
+      assertThrows(IndexOutOfBoundsException.class, () -> w.write(frame, 690, 11));
+      Chunks out = new Chunks();
+      w.drainTo(out);
+      assertEquals(0, w.length());
+      ByteArrayOutputStream want = new ByteArrayOutputStream();
+      want.write(payload, 500, 20);
+      want.write(9);
+      want.write(payload, 0, 3);
+      assertArrayEquals(want.toByteArray(), out.toByteArray());
+      out.release();
+      w.write(new byte[] {1, 2}); // the writer goes on after a drain
+      assertEquals(2, w.length());
+    }
+  }
+
+  @Test
+  void adoptedBlocksAreReleasedOnceWrittenOrClosed() throws IOException {
+    Block b = alloc.allocate(512);
+    b.segment().fill((byte) 7);
+    try (BufWriter w = BufWriter.of(alloc)) {
+      w.adopt(b, 10, 100).adopt(b.retain(), 110, 50); // contiguous: one chunk, one reference
+      assertEquals(1, b.refCount());
+      CollectingChannel ch = new CollectingChannel(Integer.MAX_VALUE);
+      assertEquals(150, w.writeTo(ch));
+      byte[] sevens = new byte[150];
+      Arrays.fill(sevens, (byte) 7);
+      assertArrayEquals(sevens, ch.toByteArray());
+    } // released when written: the pool has it back (tearDown checks)
+    Block c = alloc.allocate(512);
+    BufWriter closed = BufWriter.of(alloc);
+    closed.close();
+    assertThrows(IllegalStateException.class, () -> closed.adopt(c, 0, 1)); // released anyway
+  }
+
+  @Test
+  void writeFirstToWritesOnlyTheFirstChunk() throws IOException {
+    byte[] payload = BufReaderContract.randomBytes(40, 6);
+    try (BufReader r = BufReader.of(ChunkedChannel.fixed(payload, 40), alloc, Tier.MICRO);
+        Slice frame = r.readSlice(40);
+        BufWriter w = BufWriter.of(alloc)) {
+      w.write(frame).write(new byte[] {1, 2, 3});
+      CollectingChannel ch = new CollectingChannel(Integer.MAX_VALUE);
+      assertEquals(40, w.writeFirstTo(ch));
+      assertArrayEquals(payload, ch.toByteArray());
+      assertEquals(3, w.writeFirstTo(ch));
+      assertEquals(0, w.writeFirstTo(ch));
+      assertEquals(0, w.length());
     }
   }
 

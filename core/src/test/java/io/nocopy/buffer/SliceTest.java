@@ -56,6 +56,33 @@ class SliceTest {
   }
 
   @Test
+  void retainToGivesEveryBlockOfARangeANewReference() throws IOException {
+    byte[] payload = BufReaderContract.randomBytes(1300, 8);
+    try (BufReader r = BufReader.of(ChunkedChannel.fixed(payload, 1300), alloc, Tier.MICRO);
+        Slice s = r.readSlice(1300)) { // three blocks of 512 B
+      Chunks got = new Chunks();
+      s.retainTo(500, 600, got);
+      assertEquals(3, got.count(), "the range touches all three blocks");
+      assertArrayEquals(Arrays.copyOfRange(payload, 500, 1100), got.toByteArray());
+      s.retainTo(1300, 0, got); // empty: no call
+      assertEquals(3, got.count());
+      assertThrows(IndexOutOfBoundsException.class, () -> s.retainTo(1200, 101, got));
+      try (Slice part = s.slice(100, 1000)) {
+        Chunks fromPart = new Chunks();
+        part.retainTo(450, 10, fromPart);
+        assertArrayEquals(Arrays.copyOfRange(payload, 550, 560), fromPart.toByteArray());
+        fromPart.release();
+      }
+      got.release();
+    }
+    assertThrows(IllegalStateException.class, () -> {
+      Slice closed = Slice.empty();
+      closed.close();
+      closed.retainTo(0, 0, new Chunks());
+    });
+  }
+
+  @Test
   void nativeRegionsCoverExactlyTheRangeInOrder() throws IOException {
     try (Slice s = sliceOfData(); Slice part = s.slice(10, 900)) {
       long[] addrs = new long[64];

@@ -86,13 +86,14 @@ public final class Syscalls {
   private static final MethodHandle IOCTL;
   private static final MethodHandle READ;
   private static final MethodHandle WRITE;
+  private static final MethodHandle SENDMSG;
   private static final MethodHandle CLOSE;
   private static final MethodHandle POLL;
   private static final String UNAVAILABLE;
 
   static {
     MethodHandle pipe2 = null, splice = null, tee = null, fcntl = null, ioctl = null;
-    MethodHandle read = null, write = null, close = null, poll = null;
+    MethodHandle read = null, write = null, close = null, poll = null, sendmsg = null;
     String why = null;
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
@@ -138,6 +139,9 @@ public final class Syscalls {
         write =
             linker.downcallHandle(
                 libc.findOrThrow("write"), FunctionDescriptor.of(L, I, L, L), errno);
+        sendmsg =
+            linker.downcallHandle(
+                libc.findOrThrow("sendmsg"), FunctionDescriptor.of(L, I, L, I), errno);
         close =
             linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(I, I), errno);
         poll =
@@ -170,6 +174,7 @@ public final class Syscalls {
     IOCTL = ioctl;
     READ = read;
     WRITE = write;
+    SENDMSG = sendmsg;
     CLOSE = close;
     POLL = poll;
   }
@@ -350,6 +355,28 @@ public final class Syscalls {
     return r >= 0 ? r : -errno();
   }
 
+
+  /**
+   * {@code sendmsg(fd, msg, flags)}, retried while a signal interrupts it.
+   *
+   * @param fd a socket
+   * @param msghdr the native address of a {@code struct msghdr} (and the iovecs it points to) that
+   *     the caller keeps alive for the call
+   * @param flags {@code MSG_*} flags
+   * @return bytes sent, or {@code -errno}
+   */
+  public long sendmsg(int fd, long msghdr, int flags) {
+    long r;
+    do {
+      try {
+        r = (long) SENDMSG.invokeExact(state, fd, msghdr, flags);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+      r = r >= 0 ? r : -errno();
+    } while (r == -EINTR);
+    return r;
+  }
 
   private int fcntl(int fd, int cmd, int arg) {
     int r;
