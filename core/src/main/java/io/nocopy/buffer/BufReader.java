@@ -829,6 +829,32 @@ public final class BufReader implements AutoCloseable {
   }
 
   /**
+   * Up to {@code maxBytes} of the stream as references to the pooled blocks they are in, waiting
+   * only for the first byte: the zero-allocation form of {@link #readSliceUpTo}, with the
+   * ownership rules of {@link #readBlocks}.
+   *
+   * @param maxBytes the most bytes to pass, at least 1
+   * @param consumer takes the chunks; must not call this reader
+   * @return the bytes passed (1 to {@code maxBytes}), or -1 if the stream ended with nothing
+   *     buffered (no call made)
+   * @throws IllegalArgumentException if {@code maxBytes < 1}
+   * @throws IOException from the channel or the allocator (pool exhausted)
+   * @throws IllegalStateException if the reader is closed, or called from inside its consumer
+   */
+  public long readBlocksUpTo(long maxBytes, BlockConsumer consumer) throws IOException {
+    checkUsable();
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be at least 1, got " + maxBytes);
+    }
+    if (buffered == 0 && fill(maxBytes) < 0) {
+      return -1;
+    }
+    long n = Math.min(buffered, maxBytes);
+    readBlocks(n, consumer);
+    return n;
+  }
+
+  /**
    * Passes the next {@code n} bytes to {@code consumer} without consuming them: they are buffered
    * first (so memory held grows with {@code n}), then delivered as chunks valid only during each
    * {@code accept} call. The next read returns the same bytes.

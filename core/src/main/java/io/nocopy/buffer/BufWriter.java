@@ -14,7 +14,7 @@ import java.util.Objects;
 
 /**
  * Builds outgoing bytes in pooled blocks: numbers, varints and copied bytes are written into the
- * writer's current block; {@link Slice}s are appended by reference (their blocks join the output,
+ * writer's current block; {@link Slice}s and chunks of blocks ({@link #adopt}) are appended by reference (their blocks join the output,
  * nothing is copied). The result leaves as a {@link Slice} ({@link #toSlice()}) or through
  * gathering writes ({@link #writeTo(GatheringByteChannel)}).
  *
@@ -41,7 +41,7 @@ import java.util.Objects;
  * grows by doubling if more chunks are pending than ever before, up to {@link
  * Chunks#DEFAULT_MAX_COUNT}.
  */
-public final class BufWriter implements AutoCloseable {
+public final class BufWriter implements AutoCloseable, BlockConsumer {
 
   private final Allocator allocator;
   private final int blockSize;
@@ -358,6 +358,20 @@ public final class BufWriter implements AutoCloseable {
     }
     append(block, offset, length);
     return this;
+  }
+
+  /**
+   * {@link #adopt} as a {@link BlockConsumer}: chunks passed by a reader, a slice or a chunk list
+   * join the output by reference, each reference now the writer's.
+   *
+   * @param block the block; one reference now belongs to the writer
+   * @param offset the chunk's first byte within the block's segment
+   * @param length the chunk's bytes, at least 1
+   * @throws IllegalStateException if the writer is closed (the reference is released)
+   */
+  @Override
+  public void accept(Block block, int offset, int length) {
+    adopt(block, offset, length);
   }
 
   /**

@@ -354,6 +354,76 @@ public final class Chunks implements BlockConsumer {
     }
   }
 
+  /**
+   * Gives {@code consumer} one new reference to the block of each chunk under {@code [offset,
+   * offset + length)} of the list's bytes, in order; the list keeps its own. Allocates nothing.
+   *
+   * @param offset first byte, 0 .. length()
+   * @param length bytes, 0 .. length() - offset (0: no call)
+   * @param consumer takes each chunk and its new reference
+   * @throws IndexOutOfBoundsException if the range is outside the list's bytes
+   */
+  public void retainTo(long offset, long length, BlockConsumer consumer) {
+    checkRange(offset, length);
+    if (length == 0) {
+      return;
+    }
+    long at = locate(offset);
+    retainTo((int) (at >>> 32), (int) at, length, consumer);
+  }
+
+  /**
+   * The native memory under {@code [offset, offset + length)} of the list's bytes as regions, as
+   * {@link Slice#nativeRegions} gives them for a slice. Allocates nothing.
+   *
+   * @param offset first byte, 0 .. length()
+   * @param length bytes, 0 .. length() - offset
+   * @param addresses receives the regions' addresses
+   * @param lengths receives the regions' lengths (at least as long as {@code addresses})
+   * @return the number of regions (0 for no bytes), or -1 if they need more than {@code
+   *     addresses.length} entries or a block is not native memory
+   * @throws IndexOutOfBoundsException if the range is outside the list's bytes
+   */
+  public int nativeRegions(long offset, long length, long[] addresses, int[] lengths) {
+    checkRange(offset, length);
+    if (length == 0) {
+      return 0;
+    }
+    long at = locate(offset);
+    int skip = (int) at;
+    int k = 0;
+    for (int i = (int) (at >>> 32); length > 0; i++, k++) {
+      int s = slot(i);
+      MemorySegment seg = blocks[s].segment();
+      if (k == addresses.length || !seg.isNative()) {
+        return -1;
+      }
+      int len = (int) Math.min(this.lengths[s] - skip, length);
+      addresses[k] = seg.address() + offsets[s] + skip;
+      lengths[k] = len;
+      length -= len;
+      skip = 0;
+    }
+    return k;
+  }
+
+  private void checkRange(long offset, long length) {
+    if (offset < 0 || length < 0 || offset > bytes - length) {
+      throw new IndexOutOfBoundsException(
+          "range (" + offset + ", " + length + ") of a chunk list of " + bytes + " bytes");
+    }
+  }
+
+  /** The chunk index holding byte {@code offset < length()} and the bytes before it in that chunk. */
+  private long locate(long offset) {
+    int i = 0;
+    while (offset >= lengths[slot(i)]) {
+      offset -= lengths[slot(i)];
+      i++;
+    }
+    return (long) i << 32 | offset;
+  }
+
   /** The number of chunks the range of {@link #forEach(int, int, long, ChunkConsumer)} touches. */
   int countCovering(int first, int skip, long length) {
     int n = 0;

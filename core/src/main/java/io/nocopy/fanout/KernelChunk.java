@@ -1,5 +1,6 @@
 package io.nocopy.fanout;
 
+import io.nocopy.buffer.BlockConsumer;
 import io.nocopy.buffer.Slice;
 import java.io.IOException;
 
@@ -25,12 +26,21 @@ final class KernelChunk extends Chunk {
     return this;
   }
 
-  @Override
-  Slice slice() throws IOException {
+  private Slice copy() throws IOException {
     if (copy == null) {
       copy = transport.copyOf(this);
     }
     return copy;
+  }
+
+  @Override
+  void retainTo(long from, long len, BlockConsumer consumer) throws IOException {
+    copy().retainTo(from, len, consumer);
+  }
+
+  @Override
+  int nativeRegions(long from, long len, long[] addresses, int[] lengths) throws IOException {
+    return copy().nativeRegions(from, len, addresses, lengths);
   }
 
   /** Releases the copy, if one was made. */

@@ -41,8 +41,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Lifetimes</h2>
  *
- * The chunk's slice stays open until the transport's {@code done}, after {@code flush}: the
- * kernel's reads of it end before the completions are reaped. The scratch block's inserted bytes
+ * The chunk's blocks stay referenced until the transport's {@code done}, after {@code flush}: the
+ * kernel's reads of them end before the completions are reaped. The scratch block's inserted bytes
  * are reused after {@code flush} (a queued rest of them is copied into the sink's queue); bytes
  * that do not fit it get a pooled copy of their own, closed once their send is settled. Each SQE's
  * descriptor is held with {@link GuardedFd#enter} until its completion is reaped, so a writer that
@@ -70,16 +70,21 @@ final class UringSends {
   private GuardedFd[] fds = new GuardedFd[16];
   private int[] ends = new int[16]; // entry i's pieces end here (they start where i - 1's end)
   private int pending;
-  private Slice slice; // the chunk of the pending sends
-  // the pending sends' pieces in stream order: ranges of the chunk and inserted bytes' copies
-  private Slice[] pieceSlices = new Slice[32];
+  private Chunk chunk; // the chunk of the pending sends
+  private long chunkPosition; // and its position (the transport reuses one chunk object)
+  // the pending sends' pieces in stream order: ranges of the chunk, of the scratch block
+  // (inserted bytes), or of a copy of inserted bytes that did not fit the scratch
+  private static final byte CHUNK = 0;
+  private static final byte SCRATCH = 1;
+  private static final byte COPY = 2;
+  private byte[] pieceKinds = new byte[32];
+  private Slice[] pieceCopies = new Slice[32]; // COPY: closed once settled
   private long[] pieceFroms = new long[32];
   private long[] pieceLengths = new long[32];
-  private boolean[] pieceOwned = new boolean[32]; // a copy this closes once settled
   private int pieces;
   private boolean bytesFailed; // the entry being offered could not copy its inserted bytes
-  // inserted bytes of the pending sends (a piece with a null slice is [from, from + length) of
-  // it): one pooled block taken with the ring, so a step with insertions allocates nothing
+  // inserted bytes of the pending sends (SCRATCH pieces): one pooled block taken with the ring,
+  // so a step with insertions allocates nothing
   private Block scratch;
   private long scratchUsed;
   private volatile long hookedSends; // sends of a sink with hooks (source thread writes)
@@ -165,24 +170,24 @@ final class UringSends {
     if (g == null || s.handover.stopReason() != null || !s.handover.tryAcquire()) {
       return false;
     }
-    Slice sl;
+    int whole;
     try {
-      sl = c.slice();
+      whole = h == null ? c.nativeRegions(0, c.length, addresses, lengths) : 1;
     } catch (IOException e) {
       return giveBack(s); // the plain offer fails the same way
     }
-    if ((h == null && sl.nativeRegions(0, c.length, addresses, lengths) < 1) || p.hasBacklog()
-        || !p.channelOpen() || !open() || !g.enter()) {
+    if (whole < 1 || p.hasBacklog() || !p.channelOpen() || !open() || !g.enter()) {
       return giveBack(s);
     }
-    if (pending > 0 && (slice != sl || pending >= entries)) {
+    if (pending > 0 && (chunk != c || chunkPosition != c.position || pending >= entries)) {
       flush(); // another chunk's sends (never within one step), or the ring is full
       if (failed) {
         g.exit();
         return giveBack(s);
       }
     }
-    slice = sl;
+    chunk = c;
+    chunkPosition = c.position;
     if (pending == sinks.length) {
       sinks = Arrays.copyOf(sinks, pending * 2);
       fds = Arrays.copyOf(fds, pending * 2);
@@ -191,7 +196,7 @@ final class UringSends {
     int first = pieces;
     bytesFailed = false;
     if (h == null) {
-      addPiece(sl, 0, c.length, false);
+      addPiece(CHUNK, null, 0, c.length);
     } else {
       h.walk(s, c, this);
     }
@@ -224,7 +229,7 @@ final class UringSends {
 
   /** {@link Hooks#walk}: the range {@code [from, from + len)} of the chunk being offered. */
   void range(long from, long len) {
-    addPiece(slice, from, len, false);
+    addPiece(CHUNK, null, from, len);
   }
 
   /**
@@ -246,31 +251,31 @@ final class UringSends {
           sc.set(ValueLayout.JAVA_BYTE, scratchUsed + i, b.get(b.position() + i));
         }
       }
-      addPiece(null, scratchUsed, len, false);
+      addPiece(SCRATCH, null, scratchUsed, len);
       scratchUsed += len;
       return;
     }
     try (BufWriter w = BufWriter.of(allocator)) { // the scratch is full: a copy of its own
       w.write(MemorySegment.ofBuffer(b));
       Slice copy = w.toSlice();
-      addPiece(copy, 0, copy.length(), true);
+      addPiece(COPY, copy, 0, copy.length());
     } catch (IOException e) {
       bytesFailed = true; // pool exhausted: the sink cannot take the bytes, as on the plain path
     }
   }
 
-  private void addPiece(Slice sl, long from, long len, boolean owned) {
-    if (pieces == pieceSlices.length) {
+  private void addPiece(byte kind, Slice copy, long from, long len) {
+    if (pieces == pieceKinds.length) {
       int n = pieces * 2;
-      pieceSlices = Arrays.copyOf(pieceSlices, n);
+      pieceKinds = Arrays.copyOf(pieceKinds, n);
+      pieceCopies = Arrays.copyOf(pieceCopies, n);
       pieceFroms = Arrays.copyOf(pieceFroms, n);
       pieceLengths = Arrays.copyOf(pieceLengths, n);
-      pieceOwned = Arrays.copyOf(pieceOwned, n);
     }
-    pieceSlices[pieces] = sl;
+    pieceKinds[pieces] = kind;
+    pieceCopies[pieces] = copy;
     pieceFroms[pieces] = from;
     pieceLengths[pieces] = len;
-    pieceOwned[pieces] = owned;
     pieces++;
   }
 
@@ -278,7 +283,7 @@ final class UringSends {
   private int regions(int first, int end) {
     int k = 0;
     for (int i = first; i < end; i++) {
-      if (pieceSlices[i] == null) { // inserted bytes in the scratch block
+      if (pieceKinds[i] == SCRATCH) {
         if (k == IoUring.MAX_IOV) {
           return -1;
         }
@@ -286,8 +291,16 @@ final class UringSends {
         lengths[k++] = (int) pieceLengths[i];
         continue;
       }
-      int n = pieceSlices[i].nativeRegions(pieceFroms[i], pieceLengths[i], pieceAddresses,
-          pieceRegionLengths);
+      int n;
+      try {
+        n = pieceKinds[i] == CHUNK
+            ? chunk.nativeRegions(pieceFroms[i], pieceLengths[i], pieceAddresses,
+                pieceRegionLengths)
+            : pieceCopies[i].nativeRegions(pieceFroms[i], pieceLengths[i], pieceAddresses,
+                pieceRegionLengths);
+      } catch (IOException e) {
+        return -1;
+      }
       if (n < 0 || k + n > IoUring.MAX_IOV) {
         return -1;
       }
@@ -298,15 +311,43 @@ final class UringSends {
     return k;
   }
 
+  /**
+   * A sink's port, owning its channel: appends pieces {@code [first, end)} after their first
+   * {@code skip} bytes (what a send already took) to {@code d}, in order: the chunk's ranges and
+   * copies by reference, the scratch's inserted bytes copied (the scratch is reused).
+   *
+   * @return false if no pooled memory was left for a copy ({@code d} is emptied)
+   */
+  boolean appendPieces(BufWriter d, int first, int end, long skip) {
+    try {
+      for (int k = first; k < end; k++) {
+        if (skip >= pieceLengths[k]) {
+          skip -= pieceLengths[k];
+          continue;
+        }
+        long from = pieceFroms[k] + skip;
+        long len = pieceLengths[k] - skip;
+        skip = 0;
+        switch (pieceKinds[k]) {
+          case CHUNK -> chunk.retainTo(from, len, d);
+          case SCRATCH -> d.write(scratch.segment().asSlice(from, len));
+          default -> d.write(pieceCopies[k], from, len);
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      d.drainTo(UserPort.RELEASE);
+      return false; // pool exhausted: the sink cannot take the bytes
+    }
+  }
+
   /** The entry being offered (index {@link #pending}) is not batched: its pieces go out now. */
   private void writeDirectly(int first) {
     fds[pending].exit();
     fds[pending] = null;
     Sink s = sinks[pending];
     sinks[pending] = null;
-    boolean fits = !bytesFailed
-        && ((UserPort) s.port).putOwned(pieceSlices, pieceFroms, pieceLengths, first, pieces,
-            scratch.segment(), s);
+    boolean fits = !bytesFailed && ((UserPort) s.port).putOwned(this, first, pieces, s);
     closePieces(first, pieces);
     pieces = first;
     s.released(fits);
@@ -314,10 +355,10 @@ final class UringSends {
 
   private void closePieces(int first, int end) {
     for (int i = first; i < end; i++) {
-      if (pieceOwned[i]) {
-        pieceSlices[i].close();
+      if (pieceCopies[i] != null) {
+        pieceCopies[i].close();
+        pieceCopies[i] = null;
       }
-      pieceSlices[i] = null;
     }
   }
 
@@ -393,7 +434,7 @@ final class UringSends {
     pending = 0;
     pieces = 0;
     scratchUsed = 0;
-    slice = null;
+    chunk = null;
   }
 
   /**
@@ -406,8 +447,7 @@ final class UringSends {
     fds[i].exit();
     fds[i] = null;
     int first = i == 0 ? 0 : ends[i - 1];
-    boolean fits = ((UserPort) s.port).wrote(pieceSlices, pieceFroms, pieceLengths, first, ends[i],
-        scratch.segment(), sent, s);
+    boolean fits = ((UserPort) s.port).wrote(this, first, ends[i], sent, s);
     closePieces(first, ends[i]);
     s.released(fits);
   }

@@ -2,7 +2,6 @@ package io.nocopy.fanout;
 
 import io.nocopy.buffer.BlockConsumer;
 import io.nocopy.buffer.BufWriter;
-import io.nocopy.buffer.Slice;
 import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
@@ -20,14 +19,16 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A userspace sink's backlog: a bounded single-producer single-consumer ring of block references
- * (a block, an offset and a length per entry), written with one gathering write of everything
- * queued (through a {@link BufWriter}, by reference: the bytes are never copied per sink, and a
- * steady stream, backlogged or not, allocates nothing: no handle per queued chunk, no view).
+ * (a block, an offset and a length per entry). The writer moves what is queued into its {@link
+ * BufWriter} by reference and sends it with as few system calls as the socket allows ({@link
+ * NativeSend}: {@code sendmsg} straight from the blocks' addresses; without it, gathering writes of
+ * the channel). The bytes are never copied per sink, and a steady stream, backlogged or not,
+ * allocates nothing: no handle per queued chunk, no buffer view per block.
  *
  * <p>The producer is the delivering thread (under the fan-out's delivery lock); the consumer is
  * whoever owns the channel ({@link Handover}): the writer thread, or the source thread writing the
- * shared slice straight to an idle socket ({@link #putOwned}: through the fan-out's delivery
- * writer, nothing queued when the socket takes it all). Direct writes need a selectable channel (a
+ * chunk straight to an idle socket ({@link #putOwned}: through the fan-out's delivery writer,
+ * nothing queued when the socket takes it all). Direct writes need a selectable channel (a
  * socket): the writer switches it to non-blocking mode before it goes idle and back to blocking
  * after. Other channels (files) are always written by the writer.
  *
@@ -41,7 +42,7 @@ import java.util.function.BooleanSupplier;
 final class UserPort implements Port {
   static final int RING = 1024;
   private static final int SEGMENT = 64;
-  private static final BlockConsumer RELEASE = (block, offset, length) -> block.release();
+  static final BlockConsumer RELEASE = (block, offset, length) -> block.release();
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
 
@@ -156,90 +157,57 @@ final class UserPort implements Port {
 
   @Override
   public boolean put(Chunk c, long from, long len) {
-    Slice s;
-    try {
-      s = c.slice();
-    } catch (IOException e) {
-      return false; // the copy out of a kernel pipe failed: this sink cannot follow
-    }
     if (!fits(len)) {
       return false;
     }
-    s.retainTo(from, len, staging);
+    try {
+      c.retainTo(from, len, staging);
+    } catch (IOException e) {
+      return false; // the copy out of a kernel pipe failed: this sink cannot follow
+    }
     return staging.publish();
   }
 
   @Override
   public boolean putOwned(Chunk c, long from, long len, Sink sink) {
     if (selectable == null || tail != head) {
-      return put(c, from, len); // slices wait ahead of this one: they go first, by the writer
+      return put(c, from, len); // bytes wait ahead of these: they go first, by the writer
     }
-    Slice s;
+    BufWriter d = fanout.deliveryWriter;
     try {
-      s = c.slice();
+      c.retainTo(from, len, d); // by reference
     } catch (IOException e) {
       return false;
     }
-    BufWriter d = fanout.deliveryWriter;
-    d.write(s, from, len);
     return writeAndQueueRest(d, sink);
   }
 
   /**
-   * The delivering thread, owning the channel, after {@code n} bytes of one send of several pieces
-   * in stream order went out ({@link UringSends}), piece {@code k} being {@code [froms[k],
-   * froms[k] + lengths[k])} of {@code slices[k]}, or of {@code scratch} where {@code slices[k]} is
-   * null: counts the {@code n} bytes (the first pieces' bytes) and queues the rest in order
-   * (scratch bytes copied: the scratch is reused).
+   * The delivering thread, owning the channel, after {@code n} bytes of one batched send of
+   * pieces {@code [first, end)} of {@code sends} went out: counts them and queues the rest in
+   * order.
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
-  boolean wrote(Slice[] slices, long[] froms, long[] lengths, int first, int end,
-      MemorySegment scratch, long n, Sink sink) {
+  boolean wrote(UringSends sends, int first, int end, long n, Sink sink) {
     countDirect(sink, n);
     BufWriter d = fanout.deliveryWriter;
-    return append(d, slices, froms, lengths, first, end, scratch, n) && queueRest(d);
+    return sends.appendPieces(d, first, end, n) && queueRest(d);
   }
 
   /**
-   * The delivering thread, owning the channel: writes the pieces (as in {@link #wrote}) now, in
-   * order, as far as the channel takes them without waiting, and queues the rest (backlog first:
-   * with a backlog it all goes to the queue).
+   * The delivering thread, owning the channel: writes pieces {@code [first, end)} of {@code sends}
+   * now, in order, as far as the channel takes them without waiting, and queues the rest (backlog
+   * first: with a backlog it all goes to the queue).
    *
    * @return false if what is left does not fit the bound (the sink is to be dropped)
    */
-  boolean putOwned(Slice[] slices, long[] froms, long[] lengths, int first, int end,
-      MemorySegment scratch, Sink sink) {
+  boolean putOwned(UringSends sends, int first, int end, Sink sink) {
     BufWriter d = fanout.deliveryWriter;
-    if (!append(d, slices, froms, lengths, first, end, scratch, 0)) {
+    if (!sends.appendPieces(d, first, end, 0)) {
       return false;
     }
     return selectable != null && tail == head ? writeAndQueueRest(d, sink) : queueRest(d);
-  }
-
-  /** Appends the pieces after their first {@code skip} bytes to {@code d}; false: no pool memory. */
-  private boolean append(BufWriter d, Slice[] slices, long[] froms, long[] lengths, int first,
-      int end, MemorySegment scratch, long skip) {
-    try {
-      for (int k = first; k < end; k++) {
-        if (skip >= lengths[k]) {
-          skip -= lengths[k];
-          continue;
-        }
-        long from = froms[k] + skip;
-        long len = lengths[k] - skip;
-        skip = 0;
-        if (slices[k] != null) {
-          d.write(slices[k], from, len); // by reference
-        } else {
-          d.write(scratch.asSlice(from, len)); // a copy: the scratch is reused
-        }
-      }
-      return true;
-    } catch (IOException e) {
-      d.drainTo(RELEASE);
-      return false; // pool exhausted: the sink cannot take the bytes
-    }
   }
 
   /**
@@ -279,7 +247,7 @@ final class UserPort implements Port {
   @Override
   public boolean putBytesOwned(ByteBuffer b, Sink sink) {
     if (selectable == null || tail != head) {
-      return putBytes(b); // slices wait ahead of these bytes: they go first, by the writer
+      return putBytes(b); // bytes wait ahead of these: they go first, by the writer
     }
     ByteBuffer rest = b.duplicate();
     try {

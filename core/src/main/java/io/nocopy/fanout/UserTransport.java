@@ -10,11 +10,11 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;
 
 /**
- * The userspace transport: the source's bytes become pooled slices (read by a {@link BufReader},
- * or handed over by a {@link SliceSource}), and the same retained slice goes to every sink's
- * {@link UserPort}. The burst is a {@link SliceBurst}. Reads block the source thread (the source
- * channel must be in blocking mode); {@link Fanout#close()} takes effect when the current read
- * returns.
+ * The userspace transport: the source's bytes are read into pooled blocks by a {@link BufReader}
+ * (a chunk is the reader's block references, in one reused {@link UserChunk}) or handed over as
+ * slices by a {@link SliceSource}, and every sink's {@link UserPort} takes references to the same
+ * blocks. The burst is a {@link BlockBurst}. Reads block the source thread (the source channel
+ * must be in blocking mode); {@link Fanout#close()} takes effect when the current read returns.
  */
 final class UserTransport implements Transport {
   /** A read that blocked longer than this means nothing was waiting (for the pacer). */
@@ -25,7 +25,7 @@ final class UserTransport implements Transport {
   private final BufReader reader; // channel sources
   private final SourceFd fd; // FIONREAD of the channel behind the slices, when it has one
   private final long chunkMax;
-  private final SliceBurst burst;
+  private final BlockBurst burst;
   private final UserChunk chunk = new UserChunk();
   private Slice leading;
   private boolean waited;
@@ -33,7 +33,7 @@ final class UserTransport implements Transport {
   UserTransport(Fanout f, Source src) {
     this.fanout = f;
     this.chunkMax = Math.max(4096, f.sinkBound / 4);
-    this.burst = new SliceBurst(f.burstBytes);
+    this.burst = new BlockBurst(f.burstBytes);
     ReadableByteChannel underlying;
     if (src instanceof Source.OfChannel ch) {
       if (ch.channel() instanceof SelectableChannel sel && !sel.isBlocking()) {
@@ -41,7 +41,7 @@ final class UserTransport implements Transport {
       }
       Native.reportOff();
       this.reader = BufReader.of(ch.channel(), f.allocator);
-      this.slices = () -> reader.readSliceUpTo(chunkMax);
+      this.slices = null; // read as block references into the reused chunk
       this.leading = ch.leading();
       underlying = ch.channel();
     } else {
@@ -68,6 +68,16 @@ final class UserTransport implements Transport {
       s = leading;
       leading = null;
       waited = false;
+    } else if (reader != null) {
+      long t0 = System.nanoTime();
+      long n = reader.readBlocksUpTo(chunkMax, chunk.blocks); // no object per chunk
+      waited = System.nanoTime() - t0 > WAITED_NANOS;
+      if (n < 0) {
+        return null;
+      }
+      chunk.position = fanout.counters.bytesIn;
+      chunk.length = n;
+      return chunk;
     } else {
       long t0 = System.nanoTime();
       s = slices.next();
@@ -88,7 +98,12 @@ final class UserTransport implements Transport {
 
   @Override
   public void tap(Chunk c, ChunkConsumer tap) throws IOException {
-    ((UserChunk) c).slice.forEachChunk(tap); // the chunk is in pooled memory already
+    UserChunk u = (UserChunk) c; // in pooled memory already
+    if (u.slice != null) {
+      u.slice.forEachChunk(tap);
+    } else {
+      u.blocks.forEach(tap);
+    }
   }
 
   @Override
@@ -98,10 +113,7 @@ final class UserTransport implements Transport {
 
   @Override
   public void done(Chunk c) {
-    if (chunk.slice != null) { // else the burst took it
-      chunk.slice.close();
-      chunk.slice = null;
-    }
+    chunk.clear();
   }
 
   @Override
@@ -117,11 +129,8 @@ final class UserTransport implements Transport {
   }
 
   @Override
-  public void keepBurst(Chunk c) {
-    UserChunk u = (UserChunk) c;
-    if (burst.keep(u.slice, c.position)) {
-      u.slice = null; // the burst's now; the chunk is done with
-    }
+  public void keepBurst(Chunk c) throws IOException {
+    burst.keep(c);
   }
 
   @Override
@@ -151,6 +160,7 @@ final class UserTransport implements Transport {
 
   @Override
   public void end() {
+    chunk.clear(); // a chunk a failed step left
     if (leading != null) {
       leading.close();
       leading = null;

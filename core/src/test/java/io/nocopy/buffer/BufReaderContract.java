@@ -381,6 +381,21 @@ abstract class BufReaderContract {
   }
 
   @Test
+  void readBlocksUpToPassesWhatArrivedAsReferences() throws IOException {
+    byte[] data = randomBytes(20_000, 12);
+    Chunks held = new Chunks();
+    try (BufReader r = reader(data)) {
+      assertThrows(IllegalArgumentException.class, () -> r.readBlocksUpTo(0, held));
+      for (long n; (n = r.readBlocksUpTo(777, held)) >= 0; ) {
+        assertTrue(n >= 1 && n <= 777, "length " + n);
+      }
+      assertEquals(-1, r.readBlocksUpTo(10, held), "still at the end");
+    }
+    assertArrayEquals(data, held.toByteArray(), "the references outlive the reader");
+    held.release();
+  }
+
+  @Test
   void readSliceAtEndConsumesNothing() throws IOException {
     byte[] data = randomBytes(300, 10);
     try (BufReader r = reader(data)) {

@@ -67,6 +67,35 @@ class ChunksTest {
   }
 
   @Test
+  void rangesAreRetainedAndLocatedAcrossChunks() throws Exception {
+    Chunks c = new Chunks();
+    Block a = block(1);
+    Block b = block(2);
+    c.accept(a, 0, 10);
+    c.accept(b, 90, 30);
+    c.accept(a.retain(), 50, 20);
+    byte[] all = c.toByteArray();
+    Chunks part = new Chunks();
+    c.retainTo(5, 40, part); // 5 of the first, all 30 of the second, 5 of the third
+    assertEquals(3, part.count());
+    assertEquals(4, a.refCount()); // two chunks of a in each list
+    assertArrayEquals(java.util.Arrays.copyOfRange(all, 5, 45), part.toByteArray());
+    long[] addresses = new long[3];
+    int[] lengths = new int[3];
+    assertEquals(2, c.nativeRegions(10, 35, addresses, lengths));
+    assertEquals(b.segment().address() + 90, addresses[0]);
+    assertEquals(30, lengths[0]);
+    assertEquals(a.segment().address() + 50, addresses[1]);
+    assertEquals(5, lengths[1]);
+    assertEquals(-1, c.nativeRegions(0, 60, new long[2], new int[2]), "more regions than room");
+    assertEquals(0, c.nativeRegions(60, 0, addresses, lengths));
+    assertThrows(IndexOutOfBoundsException.class, () -> c.retainTo(50, 11, part));
+    assertThrows(IndexOutOfBoundsException.class, () -> c.nativeRegions(-1, 1, addresses, lengths));
+    part.release();
+    c.release();
+  }
+
+  @Test
   void aRefusedChunkIsReleasedNotLeaked() throws Exception {
     Chunks c = new Chunks(2);
     assertThrows(IllegalArgumentException.class, () -> c.accept(block(0), 0, 0));
