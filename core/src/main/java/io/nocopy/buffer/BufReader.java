@@ -386,13 +386,9 @@ public final class BufReader implements AutoCloseable {
   private void consumeHead(int n) {
     pos += n;
     buffered -= n;
-    if (pos == headLimit
-        && (blocks.count() > 1 || headLimit == tailCap || blocks.block(0).refCount() == 1)) {
+    if (pos == headLimit) {
       dropHead();
     }
-    // else: the only block, with room, and slices hold what was read of it: the next fill goes on
-    // after them in the same block, so a live stream read in small pieces does not take a block
-    // per read (the rest of each would sit unused while the slices live)
   }
 
   /** Consumes {@code n <= buffered} bytes, across blocks. */

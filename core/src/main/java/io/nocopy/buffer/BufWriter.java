@@ -376,7 +376,7 @@ public final class BufWriter implements AutoCloseable, BlockConsumer {
 
   /**
    * Appends a chunk whose reference the writer now owns. A chunk that continues the last one in
-   * the same block (the next read of a stream, say) lengthens it and its reference is released:
+   * the same block (the next range of one slice, say) lengthens it and its reference is released:
    * the channel then gets one buffer for both, and the view cache is not asked twice for one block
    * in one write.
    */

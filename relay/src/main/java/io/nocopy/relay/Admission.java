@@ -52,9 +52,10 @@ final class Admission {
   private final HeadReader.Budget heads = new HeadReader.Budget(HEAD_BUDGET);
   private final ConcurrentHashMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
   private final AtomicInteger clients = new AtomicInteger();
-  private final CapLog connectionCap = new CapLog();
-  private final CapLog pendingCap = new CapLog();
-  private final CapLog headCap = new CapLog();
+  private final CapLog connectionCap = new CapLog("refused");
+  private final CapLog acceptFailures = new CapLog("failed");
+  private final CapLog pendingCap = new CapLog("refused");
+  private final CapLog headCap = new CapLog("refused");
   private final ConcurrentHashMap<SocketChannel, AccessLog.Exchange> exchanges = new ConcurrentHashMap<>();
   private final AtomicLong accepted = new AtomicLong();
   private final List<Listening> sockets = new ArrayList<>(); // the first is --listen
@@ -178,7 +179,9 @@ final class Admission {
         return;
       } catch (IOException e) {
         if (!server.closed()) {
-          LOG.log(System.Logger.Level.WARNING, "accept failed: " + e.getMessage());
+          // out of descriptors (EMFILE) fails every accept until a connection ends: said once,
+          // then every 10 s with the count, not every 10 ms
+          acceptFailures.bite("accept failed: " + e.getMessage());
           RelayServer.sleepQuietly(10);
         }
         continue;
@@ -228,20 +231,26 @@ final class Admission {
   }
 
   /**
-   * Logs when a cap bites: at once the first time, then at most every 10 seconds with the number
-   * of connections refused in between, so that a flood cannot flood the log too.
+   * Logs when a cap bites (or an accept fails): at once the first time, then at most every 10
+   * seconds with the number of connections refused (or accepts failed) in between, so that a
+   * flood cannot flood the log too.
    */
   private static final class CapLog {
+    private final String counted;
     private long total;
     private long since;
     private long lastLog;
+
+    CapLog(String counted) {
+      this.counted = counted;
+    }
 
     synchronized void bite(String what) {
       total++;
       since++;
       long now = System.nanoTime();
       if (total == 1 || now - lastLog >= TimeUnit.SECONDS.toNanos(10)) {
-        LOG.log(System.Logger.Level.WARNING, what + " (" + since + " refused since the last report)");
+        LOG.log(System.Logger.Level.WARNING, what + " (" + since + " " + counted + " since the last report)");
         since = 0;
         lastLog = now;
       }
