@@ -36,7 +36,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A {@link Source}: a channel the kernel can move, or a {@link SliceSource}.
  *   <li>A transport, chosen once ({@link #transport()}): {@link TransportKind#KERNEL} (splice into
  *       a staging pipe, tee into each sink's pipe, splice on; the payload never enters the JVM) or
- *       {@link TransportKind#USERSPACE} (the same retained slice to every sink, gathering writes).
+ *       {@link TransportKind#USERSPACE} (references to the same pooled blocks for every sink, sent
+ *       by address: no object per chunk, none per sink).
  *       Each transport keeps its own burst: the last {@link Builder#burst} bytes, given to every
  *       sink added later before the live stream.
  *   <li>Sinks ({@link Sink}), each with one owner state machine ({@code Handover}) and optional
