@@ -19,9 +19,8 @@ public final class GatheringSend implements AutoCloseable {
   /** The most regions one send takes. */
   public static final int MAX_REGIONS = 32;
 
-  private static final int MSG_DONTWAIT = 0x40;
-  private static final int MSG_NOSIGNAL = 0x4000;
-  private static final long MSGHDR_SIZE = 56;
+  /** Bytes of a {@code struct msghdr} (x86_64 and aarch64). */
+  static final int MSGHDR_SIZE = 56;
 
   private final Syscalls calls = new Syscalls();
   private final Arena arena = Arena.ofConfined();
@@ -33,10 +32,22 @@ public final class GatheringSend implements AutoCloseable {
    * @throws UnsupportedOperationException if the system calls are not {@link Syscalls#available()}
    */
   public GatheringSend() {
-    long iov = msg.address() + MSGHDR_SIZE;
-    // struct msghdr: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
-    msg.fill((byte) 0);
-    msg.set(ValueLayout.JAVA_LONG, 16, iov);
+    msghdr(msg, 0, msg.address() + MSGHDR_SIZE, 0);
+  }
+
+  /**
+   * Writes at {@code at} of {@code s} a {@code struct msghdr} with no name and no control data
+   * whose {@code count} iovecs are at address {@code iov} (also {@link IoUring}'s {@code SENDMSG}).
+   */
+  static void msghdr(MemorySegment s, long at, long iov, long count) {
+    // name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
+    s.set(ValueLayout.JAVA_LONG, at, 0L);
+    s.set(ValueLayout.JAVA_LONG, at + 8, 0L);
+    s.set(ValueLayout.JAVA_LONG, at + 16, iov);
+    s.set(ValueLayout.JAVA_LONG, at + 24, count);
+    s.set(ValueLayout.JAVA_LONG, at + 32, 0L);
+    s.set(ValueLayout.JAVA_LONG, at + 40, 0L);
+    s.set(ValueLayout.JAVA_LONG, at + 48, 0L);
   }
 
   /**
@@ -59,7 +70,7 @@ public final class GatheringSend implements AutoCloseable {
       m.set(ValueLayout.JAVA_LONG, MSGHDR_SIZE + 16L * i + 8, lengths[i]);
     }
     m.set(ValueLayout.JAVA_LONG, 24, count);
-    return calls.sendmsg(fd, m.address(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return calls.sendmsg(fd, m.address(), IoUring.MSG_DONTWAIT | IoUring.MSG_NOSIGNAL);
   }
 
   /** Frees the native scratch. Idempotent. */

@@ -84,7 +84,7 @@ public final class IoUring implements AutoCloseable {
   private static final int PARAMS_SIZE = 120;
   private static final int SQE_SIZE = 64;
   private static final int CQE_SIZE = 16;
-  private static final int MSGHDR_SIZE = 56;
+  private static final int MSGHDR_SIZE = GatheringSend.MSGHDR_SIZE;
   private static final int SCRATCH_SIZE = MSGHDR_SIZE + MAX_IOV * 16;
 
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -407,14 +407,7 @@ public final class IoUring implements AutoCloseable {
       s.set(ValueLayout.JAVA_LONG, iov + 16L * i, addresses[i]);
       s.set(ValueLayout.JAVA_LONG, iov + 16L * i + 8, lengths[i]);
     }
-    // struct msghdr: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
-    s.set(ValueLayout.JAVA_LONG, m, 0L);
-    s.set(ValueLayout.JAVA_LONG, m + 8, 0L);
-    s.set(ValueLayout.JAVA_LONG, m + 16, s.address() + iov);
-    s.set(ValueLayout.JAVA_LONG, m + 24, count);
-    s.set(ValueLayout.JAVA_LONG, m + 32, 0L);
-    s.set(ValueLayout.JAVA_LONG, m + 40, 0L);
-    s.set(ValueLayout.JAVA_LONG, m + 48, 0L);
+    GatheringSend.msghdr(s, m, s.address() + iov, count);
     writeSqe(at, OP_SENDMSG, fd, s.address() + m, 1, msgFlags, userData);
     return true;
   }
