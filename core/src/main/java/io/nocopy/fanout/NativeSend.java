@@ -1,8 +1,8 @@
 package io.nocopy.fanout;
 
 import io.nocopy.buffer.BufWriter;
+import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.GatheringSend;
-import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.internal.linux.Syscalls;
 import java.io.IOException;
 import java.nio.channels.Channel;
@@ -17,47 +17,38 @@ import java.nio.channels.ClosedChannelException;
  * writer waits through its channel ({@link BufWriter#writeFirstTo}), which parks a virtual thread
  * properly where a blocking native call would pin its carrier.
  *
- * <p>Writer thread only; made at the sink's first backlog, closed when the writer ends. The
- * descriptor is the one the writer already holds for io_uring sends, or its own duplicate, which
- * it closes; the duplicate keeps the socket open after the caller closes the channel, so every
- * send first checks that the channel is open.
+ * <p>Writer thread only. The duplicate is made at the first send of a backlog and closed by
+ * {@link #release} when the writer has nothing left to send, so a listener that keeps up holds one
+ * descriptor (its socket's) and one that is behind holds two. The duplicate keeps the socket open
+ * after the caller closes the channel, so every send first checks that the channel is open.
  */
 final class NativeSend implements AutoCloseable {
   /** {@code -Dnocopy.fanout.nativesends=false}: the JDK's writes only (for comparison). */
   static final boolean ENABLED = !"false".equals(System.getProperty("nocopy.fanout.nativesends"));
 
   private final Channel channel;
-  private final GuardedFd fd;
-  private final boolean ownsFd;
+  private final Syscalls syscalls = new Syscalls();
   private final GatheringSend send = new GatheringSend();
   private final long[] addresses = new long[GatheringSend.MAX_REGIONS];
   private final int[] lengths = new int[GatheringSend.MAX_REGIONS];
+  private int fd = -1;
+  private long duplicates;
 
-  private NativeSend(Channel channel, GuardedFd fd, boolean ownsFd) {
+  private NativeSend(Channel channel) {
     this.channel = channel;
-    this.fd = fd;
-    this.ownsFd = ownsFd;
   }
 
   /**
-   * Native sends for {@code channel}'s socket over {@code shared} (the writer's descriptor for
-   * io_uring sends) or a new duplicate, or null where they cannot be made (no socket descriptor,
-   * no native access): the writer then uses the channel alone.
+   * Native sends for {@code channel}'s socket, or null where they cannot be made (no socket
+   * descriptor, no native access): the writer then uses the channel alone.
    */
-  static NativeSend open(Channel channel, GuardedFd shared) {
-    if (!ENABLED || !Syscalls.available()) {
-      return null;
-    }
-    GuardedFd g = shared != null ? shared : UringSends.dup(channel);
-    if (g == null) {
+  static NativeSend open(Channel channel) {
+    if (!ENABLED || !Syscalls.available() || ChannelFds.fdOf(channel) < 0) {
       return null;
     }
     try {
-      return new NativeSend(channel, g, g != shared);
+      return new NativeSend(channel);
     } catch (RuntimeException e) {
-      if (g != shared) {
-        g.close();
-      }
       return null;
     }
   }
@@ -66,8 +57,8 @@ final class NativeSend implements AutoCloseable {
    * Sends the first pending bytes of {@code sender} as far as the socket takes them now and drops
    * them from it.
    *
-   * @return bytes sent; 0 if the socket is full; -1 if the bytes are not in native memory (the
-   *     writer writes them through the channel)
+   * @return bytes sent; 0 if the socket is full; -1 if the bytes are not in native memory or no
+   *     duplicate could be made (the writer writes them through the channel)
    * @throws IOException if the socket failed or the channel was closed
    */
   long send(BufWriter sender) throws IOException {
@@ -75,15 +66,13 @@ final class NativeSend implements AutoCloseable {
     if (k < 1) {
       return -1;
     }
-    if (!channel.isOpen() || !fd.enter()) {
+    if (!channel.isOpen()) {
       throw new ClosedChannelException();
     }
-    long r;
-    try {
-      r = send.send(fd.fd, addresses, lengths, k);
-    } finally {
-      fd.exit();
+    if (fd < 0 && !duplicate()) {
+      return -1;
     }
+    long r = send.send(fd, addresses, lengths, k);
     if (r > 0) {
       sender.skip(r);
       return r;
@@ -94,11 +83,47 @@ final class NativeSend implements AutoCloseable {
     throw Syscalls.exception("sendmsg", (int) -r);
   }
 
+  private boolean duplicate() throws ClosedChannelException {
+    int src = ChannelFds.fdOf(channel);
+    if (src < 0) {
+      return false;
+    }
+    try {
+      fd = syscalls.dup(src);
+    } catch (IOException e) {
+      return false; // out of descriptors: the channel's own writes
+    }
+    // The channel marks itself closed before closing its descriptor: open after the dup means the
+    // duplicate refers to the channel's socket.
+    if (!channel.isOpen()) {
+      release();
+      throw new ClosedChannelException();
+    }
+    duplicates++;
+    return true;
+  }
+
+  /** Closes the duplicate until the next backlog (the writer has nothing left to send). */
+  void release() {
+    if (fd >= 0) {
+      syscalls.close(fd);
+      fd = -1;
+    }
+  }
+
+  /** Duplicates made so far (tests). */
+  long duplicates() {
+    return duplicates;
+  }
+
+  /** Whether a duplicate is held now (tests). */
+  boolean holdsDuplicate() {
+    return fd >= 0;
+  }
+
   @Override
   public void close() {
+    release();
     send.close();
-    if (ownsFd) {
-      fd.close();
-    }
   }
 }

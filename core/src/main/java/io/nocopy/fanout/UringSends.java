@@ -6,6 +6,7 @@ import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.internal.linux.IoUring;
 import io.nocopy.internal.linux.Syscalls;
+import io.nocopy.internal.linux.Sysconf;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * While the source thread delivers a chunk (delivery lock held), {@link #offer} takes each idle
  * sink: it acquires the sink's channel ({@link Handover#tryAcquire}) and prepares an {@code
  * IORING_OP_SEND} (one region) or {@code SENDMSG} (a chunk over several blocks) with {@code
- * MSG_DONTWAIT} on the writer's private duplicate of the socket's descriptor. A sink with hooks
+ * MSG_DONTWAIT} to the sink's {@linkplain Target target}. A sink with hooks
  * (ICY metadata, a replayed header's start) sends its share as pieces in stream order: the ranges
  * of the chunk between its insertion points and the inserted bytes, copied into a pooled scratch
  * block kept with the ring ({@link Hooks#walk}); one {@code SENDMSG} takes up to {@link
@@ -39,25 +40,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * closed channel, a stream that ends within the chunk) is given back and offered as without
  * io_uring. A ring that fills is submitted and settled before the next SQE.
  *
+ * <h2>Targets</h2>
+ *
+ * A sink's sends name its socket by a slot of the ring's registered file table, filled at its
+ * first batched send ({@link #target}): the ring holds its own reference to the socket, so the
+ * sink needs no second descriptor, and a send in flight keeps its socket even if the caller
+ * closes the channel meanwhile. The table has as many slots as the process may open files (at
+ * most {@link IoUring#MAX_FILES}); a sink that finds no free slot, or a ring without a table
+ * (a kernel before 5.19), uses a private duplicate of the socket's descriptor instead. A slot is
+ * cleared and reused once the sink's writer has ended and its last send was reaped (the table
+ * keeps the socket open until then).
+ *
  * <h2>Lifetimes</h2>
  *
  * The chunk's blocks stay referenced until the transport's {@code done}, after {@code flush}: the
  * kernel's reads of them end before the completions are reaped. The scratch block's inserted bytes
  * are reused after {@code flush} (a queued rest of them is copied into the sink's queue); bytes
  * that do not fit it get a pooled copy of their own, closed once their send is settled. Each SQE's
- * descriptor is held with {@link GuardedFd#enter} until its completion is reaped, so a writer that
- * ends meanwhile closes the duplicate only after the send (the number is never reused under a
- * send). The ring is opened on the source thread at its first send and closed by {@link #close}
- * on the same thread.
+ * target is held with {@link GuardedFd#enter} until its completion is reaped, so a writer that
+ * ends meanwhile releases the slot or closes the duplicate only after the send (the number is
+ * never reused under a send). The ring is opened on the source thread at its first send and
+ * closed by {@link #close} on the same thread.
  *
  * <p>If the ring cannot be opened or a submission fails, batching stops for this fan-out (logged
  * once), pending sends are settled as unsent, and every sink is written directly from then on.
  *
- * <p>Source thread only (under the delivery lock), except {@link #dup} (the sink's writer).
+ * <p>Source thread only (under the delivery lock), except that a target's guard may be closed,
+ * and its slot released, on any thread.
  */
 final class UringSends {
   private static final System.Logger LOG = System.getLogger("io.nocopy.fanout");
   private static final AtomicBoolean LOGGED = new AtomicBoolean();
+  private static final AtomicBoolean TABLE_LOGGED = new AtomicBoolean();
   private static final int FLAGS = IoUring.MSG_DONTWAIT | IoUring.MSG_NOSIGNAL;
   /** Inserted bytes one step's sends hold without a copy of their own (ICY blocks are small). */
   private static final int SCRATCH_BYTES = 64 * 1024;
@@ -67,7 +81,7 @@ final class UringSends {
   private volatile boolean failed;
   private final Allocator allocator; // inserted bytes' copies
   private Sink[] sinks = new Sink[16];
-  private GuardedFd[] fds = new GuardedFd[16];
+  private Target[] targets = new Target[16];
   private int[] ends = new int[16]; // entry i's pieces end here (they start where i - 1's end)
   private int pending;
   private Chunk chunk; // the chunk of the pending sends
@@ -92,6 +106,37 @@ final class UringSends {
   private final int[] lengths = new int[IoUring.MAX_IOV];
   private final long[] pieceAddresses = new long[IoUring.MAX_IOV];
   private final int[] pieceRegionLengths = new int[IoUring.MAX_IOV];
+  // the ring's file table: slots never used start at freshSlot, released ones are stacked
+  private final Object slotLock = new Object();
+  private int tableSlots;
+  private int freshSlot;
+  private int[] freeSlots = new int[16];
+  private int freeCount;
+
+  /**
+   * Where one sink's batched sends go: a slot of the ring's file table ({@code fixed}) or a
+   * duplicate of its socket's descriptor, guarded so that it is released only after the last send
+   * that names it was reaped. Made on the source thread; closed by the sink's writer when it ends.
+   */
+  static final class Target {
+    /** A sink that is not batched (no socket descriptor, or none could be had). */
+    static final Target NONE = new Target(null, false);
+
+    final GuardedFd guard;
+    final boolean fixed;
+
+    Target(GuardedFd guard, boolean fixed) {
+      this.guard = guard;
+      this.fixed = fixed;
+    }
+
+    /** Releases the slot or closes the duplicate, now or after the send in flight is reaped. */
+    void close() {
+      if (guard != null) {
+        guard.close();
+      }
+    }
+  }
 
   /**
    * Batching for one fan-out, or null where io_uring is not available or socket descriptors cannot
@@ -127,10 +172,64 @@ final class UringSends {
   }
 
   /**
-   * Writer thread: a private duplicate of the channel's socket descriptor for batched sends, or
-   * null if the channel has none or duplicating fails (the sink is then written directly).
+   * Source thread, the ring open, owning {@code ch}: the target of a sink's batched sends, its
+   * socket put into a free slot of the file table, or a duplicate of its descriptor; {@link
+   * Target#NONE} if the channel has no descriptor, was closed, or neither could be had.
    */
-  static GuardedFd dup(Channel ch) {
+  Target target(Channel ch) {
+    int fd = ChannelFds.fdOf(ch);
+    if (fd < 0) {
+      return Target.NONE;
+    }
+    int slot = takeSlot();
+    if (slot >= 0) {
+      IoUring r = ring;
+      if (r.setFile(slot, fd) == 0) {
+        // The channel marks itself closed before closing its descriptor: open after the update
+        // means the slot holds the channel's socket (otherwise perhaps another file: cleared).
+        if (ch.isOpen()) {
+          return new Target(new GuardedFd(slot, s -> releaseSlot(r, s)), true);
+        }
+        releaseSlot(r, slot);
+        return Target.NONE;
+      }
+      releaseSlot(r, slot);
+    }
+    GuardedFd d = dup(ch);
+    return d == null ? Target.NONE : new Target(d, false);
+  }
+
+  private int takeSlot() {
+    synchronized (slotLock) {
+      if (freeCount > 0) {
+        return freeSlots[--freeCount];
+      }
+      return freshSlot < tableSlots ? freshSlot++ : -1;
+    }
+  }
+
+  /** Any thread: clears a slot whose last send was reaped and makes it free again. */
+  private void releaseSlot(IoUring r, int slot) {
+    if (r.setFile(slot, -1) != 0) {
+      return; // the ring is closed (its table with it)
+    }
+    synchronized (slotLock) {
+      if (freeCount == freeSlots.length) {
+        freeSlots = Arrays.copyOf(freeSlots, freeCount * 2);
+      }
+      freeSlots[freeCount++] = slot;
+    }
+  }
+
+  /** Slots of the file table in use now (tests). */
+  int slotsInUse() {
+    synchronized (slotLock) {
+      return freshSlot - freeCount;
+    }
+  }
+
+  /** A private duplicate of the channel's socket descriptor, or null if none can be made. */
+  private static GuardedFd dup(Channel ch) {
     int fd = ChannelFds.fdOf(ch);
     if (fd < 0) {
       return null;
@@ -166,8 +265,7 @@ final class UringSends {
     if (h != null && !h.batchable(c)) {
       return false; // its stream ends within this chunk: the plain walk ends it
     }
-    GuardedFd g = p.sendFd();
-    if (g == null || s.handover.stopReason() != null || !s.handover.tryAcquire()) {
+    if (s.handover.stopReason() != null || !s.handover.tryAcquire()) {
       return false;
     }
     int whole;
@@ -176,13 +274,17 @@ final class UringSends {
     } catch (IOException e) {
       return giveBack(s); // the plain offer fails the same way
     }
-    if (whole < 1 || p.hasBacklog() || !p.channelOpen() || !open() || !g.enter()) {
+    if (whole < 1 || p.hasBacklog() || !p.channelOpen() || !open()) {
+      return giveBack(s);
+    }
+    Target g = p.sendTarget(this);
+    if (g.guard == null || !g.guard.enter()) {
       return giveBack(s);
     }
     if (pending > 0 && (chunk != c || chunkPosition != c.position || pending >= entries)) {
       flush(); // another chunk's sends (never within one step), or the ring is full
       if (failed) {
-        g.exit();
+        g.guard.exit();
         return giveBack(s);
       }
     }
@@ -190,7 +292,7 @@ final class UringSends {
     chunkPosition = c.position;
     if (pending == sinks.length) {
       sinks = Arrays.copyOf(sinks, pending * 2);
-      fds = Arrays.copyOf(fds, pending * 2);
+      targets = Arrays.copyOf(targets, pending * 2);
       ends = Arrays.copyOf(ends, pending * 2);
     }
     int first = pieces;
@@ -201,10 +303,10 @@ final class UringSends {
       h.walk(s, c, this);
     }
     sinks[pending] = s;
-    fds[pending] = g;
+    targets[pending] = g;
     ends[pending] = pieces;
     int regions = bytesFailed ? -1 : regions(first, pieces);
-    if (regions < 1 || !prepare(g.fd, regions)) {
+    if (regions < 1 || !prepare(g, regions)) {
       // nothing to send, or more regions than one send takes: written directly, piece by piece,
       // as without io_uring (or the sink is dropped: its inserted bytes found no pooled memory)
       writeDirectly(first);
@@ -343,8 +445,8 @@ final class UringSends {
 
   /** The entry being offered (index {@link #pending}) is not batched: its pieces go out now. */
   private void writeDirectly(int first) {
-    fds[pending].exit();
-    fds[pending] = null;
+    targets[pending].guard.exit();
+    targets[pending] = null;
     Sink s = sinks[pending];
     sinks[pending] = null;
     boolean fits = !bytesFailed && ((UserPort) s.port).putOwned(this, first, pieces, s);
@@ -362,11 +464,12 @@ final class UringSends {
     }
   }
 
-  private boolean prepare(int fd, int regions) {
+  private boolean prepare(Target t, int regions) {
     long userData = pending;
+    int fd = t.guard.fd;
     return regions == 1
-        ? ring.prepareSend(fd, addresses[0], lengths[0], FLAGS, userData)
-        : ring.prepareSendv(fd, addresses, lengths, regions, FLAGS, userData);
+        ? ring.prepareSend(fd, t.fixed, addresses[0], lengths[0], FLAGS, userData)
+        : ring.prepareSendv(fd, t.fixed, addresses, lengths, regions, FLAGS, userData);
   }
 
   /** Opens the ring on first use (on the source thread: the ring's single issuer). */
@@ -381,12 +484,37 @@ final class UringSends {
     }
     try {
       ring = IoUring.open(entries);
+      registerTable();
       return true;
     } catch (IOException | RuntimeException e) {
       scratch.release();
       scratch = null;
       stop("opening the ring failed: " + e.getMessage());
       return false;
+    }
+  }
+
+  /**
+   * Registers the ring's file table: a slot for every descriptor the process may open (up to
+   * {@link IoUring#MAX_FILES}), fewer if the kernel refuses; none on kernels without sparse
+   * tables, whose sinks then use duplicates (logged once).
+   */
+  private void registerTable() {
+    long limit = Sysconf.openFilesOrMinusOne();
+    int n = (int) Math.min(IoUring.MAX_FILES, limit > 0 ? limit : 1024);
+    int r;
+    while ((r = ring.registerFileTable(n)) == -Syscalls.EMFILE && n > 64) {
+      n /= 2;
+    }
+    if (r != 0) {
+      if (TABLE_LOGGED.compareAndSet(false, true)) {
+        LOG.log(System.Logger.Level.INFO, "io_uring has no registered file table here ("
+            + Syscalls.describe(-r) + "): each batched listener keeps a second descriptor");
+      }
+      return;
+    }
+    synchronized (slotLock) {
+      tableSlots = n;
     }
   }
 
@@ -444,8 +572,8 @@ final class UringSends {
   private void settle(int i, long sent) {
     Sink s = sinks[i];
     sinks[i] = null;
-    fds[i].exit();
-    fds[i] = null;
+    targets[i].guard.exit();
+    targets[i] = null;
     int first = i == 0 ? 0 : ends[i - 1];
     boolean fits = ((UserPort) s.port).wrote(this, first, ends[i], sent, s);
     closePieces(first, ends[i]);

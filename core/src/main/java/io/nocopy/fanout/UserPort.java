@@ -45,12 +45,14 @@ final class UserPort implements Port {
   static final BlockConsumer RELEASE = (block, offset, length) -> block.release();
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
+  private static final VarHandle SEND_TARGET;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       HEAD = l.findVarHandle(UserPort.class, "head", long.class);
       TAIL = l.findVarHandle(UserPort.class, "tail", long.class);
+      SEND_TARGET = l.findVarHandle(UserPort.class, "sendTarget", UringSends.Target.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -73,7 +75,7 @@ final class UserPort implements Port {
   private volatile boolean stopped;
   private volatile boolean blockedInWrite;
   private volatile Thread writer;
-  private volatile GuardedFd sendFd;
+  private volatile UringSends.Target sendTarget; // null until the first batched send
   private final BooleanSupplier backlogCheck = this::hasBacklog;
 
   UserPort(Fanout fanout, WritableByteChannel channel, int bound) {
@@ -268,13 +270,28 @@ final class UserPort implements Port {
   }
 
   /**
-   * The writer's private duplicate of the channel's descriptor, for sends the delivering thread
-   * batches ({@link UringSends}), or null (none yet, or the fan-out does not batch). Used only by
-   * the delivering thread while it owns the channel, between {@link GuardedFd#enter} and {@link
-   * GuardedFd#exit}; the writer closes it when it ends.
+   * Delivering thread, owning the channel: where its batched sends ({@link UringSends}) go, made
+   * by {@code sends} at the first of them (a slot of the ring's file table, or a duplicate of the
+   * socket's descriptor). Its guard is used between {@link GuardedFd#enter} and {@link
+   * GuardedFd#exit}; it is closed when the writer ends, or at once if the writer ended first.
+   *
+   * @return the target; {@link UringSends.Target#NONE} (no guard) when the sink cannot be batched
    */
-  GuardedFd sendFd() {
-    return sendFd;
+  UringSends.Target sendTarget(UringSends sends) {
+    UringSends.Target t = sendTarget;
+    if (t != null) {
+      return t;
+    }
+    if (selectable == null) {
+      t = UringSends.Target.NONE;
+    } else {
+      t = sends.target(channel);
+    }
+    if (!SEND_TARGET.compareAndSet(this, null, t)) { // the writer ended meanwhile
+      t.close();
+      return UringSends.Target.NONE;
+    }
+    return t;
   }
 
   /** Whether the channel is still open (the caller may close it at any time). */
@@ -330,16 +347,27 @@ final class UserPort implements Port {
 
   @Override
   public void serve(Sink s) throws IOException, InterruptedException {
+    try {
+      serveQueue(s);
+    } finally {
+      // no batched send starts after this; one in flight keeps the target until it is reaped
+      UringSends.Target t = (UringSends.Target) SEND_TARGET.getAndSet(this, UringSends.Target.NONE);
+      if (t != null) {
+        t.close();
+      }
+    }
+  }
+
+  private void serveQueue(Sink s) throws IOException, InterruptedException {
     writer = Thread.currentThread();
     if (channel instanceof SelectableChannel sel && !sel.isBlocking()) {
       throw new IllegalBlockingModeException(); // the userspace transport writes in blocking mode
     }
     writePrefix(s);
     Counted counted = new Counted(s);
-    GuardedFd g = fanout.sends != null && selectable != null ? UringSends.dup(channel) : null;
-    sendFd = g;
-    NativeSend sends = null; // made at the first backlog of a socket
-    boolean triedSends = selectable == null;
+    // native sends of a backlog (sockets only), over a duplicate of the descriptor held only while
+    // there is a backlog: a listener that keeps up holds one descriptor, its socket's
+    NativeSend sends = selectable != null ? NativeSend.open(channel) : null;
     try (BufWriter sender = BufWriter.of(allocator)) {
       while (!stopped) {
         long h = head;
@@ -347,6 +375,9 @@ final class UserPort implements Port {
         if (h == t) {
           if (finished && h == (long) TAIL.getVolatile(this)) {
             return;
+          }
+          if (sends != null) {
+            sends.release();
           }
           if (selectable != null) {
             idle(s);
@@ -369,18 +400,11 @@ final class UserPort implements Port {
           sender.adopt(b, (int) (range >>> 32), (int) range); // the reference moves to the sender
         }
         HEAD.setRelease(this, h);
-        if (!triedSends) {
-          triedSends = true;
-          sends = NativeSend.open(channel, g);
-        }
         drain(sender, counted, sends);
       }
     } finally {
       if (sends != null) {
         sends.close();
-      }
-      if (g != null) {
-        g.close(); // at once, or when the delivering thread's batched send is reaped
       }
     }
   }

@@ -138,6 +138,72 @@ class UringFanoutTest extends UserFanoutTest {
   }
 
   @Test
+  void aBatchedSinkHoldsOneDescriptorAndLeavingFreesItsSlot() throws Exception {
+    int n = 16;
+    byte[] first = Net.random(400_000, 95);
+    byte[] second = Net.random(300_000, 96);
+    List<Pair> pairs = new ArrayList<>();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().sinkBound(8 << 20).open(Source.channel(s.b()))) {
+      List<Sink> sinks = new ArrayList<>();
+      List<Future<byte[]>> got = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Pair p = Net.pair(Kind.TCP);
+        pairs.add(p);
+        sinks.add(f.add(p.a()));
+        got.add(Net.readAll(p.b()));
+      }
+      long before = Net.openFds();
+      f.start();
+      feed(s.a(), first); // the source stays open
+      for (Sink sk : sinks) {
+        FanoutContract.await(() -> sk.bytesWritten() == first.length && sk.backlog() == 0,
+            "every sink to have the first part");
+      }
+      // each socket is named by its slot, and a writer without a backlog keeps no duplicate:
+      // only the ring's own descriptor (and the JDK's pollers) were added, not one per sink
+      long added = Net.openFds() - before;
+      assertTrue(added < n / 2, "descriptors added while " + n + " sinks were served: " + added);
+      assertEquals(n, f.sends.slotsInUse(), "each sink's socket is in a slot of the ring's table");
+      // half of them leave, their channels closed as a server does: the table must not keep
+      // their sockets open, so their peers read to the end
+      for (int i = 0; i < n / 2; i++) {
+        sinks.get(i).remove();
+        pairs.get(i).a().close();
+      }
+      for (int i = 0; i < n / 2; i++) {
+        assertArrayEquals(first, got.get(i).get(10, TimeUnit.SECONDS), "sink " + i);
+      }
+      FanoutContract.await(() -> f.sends.slotsInUse() == n / 2, "the leavers' slots to be free");
+      Net.writePaced(s.a(), second, 16 * 1024).get(); // then shuts the source's output
+      f.join();
+      byte[] both = new byte[first.length + second.length];
+      System.arraycopy(first, 0, both, 0, first.length);
+      System.arraycopy(second, 0, both, first.length, second.length);
+      for (int i = n / 2; i < n; i++) {
+        assertEquals(Reason.FINISHED, sinks.get(i).reason(), "sink " + i);
+        pairs.get(i).a().shutdownOutput();
+        assertArrayEquals(both, got.get(i).get(10, TimeUnit.SECONDS), "sink " + i);
+      }
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
+  /** Writes {@code data} to the source in 16 KiB pieces a millisecond apart, leaving it open. */
+  private static void feed(java.nio.channels.SocketChannel ch, byte[] data) throws Exception {
+    for (int off = 0; off < data.length; off += 16 * 1024) {
+      ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(16 * 1024, data.length - off));
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
   void withoutTheOptionNothingIsBatched() throws Exception {
     try (Pair s = Net.pair(Kind.TCP);
         Fanout f = Fanout.builder().transport(TransportKind.USERSPACE).ioUring(false)

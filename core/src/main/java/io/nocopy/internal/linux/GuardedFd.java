@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
- * A native descriptor that several threads may use while one of them closes it, without any of
- * them ever touching a closed (and possibly reused) descriptor number.
+ * A native descriptor (or a ring's file slot) that several threads may use while one of them
+ * closes it, without any of them ever touching a closed (and possibly reused) number.
  *
  * <p>State is one int: {@code 2 * users + closedBit}, or {@code -1} once the descriptor is really
  * closed. {@link #enter()} adds a user unless the closed bit is set; {@link #close()} sets the bit;
@@ -27,8 +27,16 @@ public final class GuardedFd {
     this(fd, d -> new Syscalls().close(d));
   }
 
-  /** Guards {@code fd} and closes it with {@code closer} (tests count the closes). */
-  GuardedFd(int fd, IntConsumer closer) {
+  /**
+   * Guards {@code fd}, a descriptor or any number naming a resource that must not be reused while
+   * in use (a slot of an io_uring's file table), and hands it to {@code closer} once, when it is
+   * closed and no user is left.
+   *
+   * @param fd the number
+   * @param closer releases it; runs on the thread of the last {@link #exit()} or of {@link
+   *     #close()}
+   */
+  public GuardedFd(int fd, IntConsumer closer) {
     this.fd = fd;
     this.closer = closer;
   }

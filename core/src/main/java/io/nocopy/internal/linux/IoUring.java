@@ -45,12 +45,22 @@ import java.nio.file.Path;
  * {@code -EAGAIN}, and never parks one for later. Sending to a descriptor closed meanwhile is the
  * caller's problem: pass only descriptors that stay open until the completion is reaped.
  *
+ * <h2>Registered files</h2>
+ *
+ * {@link #registerFileTable} registers an empty (sparse) table of files with the ring; {@link
+ * #setFile} puts a descriptor's file into a slot of it or clears the slot. A send prepared with
+ * {@code fixedFile} names a slot instead of a descriptor: the ring holds its own reference to the
+ * file, so the caller needs no descriptor of its own for it, and a send already submitted keeps
+ * its file even if the slot is cleared or its descriptor closed meanwhile. A slot holds the socket
+ * open (no FIN reaches the peer) until it is cleared or the ring closed.
+ *
  * <h2>Ownership and threads</h2>
  *
- * The opener owns the ring and closes it once ({@link #close()}): the mappings, the scratch and
- * the ring's descriptor. Not thread-safe: one thread prepares, submits and reaps. A ring opened on
- * a platform thread is set up {@code IORING_SETUP_SINGLE_ISSUER} (only that thread may submit); a
- * virtual thread may move between carriers, so its ring is not.
+ * The opener owns the ring and closes it once ({@link #close()}): the mappings, the scratch, the
+ * registered files and the ring's descriptor. One thread prepares, submits and reaps; {@link
+ * #setFile} may be called from any thread, also while that thread submits or closes the ring
+ * (the kernel serialises its register calls with submissions). Because of that the ring is never
+ * set up {@code IORING_SETUP_SINGLE_ISSUER}, which refuses register calls from other threads.
  *
  * <p>Available only where setup works: Linux with io_uring enabled ({@code
  * /proc/sys/kernel/io_uring_disabled} 0) and not refused by a seccomp profile (EPERM, ENOSYS); see
@@ -66,11 +76,17 @@ public final class IoUring implements AutoCloseable {
 
   private static final long SYS_IO_URING_SETUP = 425;
   private static final long SYS_IO_URING_ENTER = 426;
+  private static final long SYS_IO_URING_REGISTER = 427;
+  private static final int REGISTER_FILES_UPDATE = 6;
+  private static final int REGISTER_FILES2 = 13;
+  private static final int RSRC_REGISTER_SPARSE = 1;
+  private static final byte SQE_FIXED_FILE = 1;
+  /** The most slots {@link #registerFileTable} takes (the kernel's own limit is higher). */
+  public static final int MAX_FILES = 1 << 16;
 
   private static final int SETUP_CQSIZE = 1 << 3;
   private static final int SETUP_SUBMIT_ALL = 1 << 7;
   private static final int SETUP_COOP_TASKRUN = 1 << 8;
-  private static final int SETUP_SINGLE_ISSUER = 1 << 12;
   private static final int FEAT_SINGLE_MMAP = 1;
   private static final int ENTER_GETEVENTS = 1;
   private static final long OFF_SQES = 0x10000000L;
@@ -158,14 +174,16 @@ public final class IoUring implements AutoCloseable {
   private int cqHead; // ours; the kernel reads it
   private long cqeUserData;
   private int cqeRes;
-  private boolean closed;
+  // register calls (any thread): their own errno capture and argument, closed flag under the lock
+  private final Object registerLock = new Object();
+  private final MemorySegment registerState = arena.allocate(Syscalls.CAPTURE);
+  private final MemorySegment registerArg = arena.allocate(40, 8);
+  private int files;
+  private volatile boolean closed;
 
-  private IoUring(int entries, boolean singleIssuer) throws IOException {
+  private IoUring(int entries) throws IOException {
     MemorySegment p = arena.allocate(PARAMS_SIZE, 8);
     int flags = SETUP_CQSIZE | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN;
-    if (singleIssuer) {
-      flags |= SETUP_SINGLE_ISSUER;
-    }
     p.set(ValueLayout.JAVA_INT, 4, 2 * entries); // cq_entries
     p.set(ValueLayout.JAVA_INT, 8, flags);
     long fd = syscall3(SYS_IO_URING_SETUP, entries, p.address());
@@ -230,7 +248,7 @@ public final class IoUring implements AutoCloseable {
     if (entries < 1 || entries > 32768) {
       throw new IllegalArgumentException("io_uring entries outside 1..32768: " + entries);
     }
-    return new IoUring(entries, !Thread.currentThread().isVirtual());
+    return new IoUring(entries);
   }
 
   /**
@@ -262,7 +280,7 @@ public final class IoUring implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       // kernels before 6.6 have no such sysctl: the setup below decides
     }
-    try (IoUring r = new IoUring(2, false)) {
+    try (IoUring r = new IoUring(2)) {
       return null;
     } catch (IOException e) {
       String m = e.getMessage();
@@ -341,10 +359,11 @@ public final class IoUring implements AutoCloseable {
     return (long) (sqTail & sqMask) * SQE_SIZE;
   }
 
-  private void writeSqe(long at, byte op, int fd, long addr, int len, int msgFlags, long userData) {
+  private void writeSqe(long at, byte op, int fd, boolean fixedFile, long addr, int len,
+      int msgFlags, long userData) {
     MemorySegment q = sqes;
     q.set(ValueLayout.JAVA_BYTE, at, op);
-    q.set(ValueLayout.JAVA_BYTE, at + 1, (byte) 0); // flags
+    q.set(ValueLayout.JAVA_BYTE, at + 1, fixedFile ? SQE_FIXED_FILE : (byte) 0); // flags
     q.set(ValueLayout.JAVA_SHORT, at + 2, (short) 0); // ioprio
     q.set(ValueLayout.JAVA_INT, at + 4, fd);
     q.set(ValueLayout.JAVA_LONG, at + 8, 0L); // off
@@ -362,7 +381,9 @@ public final class IoUring implements AutoCloseable {
    * Prepares {@code send(fd, address, length, msgFlags)}; nothing reaches the kernel before {@link
    * #submitAndWait}.
    *
-   * @param fd a socket that stays open until this send's completion is reaped
+   * @param fd a socket that stays open until this send's completion is reaped, or with {@code
+   *     fixedFile} a slot of the {@linkplain #registerFileTable registered table}
+   * @param fixedFile whether {@code fd} is a slot
    * @param address native address of {@code length} bytes kept alive until the completion is
    *     reaped
    * @param length bytes to send
@@ -370,19 +391,22 @@ public final class IoUring implements AutoCloseable {
    * @param userData returned with the completion
    * @return false if every submission slot is taken (submit first)
    */
-  public boolean prepareSend(int fd, long address, int length, int msgFlags, long userData) {
+  public boolean prepareSend(
+      int fd, boolean fixedFile, long address, int length, int msgFlags, long userData) {
     long at = nextSqe();
     if (at < 0) {
       return false;
     }
-    writeSqe(at, OP_SEND, fd, address, length, msgFlags, userData);
+    writeSqe(at, OP_SEND, fd, fixedFile, address, length, msgFlags, userData);
     return true;
   }
 
   /**
    * Prepares {@code sendmsg(fd, {iov of count regions}, msgFlags)}: one gathering send.
    *
-   * @param fd a socket that stays open until this send's completion is reaped
+   * @param fd a socket that stays open until this send's completion is reaped, or with {@code
+   *     fixedFile} a slot of the {@linkplain #registerFileTable registered table}
+   * @param fixedFile whether {@code fd} is a slot
    * @param addresses the regions' native addresses, kept alive until the completion is reaped
    * @param lengths the regions' lengths
    * @param count regions, 1 .. {@link #MAX_IOV}
@@ -391,8 +415,8 @@ public final class IoUring implements AutoCloseable {
    * @return false if every submission slot is taken (submit first)
    * @throws IllegalArgumentException if {@code count} is out of range
    */
-  public boolean prepareSendv(
-      int fd, long[] addresses, int[] lengths, int count, int msgFlags, long userData) {
+  public boolean prepareSendv(int fd, boolean fixedFile, long[] addresses, int[] lengths,
+      int count, int msgFlags, long userData) {
     if (count < 1 || count > MAX_IOV) {
       throw new IllegalArgumentException("regions outside 1.." + MAX_IOV + ": " + count);
     }
@@ -408,7 +432,7 @@ public final class IoUring implements AutoCloseable {
       s.set(ValueLayout.JAVA_LONG, iov + 16L * i + 8, lengths[i]);
     }
     GatheringSend.msghdr(s, m, s.address() + iov, count);
-    writeSqe(at, OP_SENDMSG, fd, s.address() + m, 1, msgFlags, userData);
+    writeSqe(at, OP_SENDMSG, fd, fixedFile, s.address() + m, 1, msgFlags, userData);
     return true;
   }
 
@@ -475,13 +499,99 @@ public final class IoUring implements AutoCloseable {
     return cqeRes;
   }
 
-  /** Unmaps the rings and closes the ring's descriptor. Idempotent. */
+  /**
+   * Registers an empty table of {@code slots} files ({@code IORING_REGISTER_FILES2} with {@code
+   * IORING_RSRC_REGISTER_SPARSE}, Linux 5.19+), once per ring. The kernel keeps about 8 bytes per
+   * slot and refuses more slots than the process's open-file limit ({@code EMFILE}).
+   *
+   * @param slots 1 .. {@link #MAX_FILES}
+   * @return 0, or {@code -errno} (the ring then has no table and sends name descriptors)
+   * @throws IllegalArgumentException if {@code slots} is out of range
+   * @throws IllegalStateException if a table is already registered
+   */
+  public int registerFileTable(int slots) {
+    if (slots < 1 || slots > MAX_FILES) {
+      throw new IllegalArgumentException("file slots outside 1.." + MAX_FILES + ": " + slots);
+    }
+    synchronized (registerLock) {
+      if (files != 0) {
+        throw new IllegalStateException("this ring already has a file table of " + files);
+      }
+      if (closed) {
+        return -Syscalls.EBADF;
+      }
+      MemorySegment a = registerArg; // struct io_uring_rsrc_register
+      a.fill((byte) 0);
+      a.set(ValueLayout.JAVA_INT, 0, slots); // nr
+      a.set(ValueLayout.JAVA_INT, 4, RSRC_REGISTER_SPARSE); // flags
+      int r = register(REGISTER_FILES2, a.address(), 32);
+      if (r >= 0) {
+        files = slots;
+        return 0;
+      }
+      return r;
+    }
+  }
+
+  /**
+   * The slots of the registered table.
+   *
+   * @return its size, 0 when none is registered
+   */
+  public int fileSlots() {
+    synchronized (registerLock) {
+      return files;
+    }
+  }
+
+  /**
+   * Puts {@code fd}'s file into {@code slot} of the registered table, or clears the slot ({@code
+   * fd} -1). Any thread. The ring takes its own reference to the file: the caller may close
+   * {@code fd} afterwards; clearing drops the reference once sends already submitted with the
+   * slot have completed.
+   *
+   * @param slot 0 .. {@link #fileSlots()} - 1
+   * @param fd an open descriptor, or -1 to clear
+   * @return 0, or {@code -errno} ({@code EBADF} also once the ring is closed)
+   */
+  public int setFile(int slot, int fd) {
+    synchronized (registerLock) {
+      if (closed || slot < 0 || slot >= files) {
+        return -Syscalls.EBADF;
+      }
+      MemorySegment a = registerArg; // struct io_uring_files_update, then the one fd at 16
+      a.set(ValueLayout.JAVA_INT, 0, slot); // offset
+      a.set(ValueLayout.JAVA_INT, 4, 0); // resv
+      a.set(ValueLayout.JAVA_LONG, 8, a.address() + 16); // fds
+      a.set(ValueLayout.JAVA_INT, 16, fd);
+      int r = register(REGISTER_FILES_UPDATE, a.address(), 1);
+      return r == 1 ? 0 : r < 0 ? r : -Syscalls.EINVAL;
+    }
+  }
+
+  /** {@code io_uring_register(ring, opcode, arg, nr)}, under the register lock. */
+  private int register(int opcode, long arg, int nr) {
+    long r;
+    try {
+      r = (long) SYSCALL6.invokeExact(registerState, SYS_IO_URING_REGISTER, (long) ringFd,
+          (long) opcode, arg, (long) nr, 0L, 0L);
+    } catch (Throwable t) {
+      throw Syscalls.rethrow(t);
+    }
+    return r >= 0 ? (int) r : -(int) Syscalls.ERRNO.get(registerState, 0L);
+  }
+
+  /**
+   * Unmaps the rings and closes the ring's descriptor, which drops the registered files. Idempotent.
+   */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    synchronized (registerLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
     unmap(sqes, sqesSize);
     unmap(rings, ringsSize);
     new Syscalls().close(ringFd);

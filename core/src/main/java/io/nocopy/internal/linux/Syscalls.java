@@ -55,6 +55,8 @@ public final class Syscalls {
   public static final int ECONNRESET = 104;
   /** {@code EBUSY}: resource busy (F_SETPIPE_SZ below the data held). */
   public static final int EBUSY = 16;
+  /** {@code EMFILE}: the process's open-file limit is reached. */
+  public static final int EMFILE = 24;
 
   /** {@code SPLICE_F_MOVE}: a hint to move pages instead of copying. */
   public static final int SPLICE_F_MOVE = 1;
@@ -554,7 +556,7 @@ public final class Syscalls {
       case EBUSY -> "Device or resource busy (EBUSY)";
       case EINVAL -> "Invalid argument (EINVAL)";
       case 23 -> "Too many open files in system (ENFILE)";
-      case 24 -> "Too many open files (EMFILE)";
+      case EMFILE -> "Too many open files (EMFILE)";
       case 28 -> "No space left on device (ENOSPC)";
       case EPIPE -> "Broken pipe (EPIPE)";
       case 103 -> "Software caused connection abort (ECONNABORTED)";

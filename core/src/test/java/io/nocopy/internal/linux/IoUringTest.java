@@ -3,6 +3,7 @@ package io.nocopy.internal.linux;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -63,10 +64,10 @@ class IoUringTest {
       MemorySegment m = bytes(a, data);
       int fx = ChannelFds.fdOf(x.a());
       int fy = ChannelFds.fdOf(y.a());
-      assertTrue(r.prepareSend(fx, m.address(), 3000, FLAGS, 0));
+      assertTrue(r.prepareSend(fx, false, m.address(), 3000, FLAGS, 0));
       long[] addrs = {m.address(), m.address() + 1000, m.address() + 1500};
       int[] lens = {1000, 500, 1500};
-      assertTrue(r.prepareSendv(fy, addrs, lens, 3, FLAGS, 1));
+      assertTrue(r.prepareSendv(fy, false, addrs, lens, 3, FLAGS, 1));
       assertEquals(2, r.prepared());
       assertArrayEquals(new int[] {3000, 3000}, run(r, 2));
       assertEquals(0, r.prepared());
@@ -85,14 +86,14 @@ class IoUringTest {
         Pair p = Net.pair(Kind.TCP)) {
       MemorySegment m = a.allocate(size);
       int fd = ChannelFds.fdOf(p.a());
-      assertTrue(r.prepareSend(fd, m.address(), size, FLAGS, 0));
+      assertTrue(r.prepareSend(fd, false, m.address(), size, FLAGS, 0));
       int first = run(r, 1)[0];
       assertTrue(first > 0 && first < size, "a short send: " + first);
       // nobody reads: the socket fills (its buffer may still grow a few times), then EAGAIN
       long sent = first;
       int res = 0;
       for (int i = 0; i < 100 && res >= 0 && sent < size; i++) {
-        assertTrue(r.prepareSend(fd, m.address() + sent, (int) (size - sent), FLAGS, 0));
+        assertTrue(r.prepareSend(fd, false, m.address() + sent, (int) (size - sent), FLAGS, 0));
         res = run(r, 1)[0];
         sent += Math.max(res, 0);
       }
@@ -110,12 +111,51 @@ class IoUringTest {
       Pair p = Net.pair(Kind.UNIX);
       p.b().close();
       int fd = ChannelFds.fdOf(p.a());
-      assertTrue(r.prepareSend(fd, m.address(), 100, FLAGS, 0));
-      assertTrue(r.prepareSend(Integer.MAX_VALUE, m.address(), 100, FLAGS, 1));
+      assertTrue(r.prepareSend(fd, false, m.address(), 100, FLAGS, 0));
+      assertTrue(r.prepareSend(Integer.MAX_VALUE, false, m.address(), 100, FLAGS, 1));
       int[] res = run(r, 2);
       assertEquals(-Syscalls.EPIPE, res[0]);
       assertEquals(-Syscalls.EBADF, res[1]);
       p.a().close();
+    }
+  }
+
+  @Test
+  void aRegisteredSlotSendsWithoutTheDescriptorAndHoldsTheSocketUntilCleared() throws Exception {
+    byte[] data = Net.random(5000, 7);
+    try (Arena a = Arena.ofConfined(); IoUring r = IoUring.open(4)) {
+      assertEquals(0, r.fileSlots());
+      assertEquals(0, r.registerFileTable(4), "a sparse table (Linux 5.19+)");
+      assertEquals(4, r.fileSlots());
+      assertThrows(IllegalStateException.class, () -> r.registerFileTable(4));
+      Pair p = Net.pair(Kind.TCP);
+      Pair q = Net.pair(Kind.UNIX);
+      // slots are filled from another thread than the one that submits
+      Thread.ofPlatform().start(() -> {
+        assertEquals(0, r.setFile(3, ChannelFds.fdOf(p.a())));
+        assertEquals(0, r.setFile(1, ChannelFds.fdOf(q.a())));
+      }).join();
+      assertEquals(-Syscalls.EBADF, r.setFile(4, ChannelFds.fdOf(p.a())), "outside the table");
+      // the channel's own descriptor is closed: the ring's reference keeps the socket open
+      p.a().close();
+      MemorySegment m = bytes(a, data);
+      assertTrue(r.prepareSend(3, true, m.address(), 3000, FLAGS, 0));
+      long[] addrs = {m.address() + 3000, m.address() + 4000};
+      int[] lens = {1000, 1000};
+      assertTrue(r.prepareSendv(3, true, addrs, lens, 2, FLAGS, 1));
+      assertTrue(r.prepareSend(2, true, m.address(), 10, FLAGS, 2)); // an empty slot
+      assertTrue(r.prepareSend(1, true, m.address(), 10, FLAGS, 3));
+      assertArrayEquals(new int[] {3000, 2000, -Syscalls.EBADF, 10}, run(r, 4));
+      Future<byte[]> got = Net.readAll(p.b());
+      // clearing the slot drops the last reference: the peer reads every byte, then the end
+      assertEquals(0, r.setFile(3, -1));
+      assertArrayEquals(data, got.get(10, TimeUnit.SECONDS));
+      assertTrue(r.prepareSend(3, true, m.address(), 10, FLAGS, 0));
+      assertArrayEquals(new int[] {-Syscalls.EBADF}, run(r, 1), "a cleared slot");
+      r.close();
+      assertEquals(-Syscalls.EBADF, r.setFile(1, -1), "the ring is closed");
+      q.close();
+      p.close();
     }
   }
 
@@ -137,7 +177,7 @@ class IoUringTest {
       int batches = 0;
       while (done < pairs.size()) {
         while (at < pairs.size()
-            && r.prepareSend(ChannelFds.fdOf(pairs.get(at).a()), m.address(), 100, FLAGS, at)) {
+            && r.prepareSend(ChannelFds.fdOf(pairs.get(at).a()), false, m.address(), 100, FLAGS, at)) {
           at++;
         }
         int n = r.prepared();
@@ -200,8 +240,8 @@ class IoUringTest {
           }
           boolean ok =
               k == 1
-                  ? r.prepareSend(fds[i], addrs[0], lens[0], FLAGS, i)
-                  : r.prepareSendv(fds[i], addrs, lens, k, FLAGS, i);
+                  ? r.prepareSend(fds[i], false, addrs[0], lens[0], FLAGS, i)
+                  : r.prepareSendv(fds[i], false, addrs, lens, k, FLAGS, i);
           if (!ok) {
             break; // ring full: the rest go next round
           }
