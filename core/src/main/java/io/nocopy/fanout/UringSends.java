@@ -45,9 +45,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A sink's sends name its socket by a slot of the ring's registered file table, filled at its
  * first batched send ({@link #target}): the ring holds its own reference to the socket, so the
  * sink needs no second descriptor, and a send in flight keeps its socket even if the caller
- * closes the channel meanwhile. The table has as many slots as the process may open files (at
- * most {@link IoUring#MAX_FILES}); a sink that finds no free slot, or a ring without a table
- * (a kernel before 5.19), uses a private duplicate of the socket's descriptor instead. A slot is
+ * closes the channel meanwhile. The table has as many slots as the process may open files, at
+ * most {@link IoUring#MAX_FILES} (the kernel keeps about 8 bytes per slot: 256 KiB per fan-out at
+ * most); a sink that finds no free slot, or a ring without a table (a kernel before 5.19), uses a
+ * private duplicate of the socket's descriptor instead. A slot is
  * cleared and reused once the sink's writer has ended and its last send was reaped (the table
  * keeps the socket open until then).
  *

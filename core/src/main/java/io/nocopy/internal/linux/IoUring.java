@@ -82,7 +82,7 @@ public final class IoUring implements AutoCloseable {
   private static final int RSRC_REGISTER_SPARSE = 1;
   private static final byte SQE_FIXED_FILE = 1;
   /** The most slots {@link #registerFileTable} takes (the kernel's own limit is higher). */
-  public static final int MAX_FILES = 1 << 16;
+  public static final int MAX_FILES = 1 << 15;
 
   private static final int SETUP_CQSIZE = 1 << 3;
   private static final int SETUP_SUBMIT_ALL = 1 << 7;
