@@ -192,6 +192,66 @@ class UringFanoutTest extends UserFanoutTest {
     }
   }
 
+  @Test
+  void sinksThatComeAndGoNeverShareOrKeepASlot() throws Exception {
+    // listeners join and leave while the stream runs: a slot released twice would be handed to
+    // two sinks (one of them then gets the other's bytes), one never released would keep its
+    // socket open and the table would run out; every byte each sink got is checked
+    byte[] data = Net.random(6_000_000, 97);
+    int stayers = 3;
+    int churners = 120;
+    List<Pair> pairs = new ArrayList<>();
+    long churnersSent = 0;
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().sinkBound(16 << 20).open(Source.channel(s.b()))) {
+      List<Sink> stay = new ArrayList<>();
+      List<Future<byte[]>> got = new ArrayList<>();
+      for (int i = 0; i < stayers; i++) {
+        Pair p = Net.pair(Kind.TCP);
+        pairs.add(p);
+        stay.add(f.add(p.a()));
+        got.add(Net.readAll(p.b()));
+      }
+      long before = Net.openFds();
+      f.start();
+      Future<byte[]> feeding = Net.writePaced(s.a(), data, 8 * 1024); // about 0.75 s
+      for (int i = 0; i < churners; i++) {
+        try (Pair p = Net.pair(Kind.TCP)) {
+          Future<byte[]> read = Net.readAll(p.b());
+          Sink sk;
+          try {
+            sk = f.add(p.a());
+          } catch (IllegalStateException ended) {
+            break; // the source ended first
+          }
+          Thread.sleep(i % 3); // a send or two, or none
+          sk.remove();
+          p.a().close(); // as a server does: the peer must then read to the end
+          byte[] b = read.get(10, TimeUnit.SECONDS);
+          churnersSent += sk.bytesDirect();
+          long from = sk.startPosition();
+          assertTrue(from + b.length <= data.length, "churner " + i + " got more than the stream");
+          assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) from, (int) from + b.length), b,
+              "churner " + i + " from " + from);
+        }
+      }
+      assertTrue(churnersSent > 0, "the churners were sent to by batched sends");
+      FanoutContract.await(() -> f.sends.slotsInUse() <= stayers, "the churners' slots to be free");
+      assertTrue(Net.openFds() - before < 8, "descriptors left: " + (Net.openFds() - before));
+      feeding.get(20, TimeUnit.SECONDS);
+      f.join();
+      for (int i = 0; i < stayers; i++) {
+        assertEquals(Reason.FINISHED, stay.get(i).reason(), "stayer " + i);
+        pairs.get(i).a().shutdownOutput();
+        assertArrayEquals(data, got.get(i).get(10, TimeUnit.SECONDS), "stayer " + i);
+      }
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
   /** Writes {@code data} to the source in 16 KiB pieces a millisecond apart, leaving it open. */
   private static void feed(java.nio.channels.SocketChannel ch, byte[] data) throws Exception {
     for (int off = 0; off < data.length; off += 16 * 1024) {
