@@ -19,6 +19,16 @@ import java.util.Locale;
 public record DemoConfig(int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds,
     List<String> engines, double icyShare) {
 
+  /** The engines {@code --engines} takes. */
+  static final List<String> ENGINES = List.of("splice", "userspace", "userspace-uring", "auto");
+
+  /** The engines of a run without {@code --engines}: both, and io_uring where it works. */
+  static List<String> defaultEngines() {
+    return io.nocopy.internal.linux.IoUring.available()
+        ? List.of("splice", "userspace", "userspace-uring")
+        : List.of("splice", "userspace");
+  }
+
   /** Without ICY listeners. */
   public DemoConfig(int mounts, int listeners, long bitsPerSecond, int seconds, int warmupSeconds,
       List<String> engines) {
@@ -51,8 +61,9 @@ public record DemoConfig(int mounts, int listeners, long bitsPerSecond, int seco
       throw new IllegalArgumentException("--engines needs at least one engine");
     }
     for (String e : engines) {
-      if (!e.equals("splice") && !e.equals("userspace") && !e.equals("auto")) {
-        throw new IllegalArgumentException("--engines takes splice, userspace or auto, got '" + e + "'");
+      if (!ENGINES.contains(e)) {
+        throw new IllegalArgumentException(
+            "--engines takes splice, userspace, userspace-uring or auto, got '" + e + "'");
       }
     }
     if (!(icyShare >= 0 && icyShare <= 1)) {
@@ -86,7 +97,10 @@ public record DemoConfig(int mounts, int listeners, long bitsPerSecond, int seco
         --rate RATE           each source's rate: 2mbit, 500k (= kbit), 1g, or bits per second (default 2mbit)
         --seconds N           measured steady-state seconds (default 20)
         --warmup N            seconds before measuring starts (default 5)
-        --engines LIST        comma-separated: splice, userspace, auto (default splice,userspace)
+        --engines LIST        comma-separated: splice, userspace (io_uring off), userspace-uring
+                              (io_uring sends, where io_uring works), auto (the relay's
+                              defaults); default splice,userspace and userspace-uring where
+                              io_uring works
         --icy-share F         the fraction of each mount's listeners that send Icy-MetaData: 1 as
                               players do (0 to 1, default 0); they take the metadata blocks out
                               and verify the audio between them
@@ -118,7 +132,7 @@ public record DemoConfig(int mounts, int listeners, long bitsPerSecond, int seco
     long rate = 2_000_000;
     int seconds = 20;
     int warmup = 5;
-    List<String> engines = List.of("splice", "userspace");
+    List<String> engines = defaultEngines();
     double icyShare = 0;
     List<Flags.Flag> flags = Flags.split(args);
     if (flags == null) {

@@ -58,7 +58,8 @@ final class DemoRun {
         }
         String used = relay.stats().engine();
         List<String> mountEngines = relay.mountEngines();
-        if (!mountEngines.equals(List.of(used))) { // e.g. some mounts fell back to another engine
+        // e.g. some mounts fell back to another engine (the mounts name it without io_uring)
+        if (!mountEngines.equals(List.of(used.replace("-uring", "")))) {
           used = used + " (mounts: " + String.join(", ", mountEngines) + ")";
         }
         out.printf(Locale.ROOT, "[%s] relay pid %d on %s:%d: engine requested %s, used %s%s%n", engine,

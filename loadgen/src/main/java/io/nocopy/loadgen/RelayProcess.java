@@ -59,7 +59,9 @@ public final class RelayProcess implements AutoCloseable {
   /**
    * Starts a relay and waits until it answers {@code /admin/nocopy-stats.json}.
    *
-   * @param engine the {@code --engine} value
+   * @param engine {@code splice}, {@code userspace} ({@code --io-uring off}), {@code
+   *     userspace-uring} ({@code --engine userspace --io-uring on}) or {@code auto} (the relay's
+   *     defaults)
    * @param maxListeners the relay's total and per-IP listener limits, and its per-IP cap on
    *     connections still sending their head when above the relay's default of 64 (all demo
    *     listeners share one address)
@@ -83,7 +85,9 @@ public final class RelayProcess implements AutoCloseable {
       cmd.add("io.nocopy.relay.RelayMain");
       cmd.addAll(List.of("--listen", "127.0.0.1:" + port, "--source-password", password,
           "--admin-password", "admin" + password,
-          "--engine", engine, "--status-interval", "0",
+          "--engine", engine.equals("userspace-uring") ? "userspace" : engine,
+          "--io-uring", engine.equals("userspace-uring") ? "on" : engine.equals("userspace") ? "off" : "auto",
+          "--status-interval", "0",
           "--max-listeners", Integer.toString(maxListeners),
           "--max-listeners-per-ip", Integer.toString(maxListeners),
           // every listener connects from this one address at once: under load more than the
@@ -217,7 +221,8 @@ public final class RelayProcess implements AutoCloseable {
    * @param rssBytes resident memory now
    * @param bytesOut bytes written to listeners (live mounts)
    * @param listeners listeners connected
-   * @param engine the engine the relay reports it is using
+   * @param engine the engine the relay reports it is using, {@code userspace-uring} for the
+   *     userspace engine with io_uring sends
    */
   public record Stats(long cpuNanos, long allocatedBytes, long gcCount, long rssBytes, long bytesOut,
       long listeners, String engine) {}
@@ -232,7 +237,12 @@ public final class RelayProcess implements AutoCloseable {
     String j = get("/admin/nocopy-stats.json");
     return new Stats(Json.number(j, "cpu_ns"), Json.number(j, "allocated_bytes"),
         Json.number(j, "gc_count"), Json.number(j, "rss_bytes"), Json.number(j, "bytes_out"),
-        Json.number(j, "listeners"), Json.string(j, "engine"));
+        Json.number(j, "listeners"), engine(Json.string(j, "engine"), j.contains("\"io_uring\":true")));
+  }
+
+  /** The userspace engine with io_uring sends is named as the demo names it. */
+  private static String engine(String reported, boolean ioUring) {
+    return reported.equals("userspace") && ioUring ? "userspace-uring" : reported;
   }
 
   /**

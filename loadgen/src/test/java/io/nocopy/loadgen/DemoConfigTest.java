@@ -16,15 +16,16 @@ class DemoConfigTest {
     assertEquals(2_000_000, c.bitsPerSecond());
     assertEquals(20, c.seconds());
     assertEquals(5, c.warmupSeconds());
-    assertEquals(List.of("splice", "userspace"), c.engines());
+    assertEquals(io.nocopy.internal.linux.IoUring.available()
+        ? List.of("splice", "userspace", "userspace-uring") : List.of("splice", "userspace"), c.engines());
     assertEquals(250_000.0, c.bytesPerSecond());
   }
 
   @Test
   void flagsChangeEachSetting() throws Exception {
     DemoConfig c = DemoConfig.parse("--mounts", "3", "--listeners=7", "--rate", "500k", "--seconds", "4",
-        "--warmup", "0", "--engines", "Userspace, splice");
-    assertEquals(new DemoConfig(3, 7, 500_000, 4, 0, List.of("userspace", "splice")), c);
+        "--warmup", "0", "--engines", "Userspace, splice,userspace-uring");
+    assertEquals(new DemoConfig(3, 7, 500_000, 4, 0, List.of("userspace", "splice", "userspace-uring")), c);
   }
 
   @Test

@@ -52,8 +52,18 @@ class DemoEndToEndTest {
     String report = all.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, report);
     assertTrue(report.contains("engine requested splice, used "), report);
+    assertFalse(report.contains("-uring"), report);
     assertTrue(report.contains("listeners verified             | 4 / 4"), report);
     assertFalse(report.contains("error:"), report);
+
+    // io_uring sends where they work: "userspace" above ran with --io-uring off
+    if (io.nocopy.internal.linux.IoUring.available()) {
+      ByteArrayOutputStream ulog = new ByteArrayOutputStream();
+      EngineResult u = new DemoRun(new DemoConfig(1, 2, 2_000_000, 1, 1, List.of("userspace-uring")),
+          "userspace-uring", new PrintStream(ulog, true, StandardCharsets.UTF_8)).run();
+      assertTrue(u.ok(), () -> "errors " + u.errors() + "\n" + ulog);
+      assertEquals("userspace-uring", u.used(), ulog::toString);
+    }
 
     // A source that leaves out a frame: every listener must name the gap, and the run fails.
     EngineResult gap = new DemoRun(new DemoConfig(1, 2, 2_000_000, 1, 1, List.of("userspace")), "userspace",
