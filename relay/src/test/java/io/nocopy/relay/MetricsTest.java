@@ -31,7 +31,8 @@ class MetricsTest {
       try (Socket src = AdminApiTest.source(at, "/live.mp3")) {
         AdminApiTest.feed(src);
         try (Socket a = AdminApiTest.listener(at, "a"); Socket b = AdminApiTest.listener(at, "b")) {
-          RelayEndToEndTest.await(() -> server.mount("/live.mp3").listeners() == 2, "two listeners");
+          // ids are given once a listener is attached: listclients names both only after that
+          RelayEndToEndTest.await(() -> server.listenerRegistry().on("/live.mp3").size() == 2, "two listeners");
           AdminApiTest.feed(src);
           RelayEndToEndTest.await(() -> server.mount("/live.mp3").bytesIn() == 2 * 65536, "the source's bytes in");
           String id = AdminApiTest.all(AdminApiTest.admin(at, "/admin/listclients?mount=/live.mp3"),
