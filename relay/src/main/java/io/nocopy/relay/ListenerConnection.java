@@ -100,6 +100,7 @@ final class ListenerConnection {
       }, settings.maxListenerDuration());
     }
     ListenerRegistry.Entry entry = null; // from the first attach on, across moves
+    long id = server.listenerRegistry().nextId();
     long streamed = 0; // stream bytes of the sinks that ended
     byte[] head = null;
     try {
@@ -142,7 +143,7 @@ final class ListenerConnection {
           sink.drop();
         }
         if (entry == null) {
-          entry = server.listenerRegistry().add(ip.getHostAddress(), request.header("User-Agent"), mount, sink);
+          entry = server.listenerRegistry().add(id, ip.getHostAddress(), request.header("User-Agent"), mount, sink);
           server.countListener();
         } else {
           entry.mount = mount;

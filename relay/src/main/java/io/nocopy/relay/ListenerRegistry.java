@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The listeners connected now, each with the id the admin API names it by ({@code listclients},
  * {@code killclient}), its address, {@code User-Agent} and when it connected. A listener's
- * connection adds its entry once its sink is attached and removes it when the sink has ended. Ids
- * count up from 1 and are never reused while the server runs. Thread-safe.
+ * connection takes its id before its response head goes out, adds its entry once its sink is
+ * attached and removes it when the sink has ended. Ids count up from 1 in the order listeners are
+ * answered and are never reused while the server runs. Thread-safe.
  */
 final class ListenerRegistry {
   /** One connected listener. */
@@ -43,16 +44,28 @@ final class ListenerRegistry {
   private final ConcurrentHashMap<Long, Entry> byId = new ConcurrentHashMap<>();
 
   /**
+   * A fresh id for a listener that is about to be served (before its response head goes out, so
+   * that listeners' ids follow the order in which they were answered, as Icecast's follow its
+   * accepts). An id that is never {@linkplain #add added} is simply skipped.
+   *
+   * @return an id no other listener has had
+   */
+  long nextId() {
+    return lastId.incrementAndGet();
+  }
+
+  /**
    * Registers a listener whose sink has just been attached.
    *
+   * @param id its id from {@link #nextId()}
    * @param ip its address
    * @param userAgent its {@code User-Agent}, or null
    * @param mount the mount serving it
    * @param sink its sink
-   * @return its entry, with a fresh id; the caller removes it when the sink has ended
+   * @return its entry; the caller removes it when the sink has ended
    */
-  Entry add(String ip, String userAgent, Mount mount, MountFanout.Attached sink) {
-    Entry e = new Entry(lastId.incrementAndGet(), ip, userAgent, mount, sink);
+  Entry add(long id, String ip, String userAgent, Mount mount, MountFanout.Attached sink) {
+    Entry e = new Entry(id, ip, userAgent, mount, sink);
     byId.put(e.id, e);
     return e;
   }

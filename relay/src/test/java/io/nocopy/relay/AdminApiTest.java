@@ -81,10 +81,11 @@ class AdminApiTest {
       InetSocketAddress at = server.address();
       try (Socket src = source(at, "/live.mp3")) {
         feed(src);
-        // a listener's id is given once its sink is attached, after its response head went out:
-        // the second connects once the first has its id, so that the ids follow the capture's order
-        try (Socket a = listenerAttached(server, at, "capture-listener/1.0", 1);
-            Socket b = listenerAttached(server, at, "second-listener/2.0", 2)) {
+        // ids follow the order listeners were answered (the second asks once the first has its
+        // head); listclients names a listener once its sink is attached
+        try (Socket a = listener(at, "capture-listener/1.0"); Socket b = listener(at, "second-listener/2.0")) {
+          RelayEndToEndTest.await(() -> server.listenerRegistry().on("/live.mp3").size() == 2,
+              "two listeners with ids");
           String list = admin(at, "/admin/listclients?mount=/live.mp3");
           assertEquals(200, Clients.status(list), list);
           List<String> ids = all(list, "<ID>(\\d+)</ID>");
@@ -191,14 +192,6 @@ class AdminApiTest {
   static Socket listener(InetSocketAddress at, String userAgent) throws IOException {
     Socket s = Clients.get(at, "/live.mp3", "User-Agent: " + userAgent + "\r\n");
     assertTrue(Clients.readHead(s.getInputStream()).startsWith("HTTP/1.0 200 OK"));
-    return s;
-  }
-
-  private static Socket listenerAttached(RelayServer server, InetSocketAddress at, String userAgent, int listeners)
-      throws Exception {
-    Socket s = listener(at, userAgent);
-    RelayEndToEndTest.await(() -> server.listenerRegistry().on("/live.mp3").size() == listeners,
-        listeners + " listeners with ids");
     return s;
   }
 
