@@ -32,7 +32,6 @@ final class NativeSend implements AutoCloseable {
   private final long[] addresses = new long[GatheringSend.MAX_REGIONS];
   private final int[] lengths = new int[GatheringSend.MAX_REGIONS];
   private int fd = -1;
-  private long duplicates;
 
   private NativeSend(Channel channel) {
     this.channel = channel;
@@ -99,7 +98,6 @@ final class NativeSend implements AutoCloseable {
       release();
       throw new ClosedChannelException();
     }
-    duplicates++;
     return true;
   }
 
@@ -109,16 +107,6 @@ final class NativeSend implements AutoCloseable {
       syscalls.close(fd);
       fd = -1;
     }
-  }
-
-  /** Duplicates made so far (tests). */
-  long duplicates() {
-    return duplicates;
-  }
-
-  /** Whether a duplicate is held now (tests). */
-  boolean holdsDuplicate() {
-    return fd >= 0;
   }
 
   @Override

@@ -83,6 +83,55 @@ class UserFanoutTest extends FanoutContract {
   }
 
   @Test
+  void aWriterHoldsADuplicateDescriptorOnlyWhileItIsBehind() throws Exception {
+    // the writer's native sends of a backlog use a duplicate of the socket's descriptor; once the
+    // backlog is sent it is closed, so listeners that caught up hold one descriptor each
+    int n = 8;
+    byte[] data = Net.random(2_000_000, 98);
+    java.util.List<Pair> pairs = new java.util.ArrayList<>();
+    java.util.List<Sink> sinks = new java.util.ArrayList<>();
+    java.util.List<Future<byte[]>> got = new java.util.ArrayList<>();
+    try (Pair s = Net.pair(Kind.TCP);
+        Fanout f = builder().sinkBound(8 << 20).open(Source.channel(s.b()))) {
+      for (int i = 0; i < n; i++) {
+        Pair p = Net.pair(Kind.TCP);
+        p.a().setOption(java.net.StandardSocketOptions.SO_SNDBUF, 32 * 1024);
+        p.b().setOption(java.net.StandardSocketOptions.SO_RCVBUF, 32 * 1024);
+        pairs.add(p);
+        sinks.add(f.add(p.a()));
+      }
+      long before = Net.openFds();
+      f.start();
+      write(s, data, 0, data.length); // no sink is read yet: each falls behind
+      for (Sink sk : sinks) {
+        await(() -> sk.bytesWritten() + sk.backlog() == data.length && sk.backlog() > 0,
+            "every sink to be behind");
+      }
+      if (io.nocopy.internal.linux.ChannelFds.available() && NativeSend.ENABLED) {
+        await(() -> Net.openFds() - before >= n, "each writer to hold a duplicate while behind");
+      }
+      for (Pair p : pairs) {
+        got.add(Net.readAll(p.b()));
+      }
+      for (Sink sk : sinks) {
+        await(() -> sk.bytesWritten() == data.length && sk.backlog() == 0, "every sink to catch up");
+      }
+      await(() -> Net.openFds() - before < n / 2, "the writers to close their duplicates");
+      s.a().shutdownOutput();
+      f.join();
+      for (int i = 0; i < n; i++) {
+        assertEquals(Reason.FINISHED, sinks.get(i).reason(), "sink " + i);
+        pairs.get(i).a().shutdownOutput();
+        assertArrayEquals(data, got.get(i).get(10, java.util.concurrent.TimeUnit.SECONDS), "sink " + i);
+      }
+    } finally {
+      for (Pair p : pairs) {
+        p.close();
+      }
+    }
+  }
+
+  @Test
   void theKernelTransportCannotCarryASliceSource() {
     assertThrows(IllegalArgumentException.class,
         () -> Fanout.builder().transport(TransportKind.KERNEL).open(Source.slices(() -> null)));
