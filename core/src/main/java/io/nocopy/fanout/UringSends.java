@@ -2,11 +2,9 @@ package io.nocopy.fanout;
 
 import io.nocopy.buffer.BufWriter;
 import io.nocopy.buffer.Slice;
-import io.nocopy.internal.linux.ChannelFds;
 import io.nocopy.internal.linux.GuardedFd;
 import io.nocopy.internal.linux.IoUring;
 import io.nocopy.internal.linux.Syscalls;
-import io.nocopy.internal.linux.Sysconf;
 import io.nocopy.memory.Allocator;
 import io.nocopy.memory.Block;
 import java.io.IOException;
@@ -27,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * While the source thread delivers a chunk (delivery lock held), {@link #offer} takes each idle
  * sink: it acquires the sink's channel ({@link Handover#tryAcquire}) and prepares an {@code
  * IORING_OP_SEND} (one region) or {@code SENDMSG} (a chunk over several blocks) with {@code
- * MSG_DONTWAIT} to the sink's {@linkplain Target target}. A sink with hooks
+ * MSG_DONTWAIT} to the sink's {@linkplain SendTargets.Target target}. A sink with hooks
  * (ICY metadata, a replayed header's start) sends its share as pieces in stream order: the ranges
  * of the chunk between its insertion points and the inserted bytes, copied into a pooled scratch
  * block kept with the ring ({@link Hooks#walk}); one {@code SENDMSG} takes up to {@link
@@ -42,15 +40,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Targets</h2>
  *
- * A sink's sends name its socket by a slot of the ring's registered file table, filled at its
- * first batched send ({@link #target}): the ring holds its own reference to the socket, so the
- * sink needs no second descriptor, and a send in flight keeps its socket even if the caller
- * closes the channel meanwhile. The table has as many slots as the process may open files, at
- * most {@link IoUring#MAX_FILES} (the kernel keeps about 8 bytes per slot: 256 KiB per fan-out at
- * most); a sink that finds no free slot, or a ring without a table (a kernel before 5.19), uses a
- * private duplicate of the socket's descriptor instead. A slot is
- * cleared and reused once the sink's writer has ended and its last send was reaped (the table
- * keeps the socket open until then).
+ * A sink's sends name its socket by a slot of the ring's registered file table, or a duplicate
+ * of its descriptor where there is no free slot ({@link SendTargets}), made at its first batched
+ * send.
  *
  * <h2>Lifetimes</h2>
  *
@@ -72,7 +64,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class UringSends {
   private static final System.Logger LOG = System.getLogger("io.nocopy.fanout");
   private static final AtomicBoolean LOGGED = new AtomicBoolean();
-  private static final AtomicBoolean TABLE_LOGGED = new AtomicBoolean();
   private static final int FLAGS = IoUring.MSG_DONTWAIT | IoUring.MSG_NOSIGNAL;
   /** Inserted bytes one step's sends hold without a copy of their own (ICY blocks are small). */
   private static final int SCRATCH_BYTES = 64 * 1024;
@@ -82,7 +73,7 @@ final class UringSends {
   private volatile boolean failed;
   private final Allocator allocator; // inserted bytes' copies
   private Sink[] sinks = new Sink[16];
-  private Target[] targets = new Target[16];
+  private SendTargets.Target[] pendingTargets = new SendTargets.Target[16];
   private int[] ends = new int[16]; // entry i's pieces end here (they start where i - 1's end)
   private int pending;
   private Chunk chunk; // the chunk of the pending sends
@@ -107,37 +98,7 @@ final class UringSends {
   private final int[] lengths = new int[IoUring.MAX_IOV];
   private final long[] pieceAddresses = new long[IoUring.MAX_IOV];
   private final int[] pieceRegionLengths = new int[IoUring.MAX_IOV];
-  // the ring's file table: slots never used start at freshSlot, released ones are stacked
-  private final Object slotLock = new Object();
-  private int tableSlots;
-  private int freshSlot;
-  private int[] freeSlots = new int[16];
-  private int freeCount;
-
-  /**
-   * Where one sink's batched sends go: a slot of the ring's file table ({@code fixed}) or a
-   * duplicate of its socket's descriptor, guarded so that it is released only after the last send
-   * that names it was reaped. Made on the source thread; closed by the sink's writer when it ends.
-   */
-  static final class Target {
-    /** A sink that is not batched (no socket descriptor, or none could be had). */
-    static final Target NONE = new Target(null, false);
-
-    final GuardedFd guard;
-    final boolean fixed;
-
-    Target(GuardedFd guard, boolean fixed) {
-      this.guard = guard;
-      this.fixed = fixed;
-    }
-
-    /** Releases the slot or closes the duplicate, now or after the send in flight is reaped. */
-    void close() {
-      if (guard != null) {
-        guard.close();
-      }
-    }
-  }
+  private SendTargets targets; // with the ring
 
   /**
    * Batching for one fan-out, or null where io_uring is not available or socket descriptors cannot
@@ -172,83 +133,14 @@ final class UringSends {
     return !failed;
   }
 
-  /**
-   * Source thread, the ring open, owning {@code ch}: the target of a sink's batched sends, its
-   * socket put into a free slot of the file table, or a duplicate of its descriptor; {@link
-   * Target#NONE} if the channel has no descriptor, was closed, or neither could be had.
-   */
-  Target target(Channel ch) {
-    int fd = ChannelFds.fdOf(ch);
-    if (fd < 0) {
-      return Target.NONE;
-    }
-    int slot = takeSlot();
-    if (slot >= 0) {
-      IoUring r = ring;
-      if (r.setFile(slot, fd) == 0) {
-        // The channel marks itself closed before closing its descriptor: open after the update
-        // means the slot holds the channel's socket (otherwise perhaps another file: cleared).
-        if (ch.isOpen()) {
-          return new Target(new GuardedFd(slot, s -> releaseSlot(r, s)), true);
-        }
-        releaseSlot(r, slot);
-        return Target.NONE;
-      }
-      releaseSlot(r, slot);
-    }
-    GuardedFd d = dup(ch);
-    return d == null ? Target.NONE : new Target(d, false);
+  /** Source thread, the ring open, owning {@code ch}: see {@link SendTargets#target}. */
+  SendTargets.Target target(Channel ch) {
+    return targets.target(ch);
   }
 
-  private int takeSlot() {
-    synchronized (slotLock) {
-      if (freeCount > 0) {
-        return freeSlots[--freeCount];
-      }
-      return freshSlot < tableSlots ? freshSlot++ : -1;
-    }
-  }
-
-  /** Any thread: clears a slot whose last send was reaped and makes it free again. */
-  private void releaseSlot(IoUring r, int slot) {
-    if (r.setFile(slot, -1) != 0) {
-      return; // the ring is closed (its table with it)
-    }
-    synchronized (slotLock) {
-      if (freeCount == freeSlots.length) {
-        freeSlots = Arrays.copyOf(freeSlots, freeCount * 2);
-      }
-      freeSlots[freeCount++] = slot;
-    }
-  }
-
-  /** Slots of the file table in use now (tests). */
+  /** Slots of the ring's file table in use now (tests). */
   int slotsInUse() {
-    synchronized (slotLock) {
-      return freshSlot - freeCount;
-    }
-  }
-
-  /** A private duplicate of the channel's socket descriptor, or null if none can be made. */
-  private static GuardedFd dup(Channel ch) {
-    int fd = ChannelFds.fdOf(ch);
-    if (fd < 0) {
-      return null;
-    }
-    Syscalls sc = new Syscalls();
-    int d;
-    try {
-      d = sc.dup(fd);
-    } catch (IOException e) {
-      return null;
-    }
-    // The channel marks itself closed before closing its descriptor: open after the dup means the
-    // duplicate refers to the channel's socket.
-    if (!ch.isOpen()) {
-      sc.close(d);
-      return null;
-    }
-    return new GuardedFd(d);
+    return targets == null ? 0 : targets.slotsInUse();
   }
 
   /**
@@ -278,7 +170,7 @@ final class UringSends {
     if (whole < 1 || p.hasBacklog() || !p.channelOpen() || !open()) {
       return giveBack(s);
     }
-    Target g = p.sendTarget(this);
+    SendTargets.Target g = p.sendTarget(this);
     if (g.guard == null || !g.guard.enter()) {
       return giveBack(s);
     }
@@ -293,7 +185,7 @@ final class UringSends {
     chunkPosition = c.position;
     if (pending == sinks.length) {
       sinks = Arrays.copyOf(sinks, pending * 2);
-      targets = Arrays.copyOf(targets, pending * 2);
+      pendingTargets = Arrays.copyOf(pendingTargets, pending * 2);
       ends = Arrays.copyOf(ends, pending * 2);
     }
     int first = pieces;
@@ -304,7 +196,7 @@ final class UringSends {
       h.walk(s, c, this);
     }
     sinks[pending] = s;
-    targets[pending] = g;
+    pendingTargets[pending] = g;
     ends[pending] = pieces;
     int regions = bytesFailed ? -1 : regions(first, pieces);
     if (regions < 1 || !prepare(g, regions)) {
@@ -446,8 +338,8 @@ final class UringSends {
 
   /** The entry being offered (index {@link #pending}) is not batched: its pieces go out now. */
   private void writeDirectly(int first) {
-    targets[pending].guard.exit();
-    targets[pending] = null;
+    pendingTargets[pending].guard.exit();
+    pendingTargets[pending] = null;
     Sink s = sinks[pending];
     sinks[pending] = null;
     boolean fits = !bytesFailed && ((UserPort) s.port).putOwned(this, first, pieces, s);
@@ -465,7 +357,7 @@ final class UringSends {
     }
   }
 
-  private boolean prepare(Target t, int regions) {
+  private boolean prepare(SendTargets.Target t, int regions) {
     long userData = pending;
     int fd = t.guard.fd;
     return regions == 1
@@ -473,7 +365,7 @@ final class UringSends {
         : ring.prepareSendv(fd, t.fixed, addresses, lengths, regions, FLAGS, userData);
   }
 
-  /** Opens the ring on first use (on the source thread: the ring's single issuer). */
+  /** Opens the ring on first use (on the source thread, which alone submits to it). */
   private boolean open() {
     if (ring != null) {
       return true;
@@ -485,37 +377,13 @@ final class UringSends {
     }
     try {
       ring = IoUring.open(entries);
-      registerTable();
+      targets = new SendTargets(ring);
       return true;
     } catch (IOException | RuntimeException e) {
       scratch.release();
       scratch = null;
       stop("opening the ring failed: " + e.getMessage());
       return false;
-    }
-  }
-
-  /**
-   * Registers the ring's file table: a slot for every descriptor the process may open (up to
-   * {@link IoUring#MAX_FILES}), fewer if the kernel refuses; none on kernels without sparse
-   * tables, whose sinks then use duplicates (logged once).
-   */
-  private void registerTable() {
-    long limit = Sysconf.openFilesOrMinusOne();
-    int n = (int) Math.min(IoUring.MAX_FILES, limit > 0 ? limit : 1024);
-    int r;
-    while ((r = ring.registerFileTable(n)) == -Syscalls.EMFILE && n > 64) {
-      n /= 2;
-    }
-    if (r != 0) {
-      if (TABLE_LOGGED.compareAndSet(false, true)) {
-        LOG.log(System.Logger.Level.INFO, "io_uring has no registered file table here ("
-            + Syscalls.describe(-r) + "): each batched listener keeps a second descriptor");
-      }
-      return;
-    }
-    synchronized (slotLock) {
-      tableSlots = n;
     }
   }
 
@@ -573,8 +441,8 @@ final class UringSends {
   private void settle(int i, long sent) {
     Sink s = sinks[i];
     sinks[i] = null;
-    targets[i].guard.exit();
-    targets[i] = null;
+    pendingTargets[i].guard.exit();
+    pendingTargets[i] = null;
     int first = i == 0 ? 0 : ends[i - 1];
     boolean fits = ((UserPort) s.port).wrote(this, first, ends[i], sent, s);
     closePieces(first, ends[i]);

@@ -52,7 +52,7 @@ final class UserPort implements Port {
       MethodHandles.Lookup l = MethodHandles.lookup();
       HEAD = l.findVarHandle(UserPort.class, "head", long.class);
       TAIL = l.findVarHandle(UserPort.class, "tail", long.class);
-      SEND_TARGET = l.findVarHandle(UserPort.class, "sendTarget", UringSends.Target.class);
+      SEND_TARGET = l.findVarHandle(UserPort.class, "sendTarget", SendTargets.Target.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -75,7 +75,7 @@ final class UserPort implements Port {
   private volatile boolean stopped;
   private volatile boolean blockedInWrite;
   private volatile Thread writer;
-  private volatile UringSends.Target sendTarget; // null until the first batched send
+  private volatile SendTargets.Target sendTarget; // null until the first batched send
   private final BooleanSupplier backlogCheck = this::hasBacklog;
 
   UserPort(Fanout fanout, WritableByteChannel channel, int bound) {
@@ -275,21 +275,21 @@ final class UserPort implements Port {
    * socket's descriptor). Its guard is used between {@link GuardedFd#enter} and {@link
    * GuardedFd#exit}; it is closed when the writer ends, or at once if the writer ended first.
    *
-   * @return the target; {@link UringSends.Target#NONE} (no guard) when the sink cannot be batched
+   * @return the target; {@link SendTargets.Target#NONE} (no guard) when the sink cannot be batched
    */
-  UringSends.Target sendTarget(UringSends sends) {
-    UringSends.Target t = sendTarget;
+  SendTargets.Target sendTarget(UringSends sends) {
+    SendTargets.Target t = sendTarget;
     if (t != null) {
       return t;
     }
     if (selectable == null) {
-      t = UringSends.Target.NONE;
+      t = SendTargets.Target.NONE;
     } else {
       t = sends.target(channel);
     }
     if (!SEND_TARGET.compareAndSet(this, null, t)) { // the writer ended meanwhile
       t.close();
-      return UringSends.Target.NONE;
+      return SendTargets.Target.NONE;
     }
     return t;
   }
@@ -351,7 +351,7 @@ final class UserPort implements Port {
       serveQueue(s);
     } finally {
       // no batched send starts after this; one in flight keeps the target until it is reaped
-      UringSends.Target t = (UringSends.Target) SEND_TARGET.getAndSet(this, UringSends.Target.NONE);
+      SendTargets.Target t = (SendTargets.Target) SEND_TARGET.getAndSet(this, SendTargets.Target.NONE);
       if (t != null) {
         t.close();
       }
