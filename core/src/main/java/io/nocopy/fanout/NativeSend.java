@@ -83,22 +83,14 @@ final class NativeSend implements AutoCloseable {
   }
 
   private boolean duplicate() throws ClosedChannelException {
-    int src = ChannelFds.fdOf(channel);
-    if (src < 0) {
-      return false;
-    }
     try {
-      fd = syscalls.dup(src);
+      fd = ChannelFds.duplicate(channel, syscalls);
+    } catch (ClosedChannelException e) {
+      throw e;
     } catch (IOException e) {
       return false; // out of descriptors: the channel's own writes
     }
-    // The channel marks itself closed before closing its descriptor: open after the dup means the
-    // duplicate refers to the channel's socket.
-    if (!channel.isOpen()) {
-      release();
-      throw new ClosedChannelException();
-    }
-    return true;
+    return fd >= 0;
   }
 
   /** Closes the duplicate until the next backlog (the writer has nothing left to send). */

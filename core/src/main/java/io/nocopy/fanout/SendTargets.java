@@ -142,23 +142,12 @@ final class SendTargets {
 
   /** A private duplicate of the channel's socket descriptor, or null if none can be made. */
   private static GuardedFd dup(Channel ch) {
-    int fd = ChannelFds.fdOf(ch);
-    if (fd < 0) {
-      return null;
-    }
-    Syscalls sc = new Syscalls();
     int d;
     try {
-      d = sc.dup(fd);
+      d = ChannelFds.duplicate(ch, new Syscalls());
     } catch (IOException e) {
-      return null;
+      return null; // closed, or out of descriptors
     }
-    // The channel marks itself closed before closing its descriptor: open after the dup means the
-    // duplicate refers to the channel's socket.
-    if (!ch.isOpen()) {
-      sc.close(d);
-      return null;
-    }
-    return new GuardedFd(d);
+    return d < 0 ? null : new GuardedFd(d);
   }
 }

@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -126,8 +127,7 @@ public final class ChannelFds {
   /**
    * The descriptor of a JDK channel. The descriptor stays the channel's: it is valid only while
    * the channel is open, and its number may be reused as soon as the channel is closed, so callers
-   * that keep using it across a possible concurrent close must {@code dup} it first and check
-   * {@link Channel#isOpen()} after the dup.
+   * that keep using it across a possible concurrent close take a {@link #duplicate} instead.
    *
    * @param ch a channel
    * @return its descriptor, or -1 if it has none or descriptors are not {@link #available()}
@@ -147,6 +147,35 @@ public final class ChannelFds {
       }
     }
     return -1;
+  }
+
+  /**
+   * A private duplicate of a JDK channel's descriptor ({@code F_DUPFD_CLOEXEC}) that refers to the
+   * channel's own file even if another thread closes the channel meanwhile: the channel marks
+   * itself closed before closing its descriptor, so a channel still open after the dup was
+   * duplicated, not a file that took its number. The duplicate keeps the file open after the
+   * channel is closed; the caller owns it and closes it with {@link Syscalls#close}.
+   *
+   * @param ch a channel
+   * @param sc the calling thread's syscall scratch
+   * @return the duplicate, or -1 if the channel has no descriptor ({@link #fdOf})
+   * @throws ClosedChannelException if the channel is closed
+   * @throws IOException if duplicating fails (the open-file limit, EMFILE)
+   */
+  public static int duplicate(Channel ch, Syscalls sc) throws IOException {
+    int fd = fdOf(ch);
+    if (fd < 0) {
+      if (!ch.isOpen()) {
+        throw new ClosedChannelException();
+      }
+      return -1;
+    }
+    int d = sc.dup(fd);
+    if (!ch.isOpen()) {
+      sc.close(d);
+      throw new ClosedChannelException();
+    }
+    return d;
   }
 
   /**

@@ -83,19 +83,9 @@ public final class Op implements BooleanSupplier {
    * @throws ClosedChannelException if the channel is closed
    */
   public int dup(Channel ch) throws IOException {
-    int fd = ChannelFds.fdOf(ch);
-    if (fd < 0) {
-      if (!ch.isOpen()) {
-        throw new ClosedChannelException();
-      }
+    int d = ChannelFds.duplicate(ch, sc);
+    if (d < 0) {
       return -1;
-    }
-    int d = sc.dup(fd);
-    // The channel marks itself closed before closing its descriptor: open after the dup means the
-    // duplicate refers to the channel's file.
-    if (!ch.isOpen()) {
-      sc.close(d);
-      throw new ClosedChannelException();
     }
     if (ch instanceof FileChannel) {
       fileFd = d;
